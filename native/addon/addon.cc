@@ -1,0 +1,20 @@
+// N-API entry point: gathers the binding sections. The TypeScript description of everything exported
+// here is lib/native/addon-types.ts (the only description of the native surface).
+#include <napi.h>
+
+#include "bindings.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Object kernels = Napi::Object::New(env);
+  tt::RegisterKernelBindings(env, kernels);
+  tt::RegisterRuntimeKernelBindings(env, kernels);
+  exports.Set("kernels", kernels);
+  tt::RegisterModelBindings(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(thinktree, Init)

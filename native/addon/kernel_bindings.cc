@@ -1,0 +1,29 @@
+// Kernel entry points on typed arrays, for parity tests and benchmarks.
+#include <napi.h>
+
+#include "../runtime/cpu_features.h"
+#include "bindings.h"
+#include "napi_util.h"
+
+namespace tt {
+
+namespace {
+
+Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const CpuFeatures& f = HostCpuFeatures();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("avx2", f.avx2);
+  o.Set("avx512", f.avx512);
+  o.Set("avx512bf16", f.avx512bf16);
+  o.Set("bestIsa", IsaName(BestIsa()));
+  return o;
+}
+
+}  // namespace
+
+void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
+  kernels.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+}
+
+}  // namespace tt

@@ -1,0 +1,53 @@
+// Small helpers for validating arguments at the N-API boundary. Every check throws a JS TypeError or
+// RangeError whose message names the argument and what was expected; nothing here aborts.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+namespace tt {
+
+inline Napi::Object ExpectObject(const Napi::Value& v, const char* what) {
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be an object");
+  return v.As<Napi::Object>();
+}
+
+inline int64_t ExpectInt(const Napi::Value& v, const char* what, int64_t lo, int64_t hi) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    throw Napi::RangeError::New(v.Env(), std::string("Expected `") + what + "` to be an integer in [" +
+                                             std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                                             v.ToString().Utf8Value());
+  return static_cast<int64_t>(d);
+}
+
+inline double ExpectNumber(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw Napi::RangeError::New(v.Env(), std::string("Expected `") + what + "` to be finite");
+  return d;
+}
+
+inline std::string ExpectString(const Napi::Value& v, const char* what) {
+  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <typename T> struct TypedArrayKind;
+template <> struct TypedArrayKind<float> { static constexpr napi_typedarray_type kType = napi_float32_array; static constexpr const char* kName = "Float32Array"; };
+template <> struct TypedArrayKind<int32_t> { static constexpr napi_typedarray_type kType = napi_int32_array; static constexpr const char* kName = "Int32Array"; };
+template <> struct TypedArrayKind<uint32_t> { static constexpr napi_typedarray_type kType = napi_uint32_array; static constexpr const char* kName = "Uint32Array"; };
+template <> struct TypedArrayKind<uint16_t> { static constexpr napi_typedarray_type kType = napi_uint16_array; static constexpr const char* kName = "Uint16Array"; };
+template <> struct TypedArrayKind<uint8_t> { static constexpr napi_typedarray_type kType = napi_uint8_array; static constexpr const char* kName = "Uint8Array"; };
+
+// A typed array of exactly element type T (Float32Array for float, Int32Array for int32_t, ...).
+template <typename T>
+inline Napi::TypedArrayOf<T> ExpectTyped(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayKind<T>::kType)
+    throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be a " + TypedArrayKind<T>::kName);
+  return v.As<Napi::TypedArrayOf<T>>();
+}
+
+}  // namespace tt

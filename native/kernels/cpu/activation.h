@@ -1,0 +1,20 @@
+// Gated MLP activation: out[i] = silu(gate[i]) * up[i].
+#pragma once
+#include <cstdint>
+
+#include "../../runtime/thread_pool.h"
+
+namespace tt {
+
+struct SwiGluParams {
+  const float* gate = nullptr;  // [rows, dim], row stride ld_in
+  const float* up = nullptr;    // [rows, dim], row stride ld_in
+  int64_t ld_in = 0;
+  float* out = nullptr;  // [rows, dim], row stride ld_out; may alias gate
+  int64_t ld_out = 0;
+  int64_t rows = 0, dim = 0;
+};
+
+void SwiGluRows(const SwiGluParams& p, ThreadPool* pool);
+
+}  // namespace tt

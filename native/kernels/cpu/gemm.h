@@ -1,0 +1,38 @@
+// Y = X · Wᵀ (+ bias): the linear layers of a transformer. W keeps the checkpoint's dtype and the
+// Hugging Face Linear layout [out_features, in_features]; accumulation is always f32.
+#pragma once
+#include <cstdint>
+
+#include "../../runtime/cpu_features.h"
+#include "../../runtime/thread_pool.h"
+#include "../common/dtype.h"
+
+namespace tt {
+
+struct GemmParams {
+  const float* x = nullptr;   // [m, k] activations, row stride lda (elements)
+  int64_t lda = 0;
+  const void* w = nullptr;    // [n, k] weights, dense rows, dtype w_dtype
+  DType w_dtype = DType::kF32;
+  const float* bias = nullptr;  // [n] or null
+  float* y = nullptr;         // [m, n] output, row stride ldy (elements); overwritten
+  int64_t ldy = 0;
+  int64_t m = 0, n = 0, k = 0;
+  Precision precision = Precision::kF32;
+};
+
+// Returns nullptr on success, else a sentence saying what was wrong. `isa` picks the variant; one
+// the host cannot run is an error, never a crash.
+const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool);
+
+// One ISA's implementation over a block of output columns [n0, n1) for all m rows.
+using GemmBlockFn = void (*)(const GemmParams& p, int64_t n0, int64_t n1);
+
+// Variants: each lives in its own file compiled with that ISA's flags (native/sources.json).
+// A missing variant is null and Gemm falls back to the next one down.
+GemmBlockFn GemmBlockScalar();
+GemmBlockFn GemmBlockAvx2();
+GemmBlockFn GemmBlockAvx512();
+GemmBlockFn GemmBlockAvx512Bf16();
+
+}  // namespace tt

@@ -1,0 +1,9 @@
+// avx512bf16 GEMM variant (compiled with avx512bf16 flags; see native/sources.json). Not written yet: Gemm()
+// falls back to the next variant down while this returns null.
+#include "gemm.h"
+
+namespace tt {
+
+GemmBlockFn GemmBlockAvx512Bf16() { return nullptr; }
+
+}  // namespace tt

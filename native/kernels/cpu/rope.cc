@@ -1,0 +1,26 @@
+#include "rope.h"
+
+#include "../common/math.h"
+
+namespace tt {
+
+void Rope(const RopeParams& p, ThreadPool* pool) {
+  const int half = p.head_dim / 2;
+  auto tokens = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+      const float pos = static_cast<float>(p.positions[t]);
+      float* row = p.x + t * p.ld;
+      for (int i = 0; i < half; i++) {
+        const float angle = pos * p.inv_freq[i];  // f32 product, as the reference computes it
+        const float c = cosf(angle) * p.attention_scaling, s = sinf(angle) * p.attention_scaling;
+        for (int h = 0; h < p.heads; h++) {
+          float* head = row + static_cast<int64_t>(h) * p.head_dim;
+          RopeRotate(head[i], head[i + half], c, s);
+        }
+      }
+    }
+  };
+  if (pool) pool->ParallelFor(p.tokens, 8, tokens); else tokens(0, p.tokens);
+}
+
+}  // namespace tt
