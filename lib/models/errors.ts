@@ -1,0 +1,111 @@
+/**
+ * Errors of the model loader. Each names the file it is about, so a user holding a broken checkpoint
+ * knows which file to look at; messages say what was expected and what was found.
+ */
+
+/** A safetensors file (or a sharded index) that does not follow the format. */
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+  constructor(
+    readonly file: string,
+    message: string,
+    /** The tensor the problem is about, when there is one. */
+    readonly tensor?: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+/** config.json or generation_config.json is missing a field, has a bad value, or describes a model we do not run. */
+export class ModelConfigError extends Error {
+  override name = 'ModelConfigError';
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+/** config.json's `architectures[0]` is not one of the decoder families the native engine implements. */
+export class UnsupportedArchitectureError extends ModelConfigError {
+  override name = 'UnsupportedArchitectureError';
+  constructor(
+    file: string,
+    readonly architecture: string,
+    readonly supported: readonly string[],
+  ) {
+    super(
+      file,
+      `architecture ${JSON.stringify(architecture)} is not supported; thinktree runs ${supported.join(', ')}`,
+      'architectures',
+    );
+  }
+}
+
+/** The weights on disk do not match what config.json says the model is. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly tensor?: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+/** tokenizer.json / tokenizer_config.json cannot be used with this model. */
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+/** No chat template, or the template failed to render. */
+export class ChatTemplateError extends Error {
+  override name = 'ChatTemplateError';
+}
+
+/** Loading was cancelled through an AbortSignal; `cause` carries the signal's reason. */
+export class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+/** Throws an AbortError when the signal has fired; call before each unit of I/O. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new AbortError('model loading was aborted', { cause: signal.reason });
+  }
+}
+
+/** A file the loader needs is missing or unreadable; the message names the path and the OS error. */
+export class FileReadError extends Error {
+  override name = 'FileReadError';
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Wraps an fs error so the message names the path, what we were doing, and the OS error code. */
+export function fileReadError(path: string, doing: string, err: unknown): FileReadError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new FileReadError(path, code, `${path}: cannot ${doing} (${describeOsError(err)})`, { cause: err });
+}
+
+/** `fs` errors carry the OS code (ENOENT, EACCES); keep it in the sentence. */
+export function describeOsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string') return `${e.code}: ${e.message}`;
+  return String((e as Error)?.message ?? e);
+}

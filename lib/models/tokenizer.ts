@@ -1,0 +1,307 @@
+/**
+ * tokenizer.json (+ tokenizer_config.json) → TextTokenizer: encode/decode through
+ * @huggingface/tokenizers, plus what native code needs to match stop strings on bytes: the raw
+ * UTF-8 bytes of every token id.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { TokenizerError, fileReadError } from './errors.js';
+import { applyChatTemplate, specialTokenText, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
+
+/**
+ * How a vocabulary string spells bytes:
+ * - 'byte-level' (GPT-2, Llama 3, Qwen2): every byte is one printable character of the GPT-2
+ *   bytes-to-unicode table;
+ * - 'metaspace' (SentencePiece: Llama 2, Mistral): '▁' stands for a space and, with byte fallback,
+ *   `<0xNN>` for the byte NN; other characters are themselves;
+ * - 'plain': token strings are their text.
+ */
+export type TokenStyle = 'byte-level' | 'metaspace' | 'plain';
+
+export interface TokenBytes {
+  /** Bytes of every token id, concatenated: token t is bytes[offsets[t] .. offsets[t + 1]). */
+  bytes: Uint8Array;
+  /** [vocabSize + 1] */
+  offsets: Uint32Array;
+}
+
+export interface TokenizerOptions {
+  /** Name used in messages. @default 'tokenizer.json' */
+  file?: string;
+  /** End-of-generation ids (from config.json / generation_config.json); empty → tokenizer_config's eos_token. */
+  eosTokenIds?: readonly number[];
+  /** Rows of the model's embedding matrix; a tokenizer with more ids cannot run on it. */
+  embeddingRows?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const utf8 = new TextEncoder();
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * GPT-2's byte ↔ character table: printable Latin-1 bytes map to themselves, the other 68 bytes to
+ * U+0100 upwards in byte order, so every byte string becomes printable text without whitespace.
+ */
+function byteLevelDecodeTable(): Map<string, number> {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const table = new Map<string, number>();
+  let next = 0x100;
+  for (let b = 0; b < 256; b++) {
+    table.set(String.fromCodePoint(printable(b) ? b : next++), b);
+  }
+  return table;
+}
+
+/** Collects the `type`s of a component and of the components nested in a Sequence. */
+function componentTypes(c: unknown): Json[] {
+  if (!isObject(c)) return [];
+  const nested = [c.decoders, c.pretokenizers, c.normalizers].flatMap((list) => (Array.isArray(list) ? list.flatMap(componentTypes) : []));
+  return [c, ...nested];
+}
+
+function detectStyle(json: Json): { style: TokenStyle; replacement: string; byteFallback: boolean } {
+  const parts = [...componentTypes(json.decoder), ...componentTypes(json.pre_tokenizer), ...componentTypes(json.normalizer)];
+  const model = isObject(json.model) ? json.model : {};
+  const byteFallback = model.byte_fallback === true || parts.some((p) => p.type === 'ByteFallback');
+  if (parts.some((p) => p.type === 'ByteLevel')) return { style: 'byte-level', replacement: '', byteFallback: false };
+  const meta = parts.find((p) => p.type === 'Metaspace');
+  if (meta !== undefined) {
+    return { style: 'metaspace', replacement: typeof meta.replacement === 'string' ? meta.replacement : '\u2581', byteFallback };
+  }
+  // Llama 2 style: Replace(' ' → '▁') in the normalizer, Replace('▁' → ' ') + ByteFallback in the decoder.
+  const replacesMeta = parts.some(
+    (p) => p.type === 'Replace' && isObject(p.pattern) && (p.pattern.String === '\u2581' || p.content === '\u2581'),
+  );
+  if (replacesMeta || byteFallback) return { style: 'metaspace', replacement: '\u2581', byteFallback };
+  return { style: 'plain', replacement: '', byteFallback: false };
+}
+
+/** id → vocabulary string of the model part (BPE / WordPiece map, or Unigram list of [piece, score]). */
+function modelVocab(json: Json, file: string): Map<number, string> {
+  const model = json.model;
+  if (!isObject(model)) throw new TokenizerError(file, 'has no "model" object');
+  const vocab = model.vocab;
+  const out = new Map<number, string>();
+  if (Array.isArray(vocab)) {
+    vocab.forEach((entry, id) => {
+      if (Array.isArray(entry) && typeof entry[0] === 'string') out.set(id, entry[0]);
+    });
+  } else if (isObject(vocab)) {
+    for (const [token, id] of Object.entries(vocab)) {
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+        throw new TokenizerError(file, `model.vocab gives token ${JSON.stringify(token)} the id ${JSON.stringify(id)}; expected a non-negative integer`);
+      }
+      out.set(id, token);
+    }
+  } else {
+    throw new TokenizerError(file, 'model.vocab must be an object (token → id) or a list of [piece, score]');
+  }
+  return out;
+}
+
+interface AddedEntry {
+  id: number;
+  content: string;
+  special: boolean;
+}
+
+function addedTokens(json: Json, file: string): AddedEntry[] {
+  const list = json.added_tokens ?? [];
+  if (!Array.isArray(list)) throw new TokenizerError(file, '"added_tokens" must be a list');
+  return list.map((t, i) => {
+    if (!isObject(t) || typeof t.content !== 'string' || typeof t.id !== 'number' || !Number.isSafeInteger(t.id) || t.id < 0) {
+      throw new TokenizerError(file, `added_tokens[${i}] must have a string "content" and a non-negative integer "id"`);
+    }
+    return { id: t.id, content: t.content, special: t.special === true };
+  });
+}
+
+export class TextTokenizer {
+  /** Number of token ids, added tokens included: the largest id + 1. */
+  readonly vocabSize: number;
+  readonly eosTokenIds: readonly number[];
+  readonly style: TokenStyle;
+  private cachedBytes: TokenBytes | undefined;
+
+  private constructor(
+    private readonly tok: Tokenizer,
+    private readonly base: Map<number, string>,
+    private readonly added: Map<number, AddedEntry>,
+    private readonly styleInfo: ReturnType<typeof detectStyle>,
+    /** tokenizer_config.json (chat template, special tokens), as read. */
+    readonly tokenizerConfig: Readonly<Json>,
+    eosTokenIds: readonly number[],
+    private readonly cleanUpSpaces: boolean,
+  ) {
+    let max = -1;
+    for (const id of base.keys()) max = Math.max(max, id);
+    for (const id of added.keys()) max = Math.max(max, id);
+    this.vocabSize = max + 1;
+    this.style = styleInfo.style;
+    this.eosTokenIds = Object.freeze([...eosTokenIds]);
+  }
+
+  /** Builds a tokenizer from parsed tokenizer.json and tokenizer_config.json objects. */
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}, options: TokenizerOptions = {}): TextTokenizer {
+    const file = options.file ?? 'tokenizer.json';
+    if (!isObject(tokenizerJson)) throw new TokenizerError(file, 'must hold a JSON object');
+    if (!isObject(tokenizerConfig)) throw new TokenizerError(file, 'tokenizer_config.json must hold a JSON object');
+    const base = modelVocab(tokenizerJson, file);
+    const added = new Map(addedTokens(tokenizerJson, file).map((t) => [t.id, t]));
+    // The library requires these keys to exist (null is fine); older exports omit some.
+    const complete: Json = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...tokenizerJson };
+    let tok: Tokenizer;
+    try {
+      tok = new Tokenizer(complete, tokenizerConfig);
+    } catch (err) {
+      throw new TokenizerError(file, `cannot be used by @huggingface/tokenizers: ${(err as Error).message}`);
+    }
+    let eos = options.eosTokenIds ?? [];
+    if (eos.length === 0) {
+      const text = specialTokenText(tokenizerConfig.eos_token);
+      const id = text === undefined ? undefined : tok.token_to_id(text);
+      if (id !== undefined) eos = [id];
+    }
+    const cleanUp = tokenizerConfig.clean_up_tokenization_spaces === true;
+    const t = new TextTokenizer(tok, base, added, detectStyle(tokenizerJson), tokenizerConfig, eos, cleanUp);
+    if (options.embeddingRows !== undefined && t.vocabSize > options.embeddingRows) {
+      throw new TokenizerError(
+        file,
+        `has ${t.vocabSize} token ids but the model's embedding has only ${options.embeddingRows} rows (config.json vocab_size ${options.embeddingRows})`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * Reads tokenizer.json, tokenizer_config.json (optional) and chat_template.jinja (optional; newer
+   * transformers saves the chat template there instead of in tokenizer_config.json).
+   */
+  static async fromDirectory(dir: string, options: Omit<TokenizerOptions, 'file'> = {}): Promise<TextTokenizer> {
+    const file = path.join(dir, 'tokenizer.json');
+    const json = await readJsonFile(file, true);
+    const configFile = path.join(dir, 'tokenizer_config.json');
+    const config = ((await readJsonFile(configFile, false)) ?? {}) as Json;
+    if (!isObject(config)) throw new TokenizerError(configFile, 'must hold a JSON object');
+    if (config.chat_template === undefined) {
+      const templateFile = path.join(dir, 'chat_template.jinja');
+      try {
+        config.chat_template = await readFile(templateFile, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileReadError(templateFile, 'read the chat template', err);
+      }
+    }
+    return TextTokenizer.fromJson(json, config, { ...options, file });
+  }
+
+  /** Token ids of `text`; `addSpecialTokens` applies the post-processor (e.g. a leading BOS). */
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): Int32Array {
+    return Int32Array.from(this.tok.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids);
+  }
+
+  decode(ids: ArrayLike<number>, options: { skipSpecialTokens?: boolean } = {}): string {
+    const list = Array.from(ids);
+    if (list.length === 0) return '';
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i];
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new RangeError(`token id at index ${i} is ${id}, outside the vocabulary [0, ${this.vocabSize})`);
+      }
+    }
+    return this.tok.decode(list, {
+      skip_special_tokens: options.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: this.cleanUpSpaces,
+    });
+  }
+
+  /** The id of exactly this token (vocabulary or added/special token), or undefined. */
+  tokenId(text: string): number | undefined {
+    // The library registers added tokens in the same token → id map as the model vocabulary.
+    return this.tok.token_to_id(text);
+  }
+
+  /** Whether `id` is an added token marked special (skipped by decode with skipSpecialTokens). */
+  isSpecial(id: number): boolean {
+    return this.added.get(id)?.special === true;
+  }
+
+  /** Raw bytes of one token id (empty for ids with no token). */
+  bytesOf(id: number): Uint8Array {
+    const added = this.added.get(id);
+    if (added !== undefined) return utf8.encode(added.content);
+    const text = this.base.get(id);
+    if (text === undefined) return new Uint8Array(0);
+    switch (this.style) {
+      case 'byte-level':
+        return byteLevelBytes(text);
+      case 'metaspace':
+        return metaspaceBytes(text, this.styleInfo.replacement, this.styleInfo.byteFallback);
+      case 'plain':
+        return utf8.encode(text);
+    }
+  }
+
+  /** Bytes of every token id, for native stop-string matching and byte-level decoding. */
+  tokenBytes(): TokenBytes {
+    if (this.cachedBytes !== undefined) return this.cachedBytes;
+    const pieces: Uint8Array[] = [];
+    const offsets = new Uint32Array(this.vocabSize + 1);
+    let total = 0;
+    for (let id = 0; id < this.vocabSize; id++) {
+      const b = this.bytesOf(id);
+      pieces.push(b);
+      offsets[id] = total;
+      total += b.length;
+    }
+    offsets[this.vocabSize] = total;
+    const bytes = new Uint8Array(total);
+    pieces.forEach((b, id) => bytes.set(b, offsets[id]));
+    this.cachedBytes = { bytes, offsets };
+    return this.cachedBytes;
+  }
+
+  /** Renders messages with tokenizer_config.json's chat template. */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+    return applyChatTemplate(this.tokenizerConfig, messages, options);
+  }
+}
+
+let byteTable: Map<string, number> | undefined;
+
+function byteLevelBytes(text: string): Uint8Array {
+  byteTable ??= byteLevelDecodeTable();
+  const out: number[] = [];
+  for (const ch of text) {
+    const b = byteTable.get(ch);
+    // Not a byte-level character (hand-edited vocabularies): keep the character's own UTF-8.
+    if (b === undefined) out.push(...utf8.encode(ch));
+    else out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
+
+function metaspaceBytes(text: string, replacement: string, byteFallback: boolean): Uint8Array {
+  const byte = byteFallback ? BYTE_TOKEN.exec(text) : null;
+  if (byte !== null) return Uint8Array.of(parseInt(byte[1], 16));
+  return utf8.encode(replacement === '' ? text : text.replaceAll(replacement, ' '));
+}
+
+async function readJsonFile(file: string, required: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileReadError(file, 'read the file', err);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TokenizerError(file, `is not valid JSON (${(err as Error).message})`);
+  }
+}
