@@ -98,7 +98,10 @@ function describeParseError(error: Error & { code?: string }): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `Unknown flag ${flag ?? ''}`.trim();
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return flag ? `Missing value for ${flag}` : error.message;
+      if (!flag) return error.message;
+      return error.message.includes('ambiguous')
+        ? `Missing value for ${flag} (the next argument starts with '-'; write ${flag}=VALUE to pass such a value)`
+        : `Missing value for ${flag}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `Unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}; every option is a --flag`.replace(' ;', ';');
     default:
