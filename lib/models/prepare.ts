@@ -6,7 +6,7 @@ import type { NativeModelSpec } from '../native/addon-types.js';
 import { readCheckpoint } from './checkpoint.js';
 import { readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
 import { throwIfAborted } from './errors.js';
-import { buildNativeSpec, type RuntimeOptions } from './spec.js';
+import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
 
 export interface PrepareOptions extends RuntimeOptions {
@@ -27,6 +27,7 @@ export interface PreparedModel {
 export async function prepareModel(dir: string, options: PrepareOptions): Promise<PreparedModel> {
   const { signal, onProgress, ...runtime } = options;
   throwIfAborted(signal);
+  checkRuntime(runtime);
   const { config, generation } = await readModelConfig(dir);
   throwIfAborted(signal);
   const tokenizer = await TextTokenizer.fromDirectory(dir, { eosTokenIds: config.eosTokenIds, embeddingRows: config.vocabSize });

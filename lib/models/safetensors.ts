@@ -128,7 +128,8 @@ function parseEntry(file: string, name: string, raw: unknown, dataSize: number):
   if (end > dataSize) {
     throw fail(`data_offsets [${begin}, ${end}] reach beyond the data section, which has ${dataSize} bytes`);
   }
-  return { name, dtype, shape: shape as number[], dataOffsets: [begin, end] };
+  // `+ 0` turns a JSON "-0" into 0, so callers never see a negative zero.
+  return { name, dtype, shape: (shape as number[]).map((d) => d + 0), dataOffsets: [begin + 0, end + 0] };
 }
 
 /**

@@ -19,7 +19,8 @@ export interface RuntimeOptions {
   isa?: IsaName;
 }
 
-function checkRuntime(o: RuntimeOptions): void {
+/** Throws a TypeError naming the first invalid runtime option. */
+export function checkRuntime(o: RuntimeOptions): void {
   const positiveInt = (name: string, v: number) => {
     if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`Expected \`${name}\` to be a positive integer, got ${v}`);
   };
