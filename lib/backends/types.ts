@@ -55,6 +55,12 @@ export interface BackendModelInfo {
   /** Layers × hidden size of each model (attention FLOPs per token-pair: 4 × layers × hidden). */
   policyAttentionWidth: number;
   prmAttentionWidth: number;
+  /**
+   * Identities of the models (e.g. Hugging Face repo id and revision), so that a compute-optimal
+   * calibration table made for other models is refused. A backend without a PRM reports prmParams 0.
+   */
+  policyId?: string;
+  prmId?: string;
 }
 
 export interface SearchBackend {

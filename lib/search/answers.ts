@@ -1,0 +1,200 @@
+/**
+ * Final-answer extraction and equivalence for math tasks.
+ *
+ * Equivalence follows the MATH benchmark grader (Hendrycks et al. 2021, `is_equiv` / `_strip_string`):
+ * both answers are normalised by string rewriting and then compared as strings. That grader does NOT do
+ * numeric equivalence: `0.5` equals `\frac{1}{2}` only because it rewrites the exact string `0.5` (also
+ * `.5`, which becomes `0.5` first), so `0.25` and `\frac{1}{4}` stay different, and `\text{ cm}` units are
+ * dropped only when written with the space after the brace. When the normalisation itself fails (the
+ * grader's asserts and index errors), the raw strings are compared, as the grader does.
+ *
+ * One addition, kept narrow on purpose: two answers that are both plain decimal numbers after
+ * normalisation compare by value (`236` = `236.0` = `236.00`, `1,000` = `1000`, `-0` = `0`), exactly, on
+ * their decimal digits rather than through floating point. `\frac{1}{2}` counts as the decimal `0.5` here,
+ * which keeps the relation transitive with the grader's own `0.5` rule (`0.50` = `0.5` = `\frac12`).
+ */
+
+/** The normalisation failed; the grader then falls back to comparing the raw strings. */
+class StripFailure extends Error {}
+
+/** `\frac12` → `\frac{1}{2}`, `\frac1{72}` → `\frac{1}{72}` (but `\frac{72}1` is left alone, as in MATH). */
+function fixFracs(s: string): string {
+  const parts = s.split('\\frac');
+  let out = parts[0]!;
+  for (const part of parts.slice(1)) {
+    out += '\\frac';
+    // The grader indexes part[0] first, so an empty piece raises before anything else is looked at.
+    if (part.length === 0) throw new StripFailure('\\frac without arguments');
+    if (part.startsWith('{')) {
+      out += part;
+      continue;
+    }
+    // The grader returns the whole string unchanged when a bare \frac has fewer than two characters after it.
+    if (part.length < 2) return s;
+    const a = part[0]!;
+    const b = part[1]!;
+    out += b !== '{' ? `{${a}}{${b}}${part.slice(2)}` : `{${a}}${b}${part.slice(2)}`;
+  }
+  return out;
+}
+
+/** `3/4` → `\frac{3}{4}` when the whole answer is one integer over another, written canonically. */
+function fixSlash(s: string): string {
+  const parts = s.split('/');
+  if (parts.length !== 2) return s;
+  const [a, b] = parts as [string, string];
+  // Python's int() accepts an optional sign and surrounding whitespace; the round-trip check then only
+  // lets canonical spellings through ("03/4" stays as it is).
+  const intRe = /^\s*[+-]?\d+\s*$/;
+  if (!intRe.test(a) || !intRe.test(b)) return s;
+  const ia = BigInt(a.trim());
+  const ib = BigInt(b.trim());
+  if (s !== `${ia}/${ib}`) return s;
+  return `\\frac{${ia}}{${ib}}`;
+}
+
+/** Drops units written as `\text{ ...}` at the right (the only spelling the MATH grader removes). */
+function removeRightUnits(s: string): string {
+  if (!s.includes('\\text{ ')) return s;
+  const splits = s.split('\\text{ ');
+  if (splits.length !== 2) throw new StripFailure('more than one \\text{ unit');
+  return splits[0]!;
+}
+
+/** `\sqrt3` → `\sqrt{3}`. */
+function fixSqrt(s: string): string {
+  if (!s.includes('\\sqrt')) return s;
+  const splits = s.split('\\sqrt');
+  let out = splits[0]!;
+  for (const split of splits.slice(1)) {
+    if (split.length === 0) throw new StripFailure('\\sqrt without an argument');
+    out += split[0] !== '{' ? `\\sqrt{${split[0]}}${split.slice(1)}` : `\\sqrt${split}`;
+  }
+  return out;
+}
+
+/**
+ * The MATH grader's string normalisation, step for step. Throws StripFailure where the grader would
+ * raise; `answersEqual` then compares the raw strings.
+ */
+function stripOrThrow(input: string): string {
+  let s = input.replace(/\n/g, '');
+  s = s.replaceAll('\\!', '');
+  s = s.replaceAll('\\\\', '\\');
+  s = s.replaceAll('tfrac', 'frac').replaceAll('dfrac', 'frac');
+  s = s.replaceAll('\\left', '').replaceAll('\\right', '');
+  s = s.replaceAll('^{\\circ}', '').replaceAll('^\\circ', '');
+  s = s.replaceAll('\\$', '');
+  s = removeRightUnits(s);
+  s = s.replaceAll('\\%', '').replaceAll('%', '');
+  // " .5" and "{.5" gain their leading zero, as does a string that starts with "."
+  s = s.replaceAll(' .', ' 0.').replaceAll('{.', '{0.');
+  if (s.length === 0) return s;
+  if (s.startsWith('.')) s = `0${s}`;
+  // "k = 5" → "5" when the left side is at most two characters (spaces included, as in the grader).
+  const eq = s.split('=');
+  if (eq.length === 2 && eq[0]!.length <= 2) s = eq[1]!;
+  s = fixSqrt(s);
+  s = s.replaceAll(' ', '');
+  s = fixFracs(s);
+  if (s === '0.5') s = '\\frac{1}{2}';
+  s = fixSlash(s);
+  return s;
+}
+
+/** The MATH grader's normalised form of an answer, or the answer itself where the grader gives up. */
+export function normalizeMathAnswer(answer: string): string {
+  try {
+    return stripOrThrow(answer);
+  } catch (err) {
+    if (err instanceof StripFailure) return answer;
+    throw err;
+  }
+}
+
+/** Canonical decimal digits of a plain number (`-012.500` → `-12.5`), or null when it is not one. */
+function canonicalDecimal(s: string): string | null {
+  const plain = s === '\\frac{1}{2}' ? '0.5' : s;
+  // Thousands separators only in their proper places ("1,000,000"; "{,}" as LaTeX writes them).
+  const unsep = /^-?\d{1,3}((,|\{,\})\d{3})+(\.\d+)?$/.test(plain) ? plain.replace(/\{,\}|,/g, '') : plain;
+  const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(unsep);
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return null;
+  const int = m[2]!.replace(/^0+/, '') || '0';
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  const body = frac === '' ? int : `${int}.${frac}`;
+  return body === '0' ? '0' : `${m[1]}${body}`;
+}
+
+/**
+ * Whether two final answers are the same under the MATH grader's normalisation (plus exact numeric
+ * equality of plain decimals, see the file comment). A missing answer equals nothing.
+ */
+export function answersEqual(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return false;
+  let na: string;
+  let nb: string;
+  try {
+    na = stripOrThrow(a);
+    nb = stripOrThrow(b);
+  } catch (err) {
+    if (err instanceof StripFailure) return a === b;
+    throw err;
+  }
+  if (na === nb) return true;
+  const da = canonicalDecimal(na);
+  return da !== null && da === canonicalDecimal(nb);
+}
+
+/** The contents of the last balanced `\boxed{...}` (or `\fbox{...}`, or `\boxed 5`), nested braces kept. */
+function lastBoxed(text: string): string | null {
+  const re = /\\(?:boxed|fbox)/g;
+  const starts: number[] = [];
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) starts.push(m.index + m[0].length);
+  for (let k = starts.length - 1; k >= 0; k--) {
+    let i = starts[k]!;
+    if (text[i] === ' ') {
+      // "\boxed 5": the argument runs to the next "$" or whitespace.
+      const m = /^ +([^\s$]+)/.exec(text.slice(i));
+      if (m !== null) return m[1]!;
+      continue;
+    }
+    if (text[i] !== '{') continue;
+    let depth = 0;
+    for (; i < text.length; i++) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}' && --depth === 0) return text.slice(starts[k]! + 1, i);
+    }
+  }
+  return null;
+}
+
+/** The text after the last "the answer is" (also "final answer is", with an optional colon). */
+function answerIsPhrase(text: string): string | null {
+  const re = /answer is:?\s*/gi;
+  let last: RegExpExecArray | null = null;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
+  if (last === null) return null;
+  let rest = text.slice(last.index + last[0].length).split('\n')[0]!.trim();
+  // Strip math delimiters and sentence punctuation around the answer: "$\frac{1}{2}$." → "\frac{1}{2}".
+  rest = rest.replace(/[.\s]+$/, '');
+  const dollars = /^\$+(.*?)\$+$/.exec(rest);
+  if (dollars !== null) rest = dollars[1]!;
+  rest = rest.replace(/^\\\((.*)\\\)$/, '$1').replace(/[.\s]+$/, '').trim();
+  return rest.length > 0 ? rest : null;
+}
+
+/** The last plain number: integers, decimals, thousands-separated, or an integer fraction `a/b`. */
+function lastNumber(text: string): string | null {
+  const re = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\/\d+|-?\d+(?:\.\d+)?|-?\.\d+/g;
+  let last: string | null = null;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m[0];
+  return last === null ? null : last.replace(/,/g, '');
+}
+
+/**
+ * The final answer of a solution: the last `\boxed{...}` (nested braces kept), else what follows the last
+ * "The answer is", else the last plain number; null when there is none.
+ */
+export function extractAnswer(text: string): string | null {
+  return lastBoxed(text) ?? answerIsPhrase(text) ?? lastNumber(text);
+}

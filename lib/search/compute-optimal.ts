@@ -1,0 +1,186 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { BackendModelInfo } from '../backends/types.js';
+import { OptionError } from '../errors.js';
+import { quantileThresholds, levelOf } from './difficulty.js';
+import { checkStrategyName } from './options.js';
+import type { StrategyName, StrategyParams } from './types.js';
+
+/**
+ * Compute-optimal allocation (Snell et al. 2024): on a calibration set, for each budget and each
+ * difficulty level, the strategy and parameters that answered best. At run time the 'compute-optimal'
+ * strategy predicts the question's level from a few samples and runs that choice.
+ *
+ * How a calibration set becomes a table (the `thinktree calibrate` command does the running):
+ * 1. for each question, difficulty = difficultyScore(search(q, { strategy: 'best-of-n',
+ *    n: difficultySamples, ... }).candidates) — the same estimate compute-optimal makes at run time;
+ * 2. for each question, budget and candidate configuration, run search and record whether the answer
+ *    was right: one CalibrationRow each;
+ * 3. fitCalibration(rows, { policyId, prmId, difficultySamples }) → table; saveCalibration(file, table).
+ */
+
+export const CALIBRATION_VERSION = 1;
+
+export interface CalibrationChoice {
+  strategy: StrategyName;
+  /** Parameters of the run; `n` defaults to the budget. */
+  params: Partial<StrategyParams>;
+}
+
+export interface CalibrationTable {
+  version: typeof CALIBRATION_VERSION;
+  /** Identify the policy and PRM the table was fit for (BackendModelInfo.policyId / prmId). */
+  policyId: string;
+  prmId: string;
+  /** Samples spent estimating a question's difficulty (charged to the budget at run time). */
+  difficultySamples: number;
+  /** Ascending; levels = thresholds.length + 1, level 1 the easiest. */
+  thresholds: number[];
+  /** budget (generations, as a decimal string) → level (as a string) → choice. */
+  choices: Record<string, Record<string, CalibrationChoice>>;
+}
+
+/** One calibration run: a question answered by one configuration at one budget. */
+export interface CalibrationRow {
+  question: string;
+  /** difficultyScore of the question (the same for all its rows). */
+  difficulty: number;
+  budget: number;
+  strategy: StrategyName;
+  params?: Partial<StrategyParams>;
+  correct: boolean;
+}
+
+export interface FitOptions {
+  policyId: string;
+  prmId: string;
+  difficultySamples: number;
+  /** @default 5 */
+  levels?: number;
+}
+
+/** Stable key of a configuration (parameter order does not matter). */
+function configKey(strategy: string, params: Partial<StrategyParams>): string {
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, (params as Record<string, unknown>)[k]]);
+  return JSON.stringify([strategy, sorted]);
+}
+
+/**
+ * Thresholds at the quantiles of the questions' difficulty scores; for each budget and level, the
+ * configuration with the best accuracy on that level's questions (ties: the configuration seen first in
+ * `rows`). A level without questions gets the budget's best configuration over all questions.
+ */
+export function fitCalibration(rows: readonly CalibrationRow[], options: FitOptions): CalibrationTable {
+  const levels = options.levels ?? 5;
+  if (!Number.isInteger(levels) || levels < 1) throw new OptionError(`Expected \`levels\` to be a positive integer, got ${levels}`);
+  if (rows.length === 0) throw new OptionError('fitCalibration needs at least one row');
+  const perQuestion = new Map<string, number[]>();
+  for (const r of rows) {
+    checkStrategyName(r.strategy);
+    if (!Number.isFinite(r.difficulty)) throw new OptionError(`Row for question ${r.question} has difficulty ${r.difficulty}`);
+    if (!Number.isInteger(r.budget) || r.budget < 1) throw new OptionError(`Row for question ${r.question} has budget ${r.budget}`);
+    perQuestion.set(r.question, [...(perQuestion.get(r.question) ?? []), r.difficulty]);
+  }
+  const difficulty = new Map([...perQuestion].map(([q, ds]) => [q, ds.reduce((a, b) => a + b, 0) / ds.length]));
+  const thresholds = quantileThresholds([...difficulty.values()], levels);
+  const level = (q: string) => levelOf(difficulty.get(q)!, thresholds);
+
+  const choices: CalibrationTable['choices'] = {};
+  const budgets = [...new Set(rows.map((r) => r.budget))].sort((a, b) => a - b);
+  for (const budget of budgets) {
+    const atBudget = rows.filter((r) => r.budget === budget);
+    const bestOf = (subset: readonly CalibrationRow[]): CalibrationChoice => {
+      const acc = new Map<string, { right: number; total: number; choice: CalibrationChoice }>();
+      for (const r of subset) {
+        const params = r.params ?? {};
+        const key = configKey(r.strategy, params);
+        const a = acc.get(key) ?? { right: 0, total: 0, choice: { strategy: r.strategy, params: { ...params } } };
+        a.total++;
+        if (r.correct) a.right++;
+        acc.set(key, a);
+      }
+      let top: { right: number; total: number; choice: CalibrationChoice } | null = null;
+      for (const a of acc.values()) if (top === null || a.right / a.total > top.right / top.total) top = a;
+      return top!.choice;
+    };
+    const fallback = bestOf(atBudget);
+    choices[String(budget)] = {};
+    for (let l = 1; l <= levels; l++) {
+      const inLevel = atBudget.filter((r) => level(r.question) === l);
+      choices[String(budget)]![String(l)] = inLevel.length > 0 ? bestOf(inLevel) : fallback;
+    }
+  }
+  return {
+    version: CALIBRATION_VERSION,
+    policyId: options.policyId,
+    prmId: options.prmId,
+    difficultySamples: options.difficultySamples,
+    thresholds,
+    choices,
+  };
+}
+
+/** Checks a table's shape (a file can hold anything); returns it typed. */
+export function checkCalibration(table: unknown): CalibrationTable {
+  const t = table as Partial<CalibrationTable> | null;
+  const bad = (what: string) => new OptionError(`Invalid calibration table: ${what}`);
+  if (typeof t !== 'object' || t === null) throw bad('not an object');
+  if (t.version !== CALIBRATION_VERSION) throw bad(`version ${String(t.version)}, expected ${CALIBRATION_VERSION}`);
+  if (typeof t.policyId !== 'string' || typeof t.prmId !== 'string') throw bad('policyId and prmId must be strings');
+  if (!Number.isInteger(t.difficultySamples) || t.difficultySamples! < 1) throw bad('difficultySamples must be a positive integer');
+  const th = t.thresholds;
+  if (!Array.isArray(th) || th.some((x, i) => typeof x !== 'number' || (i > 0 && x < th[i - 1]!))) {
+    throw bad('thresholds must be ascending numbers');
+  }
+  if (typeof t.choices !== 'object' || t.choices === null || Object.keys(t.choices).length === 0) throw bad('no choices');
+  for (const [budget, byLevel] of Object.entries(t.choices)) {
+    if (!/^[1-9]\d*$/.test(budget)) throw bad(`budget key ${budget} is not a positive integer`);
+    for (let l = 1; l <= th.length + 1; l++) {
+      const c = byLevel?.[String(l)];
+      if (c === undefined) throw bad(`no choice for budget ${budget}, level ${l}`);
+      checkStrategyName(c.strategy);
+      if (c.strategy === 'compute-optimal') throw bad(`budget ${budget}, level ${l} chooses compute-optimal itself`);
+      if (typeof c.params !== 'object' || c.params === null) throw bad(`budget ${budget}, level ${l} has no params object`);
+    }
+  }
+  return t as CalibrationTable;
+}
+
+/** A table made for other models is refused before any work. */
+export function checkCalibrationModels(table: CalibrationTable, info: BackendModelInfo): void {
+  if (info.policyId === undefined || info.prmId === undefined) {
+    throw new OptionError(
+      'The backend does not report policyId and prmId, so the calibration table ' +
+        `(made for policy ${table.policyId}, PRM ${table.prmId}) cannot be checked against its models`,
+    );
+  }
+  if (info.policyId !== table.policyId || info.prmId !== table.prmId) {
+    throw new OptionError(
+      `The calibration table was made for policy ${table.policyId} with PRM ${table.prmId}, but the backend ` +
+        `runs policy ${info.policyId} with PRM ${info.prmId}; calibrate for these models first`,
+    );
+  }
+}
+
+/** The largest calibrated budget that fits in `available` generations, or null. */
+export function budgetFor(table: CalibrationTable, available: number): number | null {
+  const fits = Object.keys(table.choices)
+    .map(Number)
+    .filter((b) => b <= available);
+  return fits.length === 0 ? null : Math.max(...fits);
+}
+
+export async function saveCalibration(file: string, table: CalibrationTable): Promise<void> {
+  await writeFile(file, `${JSON.stringify(checkCalibration(table), null, 2)}\n`, 'utf8');
+}
+
+export async function loadCalibration(file: string): Promise<CalibrationTable> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new OptionError(`Cannot read calibration table ${file}: ${(err as Error).message}`);
+  }
+  return checkCalibration(parsed);
+}

@@ -1,0 +1,35 @@
+export { search } from './search.js';
+export type {
+  Candidate,
+  ProgressEvent,
+  RevisionSelect,
+  SearchOptions,
+  SearchResult,
+  StrategyDetails,
+  StrategyName,
+  StrategyParams,
+  TreeNode,
+  TreeNodeKind,
+  Usage,
+} from './types.js';
+export { STRATEGY_NAMES } from './types.js';
+export { STRATEGIES } from './registry.js';
+export { AGGREGATIONS, aggregateScores, type Aggregation } from './aggregate.js';
+export { answersEqual, extractAnswer, normalizeMathAnswer } from './answers.js';
+export { defineTask, mathTask, type Task } from './task.js';
+export { forwardFlops } from './accounting.js';
+export { difficultyScore, levelOf, quantile, quantileThresholds } from './difficulty.js';
+export {
+  CALIBRATION_VERSION,
+  budgetFor,
+  checkCalibration,
+  checkCalibrationModels,
+  fitCalibration,
+  loadCalibration,
+  saveCalibration,
+  type CalibrationChoice,
+  type CalibrationRow,
+  type CalibrationTable,
+  type FitOptions,
+} from './compute-optimal.js';
+export { select, type Ballot } from './vote.js';

@@ -1,0 +1,74 @@
+import type { BackendModelInfo } from '../../backends/types.js';
+import { OptionError } from '../../errors.js';
+import { budgetFor, checkCalibration, checkCalibrationModels, type CalibrationTable } from '../compute-optimal.js';
+import { difficultyScore, levelOf } from '../difficulty.js';
+import { resolveParams, type ResolvedOptions, type ResolvedParams } from '../options.js';
+import type { Strategy } from '../strategy.js';
+import { attemptScores } from '../tree.js';
+import type { StrategyName } from '../types.js';
+import { bestOfN } from './sampling.js';
+
+/** The parameters the table's choice runs with: the caller's, then the table's, n = budget by default. */
+function choiceParams(o: ResolvedOptions, table: CalibrationTable, budget: number, level: number): ResolvedParams {
+  const choice = table.choices[String(budget)]![String(level)]!;
+  return resolveParams(choice.strategy, { ...o.given, ...choice.params, n: choice.params.n ?? budget });
+}
+
+function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
+  if (o.calibration === null) throw new OptionError('Strategy `compute-optimal` needs a `calibration` table');
+  const table = checkCalibration(o.calibration);
+  const available = o.n - table.difficultySamples;
+  const budget = budgetFor(table, available);
+  if (available < 1 || budget === null) {
+    throw new OptionError(
+      `Expected \`n\` to leave room for a calibrated budget after ${table.difficultySamples} difficulty samples, ` +
+        `got n=${o.n}; calibrated budgets: ${Object.keys(table.choices).join(', ')}`,
+    );
+  }
+  return { table, budget };
+}
+
+/**
+ * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget),
+ * bins it with the table's thresholds, and runs the table's choice for that level at the largest
+ * calibrated budget that the rest of n affords. The samples are not candidates: the choice was
+ * calibrated without them.
+ */
+export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strategy {
+  return {
+    name: 'compute-optimal',
+    needsPrm: () => true,
+    validate(o: ResolvedOptions, info: BackendModelInfo) {
+      const { table, budget } = plan(o);
+      checkCalibrationModels(table, info);
+      for (let level = 1; level <= table.thresholds.length + 1; level++) {
+        const p = choiceParams(o, table, budget, level);
+        const inner = lookup(p.strategy);
+        inner.validate?.({ ...o, ...p }, info);
+        const cost = inner.cost(p, o);
+        if (cost > budget) {
+          throw new OptionError(
+            `Calibration choice for budget ${budget}, level ${level} (${p.strategy}) costs ${cost} generations`,
+          );
+        }
+      }
+    },
+    cost(p, o) {
+      const { table, budget } = plan({ ...o, ...p });
+      return table.difficultySamples + budget;
+    },
+    async run(ctx, root, p) {
+      const { table, budget } = plan({ ...ctx.options, ...p });
+      const sampleParams = resolveParams('best-of-n', { ...ctx.options.given, n: table.difficultySamples });
+      const samples = await bestOfN.run(ctx, root, sampleParams);
+      const difficulty = difficultyScore(samples.candidates.map((c) => ({ stepScores: attemptScores(c) })));
+      const level = levelOf(difficulty, table.thresholds);
+      const chosen = table.choices[String(budget)]![String(level)]!;
+      const base = { kind: 'compute-optimal' as const, difficulty, level, budget, chosen };
+      if (ctx.exhausted) return { ...samples, details: base };
+      const inner = choiceParams(ctx.options, table, budget, level);
+      const out = await lookup(inner.strategy).run(ctx, root, inner);
+      return { ...out, aggregation: inner.aggregation, details: { ...base, inner: out.details } };
+    },
+  };
+}

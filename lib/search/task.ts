@@ -1,0 +1,39 @@
+import { answersEqual, extractAnswer } from './answers.js';
+
+/**
+ * What a search needs to know about the problem domain. Strategies never look for `\boxed{` or `"\n\n"`
+ * themselves; they ask the task. The default is math (MATH-style answers, steps separated by a blank
+ * line as in search-and-learn).
+ */
+export interface Task {
+  /**
+   * Strings that end a reasoning step; kept in the step text.
+   * @default ['\n\n']
+   */
+  readonly stepStop: readonly string[];
+  /** Whether a newly generated step ends the solution (a final answer appeared). */
+  isFinal(stepText: string): boolean;
+  /** The final answer in a solution's text, or null. */
+  extractAnswer(text: string): string | null;
+  /** Whether two extracted answers are the same answer. */
+  answersEqual(a: string, b: string): boolean;
+  /**
+   * Text appended to the policy context after an attempt, before the next revision.
+   * @default '\n\nThe solution above may contain mistakes. Here is a revised solution.\n\n'
+   */
+  readonly revisionPrompt: string;
+}
+
+/** MATH-style: a step containing `\boxed{` is final (as DVTS prunes in search-and-learn). */
+export const mathTask: Task = {
+  stepStop: ['\n\n'],
+  isFinal: (stepText) => stepText.includes('\\boxed{'),
+  extractAnswer,
+  answersEqual,
+  revisionPrompt: '\n\nThe solution above may contain mistakes. Here is a revised solution.\n\n',
+};
+
+/** A task with the math defaults for whatever `overrides` leaves out. */
+export function defineTask(overrides: Partial<Task>): Task {
+  return { ...mathTask, ...overrides };
+}
