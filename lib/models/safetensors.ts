@@ -354,6 +354,8 @@ function layout(
   metadata: Record<string, string> | undefined,
   file: string,
 ): { header: Uint8Array; parts: Uint8Array[] } {
+  // Typed-array data is written as its in-memory bytes, which are little-endian only on LE hosts.
+  if (os.endianness() === 'BE') throw new Error(`${file}: writing safetensors on a big-endian host is not supported`);
   // No prototype: a tensor named "__proto__" must become a key, not a prototype.
   const json = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined) {
@@ -420,7 +422,6 @@ export async function writeSafetensors(
   tensors: Record<string, TensorInput> | Map<string, TensorInput>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  if (os.endianness() === 'BE') throw new Error(`${path}: writing safetensors on a big-endian host is not supported`);
   const { header, parts } = layout(entriesOf(tensors), metadata, path);
   const fh = await open(path, 'w');
   try {

@@ -42,18 +42,17 @@ const utf8 = new TextEncoder();
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * GPT-2's byte ↔ character table: printable Latin-1 bytes map to themselves, the other 68 bytes to
- * U+0100 upwards in byte order, so every byte string becomes printable text without whitespace.
+ * GPT-2's byte ↔ character table, inverted: printable Latin-1 bytes are their own character, the
+ * other 68 bytes take U+0100 upwards in byte order, so every byte string becomes printable text
+ * without whitespace. Indexed by UTF-16 code unit; -1 for characters that are not byte symbols.
  */
-function byteLevelDecodeTable(): Map<string, number> {
+const BYTE_OF_CHAR: Int16Array = (() => {
   const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  const table = new Map<string, number>();
+  const table = new Int16Array(0x100 + 68).fill(-1);
   let next = 0x100;
-  for (let b = 0; b < 256; b++) {
-    table.set(String.fromCodePoint(printable(b) ? b : next++), b);
-  }
+  for (let b = 0; b < 256; b++) table[printable(b) ? b : next++] = b;
   return table;
-}
+})();
 
 /** Collects the `type`s of a component and of the components nested in a Sequence. */
 function componentTypes(c: unknown): Json[] {
@@ -77,29 +76,6 @@ function detectStyle(json: Json): { style: TokenStyle; replacement: string; byte
   );
   if (replacesMeta || byteFallback) return { style: 'metaspace', replacement: '\u2581', byteFallback };
   return { style: 'plain', replacement: '', byteFallback: false };
-}
-
-/** id → vocabulary string of the model part (BPE / WordPiece map, or Unigram list of [piece, score]). */
-function modelVocab(json: Json, file: string): Map<number, string> {
-  const model = json.model;
-  if (!isObject(model)) throw new TokenizerError(file, 'has no "model" object');
-  const vocab = model.vocab;
-  const out = new Map<number, string>();
-  if (Array.isArray(vocab)) {
-    vocab.forEach((entry, id) => {
-      if (Array.isArray(entry) && typeof entry[0] === 'string') out.set(id, entry[0]);
-    });
-  } else if (isObject(vocab)) {
-    for (const [token, id] of Object.entries(vocab)) {
-      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-        throw new TokenizerError(file, `model.vocab gives token ${JSON.stringify(token)} the id ${JSON.stringify(id)}; expected a non-negative integer`);
-      }
-      out.set(id, token);
-    }
-  } else {
-    throw new TokenizerError(file, 'model.vocab must be an object (token → id) or a list of [piece, score]');
-  }
-  return out;
 }
 
 interface AddedEntry {
@@ -128,7 +104,8 @@ export class TextTokenizer {
 
   private constructor(
     private readonly tok: Tokenizer,
-    private readonly base: Map<number, string>,
+    /** id → vocabulary string (the library's table; holes are ids with no token). */
+    private readonly base: readonly (string | undefined)[],
     private readonly added: Map<number, AddedEntry>,
     private readonly styleInfo: ReturnType<typeof detectStyle>,
     /** tokenizer_config.json (chat template, special tokens), as read. */
@@ -136,10 +113,9 @@ export class TextTokenizer {
     eosTokenIds: readonly number[],
     private readonly cleanUpSpaces: boolean,
   ) {
-    let max = -1;
-    for (const id of base.keys()) max = Math.max(max, id);
-    for (const id of added.keys()) max = Math.max(max, id);
-    this.vocabSize = max + 1;
+    let size = base.length;
+    for (const id of added.keys()) size = Math.max(size, id + 1);
+    this.vocabSize = size;
     this.style = styleInfo.style;
     this.eosTokenIds = Object.freeze([...eosTokenIds]);
   }
@@ -149,7 +125,7 @@ export class TextTokenizer {
     const file = options.file ?? 'tokenizer.json';
     if (!isObject(tokenizerJson)) throw new TokenizerError(file, 'must hold a JSON object');
     if (!isObject(tokenizerConfig)) throw new TokenizerError(file, 'tokenizer_config.json must hold a JSON object');
-    const base = modelVocab(tokenizerJson, file);
+    if (!isObject(tokenizerJson.model)) throw new TokenizerError(file, 'has no "model" object');
     const added = new Map(addedTokens(tokenizerJson, file).map((t) => [t.id, t]));
     // The library requires these keys to exist (null is fine); older exports omit some.
     const complete: Json = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...tokenizerJson };
@@ -166,6 +142,8 @@ export class TextTokenizer {
       if (id !== undefined) eos = [id];
     }
     const cleanUp = tokenizerConfig.clean_up_tokenization_spaces === true;
+    // Reuse the library's id → token array: walking a 150k-entry vocab object again costs ~0.5 s.
+    const base = tok.model?.vocab ?? [];
     const t = new TextTokenizer(tok, base, added, detectStyle(tokenizerJson), tokenizerConfig, eos, cleanUp);
     if (options.embeddingRows !== undefined && t.vocabSize > options.embeddingRows) {
       throw new TokenizerError(
@@ -230,36 +208,28 @@ export class TextTokenizer {
 
   /** Raw bytes of one token id (empty for ids with no token). */
   bytesOf(id: number): Uint8Array {
-    const added = this.added.get(id);
-    if (added !== undefined) return utf8.encode(added.content);
-    const text = this.base.get(id);
-    if (text === undefined) return new Uint8Array(0);
-    switch (this.style) {
-      case 'byte-level':
-        return byteLevelBytes(text);
-      case 'metaspace':
-        return metaspaceBytes(text, this.styleInfo.replacement, this.styleInfo.byteFallback);
-      case 'plain':
-        return utf8.encode(text);
-    }
+    const { bytes, offsets } = this.tokenBytes();
+    return bytes.subarray(offsets[id], offsets[id + 1]);
   }
 
-  /** Bytes of every token id, for native stop-string matching and byte-level decoding. */
+  /** Bytes of every token id, for native stop-string matching and byte-level decoding. Built once. */
   tokenBytes(): TokenBytes {
     if (this.cachedBytes !== undefined) return this.cachedBytes;
-    const pieces: Uint8Array[] = [];
+    const sink = new ByteSink();
     const offsets = new Uint32Array(this.vocabSize + 1);
-    let total = 0;
+    const { replacement, byteFallback } = this.styleInfo;
     for (let id = 0; id < this.vocabSize; id++) {
-      const b = this.bytesOf(id);
-      pieces.push(b);
-      offsets[id] = total;
-      total += b.length;
+      offsets[id] = sink.length;
+      const added = this.added.get(id);
+      const text = this.base[id];
+      if (added !== undefined) sink.utf8(added.content);
+      else if (text === undefined) continue;
+      else if (this.style === 'byte-level') sink.byteLevel(text);
+      else if (this.style === 'metaspace') sink.metaspace(text, replacement, byteFallback);
+      else sink.utf8(text);
     }
-    offsets[this.vocabSize] = total;
-    const bytes = new Uint8Array(total);
-    pieces.forEach((b, id) => bytes.set(b, offsets[id]));
-    this.cachedBytes = { bytes, offsets };
+    offsets[this.vocabSize] = sink.length;
+    this.cachedBytes = { bytes: sink.bytes(), offsets };
     return this.cachedBytes;
   }
 
@@ -269,26 +239,55 @@ export class TextTokenizer {
   }
 }
 
-let byteTable: Map<string, number> | undefined;
-
-function byteLevelBytes(text: string): Uint8Array {
-  byteTable ??= byteLevelDecodeTable();
-  const out: number[] = [];
-  for (const ch of text) {
-    const b = byteTable.get(ch);
-    // Not a byte-level character (hand-edited vocabularies): keep the character's own UTF-8.
-    if (b === undefined) out.push(...utf8.encode(ch));
-    else out.push(b);
-  }
-  return Uint8Array.from(out);
-}
-
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
-function metaspaceBytes(text: string, replacement: string, byteFallback: boolean): Uint8Array {
-  const byte = byteFallback ? BYTE_TOKEN.exec(text) : null;
-  if (byte !== null) return Uint8Array.of(parseInt(byte[1], 16));
-  return utf8.encode(replacement === '' ? text : text.replaceAll(replacement, ' '));
+/** A growable byte buffer that token spellings are decoded into. */
+class ByteSink {
+  private buf = new Uint8Array(1 << 16);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  utf8(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += utf8.encodeInto(text, this.buf.subarray(this.length)).written;
+  }
+
+  byteLevel(text: string): void {
+    this.reserve(text.length * 3);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const b = c < BYTE_OF_CHAR.length ? BYTE_OF_CHAR[c] : -1;
+      if (b >= 0) {
+        this.buf[this.length++] = b;
+      } else {
+        // Not a byte symbol (hand-edited vocabularies): keep the character's own UTF-8.
+        const cp = text.codePointAt(i)!;
+        const ch = String.fromCodePoint(cp);
+        i += ch.length - 1;
+        this.length += utf8.encodeInto(ch, this.buf.subarray(this.length)).written;
+      }
+    }
+  }
+
+  metaspace(text: string, replacement: string, byteFallback: boolean): void {
+    const byte = byteFallback && text.length === 6 ? BYTE_TOKEN.exec(text) : null;
+    if (byte !== null) {
+      this.reserve(1);
+      this.buf[this.length++] = parseInt(byte[1], 16);
+    } else {
+      this.utf8(replacement === '' ? text : text.replaceAll(replacement, ' '));
+    }
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 async function readJsonFile(file: string, required: boolean): Promise<unknown> {
