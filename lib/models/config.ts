@@ -196,6 +196,9 @@ function parseArchitecture(f: Fields): Architecture {
 /** `rope_scaling` (transformers ≤ 4.x) or the newer `rope_parameters`, which also carries rope_theta. */
 function parseRope(f: Fields): { theta: number; scaling: RopeScaling } {
   const params = f.object('rope_parameters');
+  if (params !== undefined && (params.has('full_attention') || params.has('sliding_attention'))) {
+    throw new ModelConfigError(f.file, 'field "rope_parameters" gives per-layer-type RoPE settings, which thinktree does not support', 'rope_parameters');
+  }
   const scaling = params ?? f.object('rope_scaling');
   const theta = params?.has('rope_theta') ? params.positiveNumber('rope_theta') : f.positiveNumber('rope_theta', 10000);
   if (scaling === undefined) return { theta, scaling: { type: 'default' } };

@@ -103,6 +103,11 @@ describe('config.json rope scaling', () => {
     expect(c.ropeScaling).toEqual({ type: 'default' });
   });
 
+  it('rejects per-layer-type rope_parameters rather than misreading them', () => {
+    const rope_parameters = { full_attention: { rope_type: 'default', rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } };
+    expect(() => parseModelConfig(tinyConfig('LlamaForCausalLM', { rope_parameters }))).toThrow(/per-layer-type RoPE settings/);
+  });
+
   it('rejects yarn with a clear unsupported message', () => {
     const cfg = tinyConfig('Qwen2ForCausalLM', { rope_scaling: { type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } });
     expect(() => parseModelConfig(cfg)).toThrow('config.json: rope_scaling type "yarn" is not supported; thinktree supports default, linear, llama3');
