@@ -1,0 +1,11 @@
+import { dataCommand } from './data.js';
+import { runCommand } from './run.js';
+import type { Command } from './types.js';
+
+export type { Command, CommandIo } from './types.js';
+
+/** Every `thinktree <command>`, by name. */
+export const commands: Record<string, Command> = {
+  run: runCommand,
+  data: dataCommand,
+};
