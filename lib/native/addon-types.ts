@@ -35,6 +35,20 @@ export interface NativeTensorSpec {
 }
 
 /**
+ * What the model computes on top of the final hidden state, for the rows a forward asks for.
+ * - `lm`: the full vocabulary logits (lm_head, or the embedding when tied).
+ * - `lm-rows`: only the given rows of lm_head (token-pair PRMs such as Math-Shepherd read two logits).
+ * - `mlp2`: Qwen2.5-Math-PRM's head: `${prefix}.0` Linear(h, h) + bias → ReLU → `${prefix}.2` Linear(h, outputs) + bias.
+ * - `linear`: a value head `${prefix}.weight` [outputs, h] (+ `${prefix}.bias` when `bias`).
+ * Output row width: vocabSize, tokenIds.length, or `outputs`.
+ */
+export type NativeHeadSpec =
+  | { kind: 'lm' }
+  | { kind: 'lm-rows'; tokenIds: Int32Array }
+  | { kind: 'mlp2'; prefix: string; outputs: number }
+  | { kind: 'linear'; prefix: string; outputs: number; bias: boolean };
+
+/**
  * Everything native code needs to build a decoder-only transformer (Llama / Qwen2 / Mistral math).
  * The TypeScript loader has already validated names, shapes and dtypes against config.json; native
  * code re-checks only what protects memory (offsets inside the file, byte lengths).
@@ -75,6 +89,8 @@ export interface NativeModelSpec {
   tokenOffsets: Uint32Array;
   /** Token ids that end a generation. */
   eosTokenIds: Int32Array;
+  /** @default { kind: 'lm' } */
+  head?: NativeHeadSpec;
 }
 
 export interface NativeModelInfo {
@@ -87,6 +103,8 @@ export interface NativeModelInfo {
   bytesPerPage: number;
   /** Bytes of weights mapped from the checkpoint files. */
   weightBytes: number;
+  /** Floats per output row of forward() (vocabSize for an `lm` head). */
+  outputWidth: number;
 }
 
 export interface KvStats {
@@ -163,12 +181,18 @@ export interface NativeModel {
   sequenceLength(seq: SeqId): number;
   /** Copy of the sequence's tokens. */
   sequenceTokens(seq: SeqId): Int32Array;
+  /**
+   * Drops the tokens at positions ≥ `length` (KV and pending alike): pages no longer needed are
+   * released; a shared, partly kept page stays shared until the next write copies it.
+   */
+  truncate(seq: SeqId, length: number): void;
   /** Appends tokens (validated against the vocabulary) as pending; no compute. */
   appendTokens(seq: SeqId, tokens: Int32Array): void;
   /**
    * Runs the pending tokens of `seqs` in one ragged batch. `logits: 'last'` returns one row per
    * sequence (the logits after its last token, which must be pending); `'all'` returns a row for every
-   * pending token, sequences in request order. Rows are [vocabSize] floats, row-major.
+   * pending token, sequences in request order. Rows are [outputWidth] floats (the head's outputs;
+   * vocabulary logits for an `lm` head), row-major.
    */
   forward(seqs: Int32Array, logits: 'last' | 'all'): Promise<Float32Array>;
   /** Decodes all `seqs` together until each hits a stop string, EOS or its token limit. */
