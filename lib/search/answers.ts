@@ -174,12 +174,10 @@ function answerIsPhrase(text: string): string | null {
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m;
   if (last === null) return null;
-  let rest = text.slice(last.index + last[0].length).split('\n')[0]!.trim();
-  // Strip math delimiters and sentence punctuation around the answer: "$\frac{1}{2}$." → "\frac{1}{2}".
-  rest = rest.replace(/[.\s]+$/, '');
-  const dollars = /^\$+(.*?)\$+$/.exec(rest);
-  if (dollars !== null) rest = dollars[1]!;
-  rest = rest.replace(/^\\\((.*)\\\)$/, '$1').replace(/[.\s]+$/, '').trim();
+  const line = text.slice(last.index + last[0].length).split('\n')[0]!;
+  // "$\frac{3}{4}$. I hope it is correct." → the math span; plain text runs to the end of the sentence.
+  const math = /^\$+([^$]*)\$/.exec(line) ?? /^\\\((.*?)\\\)/.exec(line);
+  const rest = (math !== null ? math[1]! : line.split(/\.(?:\s|$)/)[0]!).trim();
   return rest.length > 0 ? rest : null;
 }
 

@@ -15,11 +15,14 @@
  *
  * The token cap counts policy tokens generated (rollouts and revisions included). It is never exceeded:
  * each batch of B steps may generate at most floor(remaining / B) tokens per step, and when that is
- * below one token the search stops and answers from what it has (stopReason 'token-cap').
+ * below one token the search stops and answers from what it has. stopReason is 'token-cap' when the cap
+ * stopped a batch or cut a step short.
  */
 export class TokenBudget {
   /** Set once the cap stopped a batch. */
   exhausted = false;
+  /** Set once the cap cut a step short (the step ended at the cap's share, not at its own end). */
+  cut = false;
 
   constructor(readonly cap: number) {}
 

@@ -7,6 +7,12 @@ import type { Strategy } from './strategy.js';
 import { SearchTree, type PathNode } from './tree.js';
 import type { StrategyName } from './types.js';
 
+/** The most tokens one step may generate, and whether the token cap (not the node's own limits) set it. */
+interface Allowance {
+  maxTokens: number;
+  byCap: boolean;
+}
+
 /** How one batch of steps is generated. */
 export interface StepSpec {
   /** The strategy's parameters (sampling, limits). */
@@ -136,13 +142,14 @@ export class SearchContext {
   }
 
   /** Per-node token limits for a batch, or null when the token cap is spent. */
-  private allowances(parents: readonly PathNode[], spec: StepSpec): number[] | null {
+  private allowances(parents: readonly PathNode[], spec: StepSpec): Allowance[] | null {
     const perStep = this.tokens.perStepAllowance(parents.length, this.usage.policyTokensGenerated);
     if (perStep === 0) return null;
     const { maxStepTokens, maxSolutionTokens } = spec.params;
     return parents.map((p) => {
       const solutionLeft = maxSolutionTokens - (p.kind === 'rollout' || p.kind === 'step' ? p.attemptTokens : 0);
-      return Math.max(1, Math.min(maxStepTokens, solutionLeft, perStep));
+      const own = Math.max(1, Math.min(maxStepTokens, solutionLeft));
+      return perStep < own ? { maxTokens: perStep, byCap: true } : { maxTokens: own, byCap: false };
     });
   }
 
@@ -150,7 +157,7 @@ export class SearchContext {
     parents: readonly PathNode[],
     handles: readonly NodeId[],
     prmHandles: readonly (NodeId | null)[],
-    allowance: readonly number[],
+    allowance: readonly Allowance[],
     spec: StepSpec,
   ): Promise<PathNode[]> {
     const p = spec.params;
@@ -159,7 +166,7 @@ export class SearchContext {
     // StepSampling has one maxTokens per call: nodes with different limits (only those near a solution
     // or token cap) go in separate calls.
     const byLimit = new Map<number, number[]>();
-    allowance.forEach((a, i) => byLimit.set(a, [...(byLimit.get(a) ?? []), i]));
+    allowance.forEach((a, i) => byLimit.set(a.maxTokens, [...(byLimit.get(a.maxTokens) ?? []), i]));
     for (const [maxTokens, idx] of byLimit) {
       const sampling: StepSampling = {
         temperature: spec.greedy ? 0 : p.temperature,
@@ -178,6 +185,7 @@ export class SearchContext {
         const i = idx[k]!;
         const parent = parents[i]!;
         this.usage.generated(step.tokens, parent.policyContext);
+        if (allowance[i]!.byCap && step.finish === 'length') this.tokens.cut = true;
         const kind = spec.kind ?? 'step';
         const attemptDepth = parent.kind === 'root' || parent.kind === 'prompt' ? 1 : parent.attemptDepth + 1;
         const attemptTokens = (parent.kind === 'root' || parent.kind === 'prompt' ? 0 : parent.attemptTokens) + step.tokens;

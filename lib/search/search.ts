@@ -62,7 +62,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     candidates,
     tree: ctx.tree.records(),
     usage: ctx.usage.snapshot(),
-    stopReason: ctx.exhausted ? 'token-cap' : 'done',
+    stopReason: ctx.exhausted || ctx.tokens.cut ? 'token-cap' : 'done',
   };
   if (outcome.details !== undefined) result.details = outcome.details;
   return result;

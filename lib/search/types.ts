@@ -130,7 +130,7 @@ export interface Candidate {
   /** stepScores aggregated; null without scores. */
   aggregatedScore: number | null;
   answer: string | null;
-  /** False when the path was cut by the token cap before it ended. */
+  /** False when the token cap stopped the search before this path ended (a step it cut short is an end). */
   finished: boolean;
 }
 
@@ -191,7 +191,7 @@ export interface SearchResult {
   candidates: Candidate[];
   tree: TreeNode[];
   usage: Usage;
-  /** 'token-cap' when the token cap stopped the search before it ended on its own. */
+  /** 'token-cap' when the token cap stopped the search or cut a step short. */
   stopReason: 'done' | 'token-cap';
   details?: StrategyDetails;
 }

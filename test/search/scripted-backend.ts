@@ -95,6 +95,8 @@ export class ScriptedBackend implements SearchBackend {
   readonly calls: Record<Method, number> = { createRoot: 0, fork: 0, release: 0, generate: 0, appendText: 0, score: 0 };
   /** Every generate, per node: what it saw, how it sampled, what it produced. */
   readonly generated: { node: NodeId; view: PolicyView; sampling: StepSampling; step: GeneratedStep }[] = [];
+  /** Every generate call: how many nodes, how it sampled, tokens produced in all. */
+  readonly generateCalls: { nodes: number; sampling: StepSampling; tokens: number }[] = [];
   readonly appended: { node: NodeId; text: string; view: PolicyView }[] = [];
   readonly scoredLog: { node: NodeId; scored: string[]; reward: number }[] = [];
   readonly live = new Set<NodeId>();
@@ -228,6 +230,8 @@ export class ScriptedBackend implements SearchBackend {
   async generate(nodes: readonly NodeId[], sampling: StepSampling, signal?: AbortSignal): Promise<GeneratedStep[]> {
     this.enter('generate', signal);
     if (new Set(nodes).size !== nodes.length) throw new Error('generate got the same node twice');
+    const call = { nodes: nodes.length, sampling: { ...sampling, stop: [...sampling.stop] }, tokens: 0 };
+    this.generateCalls.push(call);
     return nodes.map((node) => {
       const s = this.state(node);
       const view = this.view(node);
@@ -264,6 +268,7 @@ export class ScriptedBackend implements SearchBackend {
         }
       }
       this.tokensGenerated += tokens;
+      call.tokens += tokens;
       const out: GeneratedStep = { text, tokens, finish, logprob };
       this.generated.push({ node, view, sampling: { ...sampling, stop: [...sampling.stop] }, step: out });
       return out;

@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  fitCalibration,
+  loadCalibration,
+  saveCalibration,
+  type CalibrationRow,
+  type CalibrationTable,
+} from '../../lib/search/compute-optimal.js';
+import { difficultyScore } from '../../lib/search/difficulty.js';
+import { OptionError } from '../../lib/errors.js';
+import { search } from '../../lib/search/search.js';
+import type { StrategyName } from '../../lib/search/types.js';
+import { ScriptedBackend, treeScript } from './scripted-backend.js';
+
+const Q = 'how hard is this?';
+const script = () => treeScript({ depth: 2, answers: [{ answer: '1', p: 0.5 }, { answer: '2', p: 0.5 }] });
+const SAMPLES = 2;
+const BUDGET = 8;
+const byLevel: Record<string, { strategy: StrategyName; params: Record<string, unknown> }> = {
+  '1': { strategy: 'best-of-n', params: {} },
+  '2': { strategy: 'weighted-best-of-n', params: {} },
+  '3': { strategy: 'beam', params: { beamWidth: 2 } },
+  '4': { strategy: 'dvts', params: { beamWidth: 4 } },
+  '5': { strategy: 'lookahead', params: { n: 4, beamWidth: 2, lookahead: 1 } },
+};
+
+/** A table whose thresholds put difficulty `d` at `level` (1 easiest: d at or above every threshold). */
+function tableFor(d: number, level: number, ids = { policyId: 'scripted-policy', prmId: 'scripted-prm' }): CalibrationTable {
+  const below = 5 - level;
+  const thresholds = [0, 1, 2, 3].map((i) => (i < below ? d - 0.4 + i * 0.01 : d + 0.01 + i * 0.01));
+  return { version: 1, ...ids, difficultySamples: SAMPLES, thresholds, choices: { [BUDGET]: byLevel } } as CalibrationTable;
+}
+
+/** The difficulty the calibrate command would record: best-of-n with the table's sample count. */
+async function standaloneDifficulty(): Promise<number> {
+  const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'best-of-n', n: SAMPLES });
+  return difficultyScore(r.candidates);
+}
+
+describe('compute-optimal', () => {
+  it.each([1, 2, 3, 4, 5])('runs the table’s choice for difficulty level %i', async (level) => {
+    const d = await standaloneDifficulty();
+    const backend = new ScriptedBackend(script());
+    const r = await search(Q, { backend, strategy: 'compute-optimal', n: SAMPLES + BUDGET, calibration: tableFor(d, level) });
+    expect(r.details).toMatchObject({ kind: 'compute-optimal', level, budget: BUDGET, chosen: byLevel[level] });
+    expect(r.details?.kind === 'compute-optimal' && r.details.difficulty).toBeCloseTo(d, 12);
+    // The chosen strategy's cost plus the difficulty samples.
+    expect(r.usage.generations).toBe(SAMPLES + BUDGET);
+    expect(backend.live.size).toBe(0);
+  });
+
+  it('shows the chosen strategy’s structure in the tree (DVTS groups at level 4)', async () => {
+    const d = await standaloneDifficulty();
+    const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: tableFor(d, 4) });
+    expect(r.candidates).toHaveLength(BUDGET);
+    // Two difficulty samples (groups 0, 1), then 8/4 = 2 DVTS subtrees (groups 0, 1) of width 4.
+    const dvtsFirst = r.tree.filter((n) => n.parent === 0).slice(SAMPLES);
+    expect(dvtsFirst.map((n) => n.group)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+  });
+
+  it('rejects a table made for another model before any backend call', async () => {
+    const backend = new ScriptedBackend(script());
+    const table = tableFor(0.5, 3, { policyId: 'someone-else', prmId: 'scripted-prm' });
+    await expect(search(Q, { backend, strategy: 'compute-optimal', n: 10, calibration: table })).rejects.toThrow(
+      /made for policy someone-else with PRM scripted-prm, but the backend runs policy scripted-policy/,
+    );
+    expect(backend.totalCalls).toBe(0);
+  });
+
+  it('rejects a budget that leaves no calibrated budget after the difficulty samples', async () => {
+    const backend = new ScriptedBackend(script());
+    await expect(
+      search(Q, { backend, strategy: 'compute-optimal', n: 9, calibration: tableFor(0.5, 3) }),
+    ).rejects.toBeInstanceOf(OptionError);
+    expect(backend.totalCalls).toBe(0);
+  });
+});
+
+describe('fitCalibration', () => {
+  // Ten questions with difficulty 0.1 … 1.0; beam is right on the hard half, best-of-n on the easy half.
+  const rows: CalibrationRow[] = [];
+  for (let i = 1; i <= 10; i++) {
+    const d = i / 10;
+    rows.push({ question: `q${i}`, difficulty: d, budget: 4, strategy: 'beam', params: { beamWidth: 2 }, correct: d <= 0.5 });
+    rows.push({ question: `q${i}`, difficulty: d, budget: 4, strategy: 'best-of-n', params: {}, correct: d > 0.5 });
+  }
+  const table = fitCalibration(rows, { policyId: 'p', prmId: 'r', difficultySamples: 3 });
+
+  it('puts the thresholds at the quintiles of the difficulty scores (linear interpolation)', () => {
+    // Sorted 0.1 … 1.0: the 20% quantile sits at position 1.8 → 0.2 + 0.8 × 0.1 = 0.28, etc.
+    expect(table.thresholds).toHaveLength(4);
+    [0.28, 0.46, 0.64, 0.82].forEach((t, i) => expect(table.thresholds[i]).toBeCloseTo(t, 12));
+  });
+
+  it('chooses the most accurate configuration per budget and level', () => {
+    // Levels: 5 = {0.1, 0.2}, 4 = {0.3, 0.4}, 3 = {0.5, 0.6} (a tie: the first configuration), 2, 1 easy.
+    expect(table.choices['4']).toEqual({
+      '5': { strategy: 'beam', params: { beamWidth: 2 } },
+      '4': { strategy: 'beam', params: { beamWidth: 2 } },
+      '3': { strategy: 'beam', params: { beamWidth: 2 } },
+      '2': { strategy: 'best-of-n', params: {} },
+      '1': { strategy: 'best-of-n', params: {} },
+    });
+    expect(table).toMatchObject({ version: 1, policyId: 'p', prmId: 'r', difficultySamples: 3 });
+  });
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-cal-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('saves and loads a table unchanged', async () => {
+    const file = path.join(dir, 'table.json');
+    await saveCalibration(file, table);
+    expect(await loadCalibration(file)).toEqual(table);
+  });
+
+  it('refuses to load a table with a level missing', async () => {
+    const file = path.join(dir, 'broken.json');
+    const broken = structuredClone(table) as CalibrationTable;
+    delete broken.choices['4']!['3'];
+    writeFileSync(file, JSON.stringify(broken));
+    await expect(loadCalibration(file)).rejects.toThrow('no choice for budget 4, level 3');
+  });
+});
