@@ -13,6 +13,11 @@ interface Allowance {
   byCap: boolean;
 }
 
+/** A backend that answers for a different number of nodes than it was given is broken; say so. */
+function expectCount(call: string, got: number, want: number): void {
+  if (got !== want) throw new Error(`SearchBackend.${call} answered for ${got} nodes, expected ${want}`);
+}
+
 /** How one batch of steps is generated. */
 export interface StepSpec {
   /** The strategy's parameters (sampling, limits). */
@@ -99,6 +104,7 @@ export class SearchContext {
     this.checkAbort();
     const kids = await this.backend.fork(handles);
     for (const k of kids) this.live.add(k);
+    expectCount('fork', kids.length, handles.length);
     return kids;
   }
 
@@ -166,7 +172,11 @@ export class SearchContext {
     // StepSampling has one maxTokens per call: nodes with different limits (only those near a solution
     // or token cap) go in separate calls.
     const byLimit = new Map<number, number[]>();
-    allowance.forEach((a, i) => byLimit.set(a.maxTokens, [...(byLimit.get(a.maxTokens) ?? []), i]));
+    allowance.forEach((a, i) => {
+      const group = byLimit.get(a.maxTokens);
+      if (group) group.push(i);
+      else byLimit.set(a.maxTokens, [i]);
+    });
     for (const [maxTokens, idx] of byLimit) {
       const sampling: StepSampling = {
         temperature: spec.greedy ? 0 : p.temperature,
@@ -181,6 +191,7 @@ export class SearchContext {
         sampling,
         this.options.signal,
       );
+      expectCount('generate', steps.length, idx.length);
       steps.forEach((step, k) => {
         const i = idx[k]!;
         const parent = parents[i]!;
@@ -229,6 +240,7 @@ export class SearchContext {
       nodes.map((n) => n.stepText),
       this.options.signal,
     );
+    expectCount('score', Math.min(res.rewards.length, res.tokens.length), nodes.length);
     nodes.forEach((n, i) => {
       this.usage.scored(res.tokens[i]!, n.prmContext);
       n.prmContext += res.tokens[i]!;
@@ -250,6 +262,7 @@ export class SearchContext {
       policy,
       parents.map(() => text),
     );
+    expectCount('appendText', added.length, policy.length);
     return parents.map((parent, i) => {
       this.usage.prefilled(added[i]!, parent.policyContext);
       return this.tree.add({
