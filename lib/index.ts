@@ -1,2 +1,23 @@
+// Public API of thinktree.
+export { Model, loadModel } from './models/model.js';
+export type {
+  Device,
+  FinishReason,
+  GenerateOptions,
+  GenerateResult,
+  LoadModelOptions,
+  ModelInfo,
+  SamplingOptions,
+  StepOptions,
+  StepResult,
+} from './models/model.js';
+export type { ModelConfig } from './models/config.js';
+export type { TextTokenizer } from './models/tokenizer.js';
+export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js';
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { nativeAddon } from './native/load.js';
+export { DisposedError, KvBudgetError, OptionError } from './errors.js';
+export * from './models/errors.js';
+export type * from './backends/types.js';
+export * from './search/index.js';
+export * as arithmetic from './tasks/arithmetic/index.js';
