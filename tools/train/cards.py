@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""Write the model cards (models/<name>/README.md) and models/README.md from the run logs, so every
+number in a card is the one a run measured.
+
+Usage: /usr/bin/python3 tools/train/cards.py
+Reads tools/train/logs/{policy-small,policy-large,prm-data,prm,verify-*}.json.
+"""
+
+import json
+import os
+
+import common
+
+LEVEL_NAMES = {"1": "1-2 ops, <100", "2": "2-3 ops, <500", "3": "3-4 ops, <2000", "4": "4-5 ops, <5000", "5": "5-7 ops, <10000"}
+
+
+def load(name: str) -> dict | None:
+    path = os.path.join(common.LOGS, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def size_mb(model_dir: str) -> float:
+    return os.path.getsize(os.path.join(model_dir, "model.safetensors")) / 1e6
+
+
+def accuracy_table(greedy: dict, sampled: dict) -> str:
+    lines = ["| level | problems | greedy solved | greedy answer | T=0.8 solved | T=0.8 answer |", "|---|---|---|---|---|---|"]
+    for lv in sorted(greedy):
+        g, s = greedy[lv], sampled.get(lv, {})
+        lines.append(f"| {lv} ({LEVEL_NAMES[lv]}) | {g['n']} | {g['solved']:.1%} | {g['answer']:.1%} | "
+                     f"{s.get('solved', float('nan')):.1%} | {s.get('answer', float('nan')):.1%} |")
+    return "\n".join(lines)
+
+
+def arch_line(spec: dict, params: int) -> str:
+    return (f"{params:,} parameters: hidden {spec['hidden']}, {spec['layers']} layers, {spec['heads']} attention heads "
+            f"over {spec['kv_heads']} KV heads (head_dim {spec['hidden'] // spec['heads']}), intermediate {spec['intermediate']}, "
+            f"vocab {spec['vocab']}, RMSNorm eps {spec['eps']}, RoPE theta {spec['rope_theta']:.0f}, "
+            f"max positions {spec['max_positions']}")
+
+
+def verify_line(name: str) -> str:
+    v = load(f"verify-{name}")
+    if v is None:
+        return "not verified yet (run tools/train/verify.py)"
+    parts = [f"logits vs tools/fixtures/reference.py max |diff| {v['logits_max_abs_diff']:.2e}"]
+    if "kv_cache_greedy_equal" in v:
+        parts.append(f"KV-cached greedy = full-recompute greedy on {v['kv_cache_greedy_equal']} prompts")
+    parts.append(f"@huggingface/tokenizers ids = Python ids on {v['js_tokenizer']}")
+    return "; ".join(parts)
+
+
+COMMON_FILES = """Files: `config.json` and `generation_config.json` (as transformers writes them, keys sorted),
+`model.safetensors` (bf16), `tokenizer.json` + `tokenizer_config.json` (the shared 512-id byte-level
+BPE: digits are never merged, specials `<|endoftext|>` 508, `<|im_start|>` 509, `<|im_end|>` 510,
+`<extra_0>` 511; ChatML `chat_template` without a default system turn). The three demo models share
+this tokenizer."""
+
+
+def policy_card(name: str, log: dict, title: str, extra: str) -> str:
+    s = log["settings"]
+    spec = s["spec"]
+    curve = [l for l in log["losses"]]
+    first, last = curve[0], curve[-1]
+    return f"""# thinktree demo {title}
+
+A tiny LlamaForCausalLM trained from scratch by thinktree for its arithmetic word-problem task
+(docs/tasks/arithmetic.md). It writes one equation per step, steps separated by a blank line, then
+`The answer is \\boxed{{N}}.`, and ends with `<|im_end|>`. Not a general language model.
+
+## Architecture
+LlamaForCausalLM, tied embeddings (no `lm_head.weight`), no rope scaling, full causal attention:
+{arch_line(spec, s['params'])}.
+
+{COMMON_FILES}
+
+## Prompt
+```
+<|im_start|>user
+{{problem}}<|im_end|>
+<|im_start|>assistant
+```
+(the chat template with `add_generation_prompt`). A quarter of the training examples also had the
+system turn `Please reason step by step, and put your final answer within \\boxed{{}}.` first, so that
+prompt works too. Stop on `<|im_end|>` (generation_config lists `[510, 508]`); steps end with `\\n\\n`.
+
+## Training
+{extra}
+- Data: {log['events'][1]['examples'] if len(log['events']) > 1 else '?'} problems of the train split
+  (`node tools/train/gen_data.mjs`, seed 2024; levels weighted 6k/9k/12k/15k/18k), ChatML formatted,
+  loss on the assistant part only.
+- {s['steps']} AdamW steps of about {s['batch_tokens']} tokens (length-bucketed batches), peak lr {s['lr']},
+  {s['warmup']} warmup steps then cosine to 10%, weight decay {s['weight_decay']}, grad clip 1.0, seed {s['seed']},
+  {s['threads']} CPU thread(s), float32; saved in bf16.
+- Tokens processed: {log.get('tokens_seen', 0):,} (epochs started: {log.get('epochs')}); training wall time
+  {log.get('train_seconds', 0) / 60:.1f} min; loss (assistant tokens) {first['loss']} at step 0, {last['smooth']}
+  smoothed at step {last['step']}.
+- Command: `{log['settings'].get('command', '')}` (all steps: tools/train/README.md). Log:
+  `tools/train/logs/{name}.json`.
+
+## Accuracy (test split, 500 problems per level, evaluated from the saved bf16 file)
+"Solved" = every step and the final answer correct by the exact checker; "answer" = final answer
+correct. T=0.8: one sample per problem (seed {s['seed']}), no top-p/top-k.
+
+{accuracy_table(log['greedy'], log['sampled_t08'])}
+
+## Verification
+{verify_line(name.replace('policy-small', 'policy').replace('policy-large', 'policy-large'))}.
+"""
+
+
+def prm_card(log: dict, data: dict) -> str:
+    s = log["settings"]
+    spec = s["spec"]
+    h = log["heldout"]
+    first, last = log["losses"][0], log["losses"][-1]
+    rows = ["| level | held-out steps | good | accuracy @0.5 | AUC |", "|---|---|---|---|---|"]
+    for lv, v in h["by_level"].items():
+        rows.append(f"| {lv} | {v['steps']} | {v['good']} | {v['accuracy']:.1%} | {v['auc']:.3f} |")
+    a = h["all"]
+    rows.append(f"| all | {a['steps']} | {a['good']} | {a['accuracy']:.1%} | {a['auc']:.3f} |")
+    b = h["best_of_k"]
+    samples = [e for e in data["events"] if e["what"] == "train-samples"][0]
+    sample_rows = ["| level | policy samples (unique) | solved | good steps / steps |", "|---|---|---|---|"]
+    for lv, v in samples["per_level"].items():
+        sample_rows.append(f"| {lv} | {v['samples']} | {v['solved']:.1%} | {v['good_steps']} / {v['steps']} |")
+    return f"""# thinktree demo PRM
+
+A tiny process reward model in the layout of Qwen/Qwen2.5-Math-PRM-7B, trained by thinktree for its
+arithmetic task: it scores every step of a solution written by the demo policy (`models/policy`).
+
+## Architecture
+`Qwen2ForProcessRewardModel` (`model_type: "qwen2"`, `auto_map` as the published config): a Qwen2
+backbone under `model.` (q/k/v biases, untied, no `lm_head`) and the head `score.0` Linear(h, h) ->
+ReLU -> `score.2` Linear(h, 2). {arch_line(spec, s['params'])}.
+Reward of a step = softmax(score logits)[1] at its `<extra_0>` token.
+
+{COMMON_FILES}
+
+## Input format (as on the Qwen2.5-Math-PRM card)
+```
+<|im_start|>system
+Please reason step by step, and put your final answer within \\boxed{{}}.<|im_end|>
+<|im_start|>user
+{{problem}}<|im_end|>
+<|im_start|>assistant
+{{step 1}}<extra_0>{{step 2}}<extra_0>...{{step n}}<extra_0><|im_end|>
+```
+Steps are the pieces of the solution split on `"\\n\\n"`, trimmed (the separators are not in the
+input). Attention is causal, so the reward of step i depends only on the text up to its `<extra_0>`:
+a search can score a new step by extending a cached prefix.
+
+## Training data and labels
+- The small policy's own samples at temperature 0.8: {data['settings']['per_level']} train problems per level,
+  {data['settings']['k']} samples each, duplicates per problem removed, plus the reference solution of each
+  problem (all steps good). Labelled with the package's exact checker (`checkSolution`).
+- Label rule (Math-Shepherd style prefix correctness): a step is good iff the checker marks it and
+  every earlier step correct. The checker already judges each step against the true running value,
+  so a step that carries a slip forward is wrong by itself; the prefix rule also makes a step that
+  happens to return to the true value after an error bad, since the path holding it is already wrong.
+  With this rule the last step's reward estimates P(solved), which is what search ranks by.
+- {log['events'][0]['rows']} sequences, {log['events'][0]['steps']} labelled steps ({log['events'][0]['good']} good,
+  {log['events'][0]['bad']} bad); the cross-entropy weights the two classes to balance them
+  ({[round(w, 3) for w in log['events'][0]['class_weight']]}).
+
+{chr(10).join(sample_rows)}
+
+## Training
+- Backbone initialised from `models/policy` (same sizes and tokenizer; q/k/v biases start at 0, the
+  head is new), then everything trained: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, peak lr {s['lr']},
+  {s['warmup']} warmup then cosine to 10%, weight decay {s['weight_decay']}, seed {s['seed']}, float32, saved in bf16.
+- Tokens processed {log.get('tokens_seen', 0):,}; wall time {log.get('train_seconds', 0) / 60:.1f} min; weighted loss
+  {first['loss']} at step 0, {last['smooth']} smoothed at the end. Log: `tools/train/logs/prm.json`.
+
+## Held-out accuracy
+Policy samples (T=0.8, {data['settings']['k']} per problem) on the {b['problems']} calibration problems, which no
+model trained on, evaluated from the saved bf16 file:
+
+{chr(10).join(rows)}
+
+Best-of-{data['settings']['k']} on the same problems (solved rate of the chosen sample): PRM last-step reward
+{b['prm_last']:.1%}, PRM min-step reward {b['prm_min']:.1%}, a random sample {b['random_sample']:.1%}, oracle
+(any sample solved) {b['oracle']:.1%}.
+
+## Verification
+{verify_line('prm')}.
+"""
+
+
+def main() -> None:
+    small, large, prm, data = load("policy-small"), load("policy-large"), load("prm"), load("prm-data")
+    if small:
+        small["settings"]["command"] = "tools/train/py tools/train/train_policy.py --size small --out models/policy " \
+            f"--steps {small['settings']['steps']} --warmup {small['settings']['warmup']}"
+        text = policy_card("policy-small", small, "policy (small)", "- Random init (N(0, 0.02), residual outputs scaled by 1/sqrt(2 layers)).")
+        with open(os.path.join(common.MODELS, "policy", "README.md"), "w") as f:
+            f.write(text)
+    if large:
+        s = large["settings"]
+        grown = [e for e in large["events"] if e["what"] == "grown"]
+        s["command"] = (f"tools/train/py tools/train/train_policy.py --size large --out models/policy-large --init-from {s['init_from']} "
+                        f"--steps {s['steps']} --warmup {s['warmup']} --lr {s['lr']} --keep {s['keep']}")
+        extra = (f"- Initialised by function-preserving growth of `{s['init_from']}` (tools/train/grow.py): the small model's "
+                 "weights are embedded in the wider, deeper tensors, new residual dimensions, heads, MLP units and layers "
+                 "read with random weights but write through zeros, norm weights rescaled by sqrt(160/400); logits at "
+                 f"init differ from the small model's by at most {grown[0]['max_abs_logit_change'] if grown else '?'} (RMSNorm eps). "
+                 "Training it from scratch would cost about 10x the small model's CPU time per token.\n"
+                 f"- Train records kept per level (fraction): {s['keep']}.")
+        text = policy_card("policy-large", large, "policy (large, 14x)", extra)
+        with open(os.path.join(common.MODELS, "policy-large", "README.md"), "w") as f:
+            f.write(text)
+    if prm and data:
+        with open(os.path.join(common.MODELS, "prm", "README.md"), "w") as f:
+            f.write(prm_card(prm, data))
+    print("cards written")
+
+
+if __name__ == "__main__":
+    main()
