@@ -5,7 +5,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { DTypeName, NativeTensorSpec } from '../native/addon-types.js';
+import type { DTypeName, NativeHeadSpec, NativeTensorSpec } from '../native/addon-types.js';
 import type { ModelConfig } from './config.js';
 import { CheckpointError, SafetensorsError, fileReadError, throwIfAborted } from './errors.js';
 import { readSafetensorsHeader, type SafetensorsHeader, type TensorEntry } from './safetensors.js';
@@ -15,6 +15,8 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 const WEIGHT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16'] satisfies DTypeName[];
 
 export interface CheckpointOptions {
+  /** What the model computes on the final hidden state; decides the output tensors. @default { kind: 'lm' } */
+  head?: NativeHeadSpec;
   signal?: AbortSignal;
   /** Fraction of safetensors files whose headers have been read and validated. */
   onProgress?: (fraction: number) => void;
@@ -33,10 +35,37 @@ export interface CheckpointIndex {
 export interface ExpectedTensor {
   name: string;
   shape: number[];
+  /** Set for the tensors of a reward head (named in messages). */
+  head?: NativeHeadSpec['kind'];
 }
 
-/** Hugging Face tensor names and shapes of a Llama / Qwen2 / Mistral decoder. */
-export function expectedTensors(c: ModelConfig): ExpectedTensor[] {
+const LM_HEAD: NativeHeadSpec = { kind: 'lm' };
+
+/** The output tensors of `head` (reward heads read their own tensors; lm heads read lm_head or the embedding). */
+function headTensors(c: ModelConfig, head: NativeHeadSpec): ExpectedTensor[] {
+  const h = c.hiddenSize;
+  switch (head.kind) {
+    case 'lm':
+    case 'lm-rows':
+      // Tied: the output projection reuses the embedding; a stray lm_head.weight is ignored.
+      return c.tieWordEmbeddings ? [] : [{ name: 'lm_head.weight', shape: [c.vocabSize, h] }];
+    case 'mlp2':
+      return [
+        { name: `${head.prefix}.0.weight`, shape: [h, h], head: head.kind },
+        { name: `${head.prefix}.0.bias`, shape: [h], head: head.kind },
+        { name: `${head.prefix}.2.weight`, shape: [head.outputs, h], head: head.kind },
+        { name: `${head.prefix}.2.bias`, shape: [head.outputs], head: head.kind },
+      ];
+    case 'linear': {
+      const out: ExpectedTensor[] = [{ name: `${head.prefix}.weight`, shape: [head.outputs, h], head: head.kind }];
+      if (head.bias) out.push({ name: `${head.prefix}.bias`, shape: [head.outputs], head: head.kind });
+      return out;
+    }
+  }
+}
+
+/** Hugging Face tensor names and shapes of a Llama / Qwen2 / Mistral decoder and the tensors of its head. */
+export function expectedTensors(c: ModelConfig, head: NativeHeadSpec = LM_HEAD): ExpectedTensor[] {
   const q = c.numHeads * c.headDim;
   const kv = c.numKvHeads * c.headDim;
   const out: ExpectedTensor[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, c.hiddenSize] }];
@@ -64,8 +93,7 @@ export function expectedTensors(c: ModelConfig): ExpectedTensor[] {
     );
   }
   out.push({ name: 'model.norm.weight', shape: [c.hiddenSize] });
-  // Tied: the output projection reuses the embedding; a stray lm_head.weight is ignored.
-  if (!c.tieWordEmbeddings) out.push({ name: 'lm_head.weight', shape: [c.vocabSize, c.hiddenSize] });
+  out.push(...headTensors(c, head));
   return out;
 }
 
@@ -167,16 +195,16 @@ export async function openCheckpoint(dir: string, options: CheckpointOptions = {
 
 const showShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-/** Checks the architecture's tensors against config.json and locates them for native code. */
-export function resolveTensors(ckpt: CheckpointIndex, config: ModelConfig): NativeTensorSpec[] {
+/** Checks the architecture's tensors (and its head's) against config.json and locates them for native code. */
+export function resolveTensors(ckpt: CheckpointIndex, config: ModelConfig, head: NativeHeadSpec = LM_HEAD): NativeTensorSpec[] {
   const out: NativeTensorSpec[] = [];
-  for (const want of expectedTensors(config)) {
+  for (const want of expectedTensors(config, head)) {
     const at = ckpt.where.get(want.name);
     if (at === undefined) {
       const why =
         want.name === 'lm_head.weight'
           ? '; config.json has tie_word_embeddings false, so the model needs its own output matrix'
-          : ` (expected shape ${showShape(want.shape)} for ${config.architecture})`;
+          : ` (expected shape ${showShape(want.shape)} for ${want.head ? `the ${want.head} reward head` : config.architecture})`;
       throw new CheckpointError(ckpt.source, `missing tensor ${JSON.stringify(want.name)}${why}`, want.name);
     }
     const file = ckpt.files[at.file];
@@ -215,9 +243,14 @@ export interface Checkpoint {
   weightBytes: number;
 }
 
+/** The located tensor table of an opened checkpoint for `config` and `head`. */
+export function checkpointFor(ckpt: CheckpointIndex, config: ModelConfig, head?: NativeHeadSpec): Checkpoint {
+  const tensors = resolveTensors(ckpt, config, head);
+  return { files: ckpt.files, tensors, weightBytes: tensors.reduce((s, t) => s + t.byteLength, 0) };
+}
+
 /** openCheckpoint + resolveTensors. */
 export async function readCheckpoint(dir: string, config: ModelConfig, options: CheckpointOptions = {}): Promise<Checkpoint> {
   const ckpt = await openCheckpoint(dir, options);
-  const tensors = resolveTensors(ckpt, config);
-  return { files: ckpt.files, tensors, weightBytes: tensors.reduce((s, t) => s + t.byteLength, 0) };
+  return checkpointFor(ckpt, config, options.head);
 }

@@ -11,7 +11,12 @@ import path from 'node:path';
 import { ModelConfigError, UnsupportedArchitectureError, fileReadError } from './errors.js';
 
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
-export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
+/**
+ * Reward-model architectures on a supported backbone (loaded with loadPrm, not as a policy):
+ * Qwen2.5-Math-PRM is a Qwen2 decoder with a two-class `score` head and no lm_head.
+ */
+export const PRM_ARCHITECTURES = ['Qwen2ForProcessRewardModel'] as const;
+export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number] | (typeof PRM_ARCHITECTURES)[number];
 
 export const SUPPORTED_ROPE_TYPES = ['default', 'linear', 'llama3'] as const;
 
@@ -30,6 +35,8 @@ export type RopeScaling =
 
 export interface ModelConfig {
   architecture: Architecture;
+  /** The checkpoint has an output projection to the vocabulary (false for Qwen2ForProcessRewardModel). */
+  hasLmHead: boolean;
   hiddenSize: number;
   intermediateSize: number;
   numLayers: number;
@@ -187,7 +194,8 @@ function parseArchitecture(f: Fields): Architecture {
     throw new ModelConfigError(f.file, `field "architectures" must be a non-empty list of names, got ${show(list)}`, 'architectures');
   }
   const arch = list[0];
-  if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
+  const known: readonly string[] = [...SUPPORTED_ARCHITECTURES, ...PRM_ARCHITECTURES];
+  if (!known.includes(arch)) {
     throw new UnsupportedArchitectureError(f.file, arch, SUPPORTED_ARCHITECTURES);
   }
   return arch as Architecture;
@@ -336,7 +344,8 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
     throw new ModelConfigError(file, `field "partial_rotary_factor" is ${partial}; thinktree rotates the full head only`, 'partial_rotary_factor');
   }
 
-  const attentionBias = architecture === 'Qwen2ForCausalLM';
+  // The PRM is a Qwen2 decoder underneath: same biases, same sliding-window rules.
+  const attentionBias = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen2ForProcessRewardModel';
   if (architecture === 'LlamaForCausalLM') {
     // LlamaAttention puts `attention_bias` on o_proj as well, which the native layer does not carry.
     if (f.bool('attention_bias', false)) {
@@ -362,6 +371,7 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
   }
   return {
     architecture,
+    hasLmHead: architecture !== 'Qwen2ForProcessRewardModel',
     hiddenSize,
     intermediateSize: f.positiveInt('intermediate_size'),
     numLayers,

@@ -2,14 +2,28 @@
  * prepareModel: everything the loader does in TypeScript before native code maps the weights —
  * read and validate config.json, the tokenizer and every safetensors header, then build the spec.
  */
-import type { NativeModelSpec } from '../native/addon-types.js';
-import { readCheckpoint } from './checkpoint.js';
+import path from 'node:path';
+import type { NativeHeadSpec, NativeModelSpec } from '../native/addon-types.js';
+import { checkpointFor, openCheckpoint, type CheckpointIndex } from './checkpoint.js';
 import { readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
-import { throwIfAborted } from './errors.js';
+import { ModelConfigError, throwIfAborted } from './errors.js';
 import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
 
+/** What a head chooser sees: the validated config, the tokenizer, and every tensor header of the checkpoint. */
+export interface HeadContext {
+  dir: string;
+  config: ModelConfig;
+  tokenizer: TextTokenizer;
+  checkpoint: CheckpointIndex;
+}
+
 export interface PrepareOptions extends RuntimeOptions {
+  /**
+   * Picks the model's output head once the checkpoint's tensors are known (reward models); its tensors
+   * are then validated with the backbone's. Omitted: the vocabulary logits.
+   */
+  selectHead?: (ctx: HeadContext) => NativeHeadSpec;
   /** Aborting rejects with an Error named 'AbortError' before the next file is read. */
   signal?: AbortSignal;
   /** Fraction of safetensors files whose headers have been read and validated. */
@@ -25,15 +39,24 @@ export interface PreparedModel {
 }
 
 export async function prepareModel(dir: string, options: PrepareOptions): Promise<PreparedModel> {
-  const { signal, onProgress, ...runtime } = options;
+  const { signal, onProgress, selectHead, ...runtime } = options;
   throwIfAborted(signal);
   checkRuntime(runtime);
   const { config, generation } = await readModelConfig(dir);
+  if (!config.hasLmHead && selectHead === undefined) {
+    throw new ModelConfigError(
+      path.join(dir, 'config.json'),
+      `architecture ${config.architecture} is a process reward model with no language-model head; load it with loadPrm()`,
+      'architectures',
+    );
+  }
   throwIfAborted(signal);
   const tokenizer = await TextTokenizer.fromDirectory(dir, { eosTokenIds: config.eosTokenIds, embeddingRows: config.vocabSize });
   throwIfAborted(signal);
-  const checkpoint = await readCheckpoint(dir, config, { signal, onProgress });
+  const index = await openCheckpoint(dir, { signal, onProgress });
+  const head = selectHead?.({ dir, config, tokenizer, checkpoint: index });
+  const checkpoint = checkpointFor(index, config, head);
   throwIfAborted(signal);
-  const spec = buildNativeSpec(config, checkpoint, tokenizer, runtime);
+  const spec = buildNativeSpec(config, checkpoint, tokenizer, runtime, head);
   return { config, tokenizer, spec, generation: { ...generation, eosTokenIds: [...tokenizer.eosTokenIds] } };
 }

@@ -2,7 +2,7 @@
  * Assembles the NativeModelSpec: everything native code needs to build the decoder, taken from the
  * validated config, checkpoint table and tokenizer. No I/O here.
  */
-import type { IsaName, NativeModelSpec, PrecisionName } from '../native/addon-types.js';
+import type { IsaName, NativeHeadSpec, NativeModelSpec, PrecisionName } from '../native/addon-types.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { computeRope } from './rope.js';
@@ -37,6 +37,8 @@ export function buildNativeSpec(
   checkpoint: Checkpoint,
   tokenizer: TextTokenizer,
   runtime: RuntimeOptions,
+  /** Omitted: the vocabulary logits (`{ kind: 'lm' }`). */
+  head?: NativeHeadSpec,
 ): NativeModelSpec {
   checkRuntime(runtime);
   const rope = computeRope({ headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling });
@@ -66,5 +68,6 @@ export function buildNativeSpec(
     eosTokenIds: Int32Array.from(tokenizer.eosTokenIds),
   };
   if (runtime.isa !== undefined) spec.isa = runtime.isa;
+  if (head !== undefined) spec.head = head;
   return spec;
 }

@@ -1,0 +1,119 @@
+/**
+ * Everything loadPrm does before native code maps the weights: validate the options, read the
+ * checkpoint, pick and bind the PRM format, and build the native spec with the format's head.
+ */
+import os from 'node:os';
+import type { PrecisionName } from '../../native/addon-types.js';
+import { OptionError } from '../../errors.js';
+import { prepareModel, type PreparedModel } from '../prepare.js';
+import type { TextTokenizer } from '../tokenizer.js';
+import { PRM_FORMAT_NAMES, type BoundFormat, type PrmFormatName, type PrmFormatOptions } from './format.js';
+import { chooseFormat } from './formats.js';
+
+export interface LoadPrmOptions extends PrmFormatOptions {
+  /** The PRM family; omitted: detected from config.json and the checkpoint's tensors. */
+  format?: PrmFormatName;
+  /** Where the model runs. `'auto'` picks the CPU until the CUDA backend exists. @default 'auto' */
+  device?: 'auto' | 'cpu';
+  /** GEMM input precision; `'f32'` matches an f32 reference. @default the fastest mode this CPU supports */
+  precision?: PrecisionName;
+  /** Worker threads for the native kernels. @default os.availableParallelism() */
+  threads?: number;
+  /** Byte budget of the PRM's KV page pool, allocated once at load. @default 256 MiB */
+  kvCacheBytes?: number;
+  /** Tokens per KV page. @default 16 */
+  pageTokens?: number;
+  /** Load progress in [0, 1]. */
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface PreparedPrm {
+  prepared: PreparedModel;
+  format: BoundFormat;
+  /** Shortest old text an incremental re-encode keeps in its window (the longest added token, at least 16). */
+  minWindowChars: number;
+}
+
+export interface RuntimeChoice {
+  threads: number;
+  kvCacheBytes: number;
+  pageTokens: number;
+}
+
+function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new OptionError(`Expected \`${name}\` to be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  }
+}
+
+function checkToken(name: string, v: unknown): void {
+  if (v === undefined || typeof v === 'string') {
+    if (v === '') throw new OptionError(`Expected \`${name}\` to be a non-empty string or a token id, got ""`);
+    return;
+  }
+  checkInt(name, v, 0);
+}
+
+/** Validates every option that needs no file; returns the runtime numbers with defaults applied. */
+export function checkPrmOptions(options: LoadPrmOptions): RuntimeChoice {
+  const device = options.device ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu') {
+    throw new OptionError(`Expected \`device\` to be 'auto' or 'cpu', got ${String(device)}`);
+  }
+  if (options.format !== undefined && !(PRM_FORMAT_NAMES as readonly string[]).includes(options.format)) {
+    throw new OptionError(`Expected \`format\` to be one of ${PRM_FORMAT_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(options.format)}`);
+  }
+  if (options.precision !== undefined && options.precision !== 'f32' && options.precision !== 'bf16') {
+    throw new OptionError(`Expected \`precision\` to be 'f32' or 'bf16', got ${String(options.precision)}`);
+  }
+  for (const key of ['stepTag', 'valueHead', 'systemPrompt'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) {
+      throw new OptionError(`Expected \`${key}\` to be a non-empty string, got ${JSON.stringify(v)}`);
+    }
+  }
+  checkToken('goodToken', options.goodToken);
+  checkToken('badToken', options.badToken);
+  const threads = options.threads ?? os.availableParallelism();
+  checkInt('threads', threads, 1, 1024);
+  const kvCacheBytes = options.kvCacheBytes ?? 256 * 1024 * 1024;
+  checkInt('kvCacheBytes', kvCacheBytes, 1);
+  const pageTokens = options.pageTokens ?? 16;
+  checkInt('pageTokens', pageTokens, 1, 4096);
+  return { threads, kvCacheBytes, pageTokens };
+}
+
+/** Longest added-token text that tokenizer_config.json lists (added tokens are cut out before splitting). */
+function longestAddedToken(tokenizer: TextTokenizer): number {
+  const decoder = tokenizer.tokenizerConfig.added_tokens_decoder;
+  let longest = 0;
+  if (typeof decoder === 'object' && decoder !== null) {
+    for (const entry of Object.values(decoder as Record<string, unknown>)) {
+      const content = (entry as { content?: unknown } | null)?.content;
+      if (typeof content === 'string') longest = Math.max(longest, content.length);
+    }
+  }
+  return longest;
+}
+
+/** Reads the checkpoint, binds the PRM format and builds the native spec; no native code runs. */
+export async function preparePrm(dir: string, options: LoadPrmOptions & { precision: PrecisionName }): Promise<PreparedPrm> {
+  const runtime = checkPrmOptions(options);
+  let format: BoundFormat | undefined;
+  const { format: name, stepTag, goodToken, badToken, valueHead, systemPrompt } = options;
+  const formatOptions: PrmFormatOptions = { stepTag, goodToken, badToken, valueHead, systemPrompt };
+  const prepared = await prepareModel(dir, {
+    ...runtime,
+    precision: options.precision,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    selectHead: (ctx) => {
+      format = chooseFormat(ctx, name, formatOptions).bind({ ...ctx, options: formatOptions });
+      return format.head;
+    },
+  });
+  // selectHead always runs before prepareModel resolves.
+  const bound = format!;
+  return { prepared, format: bound, minWindowChars: Math.max(16, longestAddedToken(prepared.tokenizer)) };
+}

@@ -1,0 +1,350 @@
+/**
+ * A process reward model with its own KV cache shaped like the search tree. The question is prefilled
+ * once at the root; a child forks its parent's PRM sequence (sharing its KV pages) and appends only its
+ * new step; one native forward scores the pending steps of many nodes at once. Every node's tokens
+ * equal a from-scratch encode of its text (compose.ts), so incremental rewards equal full recomputes.
+ */
+import type { KvStats, NativeHeadSpec, NativeModel, NativeModelInfo, SeqId } from '../../native/addon-types.js';
+import { nativeAddon } from '../../native/load.js';
+import { DisposedError, OptionError, abortError, translateNativeError } from '../../errors.js';
+import { SerialQueue } from '../../util/mutex.js';
+import type { ModelConfig } from '../config.js';
+import type { TextTokenizer } from '../tokenizer.js';
+import { TokenComposer, type Extension, type Tokenized } from './compose.js';
+import { PrmFormatError, PrmNodeError } from './errors.js';
+import { checkStepTexts, rejectForbidden, rewardOf, type BoundFormat, type PrmFormatName } from './format.js';
+import { checkPrmOptions, preparePrm, type LoadPrmOptions } from './prepare-prm.js';
+
+/** A node of the PRM tree. Branded so it cannot be mixed up with native sequence ids. */
+export type PrmNodeId = number & { readonly __prmNode: never };
+
+export interface PrmInfo extends NativeModelInfo {
+  device: 'cpu';
+  format: PrmFormatName;
+  head: NativeHeadSpec;
+}
+
+export interface PrmScores {
+  /** Reward of each node's new step, a probability in [0, 1]. */
+  rewards: number[];
+  /** PRM tokens each node ran in this call (the step's, plus any re-encoded at the boundary). */
+  tokens: number[];
+}
+
+interface PrmNode {
+  seq: SeqId;
+  /** The node's PRM text and its tokens (what the native sequence holds). */
+  state: Tokenized;
+  /** Steps scored on the path to this node. */
+  steps: number;
+  /** Layout text held back until the next step (see StepText.tail). */
+  tail: string;
+}
+
+interface Plan {
+  node: PrmNode;
+  ext: Extension;
+  tail: string;
+}
+
+/** Drop one kept token when the new text added none, so the read position is a pending token. */
+function withPendingLast(ext: Extension): Extension {
+  if (ext.append.length > 0 || ext.tokens.length === 0) return ext;
+  const keep = ext.tokens.length - 1;
+  return { ...ext, keep, append: ext.tokens.slice(keep) };
+}
+
+export class Prm {
+  private disposed = false;
+  private readonly queue = new SerialQueue();
+  private readonly nodes = new Map<number, PrmNode>();
+  private nextNode = 1;
+  private readonly composer: TokenComposer;
+
+  private constructor(
+    private readonly native: NativeModel,
+    private readonly dir: string,
+    readonly config: ModelConfig,
+    readonly tokenizer: TextTokenizer,
+    /** The bound format: layout, head and reward rule. */
+    readonly format: BoundFormat,
+    readonly info: PrmInfo,
+    minWindowChars: number,
+  ) {
+    const { addSpecialTokens } = format.layout;
+    this.composer = new TokenComposer((text, special) => tokenizer.encode(text, { addSpecialTokens: special }), {
+      addSpecialTokens,
+      minWindowChars,
+    });
+  }
+
+  static async load(dir: string, options: LoadPrmOptions = {}): Promise<Prm> {
+    checkPrmOptions(options);
+    const addon = nativeAddon();
+    const precision = options.precision ?? (addon.kernels.cpuInfo().avx512bf16 ? 'bf16' : 'f32');
+    const { signal, onProgress } = options;
+    if (signal?.aborted) throw abortError(signal);
+    const { prepared, format, minWindowChars } = await preparePrm(dir, {
+      ...options,
+      precision,
+      onProgress: onProgress && ((f) => onProgress(0.1 * f)),
+    });
+    if (signal?.aborted) throw abortError(signal);
+    const native = await addon.loadModel(prepared.spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+    if (signal?.aborted) {
+      native.dispose();
+      throw abortError(signal);
+    }
+    const ni = native.info();
+    if (ni.outputWidth !== format.outputs) {
+      native.dispose();
+      throw new PrmFormatError(dir, `the native ${format.head.kind} head returns rows of ${ni.outputWidth} values; the ${format.name} format reads ${format.outputs}`);
+    }
+    const info: PrmInfo = { ...ni, device: 'cpu', format: format.name, head: format.head };
+    return new Prm(native, dir, prepared.config, prepared.tokenizer, format, info, minWindowChars);
+  }
+
+  private live(): NativeModel {
+    if (this.disposed) throw new DisposedError('Prm');
+    return this.native;
+  }
+
+  private node(id: PrmNodeId): PrmNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new PrmNodeError(id);
+    return node;
+  }
+
+  private encode(text: string): Int32Array {
+    return this.tokenizer.encode(text, { addSpecialTokens: this.format.layout.addSpecialTokens });
+  }
+
+  /** Throws when a format with a step tag would read a position that does not hold it. */
+  private checkReadToken(tokens: Int32Array, step: number): void {
+    const want = this.format.readToken;
+    const got = tokens[tokens.length - 1];
+    if (want !== undefined && got !== want) {
+      throw new PrmFormatError(
+        this.dir,
+        `step ${step}: the ${this.format.name} layout should end on token ${want} (${JSON.stringify(this.tokenizer.decode([want]))}) but ends on ` +
+          `${got} (${JSON.stringify(this.tokenizer.decode([got]))}): the step's text merges with the step marker`,
+      );
+    }
+  }
+
+  /** Rewards of `rows` ([count × outputWidth]) at row indices `at`. */
+  private rewards(rows: Float32Array, at: readonly number[]): number[] {
+    const width = this.info.outputWidth;
+    return at.map((r) => rewardOf(this.format.reward, rows, r * width, width));
+  }
+
+  /** Runs `tokens` on a temporary sequence and returns the head rows of every position. */
+  private async forwardAll(native: NativeModel, tokens: Int32Array): Promise<Float32Array> {
+    const seq = native.createSequence(0);
+    try {
+      native.appendTokens(seq, tokens);
+      return await native.forward(Int32Array.of(seq), 'all');
+    } catch (err) {
+      return translateNativeError(err);
+    } finally {
+      native.release(seq);
+    }
+  }
+
+  /**
+   * The reference path: the question and all steps laid out, encoded from scratch and run in one
+   * forward on a fresh sequence; the reward of step i is read at the last token of the text through
+   * step i. (Where a step's end is not a token boundary of the whole text, each step runs on its own.)
+   */
+  scoreSteps(question: string, steps: readonly string[]): Promise<number[]> {
+    if (typeof question !== 'string') return Promise.reject(new OptionError('scoreSteps expects the question as a string'));
+    try {
+      rejectForbidden(this.format, question, 'the question');
+      checkStepTexts(this.format, steps, 'scoreSteps');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (steps.length === 0) return Promise.reject(new OptionError('scoreSteps needs at least one step'));
+    return this.queue.run(async () => {
+      const native = this.live();
+      const { layout } = this.format;
+      let text = layout.prefix(question);
+      let tail = '';
+      const ends = steps.map((s, i) => {
+        const st = layout.step(s, i);
+        text += tail + st.text;
+        tail = st.tail;
+        const tokens = this.encode(text);
+        this.checkReadToken(tokens, i);
+        return tokens;
+      });
+      const full = ends[ends.length - 1];
+      const nested = ends.every((t) => t.every((id, i) => full[i] === id));
+      if (nested) return this.rewards(await this.forwardAll(native, full), ends.map((t) => t.length - 1));
+      const out: number[] = [];
+      for (const tokens of ends) out.push(...this.rewards(await this.forwardAll(native, tokens), [tokens.length - 1]));
+      return out;
+    });
+  }
+
+  /** Rewards at `positions` of a raw token sequence, no template: the conformance entry point. */
+  scoreIds(ids: ArrayLike<number>, positions: ArrayLike<number>): Promise<Float32Array> {
+    const tokens = Int32Array.from(ids);
+    const at = Array.from(positions);
+    for (let i = 0; i < tokens.length; i++) {
+      if (tokens[i] !== ids[i] || tokens[i] < 0) return Promise.reject(new OptionError(`token id at index ${i} is not a non-negative 32-bit integer: ${ids[i]}`));
+    }
+    if (tokens.length === 0) return Promise.reject(new OptionError('scoreIds needs at least one token id'));
+    const bad = at.findIndex((p) => !Number.isInteger(p) || p < 0 || p >= tokens.length);
+    if (bad >= 0) return Promise.reject(new OptionError(`position ${at[bad]} (index ${bad}) is outside the sequence [0, ${tokens.length})`));
+    return this.queue.run(async () => Float32Array.from(this.rewards(await this.forwardAll(this.live(), tokens), at)));
+  }
+
+  /** A root node for `question`: its PRM prefix is encoded and prefilled once, for every path below it. */
+  root(question: string, signal?: AbortSignal): Promise<PrmNodeId> {
+    if (typeof question !== 'string') return Promise.reject(new OptionError('root expects the question as a string'));
+    try {
+      rejectForbidden(this.format, question, 'the question');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.queue.run(async () => {
+      if (signal?.aborted) throw abortError(signal);
+      const native = this.live();
+      const state = this.composer.full(this.format.layout.prefix(question));
+      const seq = native.createSequence(0);
+      try {
+        if (state.tokens.length > 0) {
+          native.appendTokens(seq, state.tokens);
+          await native.forward(Int32Array.of(seq), 'last');
+        }
+      } catch (err) {
+        native.release(seq);
+        return translateNativeError(err);
+      }
+      const id = this.nextNode++ as PrmNodeId;
+      this.nodes.set(id, { seq, state, steps: 0, tail: '' });
+      return id;
+    });
+  }
+
+  /** One child per entry of `parents` (repeat a parent to fork it several times); children share KV pages. */
+  fork(parents: readonly PrmNodeId[]): Promise<PrmNodeId[]> {
+    return this.queue.run(() => {
+      const native = this.live();
+      const from = parents.map((p) => this.node(p));
+      const seqs = native.forkMany(Int32Array.from(from, (p) => p.seq));
+      return from.map((p, i) => {
+        const id = this.nextNode++ as PrmNodeId;
+        this.nodes.set(id, { ...p, seq: seqs[i] as SeqId });
+        return id;
+      });
+    });
+  }
+
+  /** Releases nodes; KV pages whose last owner is gone return to the pool. All ids are checked first. */
+  release(nodes: readonly PrmNodeId[]): Promise<void> {
+    return this.queue.run(() => {
+      const native = this.live();
+      if (new Set(nodes).size !== nodes.length) throw new OptionError('release() got the same node twice');
+      const seqs = Int32Array.from(nodes, (id) => this.node(id).seq);
+      native.releaseMany(seqs);
+      for (const id of nodes) this.nodes.delete(id);
+    });
+  }
+
+  /**
+   * Scores the newest step of each node: the step's text is appended to the node's PRM context (after
+   * the steps scored before on its path) and the reward at its end is returned. One native forward
+   * runs the new tokens of all nodes. Nodes are extended in place; fork first to keep a parent.
+   */
+  score(nodes: readonly PrmNodeId[], steps: readonly string[], signal?: AbortSignal): Promise<PrmScores> {
+    try {
+      checkStepTexts(this.format, steps, 'score');
+      if (!Array.isArray(nodes) || nodes.length !== steps.length) {
+        throw new OptionError(`score() needs one step per node, got ${Array.isArray(nodes) ? nodes.length : 'no'} nodes and ${steps.length} steps`);
+      }
+      if (nodes.length === 0) throw new OptionError('score() needs at least one node');
+      if (new Set(nodes).size !== nodes.length) throw new OptionError('score() got the same node twice; fork it to score two steps after it');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.queue.run(async () => {
+      if (signal?.aborted) throw abortError(signal);
+      const native = this.live();
+      const plans: Plan[] = nodes.map((id, i) => {
+        const node = this.node(id);
+        const st = this.format.layout.step(steps[i], node.steps);
+        const ext = withPendingLast(this.composer.extend(node.state, node.tail + st.text));
+        this.checkReadToken(ext.tokens, i);
+        return { node, ext, tail: st.tail };
+      });
+      const rows = await this.run(native, plans);
+      for (const { node, ext, tail } of plans) {
+        node.state = { text: ext.text, tokens: ext.tokens };
+        node.steps++;
+        node.tail = tail;
+      }
+      return { rewards: this.rewards(rows, plans.map((_, i) => i)), tokens: plans.map((p) => p.ext.append.length) };
+    });
+  }
+
+  /** Rewrites each node's sequence tail and runs one forward; on failure the sequences get their old tokens back. */
+  private async run(native: NativeModel, plans: readonly Plan[]): Promise<Float32Array> {
+    let applied = 0;
+    try {
+      for (const { node, ext } of plans) {
+        if (ext.keep < node.state.tokens.length) native.truncate(node.seq, ext.keep);
+        native.appendTokens(node.seq, ext.append);
+        applied++;
+      }
+      return await native.forward(Int32Array.from(plans, (p) => p.node.seq), 'last');
+    } catch (err) {
+      // Old tokens come back as pending: the KV they had is recomputed when next needed.
+      for (const { node, ext } of plans.slice(0, applied)) {
+        native.truncate(node.seq, ext.keep);
+        native.appendTokens(node.seq, node.state.tokens.subarray(ext.keep));
+      }
+      return translateNativeError(err);
+    }
+  }
+
+  /** The PRM text of a node (the layout of its question and scored steps, held-back tail excluded). */
+  nodeText(node: PrmNodeId): string {
+    return this.node(node).state.text;
+  }
+
+  /** A copy of the PRM tokens of a node (equal to a from-scratch encode of nodeText). */
+  nodeTokens(node: PrmNodeId): Int32Array {
+    return this.node(node).state.tokens.slice();
+  }
+
+  /** Live nodes (for leak audits). */
+  get liveNodes(): number {
+    return this.nodes.size;
+  }
+
+  /** KV pool usage of the PRM. */
+  kvStats(): KvStats {
+    return this.live().kvStats();
+  }
+
+  /** Frees the KV pool and unmaps the weights; every node becomes invalid. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.nodes.clear();
+    this.native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    // Let queued work finish before the native memory goes.
+    await this.queue.run(() => undefined);
+    this.dispose();
+  }
+}
+
+/** Loads a process reward model from a Hugging Face model directory. */
+export function loadPrm(dir: string, options?: LoadPrmOptions): Promise<Prm> {
+  return Prm.load(dir, options);
+}
