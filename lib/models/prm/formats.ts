@@ -5,7 +5,8 @@
  * Steps arrive as a policy wrote them, usually ending in the stop string ("\n\n"). Trailing whitespace
  * of a step is taken as its separator from the next step, not as content: Qwen2.5-Math-PRM and RLHFlow
  * were trained on solutions split at "\n\n", so it is dropped; Math-Shepherd keeps it after the step tag,
- * as search-and-learn's `"\n\n" → " ки\n\n"` does.
+ * as search-and-learn's `"\n\n" → " ки\n\n"` does. Qwen2.5-Math-PRM steps are also stripped in front
+ * (its training pieces are stripped paragraphs); the others keep leading whitespace as written.
  */
 import type { HeadContext } from '../prepare.js';
 import { renderSlots, slot, templateTrims } from './chat-layout.js';
@@ -71,10 +72,7 @@ const qwenMathPrm: PrmFormat = {
       name: this.name,
       layout: {
         prefix: (q) => beforeQuestion + (trims ? q.trim() : q) + beforeAnswer,
-        step: (s, i) => {
-          const { body } = splitStep(s);
-          return { text: (trims && i === 0 ? body.trimStart() : body) + QWEN_PRM_SEPARATOR, tail: '' };
-        },
+        step: (s) => ({ text: s.trim() + QWEN_PRM_SEPARATOR, tail: '' }),
         forbidden: [QWEN_PRM_SEPARATOR],
         addSpecialTokens: false,
       },
