@@ -7,6 +7,8 @@
 #include <string>
 
 #include "../kernels/cpu/sampling.h"
+#include "../kernels/cpu/sampling_rows.h"
+#include "../runtime/cpu_features.h"
 #include "napi_util.h"
 
 namespace tt {
@@ -60,6 +62,16 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
   const float* min_p = ExpectPerRow<float>(args, "minP", rows).Data();               // [rows]
   const double* seeds = ExpectSeeds(args, rows).Data();                              // [rows] integers < 2^53
   const uint32_t* counters = ExpectPerRow<uint32_t>(args, "counters", rows).Data();  // [rows]
+  const SamplingRowOps* ops = &HostSamplingRowOps();
+  const Napi::Value isa_value = args.Get("isa");
+  if (!isa_value.IsUndefined()) {
+    Isa isa;
+    const std::string name = ExpectString(isa_value, "isa");
+    if (!ParseIsa(name, &isa))
+      ThrowRange(env, "Expected `isa` to be one of 'scalar', 'avx2', 'avx512', 'avx512bf16', got '" + name + "'");
+    ops = SamplingRowOpsFor(isa);
+    if (ops == nullptr) ThrowRange(env, "This CPU cannot run the `isa` '" + name + "' variant");
+  }
 
   for (int64_t r = 0; r < rows; r++) {
     const float t = temperature[r], p = top_p[r], m = min_p[r];
@@ -87,8 +99,8 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
     sp.top_k = top_k[r];
     sp.top_p = top_p[r];
     sp.min_p = min_p[r];
-    out[r] = SampleToken(data + r * vocab, static_cast<int32_t>(vocab), sp, static_cast<uint64_t>(seeds[r]),
-                         counters[r], &ws);
+    out[r] = SampleTokenWith(*ops, data + r * vocab, static_cast<int32_t>(vocab), sp,
+                             static_cast<uint64_t>(seeds[r]), counters[r], &ws);
   }
   return out_array;
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SampleArgs } from '../../lib/native/addon-types.js';
+import type { IsaName, SampleArgs } from '../../lib/native/addon-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
 
 const kernels = nativeAddon().kernels;
+/** Every build of the row loops this host can run: the baseline, and avx2 where the CPU has it. */
+const variants: IsaName[] = kernels.cpuInfo().avx2 ? ['scalar', 'avx2'] : ['scalar'];
 
 // ---------------------------------------------------------------------------------------------------
 // Independent references: Philox4x32-10, a seeded logit generator, Hugging Face's warpers in float64,
@@ -193,7 +195,7 @@ function sampleArgs(logits: Float32Array, rows: number, vocab: number, params: P
 }
 
 /** `draws` samples of one logit row with draw counters 0, 1, ..., batched a few MB at a time. */
-function drawMany(logits: Float32Array, params: Params, draws: number, seed: number): Int32Array {
+function drawMany(logits: Float32Array, params: Params, draws: number, seed: number, isa?: IsaName): Int32Array {
   const vocab = logits.length;
   const chunk = Math.max(1, Math.min(draws, Math.floor(2 ** 21 / vocab)));
   const batch = new Float32Array(chunk * vocab);
@@ -203,7 +205,7 @@ function drawMany(logits: Float32Array, params: Params, draws: number, seed: num
     const rows = Math.min(chunk, draws - start);
     const counters = Array.from({ length: rows }, (_, r) => start + r);
     const args = sampleArgs(batch.subarray(0, rows * vocab), rows, vocab, Array(rows).fill(params), Array(rows).fill(seed), counters);
-    out.set(kernels.sample(args), start);
+    out.set(kernels.sample(isa === undefined ? args : { ...args, isa }), start);
   }
   return out;
 }
@@ -219,9 +221,9 @@ function histogram(tokens: Int32Array, vocab: number): Int32Array {
 }
 
 /** Draws `draws` samples and checks them against the reference: nothing filtered, chi-square p >= 1e-4. */
-function expectMatchesReference(logits: Float32Array, params: Params, draws: number): void {
+function expectMatchesReference(logits: Float32Array, params: Params, draws: number, isa: IsaName): void {
   const probs = referenceDistribution(logits, params);
-  const counts = histogram(drawMany(logits, params, draws, 20240601), logits.length);
+  const counts = histogram(drawMany(logits, params, draws, 20240601, isa), logits.length);
   const filteredDrawn = [...counts.keys()].filter((i) => counts[i] > 0 && probs[i] === 0);
   expect(filteredDrawn).toEqual([]);
   expect(chiSquarePValue(counts, probs)).toBeGreaterThanOrEqual(1e-4);
@@ -249,18 +251,14 @@ describe('Philox4x32-10', () => {
   });
 
   it('native draws follow the TypeScript Philox for seeds above 2^32 and counters up to 2^32 - 1', () => {
+    const pairs: [number, number][] = [];
+    for (const seed of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 53 - 1, 123456789012345]) {
+      for (const counter of [0, 1, 2, 0xffffffff, 0x80000000]) pairs.push([seed, counter]);
+    }
     const rand = mulberry32(99);
-    const seeds = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 53 - 1, 123456789012345];
-    const counters = [0, 1, 2, 0xffffffff, 0x80000000];
-    for (let i = 0; i < 40; i++) {
-      seeds.push(Math.floor(rand() * 2 ** 53));
-      counters.push(Math.floor(rand() * 2 ** 32));
-    }
-    for (const seed of seeds) {
-      for (const counter of counters) {
-        expect(sampleOne(flat, plain, seed, counter)).toBe(philoxWord0(BigInt(seed), counter) >>> 16);
-      }
-    }
+    for (let i = 0; i < 60; i++) pairs.push([Math.floor(rand() * 2 ** 53), Math.floor(rand() * 2 ** 32)]);
+    const native = pairs.map(([seed, counter]) => sampleOne(flat, plain, seed, counter));
+    expect(native).toEqual(pairs.map(([seed, counter]) => philoxWord0(BigInt(seed), counter) >>> 16));
   });
 });
 
@@ -288,42 +286,61 @@ describe('greedy (temperature 0)', () => {
   });
 });
 
-describe('sampling follows the filtered, renormalised softmax (chi-square, vocab 111, 20k draws)', () => {
-  const logits = randomLogits(111, 42, 1.5);
+describe.each(variants)('sampling follows the filtered, renormalised softmax (%s row loops)', (isa) => {
+  describe('vocab 111, 20k draws', () => {
+    const logits = randomLogits(111, 42, 1.5);
 
-  it('temperature only', () => {
-    expectMatchesReference(logits, { ...plain, temperature: 0.7 }, 20000);
+    it('temperature only', () => {
+      expectMatchesReference(logits, { ...plain, temperature: 0.7 }, 20000, isa);
+    });
+
+    it('top-k', () => {
+      expectMatchesReference(logits, { ...plain, topK: 17 }, 20000, isa);
+    });
+
+    it('top-p', () => {
+      expectMatchesReference(logits, { ...plain, topP: 0.8 }, 20000, isa);
+    });
+
+    it('min-p', () => {
+      expectMatchesReference(logits, { ...plain, minP: 0.08 }, 20000, isa);
+    });
+
+    it('temperature, top-k, top-p and min-p combined', () => {
+      expectMatchesReference(logits, { temperature: 1.3, topK: 60, topP: 0.9, minP: 0.03 }, 20000, isa);
+    });
   });
 
-  it('top-k', () => {
-    expectMatchesReference(logits, { ...plain, topK: 17 }, 20000);
-  });
+  describe('beyond the small-k and head-of-distribution fast paths', () => {
+    const logits = randomLogits(1111, 43, 1);
 
-  it('top-p', () => {
-    expectMatchesReference(logits, { ...plain, topP: 0.8 }, 20000);
-  });
+    it('top-k with k above the heap bound (300 of 1111)', () => {
+      expectMatchesReference(logits, { ...plain, topK: 300 }, 20000, isa);
+    });
 
-  it('min-p', () => {
-    expectMatchesReference(logits, { ...plain, minP: 0.08 }, 20000);
-  });
+    it('top-k above the heap bound combined with top-p and min-p', () => {
+      expectMatchesReference(logits, { temperature: 0.8, topK: 700, topP: 0.7, minP: 0.01 }, 20000, isa);
+    });
 
-  it('temperature, top-k, top-p and min-p combined', () => {
-    expectMatchesReference(logits, { temperature: 1.3, topK: 60, topP: 0.9, minP: 0.03 }, 20000);
-  });
-});
+    it('top-p whose cut lies far below the top token (z < -10)', () => {
+      // One dominant token and a low plateau holding ~3% of the mass: keeping 99.5% cuts the plateau.
+      const tail = randomLogits(3001, 44, 0.5);
+      tail[1500] = 12;
+      expectMatchesReference(tail, { ...plain, topP: 0.995 }, 10000, isa);
+    });
 
-describe('sampling at larger vocabularies', () => {
-  it('top-p over 30011 heavy-tailed logits (candidate histogram path)', () => {
-    // Cubed Gaussians: a few dominant tokens and a long tail, like a language model's output.
-    const logits = randomLogits(30011, 8, 1).map((x) => x * x * x);
-    expectMatchesReference(logits, { ...plain, topP: 0.95 }, 10000);
+    it('top-p over 30011 logits, most of them far below the head', () => {
+      // Standard deviation 4: about 1000 tokens within 10 of the top, 310 kept at top_p 0.95.
+      const wide = randomLogits(30011, 8, 4);
+      expectMatchesReference(wide, { ...plain, topP: 0.95 }, 6000, isa);
+    });
   });
 
   it('top-k above the heap bound keeps exactly k tokens, ties going to the lowest ids', () => {
     // All logits equal: the k kept tokens must be ids [0, k), uniformly.
     const vocab = 5003;
     const topK = 4500;
-    const tokens = drawMany(new Float32Array(vocab), { ...plain, topK }, 10000, 3);
+    const tokens = drawMany(new Float32Array(vocab), { ...plain, topK }, 10000, 3, isa);
     expect(Math.max(...tokens)).toBeLessThan(topK);
     const uniform = new Float64Array(vocab);
     uniform.fill(1 / topK, 0, topK);
@@ -333,20 +350,19 @@ describe('sampling at larger vocabularies', () => {
   it('top-k below the heap bound gives ties at the boundary to the lowest ids', () => {
     const logits = new Float32Array(111);
     logits[100] = 1; // one clear winner, then 110 ties of which 9 are kept
-    const tokens = drawMany(logits, { ...plain, topK: 10 }, 2000, 4);
-    const drawn = [...new Set(tokens)].sort((a, b) => a - b);
-    expect(drawn.every((t) => t < 9 || t === 100)).toBe(true);
+    const tokens = drawMany(logits, { ...plain, topK: 10 }, 2000, 4, isa);
+    expect([...new Set(tokens)].every((t) => t < 9 || t === 100)).toBe(true);
+  });
+
+  it('never draws a -inf token', () => {
+    const logits = randomLogits(111, 9, 0.1);
+    for (let i = 0; i < 111; i += 2) logits[i] = -Infinity;
+    const tokens = drawMany(logits, { ...plain, topP: 0.9 }, 5000, 5, isa);
+    expect(tokens.every((t) => t % 2 === 1)).toBe(true);
   });
 });
 
 describe('non-finite logits', () => {
-  it('never draws a -inf token', () => {
-    const logits = randomLogits(111, 9, 0.1);
-    for (let i = 0; i < 111; i += 2) logits[i] = -Infinity;
-    const tokens = drawMany(logits, plain, 5000, 5);
-    expect(tokens.every((t) => t % 2 === 1)).toBe(true);
-  });
-
   it('falls back to the argmax of the other logits when one is NaN', () => {
     const logits = randomLogits(111, 10, 1);
     logits[3] = NaN;
@@ -435,6 +451,10 @@ describe('argument validation', () => {
   ])('rejects a malformed field: %s', (_name, spoil, message) => {
     const args = spoil(good()) as unknown as SampleArgs;
     expect(() => kernels.sample(args)).toThrow(message);
+  });
+
+  it('rejects an unknown row-loop variant', () => {
+    expect(() => kernels.sample({ ...good(), isa: 'neon' as IsaName })).toThrow(/`isa`.*'neon'/);
   });
 
   it('rejects a missing argument object', () => {

@@ -249,8 +249,12 @@ float CounterUniform(uint64_t seed, uint64_t counter) { return PhiloxUniform(see
 
 int32_t SampleToken(const float* logits, int32_t vocab, const SamplingParams& p, uint64_t seed,
                     uint64_t counter, SampleWorkspace* ws) {
+  return SampleTokenWith(HostSamplingRowOps(), logits, vocab, p, seed, counter, ws);
+}
+
+int32_t SampleTokenWith(const SamplingRowOps& ops, const float* logits, int32_t vocab, const SamplingParams& p,
+                        uint64_t seed, uint64_t counter, SampleWorkspace* ws) {
   if (vocab <= 0) return 0;
-  const SamplingRowOps& ops = HostSamplingRowOps();
   const RowMax row = ScanRow(ops, logits, vocab);
   const float inv_t = p.temperature > 0.0f ? 1.0f / p.temperature : 0.0f;
   const bool degenerate = row.any_nan || !(row.max > -kInf && row.max < kInf);

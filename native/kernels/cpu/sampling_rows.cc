@@ -1,7 +1,6 @@
 // The baseline build of the sampler's row loops (SSE2 on x86-64) and the choice of variant.
 #include "sampling_rows.h"
 
-#include "../../runtime/cpu_features.h"
 #include "sampling_rows_impl.h"
 
 namespace tt {
@@ -11,6 +10,11 @@ const SamplingRowOps& SamplingRowOpsBaseline() { return kRowOps; }
 const SamplingRowOps& HostSamplingRowOps() {
   static const SamplingRowOps& ops = HostCpuFeatures().avx2 ? SamplingRowOpsAvx2() : SamplingRowOpsBaseline();
   return ops;
+}
+
+const SamplingRowOps* SamplingRowOpsFor(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+  return isa == Isa::kScalar ? &SamplingRowOpsBaseline() : &SamplingRowOpsAvx2();
 }
 
 }  // namespace tt

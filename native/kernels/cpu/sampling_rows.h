@@ -4,6 +4,9 @@
 #pragma once
 #include <cstdint>
 
+#include "../../runtime/cpu_features.h"
+#include "sampling.h"
+
 namespace tt {
 
 struct SamplingRowOps {
@@ -36,8 +39,17 @@ struct SamplingRowOps {
 // The variant for this host: avx2 where the CPU has it, else the baseline build.
 const SamplingRowOps& HostSamplingRowOps();
 
-// Per-ISA tables (sampling_rows.cc, sampling_rows_avx2.cc). Exposed for parity checks.
+// The variant a caller asked for by ISA (avx512 runs the avx2 loops: there is no wider build yet);
+// null when this CPU cannot run that ISA. kScalar is the baseline build (SSE2 on x86-64).
+const SamplingRowOps* SamplingRowOpsFor(Isa isa);
+
+// Per-ISA tables (sampling_rows.cc, sampling_rows_avx2.cc).
 const SamplingRowOps& SamplingRowOpsBaseline();
 const SamplingRowOps& SamplingRowOpsAvx2();
+
+// SampleToken with a chosen variant's row loops (SampleToken uses the host's), so that tests can
+// check every variant the host can run.
+int32_t SampleTokenWith(const SamplingRowOps& ops, const float* logits, int32_t vocab, const SamplingParams& p,
+                        uint64_t seed, uint64_t counter, SampleWorkspace* ws);
 
 }  // namespace tt
