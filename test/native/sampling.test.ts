@@ -306,8 +306,15 @@ describe.each(variants)('sampling follows the filtered, renormalised softmax (%s
       expectMatchesReference(logits, { ...plain, minP: 0.08 }, 20000, isa);
     });
 
+    it('temperature, top-k and top-p combined', () => {
+      // Top-p runs on the top-k survivors renormalised: 25 kept here, 43 without top-k.
+      expectMatchesReference(logits, { temperature: 1.3, topK: 40, topP: 0.8, minP: 0 }, 20000, isa);
+    });
+
     it('temperature, top-k, top-p and min-p combined', () => {
-      expectMatchesReference(logits, { temperature: 1.3, topK: 60, topP: 0.9, minP: 0.03 }, 20000, isa);
+      // Top-k keeps 40, top-p 29 of those, min-p 21 (top-p and min-p both cut the same order, so
+      // only the tighter one shows; the test above has top-p binding).
+      expectMatchesReference(logits, { temperature: 1, topK: 40, topP: 0.9, minP: 0.1 }, 20000, isa);
     });
   });
 
@@ -318,8 +325,14 @@ describe.each(variants)('sampling follows the filtered, renormalised softmax (%s
       expectMatchesReference(logits, { ...plain, topK: 300 }, 20000, isa);
     });
 
+    it('top-k above the heap bound combined with top-p', () => {
+      // Top-k keeps 400, top-p 218 of those (383 without top-k).
+      expectMatchesReference(logits, { temperature: 0.8, topK: 400, topP: 0.8, minP: 0 }, 20000, isa);
+    });
+
     it('top-k above the heap bound combined with top-p and min-p', () => {
-      expectMatchesReference(logits, { temperature: 0.8, topK: 700, topP: 0.7, minP: 0.01 }, 20000, isa);
+      // Top-k keeps 400, top-p 296 of those, min-p 143.
+      expectMatchesReference(logits, { temperature: 0.8, topK: 400, topP: 0.9, minP: 0.05 }, 20000, isa);
     });
 
     it('top-p whose cut lies far below the top token (z < -10)', () => {
