@@ -279,6 +279,13 @@ describe('greedy (temperature 0)', () => {
     expect(sampleOne(logits, greedy)).toBe(17);
   });
 
+  it('treats -0 and +0 as tied when zero is the largest logit', () => {
+    const logits = new Float32Array(111).fill(-3);
+    logits[12] = -0;
+    logits[40] = 0;
+    expect(sampleOne(logits, greedy)).toBe(12);
+  });
+
   it('ignores the seed and counter', () => {
     const logits = randomLogits(111, 6, 3);
     const picks = new Set([0, 1, 2, 3].map((c) => sampleOne(logits, greedy, 1000 + c, c)));

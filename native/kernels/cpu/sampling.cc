@@ -11,8 +11,9 @@
 //    cut survive (HF's sort order among ties is unspecified).
 //  - min-p keeps tokens with p ≥ min_p · p_max over the distribution the earlier filters left, as HF
 //    does; renormalising cancels in that ratio, so we test exp((l − l_max) / T) ≥ min_p.
-// Probabilities are ExpNonPositive((l − l_max) / T) (relative error ~1e-7), unnormalised. The loops
-// over the whole row run through SamplingRowOps (sampling_rows.h), built per ISA.
+// Probabilities are ExpNonPositive((l − l_max) / T), unnormalised (relative error ≤ 2.6e-7; a token
+// more than 87 below the top after temperature, a ratio under 1.6e-38, weighs 0). The loops over the
+// whole row run through SamplingRowOps (sampling_rows.h), built per ISA.
 //
 // The draw is an inverse CDF at u = CounterUniform(seed, counter) over the kept tokens in a fixed order
 // (any fixed order gives the same distribution; fixing it makes a draw a pure function of the row,
@@ -20,6 +21,8 @@
 //  - top-k with k ≤ kTopKSortedMax: descending logit, ties by ascending id (the k survivors are sorted
 //    anyway, for top-p).
 //  - everything else: ascending id. Filters only zero weights in place, so no full sort is ever needed.
+// Cumulative sums are double, and the walk only returns a token of positive weight whose running sum
+// strictly passes u · total: rounding can never yield a filtered or out-of-range id.
 //
 // Degenerate rows return argmax deterministically instead of sampling: temperature ≤ 0 or NaN, top_k
 // = 1, 1/temperature overflowing f32 (a temperature that small is greedy in all but ties), any NaN
@@ -73,7 +76,13 @@ float MaxIgnoringNan(const float* x, int64_t n) {
 RowMax ScanRow(const SamplingRowOps& ops, const float* logits, int32_t vocab) {
   const bool any_nan = ops.any_nan(logits, vocab);
   const float mx = any_nan ? MaxIgnoringNan(logits, vocab) : ops.max(logits, 0, vocab);
-  const int32_t arg = ops.find_first(logits, vocab, mx);
+  int32_t arg = -1;
+  if (mx == 0.0f) {
+    // find_first matches bits, and −0 ties with +0 as a value: walk by value for this one case.
+    for (int32_t i = 0; i < vocab && arg < 0; i++) arg = logits[i] == 0.0f ? i : -1;
+  } else {
+    arg = ops.find_first(logits, vocab, mx);
+  }
   return {mx, arg < 0 ? 0 : arg, any_nan};
 }
 
