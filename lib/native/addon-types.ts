@@ -250,6 +250,8 @@ export interface SampleArgs extends NativeSamplingArrays {
   seeds: Float64Array;
   /** [rows] draw counters: the counter-based generator's position for each row. */
   counters: Uint32Array;
+  /** Variant of the row loops (tests compare them); omitted means the best the host supports. */
+  isa?: IsaName;
 }
 
 /** Paged attention over one layer's KV, on typed arrays (tests and benchmarks). */
