@@ -9,6 +9,7 @@ import { nativeAddon } from '../../native/load.js';
 import { DisposedError, OptionError, abortError, translateNativeError } from '../../errors.js';
 import { SerialQueue } from '../../util/mutex.js';
 import type { ModelConfig } from '../config.js';
+import { checkpointIdentity } from '../model.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { TokenComposer, type Extension, type Tokenized } from './compose.js';
 import { PrmFormatError, PrmNodeError } from './errors.js';
@@ -20,6 +21,10 @@ export type PrmNodeId = number & { readonly __prmNode: never };
 
 export interface PrmInfo extends NativeModelInfo {
   device: 'cpu';
+  /** Identifies the checkpoint: directory name and a hash of its config and tensor layout. */
+  id: string;
+  /** Parameters in the tensors the PRM uses (decoder and head). */
+  paramCount: number;
   format: PrmFormatName;
   head: NativeHeadSpec;
 }
@@ -100,7 +105,7 @@ export class Prm {
       native.dispose();
       throw new PrmFormatError(dir, `the native ${format.head.kind} head returns rows of ${ni.outputWidth} values; the ${format.name} format reads ${format.outputs}`);
     }
-    const info: PrmInfo = { ...ni, device: 'cpu', format: format.name, head: format.head };
+    const info: PrmInfo = { ...ni, ...checkpointIdentity(dir, prepared.spec), device: 'cpu', format: format.name, head: format.head };
     return new Prm(native, dir, prepared.config, prepared.tokenizer, format, info, minWindowChars);
   }
 
