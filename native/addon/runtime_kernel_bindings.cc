@@ -1,10 +1,11 @@
 // Sampling and attention kernels on typed arrays, for tests and benchmarks.
 #include <napi.h>
 
+#include "attention_bindings.h"
 #include "bindings.h"
 
 namespace tt {
 
-void RegisterRuntimeKernelBindings(Napi::Env env, Napi::Object kernels) { (void)env; (void)kernels; }
+void RegisterRuntimeKernelBindings(Napi::Env env, Napi::Object kernels) { RegisterAttentionBindings(env, kernels); }
 
 }  // namespace tt
