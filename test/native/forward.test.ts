@@ -165,6 +165,46 @@ describe('incremental forward, forks and ragged batches', () => {
   });
 });
 
+describe('model object', () => {
+  it('reports load progress as non-decreasing fractions ending at 1', async () => {
+    const t = writeTinyModel({ seed: 41 });
+    const seen: number[] = [];
+    const m = await addon.loadModel(t.spec, (f) => seen.push(f));
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= seen[i - 1]))).toBe(true);
+    expect(seen.at(-1)).toBe(1);
+    expect(m.info().weightBytes).toBe(t.spec.tensors.reduce((n, x) => n + x.byteLength, 0));
+    m.dispose();
+    t.cleanup();
+  });
+
+  it('serialises overlapping forward calls: both resolve with their own logits', async () => {
+    const { tiny, model } = await load({ seed: 42 });
+    const a = randomTokens(6, 60), b = randomTokens(9, 61);
+    const sa = model.createSequence(0), sb = model.createSequence(0);
+    model.appendTokens(sa, Int32Array.from(a));
+    model.appendTokens(sb, Int32Array.from(b));
+    const [la, lb] = await Promise.all([model.forward(Int32Array.of(sa), 'last'), model.forward(Int32Array.of(sb), 'last')]);
+    expect(maxAbsDiff(la, referenceLogits(tiny, a)[5])).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(lb, referenceLogits(tiny, b)[8])).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+    tiny.cleanup();
+  });
+
+  it('rejects a forward queued before dispose with "model is disposed"', async () => {
+    const { tiny, model } = await load({ seed: 43 });
+    const s = model.createSequence(0);
+    model.appendTokens(s, Int32Array.of(1, 2, 3));
+    const first = model.forward(Int32Array.of(s), 'last');
+    const second = model.forward(Int32Array.of(s), 'last');
+    model.dispose();
+    const results = await Promise.allSettled([first, second]);
+    for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toContain('model is disposed');
+    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    tiny.cleanup();
+  });
+});
+
 describe('bad input', () => {
   let tiny: TinyModel;
   let model: NativeModel;

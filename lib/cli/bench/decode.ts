@@ -168,9 +168,10 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const promptTokens = opts.promptTokens ?? 64;
   const steps = opts.steps ?? 3;
   const addon = nativeAddon();
-  const kernels = addon.kernels as typeof addon.kernels & Partial<{ benchReadBandwidth: (b: number, t: number) => number }>;
+  // benchReadBandwidth belongs to the kernel bindings; a build without it leaves the bound unknown.
   const bandwidthGBps =
-    opts.bandwidthGBps ?? (typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN);
+    opts.bandwidthGBps ??
+    (typeof addon.kernels.benchReadBandwidth === 'function' ? addon.kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
   const file = path.join(dir, 'model.safetensors');
