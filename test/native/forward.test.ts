@@ -75,6 +75,15 @@ describe('forward against the TypeScript reference', () => {
     expectMatchesReference(tiny, tokens, await allLogits(model, tokens), 1e-4);
   });
 
+  it("matches the reference on the 'scalar' kernel variant", async () => {
+    const tiny = writeTinyModel({ seed: 17 });
+    const model = await addon.loadModel({ ...tiny.spec, isa: 'scalar' });
+    made.push({ tiny, model });
+    expect(model.info().isa).toBe('scalar');
+    const tokens = randomTokens(9, 7);
+    expectMatchesReference(tiny, tokens, await allLogits(model, tokens), 1e-4);
+  });
+
   it('returns the same rows for a prompt longer than one 512-row chunk', async () => {
     const { tiny, model } = await loadKept({ seed: 16, hidden: 32, intermediate: 64, heads: 2, kvHeads: 1, layers: 1, pageTokens: 16, kvCacheBytes: 1 << 20 });
     const tokens = randomTokens(530, 6);

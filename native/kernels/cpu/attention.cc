@@ -15,58 +15,53 @@ namespace {
 // query of a group so each K/V tile of the prefix is loaded once for all of them.
 constexpr int32_t kOwnRows = 16;
 constexpr int32_t kSharedRows = 128;
-// Keys per work item. Chunk boundaries sit at fixed positions (multiples of kKeyChunk) so a row's
-// result does not depend on the batch it runs in or on the thread count.
-constexpr int32_t kKeyChunk = 256;
+constexpr int32_t kKeyChunk = kAttnItemKeys;
+// Items with at least this many query vectors run as blocks (when the ISA has a block variant):
+// below it, transposing and packing the item's keys costs more than the blocking saves.
+constexpr int64_t kBlockMinQueries = 32;
 
-void TileScalar(const AttnTileArgs& a) {
+void ItemScalar(const AttnItemArgs& a) {
   const int D = a.head_dim;
+  float* s = a.scratch;  // [n] logits, then probabilities, of one query
   for (int r = 0; r < a.rows; r++) {
     const int lo = a.lo[r], hi = a.hi[r];
-    if (lo >= hi) continue;
     for (int g = 0; g < a.group; g++) {
       const int64_t i = static_cast<int64_t>(r) * a.group + g;
       const float* q = a.q + i * D;
       float* o = a.o + i * D;
-      float mt = -INFINITY;
+      std::fill(o, o + D, 0.0f);
+      float mx = -INFINITY, sum = 0.0f;
       for (int j = lo; j < hi; j++) {
-        const float* k = a.k + j * a.kv_stride;
-        float s = 0.f;
-        for (int t = 0; t < D; t++) s += q[t] * k[t];
-        a.s[j] = s;
-        mt = std::max(mt, s);
+        const float* k = a.k_rows[j];
+        float dot = 0.f;
+        for (int t = 0; t < D; t++) dot += q[t] * k[t];
+        s[j] = dot;
+        mx = std::max(mx, dot);
       }
-      const float m_new = std::max(a.m[i], mt);
-      const float alpha = AttnRescale(a.m[i], m_new);
-      float sum = 0.f;
       for (int j = lo; j < hi; j++) {
-        a.s[j] = expf(a.s[j] - m_new);
-        sum += a.s[j];
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+        const float* v = a.v_rows[j];
+        for (int t = 0; t < D; t++) o[t] += s[j] * v[t];
       }
-      for (int t = 0; t < D; t++) o[t] *= alpha;
-      for (int j = lo; j < hi; j++) {
-        const float* v = a.v + j * a.kv_stride;
-        const float pj = a.s[j];
-        for (int t = 0; t < D; t++) o[t] += pj * v[t];
-      }
-      a.d[i] = a.d[i] * alpha + sum;
-      a.m[i] = m_new;
+      a.m[i] = mx;  // -inf with d = 0 when the row sees no key: the empty state
+      a.d[i] = sum;
     }
   }
 }
 
-AttnTileFn TileFor(Isa isa) {
+AttnItemFn ItemFor(Isa isa) {
   for (int i = static_cast<int>(isa); i >= 0; i--) {
-    AttnTileFn fn = nullptr;
+    AttnItemFn fn = nullptr;
     switch (static_cast<Isa>(i)) {
       case Isa::kAvx512Bf16:
       case Isa::kAvx512: fn = nullptr; break;  // no wider variant yet: AVX2 serves AVX-512 hosts
-      case Isa::kAvx2: fn = AttnTileAvx2(); break;
-      case Isa::kScalar: fn = AttnTileScalar(); break;
+      case Isa::kAvx2: fn = AttnItemAvx2(); break;
+      case Isa::kScalar: fn = AttnItemScalar(); break;
     }
     if (fn != nullptr) return fn;
   }
-  return AttnTileScalar();
+  return AttnItemScalar();
 }
 
 struct Planner {
@@ -195,66 +190,58 @@ struct Planner {
 };
 
 void RunItem(const AttentionParams& p, const AttentionWorkspace& ws, const AttnItem& it, int32_t group,
-             float* states, float* fscratch, int32_t* iscratch, AttnTileFn tile) {
+             float* states, float* fscratch, int32_t* iscratch, const float** pscratch, AttnItemFn per_query,
+             AttnItemFn block) {
   const int32_t D = p.head_dim, P = p.page_tokens, W = p.sliding_window;
   const int32_t rows = it.rows_end - it.rows_begin;
   const int64_t nq = static_cast<int64_t>(rows) * group;
+  const int32_t n = it.key_end - it.key_begin;
   const float scale = 1.0f / sqrtf(static_cast<float>(D));
   float* qbuf = fscratch;  // [rows, group, D]
-  float* sbuf = fscratch + nq * D;
   int32_t* lo = iscratch;
   int32_t* hi = iscratch + rows;
+  const float** krows = pscratch;
+  const float** vrows = pscratch + kKeyChunk;
   for (int32_t t = 0; t < rows; t++) {
-    const float* src = p.q + ws.item_rows[it.rows_begin + t] * p.ld_q + static_cast<int64_t>(it.kv_head) * group * D;
+    const int32_t row = ws.item_rows[it.rows_begin + t];
+    const float* src = p.q + row * p.ld_q + static_cast<int64_t>(it.kv_head) * group * D;
     float* dst = qbuf + static_cast<int64_t>(t) * group * D;
     for (int64_t e = 0; e < static_cast<int64_t>(group) * D; e++) dst[e] = src[e] * scale;
+    // visible keys of this row, as indices into the item's keys
+    const int32_t qp = ws.row_pos[row];
+    const int32_t first = W > 0 ? qp - W + 1 : 0;
+    lo[t] = std::clamp(first - it.key_begin, 0, n);
+    hi[t] = std::clamp(qp + 1 - it.key_begin, 0, n);
   }
-  float* o = states + it.state_offset;
-  float* m = o + nq * D;
-  float* d = m + nq;
-  std::fill(o, o + nq * D, 0.0f);
-  std::fill(m, m + nq, -INFINITY);
-  std::fill(d, d + nq, 0.0f);
-
+  // key and value rows through the page table
   const int32_t* table = p.page_indices + p.page_indptr[it.table_seq];
   const int64_t kv_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  AttnTileArgs a;
+  for (int32_t j = 0; j < n; j++) {
+    const int32_t pos = it.key_begin + j;
+    const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
+    krows[j] = p.k_pages + at;
+    vrows[j] = p.v_pages + at;
+  }
+  AttnItemArgs a;
   a.q = qbuf;
   a.rows = rows;
   a.group = group;
   a.head_dim = D;
   a.lo = lo;
   a.hi = hi;
-  a.kv_stride = kv_stride;
-  a.o = o;
-  a.m = m;
-  a.d = d;
-  a.s = sbuf;
-  for (int32_t pos = it.key_begin; pos < it.key_end;) {
-    const int32_t slot = pos % P;
-    const int32_t n = std::min(P - slot, it.key_end - pos);
-    const int64_t base = (static_cast<int64_t>(table[pos / P]) * P + slot) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
-    bool any = false;
-    for (int32_t t = 0; t < rows; t++) {
-      const int32_t qp = ws.row_pos[ws.item_rows[it.rows_begin + t]];
-      const int32_t first = W > 0 ? qp - W + 1 : 0;
-      lo[t] = std::max(first - pos, 0);
-      hi[t] = std::min(qp + 1 - pos, n);
-      any = any || lo[t] < hi[t];
-    }
-    if (any) {
-      a.k = p.k_pages + base;
-      a.v = p.v_pages + base;
-      a.n_keys = n;
-      tile(a);
-    }
-    pos += n;
-  }
+  a.k_rows = krows;
+  a.v_rows = vrows;
+  a.n = n;
+  a.o = states + it.state_offset;
+  a.m = a.o + nq * D;
+  a.d = a.m + nq;
+  a.scratch = fscratch + nq * D;
+  (block != nullptr && nq >= kBlockMinQueries ? block : per_query)(a);
 }
 
 }  // namespace
 
-AttnTileFn AttnTileScalar() { return TileScalar; }
+AttnItemFn AttnItemScalar() { return ItemScalar; }
 
 const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws, ThreadPool* pool) {
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0)
@@ -282,21 +269,24 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   if (static_cast<int64_t>(ws->states.size()) < plan.state_floats) ws->states.resize(plan.state_floats);
 
   const int threads = pool ? pool->size() : 1;
-  ws->scratch_floats = static_cast<int64_t>(plan.max_rows) * group * D + p.page_tokens + 8;
+  ws->scratch_floats = static_cast<int64_t>(plan.max_rows) * group * D + AttnItemScratch(D);
   ws->scratch_ints_each = 2 * static_cast<int64_t>(plan.max_rows);
   if (static_cast<int64_t>(ws->scratch.size()) < threads * ws->scratch_floats) ws->scratch.resize(threads * ws->scratch_floats);
   if (static_cast<int64_t>(ws->scratch_ints.size()) < threads * ws->scratch_ints_each)
     ws->scratch_ints.resize(threads * ws->scratch_ints_each);
+  if (static_cast<int64_t>(ws->scratch_rows.size()) < threads * 2 * kKeyChunk) ws->scratch_rows.resize(threads * 2 * kKeyChunk);
 
   // Items: dynamic scheduling, since shared items are much larger than own ones.
-  const AttnTileFn tile = TileFor(isa);
+  const AttnItemFn per_query = ItemFor(isa);
+  const AttnItemFn block = isa >= Isa::kAvx2 && D % 16 == 0 ? AttnItemBlockAvx2() : nullptr;
   std::atomic<int64_t> next{0};
   const int64_t n_items = static_cast<int64_t>(ws->items.size());
   auto work = [&](int t, int) {
     float* fs = ws->scratch.data() + t * ws->scratch_floats;
     int32_t* is = ws->scratch_ints.data() + t * ws->scratch_ints_each;
+    const float** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      RunItem(p, *ws, ws->items[i], group, ws->states.data(), fs, is, tile);
+      RunItem(p, *ws, ws->items[i], group, ws->states.data(), fs, is, ps, per_query, block);
   };
   if (pool != nullptr && n_items > 1) pool->Run(work); else work(0, 1);
 

@@ -33,12 +33,16 @@ struct AttentionParams {
   int64_t ld_out = 0;
 };
 
+// Most keys one work item covers: item key ranges are cut at multiples of this, so a row's result
+// does not depend on the batch it runs in or on the thread count.
+constexpr int32_t kAttnItemKeys = 256;
+
 // One unit of parallel work: a block of query rows against a range of keys of one kv head. Its
 // partial states (attention_state.h) land in AttentionWorkspace::states and are merged per row.
 struct AttnItem {
   int32_t table_seq = 0;                 // sequence whose page table holds the keys
   int32_t kv_head = 0;
-  int32_t key_begin = 0, key_end = 0;    // key positions [key_begin, key_end)
+  int32_t key_begin = 0, key_end = 0;    // key positions [key_begin, key_end), at most kAttnItemKeys
   int32_t rows_begin = 0, rows_end = 0;  // range of AttentionWorkspace::item_rows
   int64_t state_offset = 0;              // floats into states: o [nq, head_dim], m [nq], d [nq]; nq = rows × group
 };
@@ -55,33 +59,45 @@ struct AttentionWorkspace {
   std::vector<int32_t> entry_item;    // item index of each entry
   std::vector<int32_t> entry_local;   // row index inside that item
   std::vector<float> states;          // partial states of all items
-  std::vector<float> scratch;         // [threads, scratch_floats] per-thread scaled queries and logits
-  std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] per-thread visible key ranges
+  std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
+  std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
+  std::vector<const float*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers
   int64_t scratch_floats = 0, scratch_ints_each = 0;
 };
 
-// What one tile call sees: `rows` query rows, each with `group` query heads (the heads of one kv
-// head), against n_keys consecutive keys of one page.
-struct AttnTileArgs {
-  const float* q = nullptr;   // [rows, group, head_dim] queries already multiplied by 1/sqrt(head_dim)
+// One work item as the per-ISA code sees it: `rows` query rows, each with `group` query heads (the
+// heads of one kv head), against the item's n keys reached through row pointers (the page table
+// already resolved). An item covers its keys completely, so its states are written, not merged.
+struct AttnItemArgs {
+  const float* q = nullptr;  // [rows, group, head_dim] queries already multiplied by 1/sqrt(head_dim)
   int32_t rows = 0, group = 0, head_dim = 0;
-  const int32_t* lo = nullptr;  // [rows] first visible key of the tile for each row
-  const int32_t* hi = nullptr;  // [rows] end of its visible keys; lo >= hi: row sees none of the tile
-  const float* k = nullptr;     // [n_keys, head_dim] rows with stride kv_stride floats
-  const float* v = nullptr;     // same for values
-  int64_t kv_stride = 0;
-  int32_t n_keys = 0;
-  float* o = nullptr;  // [rows, group, head_dim] running states, updated in place
+  const int32_t* lo = nullptr;  // [rows] first visible key of each row (an index into the item's keys)
+  const int32_t* hi = nullptr;  // [rows] end of its visible keys; lo >= hi: the row sees none
+  const float* const* k_rows = nullptr;  // [n] each key's [head_dim] row
+  const float* const* v_rows = nullptr;  // [n] each value's [head_dim] row
+  int32_t n = 0;                         // keys in the item, <= kAttnItemKeys
+  float* o = nullptr;  // [rows, group, head_dim] states (attention_state.h), overwritten
   float* m = nullptr;  // [rows, group]
   float* d = nullptr;  // [rows, group]
-  float* s = nullptr;  // [n_keys + 8] scratch for one query's logits
+  float* scratch = nullptr;  // [AttnItemScratch(head_dim)] floats
 };
-using AttnTileFn = void (*)(const AttnTileArgs& a);
+using AttnItemFn = void (*)(const AttnItemArgs& a);
 
-// Per-ISA tile implementations (attention.cc: scalar; attention_avx2.cc: AVX2 + FMA). A missing
-// variant is null and the next one down is used.
-AttnTileFn AttnTileScalar();
-AttnTileFn AttnTileAvx2();
+// Scratch floats of an item function: the block variant's transposed keys, packed values and
+// 4-query scores; the per-query variants use the first 2 · (kAttnItemKeys + 16).
+inline int64_t AttnItemScratch(int32_t head_dim) {
+  return (2 * static_cast<int64_t>(head_dim) + 4) * kAttnItemKeys + 64;
+}
+
+// Per-query variants: each query's logits, softmax and output in one pass over the item's keys
+// (attention.cc: scalar; attention_avx2.cc: AVX2 + FMA, head_dim % 8 == 0, else it defers to scalar).
+// A missing variant is null and the next one down is used.
+AttnItemFn AttnItemScalar();
+AttnItemFn AttnItemAvx2();
+// Block variant for items with many query vectors (a shared-prefix group, a long prefill): the
+// item's keys are transposed and its values packed once, then blocks of four queries run as small
+// matrix products, so every K and V load feeds four queries. Needs head_dim % 16 == 0.
+AttnItemFn AttnItemBlockAvx2();
 
 // Returns nullptr on success, else a sentence. Inputs are trusted to be consistent (the N-API layer
 // and the runtime validate them); `isa` must be one the host supports.
