@@ -94,8 +94,8 @@ struct Planner {
     }
   }
 
-  // Sequences sharing leading full pages, grouped by their first page id; returns nothing, fills
-  // ws.shared_keys and the shared items.
+  // Groups sequences that share leading full pages (by their first page id; one level, which covers
+  // beams forked from one prompt) and plans each group's shared items; fills ws.shared_keys.
   void PlanShared() {
     const int32_t P = p.page_tokens;
     ws.order.clear();
@@ -177,11 +177,11 @@ struct Planner {
     const int32_t n = ws.entry_indptr[tokens];
     ws.entry_item.resize(n);
     ws.entry_local.resize(n);
-    ws.order.assign(ws.entry_indptr.begin(), ws.entry_indptr.end() - 1);  // fill cursor per row
+    ws.entry_fill.assign(ws.entry_indptr.begin(), ws.entry_indptr.end() - 1);
     for (size_t i = 0; i < ws.items.size(); i++) {
       const AttnItem& it = ws.items[i];
       for (int32_t t = it.rows_begin; t < it.rows_end; t++) {
-        const int32_t e = ws.order[ws.item_rows[t]]++;
+        const int32_t e = ws.entry_fill[ws.item_rows[t]]++;
         ws.entry_item[e] = static_cast<int32_t>(i);
         ws.entry_local[e] = t - it.rows_begin;
       }

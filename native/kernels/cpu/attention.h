@@ -58,6 +58,7 @@ struct AttentionWorkspace {
   std::vector<int32_t> entry_indptr;  // [tokens + 1] CSR: the item entries that cover each row
   std::vector<int32_t> entry_item;    // item index of each entry
   std::vector<int32_t> entry_local;   // row index inside that item
+  std::vector<int32_t> entry_fill;    // [tokens] fill cursor while building the CSR
   std::vector<float> states;          // partial states of all items
   std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
   std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
