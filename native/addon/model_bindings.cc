@@ -1,10 +1,431 @@
-// loadModel and the NativeModel object.
+// loadModel and the NativeModel object. The C++ side stays thin: validate, cast, call the runtime.
+// Heavy calls (load, forward, generateStep) run in async workers and resolve promises; every call
+// takes the model's mutex, so overlapping calls serialise, and the JS object is referenced while a
+// worker runs.
 #include <napi.h>
 
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../runtime/generate.h"
+#include "../runtime/model.h"
 #include "bindings.h"
+#include "model_spec_parse.h"
+#include "napi_util.h"
 
 namespace tt {
 
-void RegisterModelBindings(Napi::Env env, Napi::Object exports) { (void)env; (void)exports; }
+namespace {
+
+constexpr int64_t kMaxSafe = (1ll << 53) - 1;
+
+Napi::Error StatusError(Napi::Env env, const Status& st) {
+  Napi::Error e = Napi::Error::New(env, st.message);
+  if (st.code == StatusCode::kKvBudget) e.Set("code", Napi::String::New(env, "KV_BUDGET"));
+  if (st.code == StatusCode::kDisposed) e.Set("code", Napi::String::New(env, "DISPOSED"));
+  return e;
+}
+
+Status Guarded(const std::function<Status()>& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory in native code");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("native error: ") + e.what());
+  } catch (...) {
+    return Status::Internal("unknown native error");
+  }
+}
+
+std::vector<int64_t> Ids(const Napi::Value& v, const char* what) {
+  const Napi::Int32Array a = ExpectTyped<int32_t>(v, what);
+  return std::vector<int64_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+template <typename T, typename TA = Napi::TypedArrayOf<T>>
+TA Typed(Napi::Env env, const std::vector<T>& v) {
+  TA a = TA::New(env, v.size());
+  if (!v.empty()) memcpy(a.Data(), v.data(), v.size() * sizeof(T));
+  return a;
+}
+
+struct BindingData {
+  Napi::FunctionReference model_ctor;
+};
+
+// Runs Run() under the model's mutex on a worker thread; resolves with Result() or rejects with the
+// status sentence.
+class ModelWorker : public Napi::AsyncWorker {
+ public:
+  ModelWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model)
+      : Napi::AsyncWorker(env, "thinktree.model"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        self_(Napi::Persistent(self)),
+        model_(std::move(model)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  virtual Status Run(Model* m) = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+ private:
+  void Execute() final {
+    status_ = Guarded([&] {
+      std::lock_guard<std::mutex> lock(model_->mutex());
+      if (model_->disposed()) return Status::Disposed();
+      return Run(model_.get());
+    });
+  }
+  void OnOK() final {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!status_.ok()) {
+      deferred_.Reject(StatusError(env, status_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(Result(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
+
+  Status status_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;  // keeps the NativeModel alive while the worker runs
+  std::shared_ptr<Model> model_;
+};
+
+class ForwardWorker : public ModelWorker {
+ public:
+  ForwardWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, std::vector<int64_t> ids, LogitsMode mode)
+      : ModelWorker(env, self, std::move(model)), ids_(std::move(ids)), mode_(mode) {}
+
+ private:
+  Status Run(Model* m) override { return m->Forward(ids_, mode_, &logits_); }
+  Napi::Value Result(Napi::Env env) override { return Typed<float>(env, logits_); }
+  std::vector<int64_t> ids_;
+  LogitsMode mode_;
+  std::vector<float> logits_;  // [rows, vocab]
+};
+
+class GenerateWorker : public ModelWorker {
+ public:
+  GenerateWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, GenerateRequest req)
+      : ModelWorker(env, self, std::move(model)), req_(std::move(req)) {}
+
+ private:
+  Status Run(Model* m) override { return GenerateStep(m, req_, &result_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tokens", Typed<int32_t>(env, result_.tokens));
+    o.Set("tokenCounts", Typed<int32_t>(env, result_.token_counts));
+    o.Set("logprobs", Typed<float>(env, result_.logprobs));
+    o.Set("finish", Typed<uint8_t>(env, result_.finish));
+    return o;
+  }
+  GenerateRequest req_;
+  GenerateResult result_;
+};
+
+class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceMethod<&NativeModelObject::Info>("info"),
+                        InstanceMethod<&NativeModelObject::KvStatsJs>("kvStats"),
+                        InstanceMethod<&NativeModelObject::CreateSequence>("createSequence"),
+                        InstanceMethod<&NativeModelObject::Fork>("fork"),
+                        InstanceMethod<&NativeModelObject::ForkMany>("forkMany"),
+                        InstanceMethod<&NativeModelObject::Release>("release"),
+                        InstanceMethod<&NativeModelObject::ReleaseMany>("releaseMany"),
+                        InstanceMethod<&NativeModelObject::SequenceLength>("sequenceLength"),
+                        InstanceMethod<&NativeModelObject::SequenceTokens>("sequenceTokens"),
+                        InstanceMethod<&NativeModelObject::AppendTokens>("appendTokens"),
+                        InstanceMethod<&NativeModelObject::Forward>("forward"),
+                        InstanceMethod<&NativeModelObject::GenerateStepJs>("generateStep"),
+                        InstanceMethod<&NativeModelObject::Dispose>("dispose")});
+  }
+
+  explicit NativeModelObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModelObject>(info) {
+    if (info.Length() < 1 || !info[0].IsExternal())
+      throw Napi::TypeError::New(info.Env(), "NativeModel objects are made by loadModel()");
+    model_ = *info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
+  }
+
+ private:
+  // Runs fn with the mutex held on a live model; statuses become thrown JS errors.
+  template <typename F>
+  Napi::Value Locked(Napi::Env env, F fn) {
+    std::unique_lock<std::mutex> lock(model_->mutex());
+    if (model_->disposed()) throw StatusError(env, Status::Disposed());
+    return fn(model_.get());
+  }
+  static void Check(Napi::Env env, const Status& st) {
+    if (!st.ok()) throw StatusError(env, st);
+  }
+  static int64_t SeqArg(const Napi::CallbackInfo& info, size_t i) {
+    return ExpectInt(info[i], "seq", -kMaxSafe, kMaxSafe);
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(info.Env());
+      o.Set("isa", IsaName(m->isa()));
+      o.Set("precision", m->spec().precision == Precision::kBF16 ? "bf16" : "f32");
+      o.Set("threads", m->threads()->size());
+      o.Set("pageTokens", m->spec().page_tokens);
+      o.Set("pagesTotal", m->pool().pages_total());
+      o.Set("bytesPerPage", static_cast<double>(m->pool().shape().BytesPerPage()));
+      o.Set("weightBytes", static_cast<double>(m->weight_bytes()));
+      return o;
+    });
+  }
+
+  Napi::Value KvStatsJs(const Napi::CallbackInfo& info) {
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      const KvStats st = m->Stats();
+      Napi::Object o = Napi::Object::New(info.Env());
+      o.Set("pageTokens", st.page_tokens);
+      o.Set("pagesTotal", st.pages_total);
+      o.Set("pagesFree", st.pages_free);
+      o.Set("pagesInUse", st.pages_in_use);
+      o.Set("sequences", static_cast<double>(st.sequences));
+      return o;
+    });
+  }
+
+  Napi::Value CreateSequence(const Napi::CallbackInfo& info) {
+    const uint64_t seed = static_cast<uint64_t>(ExpectInt(info[0], "seed", 0, kMaxSafe));
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      return Napi::Number::New(info.Env(), m->CreateSequence(seed));
+    });
+  }
+
+  Napi::Value Fork(const Napi::CallbackInfo& info) {
+    const int64_t parent = SeqArg(info, 0);
+    const bool has_seed = info.Length() > 1 && !info[1].IsUndefined();
+    const uint64_t seed = has_seed ? static_cast<uint64_t>(ExpectInt(info[1], "seed", 0, kMaxSafe)) : 0;
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      int32_t child = -1;
+      Check(info.Env(), m->Fork(parent, has_seed, seed, &child));
+      return Napi::Number::New(info.Env(), child);
+    });
+  }
+
+  Napi::Value ForkMany(const Napi::CallbackInfo& info) {
+    const std::vector<int64_t> parents = Ids(info[0], "parents");
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      std::vector<int32_t> children;
+      Check(info.Env(), m->ForkMany(parents, &children));
+      return Typed<int32_t>(info.Env(), children);
+    });
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    const int64_t id = SeqArg(info, 0);
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Check(info.Env(), m->Release(id));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value ReleaseMany(const Napi::CallbackInfo& info) {
+    const std::vector<int64_t> ids = Ids(info[0], "seqs");
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Check(info.Env(), m->ReleaseMany(ids));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value SequenceLength(const Napi::CallbackInfo& info) {
+    const int64_t id = SeqArg(info, 0);
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Sequence* s = nullptr;
+      Check(info.Env(), m->Find(id, &s));
+      return Napi::Number::New(info.Env(), static_cast<double>(s->tokens.size()));
+    });
+  }
+
+  Napi::Value SequenceTokens(const Napi::CallbackInfo& info) {
+    const int64_t id = SeqArg(info, 0);
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Sequence* s = nullptr;
+      Check(info.Env(), m->Find(id, &s));
+      return Typed<int32_t>(info.Env(), s->tokens);
+    });
+  }
+
+  Napi::Value AppendTokens(const Napi::CallbackInfo& info) {
+    const int64_t id = SeqArg(info, 0);
+    const Napi::Int32Array tokens = ExpectTyped<int32_t>(info[1], "tokens");
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Check(info.Env(), m->AppendTokens(id, tokens.Data(), static_cast<int64_t>(tokens.ElementLength())));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<int64_t> ids = Ids(info[0], "seqs");
+    const std::string mode = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    if (mode != "last" && mode != "all") throw Napi::TypeError::New(env, "Expected `logits` to be 'last' or 'all'");
+    CheckLive(env);
+    auto* w = new ForwardWorker(env, info.This().As<Napi::Object>(), model_, std::move(ids),
+                                mode == "all" ? LogitsMode::kAll : LogitsMode::kLast);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value GenerateStepJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Napi::Object r = ExpectObject(info[0], "req");
+    GenerateRequest req;
+    req.seqs = Ids(r.Get("seqs"), "req.seqs");
+    const size_t n = req.seqs.size();
+    const Napi::Float32Array temp = ExpectTyped<float>(r.Get("temperature"), "req.temperature");
+    const Napi::Int32Array top_k = ExpectTyped<int32_t>(r.Get("topK"), "req.topK");
+    const Napi::Float32Array top_p = ExpectTyped<float>(r.Get("topP"), "req.topP");
+    const Napi::Float32Array min_p = ExpectTyped<float>(r.Get("minP"), "req.minP");
+    const Napi::Int32Array max_tokens = ExpectTyped<int32_t>(r.Get("maxTokens"), "req.maxTokens");
+    const std::pair<const char*, size_t> lengths[] = {{"temperature", temp.ElementLength()},
+                                                      {"topK", top_k.ElementLength()},
+                                                      {"topP", top_p.ElementLength()},
+                                                      {"minP", min_p.ElementLength()},
+                                                      {"maxTokens", max_tokens.ElementLength()}};
+    for (const auto& l : lengths)
+      if (l.second != n)
+        throw Napi::RangeError::New(env, std::string("Expected `req.") + l.first + "` to have one entry per sequence (" +
+                                             std::to_string(n) + "), got " + std::to_string(l.second));
+    for (size_t i = 0; i < n; i++) {
+      SamplingParams sp;
+      sp.temperature = temp[i];
+      sp.top_k = top_k[i];
+      sp.top_p = top_p[i];
+      sp.min_p = min_p[i];
+      const std::string at = "[" + std::to_string(i) + "]";
+      if (!(sp.temperature >= 0.0f) || !std::isfinite(sp.temperature))
+        throw Napi::RangeError::New(env, "Expected `req.temperature" + at + "` to be finite and >= 0");
+      if (sp.top_k < 0) throw Napi::RangeError::New(env, "Expected `req.topK" + at + "` to be >= 0");
+      if (!(sp.top_p > 0.0f && sp.top_p <= 1.0f)) throw Napi::RangeError::New(env, "Expected `req.topP" + at + "` to be in (0, 1]");
+      if (!(sp.min_p >= 0.0f && sp.min_p <= 1.0f)) throw Napi::RangeError::New(env, "Expected `req.minP" + at + "` to be in [0, 1]");
+      if (max_tokens[i] < 0) throw Napi::RangeError::New(env, "Expected `req.maxTokens" + at + "` to be >= 0");
+      req.sampling.push_back(sp);
+      req.max_tokens.push_back(max_tokens[i]);
+    }
+    const Napi::Value stop = r.Get("stop");
+    if (!stop.IsArray()) throw Napi::TypeError::New(env, "Expected `req.stop` to be an array of Uint8Array");
+    const Napi::Array sa = stop.As<Napi::Array>();
+    for (uint32_t i = 0; i < sa.Length(); i++) {
+      const std::string what = "req.stop[" + std::to_string(i) + "]";
+      const Napi::Uint8Array b = ExpectTyped<uint8_t>(sa.Get(i), what.c_str());
+      if (b.ElementLength() == 0) throw Napi::RangeError::New(env, "Expected `" + what + "` to be non-empty");
+      req.stops.emplace_back(reinterpret_cast<const char*>(b.Data()), b.ElementLength());
+    }
+    const Napi::Value eos = r.Get("stopAtEos");
+    if (!eos.IsBoolean()) throw Napi::TypeError::New(env, "Expected `req.stopAtEos` to be a boolean");
+    req.stop_at_eos = eos.As<Napi::Boolean>().Value();
+    CheckLive(env);
+    auto* w = new GenerateWorker(env, info.This().As<Napi::Object>(), model_, std::move(req));
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(model_->mutex());  // waits for a running worker
+    model_->Dispose();
+    return info.Env().Undefined();
+  }
+
+  // Heavy calls after dispose fail at once; a dispose racing a queued call is caught in the worker.
+  void CheckLive(Napi::Env env) {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    if (model_->disposed()) throw StatusError(env, Status::Disposed());
+  }
+
+  std::shared_ptr<Model> model_;
+};
+
+class LoadWorker : public Napi::AsyncProgressWorker<double> {
+ public:
+  LoadWorker(Napi::Env env, ModelSpec spec, Napi::Value on_progress, BindingData* data)
+      : Napi::AsyncProgressWorker<double>(env, "thinktree.loadModel"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        spec_(std::move(spec)),
+        data_(data) {
+    if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ private:
+  void Execute(const ExecutionProgress& progress) override {
+    std::string error;
+    const Status st = Guarded([&] {
+      Model* m = Model::Load(std::move(spec_), [&](double f) { progress.Send(&f, 1); }, &error);
+      if (m == nullptr) return Status::Invalid(error);
+      model_.reset(m);
+      return Status::Ok();
+    });
+    status_ = st;
+  }
+  void OnProgress(const double* data, size_t count) override {
+    if (count == 0 || on_progress_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    try {
+      on_progress_.Call({Napi::Number::New(Env(), data[count - 1])});
+    } catch (const Napi::Error&) {
+      // A throwing progress callback must not abort the load; the exception is dropped.
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!status_.ok()) {
+      deferred_.Reject(StatusError(env, status_).Value());
+      return;
+    }
+    try {
+      Napi::External<std::shared_ptr<Model>> ext = Napi::External<std::shared_ptr<Model>>::New(env, &model_);
+      deferred_.Resolve(data_->model_ctor.New({ext}));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+  Napi::Promise::Deferred deferred_;
+  ModelSpec spec_;
+  BindingData* data_;
+  Napi::FunctionReference on_progress_;
+  Status status_;
+  std::shared_ptr<Model> model_;
+};
+
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ModelSpec spec = ParseModelSpec(info[0]);
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsFunction())
+    throw Napi::TypeError::New(env, "Expected `onProgress` to be a function");
+  auto* data = static_cast<BindingData*>(info.Data());
+  auto* w = new LoadWorker(env, std::move(spec), info.Length() > 1 ? info[1] : env.Undefined(), data);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace
+
+void RegisterModelBindings(Napi::Env env, Napi::Object exports) {
+  auto* data = new BindingData();
+  data->model_ctor = Napi::Persistent(NativeModelObject::Define(env));
+  env.AddCleanupHook([data] { delete data; });
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel", data));
+}
 
 }  // namespace tt

@@ -2,6 +2,7 @@
 // from its own file; this one only gathers them.
 #include <napi.h>
 
+#include "attention_bindings.h"
 #include "bindings.h"
 #include "sampling_bindings.h"
 
@@ -9,7 +10,7 @@ namespace tt {
 
 void RegisterRuntimeKernelBindings(Napi::Env env, Napi::Object kernels) {
   RegisterSamplingBindings(env, kernels);
-  // Attention (attention, benchAttention): RegisterAttentionBindings(env, kernels) goes here.
+  RegisterAttentionBindings(env, kernels);
 }
 
 }  // namespace tt

@@ -1,0 +1,118 @@
+/**
+ * Shared-prefix (cascade) attention benchmark: 64 sequences forked from one 2048-token prompt, each
+ * with 64 tokens of its own, one decode query per sequence, Qwen2.5-0.5B attention shape (14 query
+ * heads, 2 kv heads, head dim 64). Times the attention kernel with the shared-prefix split on and
+ * off; the ratio is the point (no absolute pass/fail).
+ */
+import type { AttentionArgs } from '../../native/addon-types.js';
+import { nativeAddon } from '../../native/load.js';
+
+export interface SharedPrefixBenchOptions {
+  /** Worker threads for the kernel. */
+  threads: number;
+  /** Receives the report lines. @default console.log */
+  log?: (line: string) => void;
+  /** @default 64 */
+  sequences?: number;
+  /** @default 2048 */
+  prefixTokens?: number;
+  /** @default 64 */
+  ownTokens?: number;
+  /** @default 16 */
+  pageTokens?: number;
+  /** Seconds to spend timing each variant (the iteration count is calibrated to it). @default 1 */
+  seconds?: number;
+}
+
+export interface SharedPrefixBenchRow {
+  sharedPrefix: boolean;
+  /** Seconds per attention call over the whole batch. */
+  seconds: number;
+  /** Bytes of K/V that per-sequence attention reads, divided by the time (GB/s). */
+  effectiveGBps: number;
+}
+
+export interface SharedPrefixBenchResult {
+  rows: SharedPrefixBenchRow[];
+  /** Time without the split ÷ time with it. */
+  speedup: number;
+  /** Bytes of K/V a per-sequence kernel must read for one call. */
+  perSequenceKvBytes: number;
+}
+
+/** Builds the batch: shared prefix pages first, then each sequence's own pages. */
+export function sharedPrefixArgs(o: Required<Omit<SharedPrefixBenchOptions, 'log' | 'seconds'>>, sharedPrefix: boolean): AttentionArgs {
+  const H = 14, KVH = 2, D = 64, P = o.pageTokens;
+  const prefixPages = Math.ceil(o.prefixTokens / P);
+  if (o.prefixTokens % P !== 0) throw new RangeError(`Expected \`prefixTokens\` to be a multiple of pageTokens ${P}`);
+  const ownPages = Math.ceil(o.ownTokens / P);
+  const pages = prefixPages + o.sequences * ownPages;
+  const pageFloats = P * KVH * D;
+  // Cheap deterministic fill (values in [-1, 1)); content does not change the kernel's work.
+  let x = 0x2545f491;
+  const fill = (n: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      a[i] = (x >>> 0) / 2147483648 - 1;
+    }
+    return a;
+  };
+  const pageIndptr = new Int32Array(o.sequences + 1);
+  const pageIndices = new Int32Array(o.sequences * (prefixPages + ownPages));
+  let at = 0;
+  for (let s = 0; s < o.sequences; s++) {
+    for (let p = 0; p < prefixPages; p++) pageIndices[at++] = p;
+    for (let p = 0; p < ownPages; p++) pageIndices[at++] = prefixPages + s * ownPages + p;
+    pageIndptr[s + 1] = at;
+  }
+  return {
+    q: fill(o.sequences * H * D),
+    kPages: fill(pages * pageFloats),
+    vPages: fill(pages * pageFloats),
+    pageTokens: P,
+    numHeads: H,
+    numKvHeads: KVH,
+    headDim: D,
+    pageIndptr,
+    pageIndices,
+    seqLens: new Int32Array(o.sequences).fill(o.prefixTokens + o.ownTokens),
+    queryIndptr: Int32Array.from({ length: o.sequences + 1 }, (_, i) => i),
+    slidingWindow: 0,
+    sharedPrefix,
+    threads: o.threads,
+  };
+}
+
+export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): SharedPrefixBenchResult {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const o = {
+    threads: opts.threads,
+    sequences: opts.sequences ?? 64,
+    prefixTokens: opts.prefixTokens ?? 2048,
+    ownTokens: opts.ownTokens ?? 64,
+    pageTokens: opts.pageTokens ?? 16,
+  };
+  const seconds = opts.seconds ?? 1;
+  const kernels = nativeAddon().kernels;
+  const perSequenceKvBytes = o.sequences * (o.prefixTokens + o.ownTokens) * 2 /* kv heads */ * 64 * 4 * 2; /* K and V, f32 */
+  const rows: SharedPrefixBenchRow[] = [];
+  for (const sharedPrefix of [false, true]) {
+    const args = sharedPrefixArgs(o, sharedPrefix);
+    const once = kernels.benchAttention(args, 1);
+    const iterations = Math.max(3, Math.round(seconds / Math.max(once, 1e-6)));
+    const t = kernels.benchAttention(args, iterations);
+    rows.push({ sharedPrefix, seconds: t, effectiveGBps: perSequenceKvBytes / t / 1e9 });
+  }
+  const speedup = rows[0].seconds / rows[1].seconds;
+  log(
+    `shared-prefix attention: ${o.sequences} sequences × (${o.prefixTokens} shared + ${o.ownTokens} own) tokens, ` +
+      `14 q / 2 kv heads, head dim 64, page ${o.pageTokens}, ${o.threads} threads`,
+  );
+  log('sharedPrefix   ms/call   effective GB/s (per-sequence K/V bytes / time)');
+  for (const r of rows) log(`${String(r.sharedPrefix).padEnd(12)} ${(r.seconds * 1e3).toFixed(3).padStart(9)}   ${r.effectiveGBps.toFixed(1).padStart(8)}`);
+  log(`speedup: ${speedup.toFixed(2)}× (K/V a per-sequence kernel reads: ${(perSequenceKvBytes / 1e6).toFixed(1)} MB)`);
+  return { rows, speedup, perSequenceKvBytes };
+}

@@ -1,0 +1,107 @@
+// Paged attention over one layer's KV pages, prefill and decode in one kernel, with the shared-prefix
+// (cascade) split: sequences of a batch that share leading full pages read those pages once for all
+// their queries, then each reads its own suffix, and the two partial states merge by log-sum-exp
+// (attention_state.h). The page table arrives as FlashInfer-style CSR index arrays.
+//
+// Masking: a query at absolute position p sees the keys at positions [0, p] (causal); with a sliding
+// window W > 0 only (p - W, p], the last W keys including its own (Hugging Face's
+// `kv_idx > q_idx - sliding_window` for Mistral / Qwen2).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../../runtime/cpu_features.h"
+#include "../../runtime/thread_pool.h"
+
+namespace tt {
+
+struct AttentionParams {
+  const float* q = nullptr;  // [tokens, num_heads, head_dim] rotated queries, row stride ld_q floats
+  int64_t ld_q = 0;
+  const float* k_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] f32, one layer's keys
+  const float* v_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] f32, one layer's values
+  int32_t page_tokens = 0;
+  int32_t num_heads = 0, num_kv_heads = 0, head_dim = 0;  // query head h reads kv head h / (num_heads / num_kv_heads)
+  int32_t num_seqs = 0;
+  const int32_t* page_indptr = nullptr;   // [num_seqs + 1] offsets into page_indices, first 0
+  const int32_t* page_indices = nullptr;  // [page_indptr[num_seqs]] page ids of each sequence, position order
+  const int32_t* seq_lens = nullptr;      // [num_seqs] keys of each sequence, its queries' own keys included
+  const int32_t* query_indptr = nullptr;  // [num_seqs + 1] rows of q; sequence s's rows are its last queries
+  int32_t sliding_window = 0;             // 0 = full causal
+  bool shared_prefix = true;              // false: every sequence reads all its pages itself
+  float* out = nullptr;  // [tokens, num_heads, head_dim] row stride ld_out floats; overwritten
+  int64_t ld_out = 0;
+};
+
+// Most keys one work item covers: item key ranges are cut at multiples of this, so a row's result
+// does not depend on the batch it runs in or on the thread count.
+constexpr int32_t kAttnItemKeys = 256;
+
+// One unit of parallel work: a block of query rows against a range of keys of one kv head. Its
+// partial states (attention_state.h) land in AttentionWorkspace::states and are merged per row.
+struct AttnItem {
+  int32_t table_seq = 0;                 // sequence whose page table holds the keys
+  int32_t kv_head = 0;
+  int32_t key_begin = 0, key_end = 0;    // key positions [key_begin, key_end), at most kAttnItemKeys
+  int32_t rows_begin = 0, rows_end = 0;  // range of AttentionWorkspace::item_rows
+  int64_t state_offset = 0;              // floats into states: o [nq, head_dim], m [nq], d [nq]; nq = rows × group
+};
+
+// Scratch reused across calls: vectors only grow, so steady-state calls do not allocate.
+struct AttentionWorkspace {
+  std::vector<int32_t> row_pos;       // [tokens] absolute position of each query row
+  std::vector<int32_t> shared_keys;   // [seqs] keys each sequence reads in a shared pass (0 = none)
+  std::vector<int32_t> order;         // [seqs] sequences sorted for grouping
+  std::vector<int32_t> group_rows;    // rows of the group being planned
+  std::vector<AttnItem> items;
+  std::vector<int32_t> item_rows;     // query rows of every item, item after item
+  std::vector<int32_t> entry_indptr;  // [tokens + 1] CSR: the item entries that cover each row
+  std::vector<int32_t> entry_item;    // item index of each entry
+  std::vector<int32_t> entry_local;   // row index inside that item
+  std::vector<int32_t> entry_fill;    // [tokens] fill cursor while building the CSR
+  std::vector<float> states;          // partial states of all items
+  std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
+  std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
+  std::vector<const float*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers
+  int64_t scratch_floats = 0, scratch_ints_each = 0;
+};
+
+// One work item as the per-ISA code sees it: `rows` query rows, each with `group` query heads (the
+// heads of one kv head), against the item's n keys reached through row pointers (the page table
+// already resolved). An item covers its keys completely, so its states are written, not merged.
+struct AttnItemArgs {
+  const float* q = nullptr;  // [rows, group, head_dim] queries already multiplied by 1/sqrt(head_dim)
+  int32_t rows = 0, group = 0, head_dim = 0;
+  const int32_t* lo = nullptr;  // [rows] first visible key of each row (an index into the item's keys)
+  const int32_t* hi = nullptr;  // [rows] end of its visible keys; lo >= hi: the row sees none
+  const float* const* k_rows = nullptr;  // [n] each key's [head_dim] row
+  const float* const* v_rows = nullptr;  // [n] each value's [head_dim] row
+  int32_t n = 0;                         // keys in the item, <= kAttnItemKeys
+  float* o = nullptr;  // [rows, group, head_dim] states (attention_state.h), overwritten
+  float* m = nullptr;  // [rows, group]
+  float* d = nullptr;  // [rows, group]
+  float* scratch = nullptr;  // [AttnItemScratch(head_dim)] floats
+};
+using AttnItemFn = void (*)(const AttnItemArgs& a);
+
+// Scratch floats of an item function: the block variant's transposed keys, packed values and
+// 4-query scores; the per-query variants use the first 2 · (kAttnItemKeys + 16).
+inline int64_t AttnItemScratch(int32_t head_dim) {
+  return (2 * static_cast<int64_t>(head_dim) + 4) * kAttnItemKeys + 64;
+}
+
+// Per-query variants: each query's logits, softmax and output in one pass over the item's keys
+// (attention.cc: scalar; attention_avx2.cc: AVX2 + FMA, head_dim % 8 == 0, else it defers to scalar).
+// A missing variant is null and the next one down is used.
+AttnItemFn AttnItemScalar();
+AttnItemFn AttnItemAvx2();
+// Block variant for items with many query vectors (a shared-prefix group, a long prefill): the
+// item's keys are transposed and its values packed once, then blocks of four queries run as small
+// matrix products, so every K and V load feeds four queries. Needs head_dim % 16 == 0.
+AttnItemFn AttnItemBlockAvx2();
+
+// Returns nullptr on success, else a sentence. Inputs are trusted to be consistent (the N-API layer
+// and the runtime validate them); `isa` must be one the host supports.
+const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws, ThreadPool* pool);
+
+}  // namespace tt

@@ -1,0 +1,149 @@
+// Model lifetime and sequence bookkeeping; the forward pass itself is in forward.cc.
+#include "model.h"
+
+#include <unordered_set>
+
+namespace tt {
+
+Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error) {
+  std::unique_ptr<Model> m(new Model());
+  m->spec_ = std::move(spec);
+  const ModelSpec& s = m->spec_;
+  if (!IsaSupported(s.isa)) {
+    *error = std::string("isa ") + IsaName(s.isa) + " is not supported by this CPU";
+    return nullptr;
+  }
+  KvShape shape;
+  shape.layers = s.num_layers;
+  shape.page_tokens = s.page_tokens;
+  shape.kv_heads = s.num_kv_heads;
+  shape.head_dim = s.head_dim;
+  // The pool first: a budget too small for one page is cheaper to report than after mapping weights.
+  m->pool_.reset(KvPool::Create(shape, s.kv_cache_bytes, error));
+  if (!m->pool_) return nullptr;
+  m->weights_.reset(Weights::Load(s, progress, error));
+  if (!m->weights_) return nullptr;
+  m->threads_.reset(new ThreadPool(s.threads));
+  m->sample_ws_.resize(m->threads_->size());
+  return m.release();
+}
+
+Model::~Model() { Dispose(); }
+
+void Model::Dispose() {
+  if (disposed_) return;
+  disposed_ = true;
+  if (pool_) seqs_.ReleaseAll(pool_.get());
+  threads_.reset();
+  pool_.reset();
+  weights_.reset();
+  scratch_ = ForwardScratch();
+  step_logits_ = std::vector<float>();
+  sample_ws_.clear();
+}
+
+KvStats Model::Stats() const {
+  KvStats st;
+  st.page_tokens = spec_.page_tokens;
+  st.pages_total = pool_->pages_total();
+  st.pages_free = pool_->pages_free();
+  st.pages_in_use = st.pages_total - st.pages_free;
+  st.sequences = static_cast<int64_t>(seqs_.size());
+  return st;
+}
+
+Status Model::Find(int64_t id, Sequence** out) {
+  *out = seqs_.Find(id);
+  return *out ? Status::Ok() : Status::Invalid(NoSuchSequence(id));
+}
+
+Status Model::Fork(int64_t parent, bool has_seed, uint64_t seed, int32_t* child) {
+  Sequence* p = nullptr;
+  Status st = Find(parent, &p);
+  if (!st.ok()) return st;
+  *child = seqs_.Fork(p, has_seed, seed, pool_.get());
+  return Status::Ok();
+}
+
+Status Model::ForkMany(const std::vector<int64_t>& parents, std::vector<int32_t>* children) {
+  for (int64_t id : parents)
+    if (!seqs_.Find(id)) return Status::Invalid(NoSuchSequence(id));
+  children->clear();
+  for (int64_t id : parents) children->push_back(seqs_.Fork(seqs_.Find(id), false, 0, pool_.get()));
+  return Status::Ok();
+}
+
+Status Model::Release(int64_t id) {
+  if (!seqs_.Find(id)) return Status::Invalid(NoSuchSequence(id));
+  seqs_.Release(id, pool_.get());
+  return Status::Ok();
+}
+
+Status Model::ReleaseMany(const std::vector<int64_t>& ids) {
+  std::unordered_set<int64_t> seen;
+  for (int64_t id : ids) {
+    if (!seqs_.Find(id)) return Status::Invalid(NoSuchSequence(id));
+    if (!seen.insert(id).second) return Status::Invalid("sequence " + std::to_string(id) + " is listed twice");
+  }
+  for (int64_t id : ids) seqs_.Release(id, pool_.get());
+  return Status::Ok();
+}
+
+Status Model::AppendTokens(int64_t id, const int32_t* tokens, int64_t n) {
+  Sequence* s = nullptr;
+  Status st = Find(id, &s);
+  if (!st.ok()) return st;
+  for (int64_t i = 0; i < n; i++)
+    if (tokens[i] < 0 || tokens[i] >= spec_.vocab_size)
+      return Status::Invalid("token id " + std::to_string(tokens[i]) + " is out of range for a vocabulary of " +
+                             std::to_string(spec_.vocab_size));
+  if (static_cast<int64_t>(s->tokens.size()) + n > INT32_MAX)
+    return Status::Invalid("sequence " + std::to_string(id) + " would exceed 2^31 tokens");
+  s->tokens.insert(s->tokens.end(), tokens, tokens + n);
+  return Status::Ok();
+}
+
+Status Model::Resolve(const std::vector<int64_t>& ids, std::vector<Sequence*>* seqs) {
+  seqs->clear();
+  std::unordered_set<int64_t> seen;
+  for (int64_t id : ids) {
+    Sequence* s = seqs_.Find(id);
+    if (!s) return Status::Invalid(NoSuchSequence(id));
+    if (!seen.insert(id).second)
+      return Status::Invalid("sequence " + std::to_string(id) + " is listed twice in one batch");
+    seqs->push_back(s);
+  }
+  return Status::Ok();
+}
+
+Status Model::EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs) {
+  for (size_t i = 0; i < seqs.size(); i++)
+    if (seqs[i]->tokens.empty())
+      return Status::Invalid("sequence " + std::to_string(ids[i]) + " is empty: append tokens first");
+  for (Sequence* s : seqs)
+    if (s->pending() == 0) s->kv_len--;
+  return Status::Ok();
+}
+
+Status Model::Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vector<float>* logits) {
+  std::vector<Sequence*> seqs;
+  Status st = Resolve(ids, &seqs);
+  if (!st.ok()) return st;
+  std::vector<int64_t> saved_kv;
+  if (mode == LogitsMode::kLast) {
+    for (Sequence* s : seqs) saved_kv.push_back(s->kv_len);
+    st = EnsureLastPending(ids, seqs);
+    if (!st.ok()) return st;
+  }
+  st = CheckPages(seqs, *pool_);
+  if (!st.ok()) {
+    // Leave nothing changed: undo the re-run of already computed last tokens.
+    for (size_t i = 0; i < saved_kv.size(); i++) seqs[i]->kv_len = saved_kv[i];
+    return st;
+  }
+  const int64_t rows = mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : BatchRows(seqs);
+  logits->resize(static_cast<size_t>(rows) * spec_.vocab_size);
+  return RunBatch(seqs, mode, logits->data());
+}
+
+}  // namespace tt

@@ -1,0 +1,109 @@
+// A loaded decoder-only transformer (Llama / Qwen2 / Mistral math) with its KV page pool, its
+// sequences and its thread pool. One mutex serialises every call; the N-API layer takes it, so the
+// methods below assume it is held and that the model is not disposed.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../kernels/cpu/attention.h"
+#include "../kernels/cpu/sampling.h"
+#include "batch.h"
+#include "kv_pool.h"
+#include "model_spec.h"
+#include "sequence.h"
+#include "status.h"
+#include "thread_pool.h"
+#include "weights.h"
+
+namespace tt {
+
+struct KvStats {
+  int32_t page_tokens = 0, pages_total = 0, pages_free = 0, pages_in_use = 0;
+  int64_t sequences = 0;
+};
+
+// Activations of one chunk of rows; grown on demand, never shrunk, reused by every layer and call.
+struct ForwardScratch {
+  std::vector<float> x;     // [rows, hidden] residual stream
+  std::vector<float> h;     // [rows, hidden] normed input of a block
+  std::vector<float> q;     // [rows, num_heads * head_dim]
+  std::vector<float> k;     // [rows, num_kv_heads * head_dim]
+  std::vector<float> v;     // [rows, num_kv_heads * head_dim]
+  std::vector<float> attn;  // [rows, num_heads * head_dim] attention output
+  std::vector<float> gate;  // [rows, intermediate]; holds silu(gate) * up after the activation
+  std::vector<float> up;    // [rows, intermediate]
+  std::vector<float> y;     // [rows, hidden] block output before the residual add
+  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get logits
+  BatchChunk chunk;
+  AttentionWorkspace attention;
+};
+
+class Model {
+ public:
+  // Builds the model: maps weights (progress = fraction of weight bytes pre-faulted), allocates the
+  // KV pool, starts the threads. nullptr with a sentence in *error on failure.
+  static Model* Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error);
+  ~Model();
+
+  std::mutex& mutex() { return mu_; }
+  bool disposed() const { return disposed_; }
+  // Frees sequences, pool, weights and threads. Safe to call twice.
+  void Dispose();
+
+  const ModelSpec& spec() const { return spec_; }
+  Isa isa() const { return spec_.isa; }
+  const KvPool& pool() const { return *pool_; }
+  KvPool* kv_pool() { return pool_.get(); }
+  int64_t weight_bytes() const { return weights_->weight_bytes; }
+  KvStats Stats() const;
+
+  // Sequences. Unknown ids give Invalid(NoSuchSequence(id)).
+  int32_t CreateSequence(uint64_t seed) { return seqs_.Create(seed); }
+  Status Fork(int64_t parent, bool has_seed, uint64_t seed, int32_t* child);
+  // All parents are checked before any child is made.
+  Status ForkMany(const std::vector<int64_t>& parents, std::vector<int32_t>* children);
+  Status Release(int64_t id);
+  // All ids are checked before any is released.
+  Status ReleaseMany(const std::vector<int64_t>& ids);
+  Status Find(int64_t id, Sequence** out);
+  // Token ids must lie in [0, vocab_size).
+  Status AppendTokens(int64_t id, const int32_t* tokens, int64_t n);
+
+  // Runs the pending tokens of `ids` in one ragged batch. kLast: one row per sequence (a sequence
+  // whose tokens have all run re-runs its last one); kAll: a row per pending token. Rows are
+  // [vocab_size] floats, written to *logits.
+  Status Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vector<float>* logits);
+
+  // Resolves ids (distinct, existing) to sequences.
+  Status Resolve(const std::vector<int64_t>& ids, std::vector<Sequence*>* seqs);
+  // Makes each sequence's last token pending if none is (its K/V is simply recomputed).
+  static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
+  // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
+  // pages writable, runs every pending token, advances kv_len. Logits rows go to `logits`.
+  Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
+
+  ThreadPool* threads() { return threads_.get(); }
+  std::vector<float>& step_logits() { return step_logits_; }
+  std::vector<SampleWorkspace>& sample_workspaces() { return sample_ws_; }
+
+ private:
+  Model() = default;
+  Status RunChunk(const BatchChunk& c, float* logits);
+
+  std::mutex mu_;
+  bool disposed_ = false;
+  ModelSpec spec_;
+  std::unique_ptr<Weights> weights_;
+  std::unique_ptr<KvPool> pool_;
+  std::unique_ptr<ThreadPool> threads_;
+  SequenceTable seqs_;
+  ForwardScratch scratch_;
+  std::vector<float> step_logits_;          // [active seqs, vocab] logits of one generation step
+  std::vector<SampleWorkspace> sample_ws_;  // [threads]
+};
+
+}  // namespace tt

@@ -1,0 +1,55 @@
+// Everything native code needs to build a model, as plain C++ values: the N-API layer copies a
+// NativeModelSpec (lib/native/addon-types.ts) into this struct on the JS thread, so loading can run
+// on a worker thread without touching JS values.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../kernels/common/dtype.h"
+#include "cpu_features.h"
+
+namespace tt {
+
+struct TensorSpec {
+  std::string name;            // Hugging Face name, e.g. model.layers.0.self_attn.q_proj.weight
+  int32_t file = 0;            // index into ModelSpec::files
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  int64_t offset = 0;          // absolute byte offset of the data in its file
+  int64_t byte_length = 0;
+};
+
+struct ModelSpec {
+  std::vector<std::string> files;
+  std::vector<TensorSpec> tensors;
+  int32_t hidden_size = 0;
+  int32_t intermediate_size = 0;
+  int32_t num_layers = 0;
+  int32_t num_heads = 0;
+  int32_t num_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t vocab_size = 0;      // embedding rows (may exceed the tokenizer's vocabulary)
+  float rms_norm_eps = 1e-6f;
+  std::vector<float> rope_inv_freq;    // [head_dim / 2]
+  float rope_attention_scaling = 1.0f;
+  std::vector<int32_t> sliding_window;  // [num_layers]; 0 = full causal attention
+  bool attention_bias = false;
+  bool tie_word_embeddings = false;
+  int64_t kv_cache_bytes = 0;
+  int32_t page_tokens = 16;
+  int32_t threads = 1;
+  Precision precision = Precision::kF32;
+  Isa isa = Isa::kScalar;
+  std::vector<uint8_t> token_bytes;     // bytes of every token, concatenated
+  std::vector<uint32_t> token_offsets;  // [tokenizer vocab + 1] offsets into token_bytes
+  std::vector<int32_t> eos_token_ids;
+
+  // Ids the sampler may return: the tokenizer's vocabulary, never the embedding's padding rows.
+  int32_t SampleVocab() const {
+    const int64_t tok = static_cast<int64_t>(token_offsets.size()) - 1;
+    return static_cast<int32_t>(tok < vocab_size ? tok : vocab_size);
+  }
+};
+
+}  // namespace tt

@@ -1,0 +1,67 @@
+// Sequences: a token list plus the page table that holds its keys and values. Forks share pages;
+// a write into a page somebody else also owns copies it first (copy-on-write).
+//
+// Positions are half-open ranges: tokens [0, kv_len) have their K/V in pages, tokens [kv_len, size)
+// are pending and run in the next forward that includes the sequence. Page i of the table holds
+// positions [i * page_tokens, (i + 1) * page_tokens).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kv_pool.h"
+
+namespace tt {
+
+struct Sequence {
+  std::vector<int32_t> pages;   // page table, position order; may run past kv_len after a failed call
+  std::vector<int32_t> tokens;  // every token; [kv_len, size) pending
+  int64_t kv_len = 0;           // tokens whose K/V are in pages
+  uint64_t seed = 0;            // sampler stream key
+  uint64_t draws = 0;           // sampler draw counter (the stream position)
+  uint64_t forks = 0;           // children forked without an explicit seed (derives their seeds)
+
+  int64_t pending() const { return static_cast<int64_t>(tokens.size()) - kv_len; }
+};
+
+// "sequence 17 does not exist (released or never created)"
+std::string NoSuchSequence(int64_t id);
+
+// A child's seed when the caller gives none: a mix of the parent's seed and its fork number, kept
+// below 2^53 so that it survives a trip through a JS number.
+uint64_t DeriveSeed(uint64_t parent_seed, uint64_t fork_number);
+
+class SequenceTable {
+ public:
+  // Ids are small non-negative ints that are never reused, so a stale id is always detected.
+  int32_t Create(uint64_t seed);
+  Sequence* Find(int64_t id);
+  // Child shares every page of the parent (one more owner each) and copies its tokens.
+  int32_t Fork(Sequence* parent, bool has_seed, uint64_t seed, KvPool* pool);
+  // Precondition: Find(id) != nullptr.
+  void Release(int64_t id, KvPool* pool);
+  void ReleaseAll(KvPool* pool);
+  size_t size() const { return seqs_.size(); }
+
+ private:
+  std::unordered_map<int32_t, Sequence> seqs_;
+  int32_t next_id_ = 0;
+};
+
+// Pages a sequence must gain so that positions [kv_len, new_len) can be written: fresh pages past
+// the end of its table, and copies of the pages in the written range that others also own.
+struct PageDemand {
+  int64_t fresh = 0;               // pages to append to the table
+  std::vector<int32_t> shared;     // shared pages in the written range (each needs a private copy)
+};
+PageDemand DemandFor(const Sequence& s, int64_t new_len, const KvPool& pool);
+
+// Makes positions [kv_len, new_len) writable: copies shared pages in that range (their valid slots
+// only) and appends fresh pages. Precondition: the pool has the pages (callers plan first).
+void MakeWritable(Sequence* s, int64_t new_len, KvPool* pool);
+
+// Drops pages past those that positions [0, len) need.
+void TrimPages(Sequence* s, int64_t len, KvPool* pool);
+
+}  // namespace tt

@@ -1,0 +1,185 @@
+#include "weights.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "../kernels/common/math.h"
+
+namespace tt {
+
+namespace {
+
+struct Resolver {
+  explicit Resolver(const ModelSpec& s) : spec(s) {}
+  const ModelSpec& spec;
+  std::vector<const uint8_t*> bases;  // [files] mapped base of each file
+  std::vector<size_t> sizes;          // [files]
+  std::unordered_map<std::string, const TensorSpec*> by_name;
+  std::vector<const TensorSpec*> used;  // tensors the model reads, for pre-faulting
+  std::string error;
+
+  // The tensor `name` with `numel` elements, or null with `error` set.
+  const TensorSpec* Find(const std::string& name, int64_t numel) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      error = "tensor " + name + " is missing from the checkpoint";
+      return nullptr;
+    }
+    const TensorSpec& t = *it->second;
+    const int64_t expected = numel * static_cast<int64_t>(DTypeSize(t.dtype));
+    if (t.byte_length != expected) {
+      error = "tensor " + name + " has " + std::to_string(t.byte_length) + " bytes, expected " +
+              std::to_string(expected) + " (" + std::to_string(numel) + " " + DTypeName(t.dtype) + " elements)";
+      return nullptr;
+    }
+    if (t.file < 0 || static_cast<size_t>(t.file) >= bases.size()) {
+      error = "tensor " + name + " names file " + std::to_string(t.file) + " but the spec lists " +
+              std::to_string(bases.size()) + " files";
+      return nullptr;
+    }
+    const size_t size = sizes[t.file];
+    if (t.offset < 0 || static_cast<uint64_t>(t.offset) + static_cast<uint64_t>(t.byte_length) > size) {
+      error = "tensor " + name + " data [" + std::to_string(t.offset) + ", " +
+              std::to_string(t.offset + t.byte_length) + ") lies beyond the end of " + spec.files[t.file] +
+              " (" + std::to_string(size) + " bytes)";
+      return nullptr;
+    }
+    used.push_back(&t);
+    return &t;
+  }
+
+  bool Ref(const std::string& name, int64_t numel, WeightRef* out) {
+    const TensorSpec* t = Find(name, numel);
+    if (t == nullptr) return false;
+    out->data = bases[t->file] + t->offset;
+    out->dtype = t->dtype;
+    return true;
+  }
+
+  // Small tensors (norms, biases) are converted to f32 once.
+  bool Floats(const std::string& name, int64_t numel, std::vector<float>* out) {
+    const TensorSpec* t = Find(name, numel);
+    if (t == nullptr) return false;
+    const uint8_t* src = bases[t->file] + t->offset;
+    out->resize(numel);
+    for (int64_t i = 0; i < numel; i++) {
+      if (t->dtype == DType::kF32) {
+        memcpy(&(*out)[i], src + 4 * i, 4);
+      } else {
+        uint16_t h;
+        memcpy(&h, src + 2 * i, 2);
+        (*out)[i] = t->dtype == DType::kBF16 ? Bf16ToF32(h) : F16ToF32(h);
+      }
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>& progress, std::string* error) {
+  std::unique_ptr<Weights> w(new Weights());
+  Resolver res(spec);
+  for (const std::string& path : spec.files) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      *error = "could not open " + path + ": " + strerror(errno);
+      return nullptr;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      *error = "could not stat " + path + ": " + strerror(errno);
+      close(fd);
+      return nullptr;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {
+      base = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (base == MAP_FAILED) {
+        *error = "could not map " + path + ": " + strerror(errno);
+        close(fd);
+        return nullptr;
+      }
+    }
+    close(fd);  // the mapping keeps the file alive
+    w->maps_.push_back({base, size});
+    res.bases.push_back(static_cast<const uint8_t*>(base));
+    res.sizes.push_back(size);
+  }
+  for (const TensorSpec& t : spec.tensors) res.by_name[t.name] = &t;
+
+  const int64_t E = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
+  const int64_t q_dim = static_cast<int64_t>(spec.num_heads) * spec.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(spec.num_kv_heads) * spec.head_dim;
+  bool ok = res.Ref("model.embed_tokens.weight", V * E, &w->embed) &&
+            res.Floats("model.norm.weight", E, &w->final_norm);
+  if (ok) {
+    if (spec.tie_word_embeddings) w->lm_head = w->embed;
+    else ok = res.Ref("lm_head.weight", V * E, &w->lm_head);
+  }
+  w->layers.resize(spec.num_layers);
+  for (int32_t l = 0; ok && l < spec.num_layers; l++) {
+    LayerWeights& L = w->layers[l];
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    ok = res.Ref(p + "self_attn.q_proj.weight", q_dim * E, &L.wq) &&
+         res.Ref(p + "self_attn.k_proj.weight", kv_dim * E, &L.wk) &&
+         res.Ref(p + "self_attn.v_proj.weight", kv_dim * E, &L.wv) &&
+         res.Ref(p + "self_attn.o_proj.weight", E * q_dim, &L.wo) &&
+         res.Ref(p + "mlp.gate_proj.weight", I * E, &L.w_gate) &&
+         res.Ref(p + "mlp.up_proj.weight", I * E, &L.w_up) &&
+         res.Ref(p + "mlp.down_proj.weight", E * I, &L.w_down) &&
+         res.Floats(p + "input_layernorm.weight", E, &L.input_norm) &&
+         res.Floats(p + "post_attention_layernorm.weight", E, &L.post_norm);
+    if (ok && spec.attention_bias)
+      ok = res.Floats(p + "self_attn.q_proj.bias", q_dim, &L.bq) &&
+           res.Floats(p + "self_attn.k_proj.bias", kv_dim, &L.bk) &&
+           res.Floats(p + "self_attn.v_proj.bias", kv_dim, &L.bv);
+  }
+  if (!ok) {
+    *error = res.error;
+    return nullptr;
+  }
+
+  // Pre-fault: ask for read-ahead, then touch one byte per 4 KiB so the first forward does not
+  // stall on page faults. Progress is the fraction of weight bytes touched.
+  for (const TensorSpec* t : res.used) w->weight_bytes += t->byte_length;
+  const int64_t total = w->weight_bytes;
+  int64_t done = 0, reported = 0;
+  const int64_t step = std::max<int64_t>(total / 100, 1 << 20);
+  volatile uint8_t sink = 0;
+  for (const TensorSpec* t : res.used) {
+    const uint8_t* begin = res.bases[t->file] + t->offset;
+    const uintptr_t page = 4096;
+    const uintptr_t aligned = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
+    madvise(reinterpret_cast<void*>(aligned), static_cast<size_t>(t->byte_length + (reinterpret_cast<uintptr_t>(begin) - aligned)),
+            MADV_WILLNEED);
+    for (int64_t off = 0; off < t->byte_length; off += 4096) {
+      sink = sink + begin[off];
+      const int64_t now = done + off;
+      if (progress && now - reported >= step) {
+        reported = now;
+        progress(static_cast<double>(now) / static_cast<double>(total));
+      }
+    }
+    done += t->byte_length;
+  }
+  (void)sink;
+  if (progress) progress(1.0);
+  return w.release();
+}
+
+Weights::~Weights() {
+  for (const Mapping& m : maps_)
+    if (m.base != nullptr) munmap(m.base, m.size);
+}
+
+}  // namespace tt

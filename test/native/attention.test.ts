@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import type { AttentionArgs } from '../../lib/native/addon-types.js';
+import { nativeAddon } from '../../lib/native/load.js';
+import { maxAbsDiff } from '../helpers/reference-llama.js';
+import { rng } from '../helpers/tiny-model.js';
+
+const kernels = nativeAddon().kernels;
+
+interface Shape {
+  pageTokens: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  slidingWindow?: number;
+}
+
+/** Naive attention in float64 straight from the definition, reading keys through the page table. */
+function naiveAttention(a: AttentionArgs): Float64Array {
+  const { pageTokens: P, numHeads: H, numKvHeads: KVH, headDim: D } = a;
+  const group = H / KVH;
+  const out = new Float64Array(a.q.length);
+  for (let s = 0; s + 1 < a.queryIndptr.length; s++) {
+    const q0 = a.queryIndptr[s], q1 = a.queryIndptr[s + 1], L = a.seqLens[s];
+    const table = a.pageIndices.subarray(a.pageIndptr[s], a.pageIndptr[s + 1]);
+    const at = (pos: number, h: number) => ((table[Math.floor(pos / P)] * P + (pos % P)) * KVH + h) * D;
+    for (let r = q0; r < q1; r++) {
+      const p = L - (q1 - r); // queries are the sequence's last positions
+      const first = a.slidingWindow > 0 ? Math.max(0, p - a.slidingWindow + 1) : 0;
+      for (let hq = 0; hq < H; hq++) {
+        const hk = Math.floor(hq / group);
+        const scores: number[] = [];
+        for (let j = first; j <= p; j++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += a.q[(r * H + hq) * D + d] * a.kPages[at(j, hk) + d];
+          scores.push(dot / Math.sqrt(D));
+        }
+        const mx = Math.max(...scores);
+        const e = scores.map((x) => Math.exp(x - mx));
+        const z = e.reduce((x, y) => x + y, 0);
+        for (let j = first; j <= p; j++)
+          for (let d = 0; d < D; d++) out[(r * H + hq) * D + d] += (e[j - first] / z) * a.vPages[at(j, hk) + d];
+      }
+    }
+  }
+  return out;
+}
+
+interface SeqPlan {
+  /** Keys in the sequence. */
+  len: number;
+  /** Query rows (its last positions). */
+  queries: number;
+  /** Take the first `shared` pages from this earlier sequence's table (a fork). */
+  forkOf?: number;
+  shared?: number;
+}
+
+/** Random pages and page tables; forks reuse their parent's leading page ids. */
+function buildArgs(shape: Shape, plans: SeqPlan[], seed: number, sharedPrefix = true): AttentionArgs {
+  const r = rng(seed);
+  const { pageTokens: P, numHeads: H, numKvHeads: KVH, headDim: D } = shape;
+  const tables: number[][] = [];
+  let nextPage = 0;
+  for (const p of plans) {
+    const pages = Math.ceil(p.len / P);
+    const t = p.forkOf !== undefined ? tables[p.forkOf].slice(0, p.shared) : [];
+    while (t.length < pages) t.push(nextPage++);
+    tables.push(t);
+  }
+  // Shuffle physical page ids so tables are not contiguous.
+  const perm = Array.from({ length: nextPage }, (_, i) => i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const pageFloats = P * KVH * D;
+  const kPages = Float32Array.from({ length: nextPage * pageFloats }, () => r() * 2 - 1);
+  const vPages = Float32Array.from({ length: nextPage * pageFloats }, () => r() * 2 - 1);
+  const tokens = plans.reduce((n, p) => n + p.queries, 0);
+  const q = Float32Array.from({ length: tokens * H * D }, () => (r() * 2 - 1) * 2);
+  const pageIndptr = [0];
+  const pageIndices: number[] = [];
+  const queryIndptr = [0];
+  tables.forEach((t, i) => {
+    pageIndices.push(...t.map((x) => perm[x]));
+    pageIndptr.push(pageIndices.length);
+    queryIndptr.push(queryIndptr[i] + plans[i].queries);
+  });
+  return {
+    q,
+    kPages,
+    vPages,
+    pageTokens: P,
+    numHeads: H,
+    numKvHeads: KVH,
+    headDim: D,
+    pageIndptr: Int32Array.from(pageIndptr),
+    pageIndices: Int32Array.from(pageIndices),
+    seqLens: Int32Array.from(plans.map((p) => p.len)),
+    queryIndptr: Int32Array.from(queryIndptr),
+    slidingWindow: shape.slidingWindow ?? 0,
+    sharedPrefix,
+    threads: 2,
+  };
+}
+
+function expectNaive(args: AttentionArgs): void {
+  expect(maxAbsDiff(kernels.attention(args), naiveAttention(args))).toBeLessThanOrEqual(1e-5);
+}
+
+const gqa: Shape = { pageTokens: 4, numHeads: 8, numKvHeads: 2, headDim: 16 };
+
+describe('paged attention kernel', () => {
+  it('matches naive attention for decode queries over random page tables (GQA 4:1)', () => {
+    expectNaive(buildArgs(gqa, [{ len: 1, queries: 1 }, { len: 7, queries: 1 }, { len: 13, queries: 1 }, { len: 4, queries: 1 }], 1));
+  });
+
+  it('matches naive causal attention for prefill rows', () => {
+    expectNaive(buildArgs(gqa, [{ len: 9, queries: 9 }, { len: 14, queries: 5 }, { len: 3, queries: 2 }], 2));
+  });
+
+  it('matches naive attention with one kv head per query head (no grouping)', () => {
+    expectNaive(buildArgs({ pageTokens: 3, numHeads: 3, numKvHeads: 3, headDim: 8 }, [{ len: 10, queries: 4 }, { len: 5, queries: 1 }], 3));
+  });
+
+  it('matches naive attention with a sliding window', () => {
+    expectNaive(buildArgs({ ...gqa, slidingWindow: 5 }, [{ len: 17, queries: 6 }, { len: 12, queries: 1 }, { len: 3, queries: 3 }], 4));
+  });
+
+  it('matches naive attention for a head size that is not a multiple of 8', () => {
+    expectNaive(buildArgs({ pageTokens: 5, numHeads: 4, numKvHeads: 2, headDim: 12 }, [{ len: 11, queries: 3 }, { len: 6, queries: 1 }], 5));
+  });
+
+  it('matches naive attention past one 256-key work chunk', () => {
+    expectNaive(buildArgs({ pageTokens: 16, numHeads: 4, numKvHeads: 2, headDim: 32 }, [{ len: 600, queries: 1 }, { len: 300, queries: 20 }], 6));
+  });
+
+  it('matches naive attention for forks sharing a prefix (shared-prefix path)', () => {
+    const plans: SeqPlan[] = [
+      { len: 22, queries: 1 },
+      { len: 25, queries: 1, forkOf: 0, shared: 5 },
+      { len: 21, queries: 1, forkOf: 0, shared: 5 },
+      { len: 30, queries: 3, forkOf: 0, shared: 3 },
+      { len: 9, queries: 1 },
+    ];
+    expectNaive(buildArgs(gqa, plans, 7));
+  });
+
+  it('gives the same output with the shared-prefix split on and off', () => {
+    const plans: SeqPlan[] = [{ len: 300, queries: 1 }];
+    for (let i = 0; i < 12; i++) plans.push({ len: 300 + 1 + i * 3, queries: 1 + (i % 3), forkOf: 0, shared: 300 / 4 - (i % 2) });
+    plans.push({ len: 40, queries: 1 });
+    const on = kernels.attention(buildArgs(gqa, plans, 8, true));
+    const off = kernels.attention(buildArgs(gqa, plans, 8, false));
+    expect(maxAbsDiff(on, off)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('gives the same output with the shared-prefix split on and off under a sliding window', () => {
+    const shape = { ...gqa, slidingWindow: 7 };
+    const plans: SeqPlan[] = [{ len: 40, queries: 1 }];
+    for (let i = 0; i < 5; i++) plans.push({ len: 41 + i, queries: 2, forkOf: 0, shared: 10 });
+    const on = kernels.attention(buildArgs(shape, plans, 9, true));
+    expect(maxAbsDiff(on, naiveAttention(buildArgs(shape, plans, 9, true)))).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(on, kernels.attention(buildArgs(shape, plans, 9, false)))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('rejects a page index outside kPages', () => {
+    const args = buildArgs(gqa, [{ len: 5, queries: 1 }], 10);
+    args.pageIndices[0] = 1000;
+    expect(() => kernels.attention(args)).toThrow(/pageIndices\[0\]` = 1000 is not a page/);
+  });
+
+  it('rejects a sequence length beyond its pages', () => {
+    const args = buildArgs(gqa, [{ len: 5, queries: 1 }], 11);
+    args.seqLens[0] = 9;
+    expect(() => kernels.attention(args)).toThrow(/seqLens\[0\]/);
+  });
+});
