@@ -21,3 +21,4 @@ export * from './models/errors.js';
 export type * from './backends/types.js';
 export * from './search/index.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
+export * from './models/prm/index.js';

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import type {
   IsaName,
   KvStats,
   NativeGenerateStepResult,
   NativeModel,
+  NativeModelSpec,
   PrecisionName,
   SeqId,
 } from '../native/addon-types.js';
@@ -51,7 +54,7 @@ export interface GenerateOptions extends SamplingOptions {
   /** @default 256 */
   maxTokens?: number;
   /** Strings that end the generation; the text includes the stop string. @default [] */
-  stop?: string[];
+  stop?: readonly string[];
   /** Sampler seed (integer in [0, 2^53)). @default 0 */
   seed?: number;
 }
@@ -60,7 +63,7 @@ export interface StepOptions extends SamplingOptions {
   /** Most tokens one step may generate. @default 256 */
   maxTokens?: number;
   /** Strings that end a step (kept in its text), e.g. `["\n\n"]`. @default [] */
-  stop?: string[];
+  stop?: readonly string[];
   /** Whether EOS ends the step. @default true */
   stopAtEos?: boolean;
 }
@@ -82,6 +85,10 @@ export interface GenerateResult extends StepResult {
 
 export interface ModelInfo {
   device: 'cpu';
+  /** Identifies the checkpoint: directory name and a hash of its config and tensor layout. */
+  id: string;
+  /** Parameters in the checkpoint's tensors (tied matrices counted once). */
+  paramCount: number;
   isa: IsaName;
   precision: PrecisionName;
   threads: number;
@@ -89,6 +96,18 @@ export interface ModelInfo {
   pagesTotal: number;
   bytesPerPage: number;
   weightBytes: number;
+}
+
+/** Directory name plus a hash of the architecture and tensor layout: what a calibration table is tied to. */
+export function checkpointIdentity(dir: string, spec: NativeModelSpec): { id: string; paramCount: number } {
+  const hash = createHash('sha256');
+  let paramCount = 0;
+  for (const t of spec.tensors) {
+    hash.update(`${t.name}:${t.dtype}:${t.shape.join('x')};`);
+    paramCount += t.shape.reduce((a, b) => a * b, 1);
+  }
+  hash.update(`${spec.numLayers}/${spec.hiddenSize}/${spec.vocabSize}/${spec.head?.kind ?? 'lm'}`);
+  return { id: `${path.basename(path.resolve(dir))}@${hash.digest('hex').slice(0, 12)}`, paramCount };
 }
 
 const FINISH: readonly FinishReason[] = ['stop', 'eos', 'length'];
@@ -159,7 +178,7 @@ export class Model {
       throw abortError(signal);
     }
     const ni = native.info();
-    const info: ModelInfo = { device: 'cpu', ...ni };
+    const info: ModelInfo = { device: 'cpu', ...checkpointIdentity(dir, prepared.spec), ...ni };
     return new Model(native, prepared.config, prepared.tokenizer, info);
   }
 
