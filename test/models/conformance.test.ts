@@ -61,7 +61,7 @@ describe.each(TINY_MODELS)('%s in bf16 precision', (name) => {
       let worst = 0;
       for (const p of ref.prompts) {
         worst = Math.max(worst, maxAbsDiff(await model.logits(p.tokens), p.logits.data));
-        const { rows, cols, data } = p.greedy.logits;
+        const rows = p.greedy.tokens.length;
         // Decode along the reference path and compare the argmax where the margin is clear.
         const seq = await model.createSequence();
         await model.appendTokens(seq, p.tokens);
@@ -70,8 +70,6 @@ describe.each(TINY_MODELS)('%s in bf16 precision', (name) => {
           const ours = step.tokens[0];
           if (p.greedy.margins[s] > 0.5) expect(ours, `${p.name} step ${s}`).toBe(p.greedy.tokens[s]);
           if (ours !== p.greedy.tokens[s]) break; // off the reference path: later steps are not comparable
-          void data;
-          void cols;
         }
         await model.release(seq);
       }
