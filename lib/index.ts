@@ -22,3 +22,5 @@ export type * from './backends/types.js';
 export * from './search/index.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './models/prm/index.js';
+export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
+export { NativeBackend, type NativeBackendOptions } from './engine/native-backend.js';
