@@ -15,16 +15,15 @@ inline float LoadW(const void* w, DType t, int64_t i) {
   return 0.f;
 }
 
+// Gemm() has already rounded X to bf16 for Precision::kBF16, so both precisions are the same math here.
 void BlockScalar(const GemmParams& p, int64_t n0, int64_t n1) {
-  const bool round_x = p.precision == Precision::kBF16;
   for (int64_t i = 0; i < p.m; i++) {
     const float* x = p.x + i * p.lda;
     for (int64_t j = n0; j < n1; j++) {
       const int64_t base = j * p.k;
       float acc = 0.f;
       for (int64_t t = 0; t < p.k; t++) {
-        const float xv = round_x ? Bf16ToF32(F32ToBf16(x[t])) : x[t];
-        acc += xv * LoadW(p.w, p.w_dtype, base + t);
+        acc += x[t] * LoadW(p.w, p.w_dtype, base + t);
       }
       p.y[i * p.ldy + j] = acc + (p.bias ? p.bias[j] : 0.f);
     }
