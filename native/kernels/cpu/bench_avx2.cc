@@ -22,18 +22,24 @@ double FmaLoop(int64_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-// Four 32-byte loads per round into four accumulators, so the add latency never stalls the loads.
+// Four streams a quarter of the slice apart, one 32-byte load from each per round into its own
+// accumulator: several sequential streams keep more cache-line misses in flight than one (a GEMM
+// tile reads several W rows at once too), and the add latency never stalls the loads.
 float ReadLoop(const float* p, int64_t n) {
+  const int64_t q = n / 4 / 8 * 8;  // floats per stream, whole vectors
+  const float* s0p = p;
+  const float* s1p = p + q;
+  const float* s2p = p + 2 * q;
+  const float* s3p = p + 3 * q;
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(p + i));
-    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(p + i + 8));
-    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(p + i + 16));
-    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(p + i + 24));
+  for (int64_t i = 0; i < q; i += 8) {
+    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(s0p + i));
+    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(s1p + i));
+    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(s2p + i));
+    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(s3p + i));
   }
   float tail = 0.f;
-  for (; i < n; i++) tail += p[i];
+  for (int64_t i = 4 * q; i < n; i++) tail += p[i];
   const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, s);

@@ -95,11 +95,16 @@ void Tile(const TileArgs<V, WD>& a) {
     }
   };
 
-  int64_t t = 0;
+  // While this tile runs, pull the next tile's W rows (same k range) towards L2, one request per
+  // 64-byte line: in decode they come from memory, and without this each tile would start with a
+  // cold miss on every row. Prefetches never fault, so running past the block's end is harmless.
   const WE* next = a.w + NR * a.ldw;
+  int64_t t = 0;
   for (; t + V::kStep <= a.kc; t += V::kStep) {
+    if (((t * static_cast<int64_t>(sizeof(WE))) & 63) < V::kStep * static_cast<int64_t>(sizeof(WE))) {
 #pragma GCC unroll 16
-    for (int j = 0; j < NR; j++) __builtin_prefetch(next + j * a.ldw + t);
+      for (int j = 0; j < NR; j++) __builtin_prefetch(next + j * a.ldw + t, 0, 2);
+    }
     step(a.x + t, a.lda, a.w + t, a.ldw);
   }
   if (t < a.kc) {
