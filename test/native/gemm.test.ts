@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DTypeName, GemmArgs, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
+import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
 import { nativeAddon } from '../../lib/native/load.js';
 
 const kernels = nativeAddon().kernels;
@@ -290,5 +291,61 @@ describe('gemm argument checks', () => {
     const isa = unsupported!.isa;
     const has = ISAS.filter((i) => i.supported && i.isa !== 'scalar').map((i) => i.isa).join(', ') || 'scalar only';
     expect(() => kernels.gemm({ ...base(), isa })).toThrow(`isa '${isa}' is not supported by this CPU (it has: ${has})`);
+  });
+});
+
+describe('machine-limit benches', () => {
+  it('benchFmaPeak reports a positive, finite GFLOP/s figure for both precisions', () => {
+    for (const precision of PRECISIONS) {
+      const g = kernels.benchFmaPeak(precision, 1);
+      expect(Number.isFinite(g) && g > 0, `${precision}: ${g}`).toBe(true);
+    }
+  });
+
+  it('benchReadBandwidth reports a positive, finite GB/s figure', () => {
+    const gbs = kernels.benchReadBandwidth(32 * 2 ** 20, 2);
+    expect(Number.isFinite(gbs) && gbs > 0, String(gbs)).toBe(true);
+  });
+
+  it('benchGemm reports a positive, finite time per call', () => {
+    const next = rng(5);
+    const s = kernels.benchGemm(
+      { x: randomF32(2 * 64, next), w: randomF32(8 * 64, next), wDtype: 'F32', m: 2, n: 8, k: 64, precision: 'f32', isa: 'scalar', threads: 1 },
+      2,
+    );
+    expect(Number.isFinite(s) && s > 0, String(s)).toBe(true);
+  });
+
+  it('benchGemm validates its arguments like gemm does', () => {
+    const args: GemmArgs = { x: new Float32Array(3), w: new Float32Array(4), wDtype: 'F32', m: 1, n: 2, k: 2, precision: 'f32', isa: 'scalar', threads: 1 };
+    expect(() => kernels.benchGemm(args, 1)).toThrow(/`x`.*m \* k = 2.*got 3/);
+    expect(() => kernels.benchGemm({ ...args, x: new Float32Array(2) }, 0)).toThrow(RangeError);
+  });
+
+  it('rejects unknown precisions, non-positive thread counts and buffers too small to measure', () => {
+    expect(() => kernels.benchFmaPeak('f16' as PrecisionName, 1)).toThrow(TypeError);
+    expect(() => kernels.benchFmaPeak('f32', 0)).toThrow(RangeError);
+    expect(() => kernels.benchReadBandwidth(0, 1)).toThrow(RangeError);
+  });
+});
+
+describe('benchGemmShapes', () => {
+  it('reports each Qwen2.5-0.5B MLP shape against the limits it is given, one logged line per row', async () => {
+    const lines: string[] = [];
+    const machine = { fmaPeakF32: 100, fmaPeakBf16: 100, readBandwidth: 10 };
+    const rows = await benchGemmShapes({ threads: 1, log: (l) => lines.push(l), machine, tokens: [1], repeats: 1, isa: cpu.bestIsa });
+    expect(rows.map((r) => [r.m, r.n, r.k, r.precision])).toEqual([
+      [1, 4864, 896, 'f32'],
+      [1, 4864, 896, 'bf16'],
+      [1, 896, 4864, 'f32'],
+      [1, 896, 4864, 'bf16'],
+    ]);
+    for (const r of rows) {
+      expect(r.gflops).toBeCloseTo((2 * r.m * r.n * r.k) / r.secondsPerCall / 1e9, 9);
+      expect(r.peakFraction).toBeCloseTo(r.gflops / 100, 9);
+      expect(r.effectiveGBs).toBeCloseTo((r.n * r.k * 2 + r.k * 4 + r.n * 4) / r.secondsPerCall / 1e9, 9);
+      expect(r.bandwidthFraction).toBeCloseTo(r.effectiveGBs! / 10, 9);
+    }
+    expect(lines.filter((l) => /^\s+1\s+(4864|896)\s/.test(l))).toHaveLength(4);
   });
 });
