@@ -16,7 +16,7 @@
 //   XT       element type of X in memory (float, or uint16_t bf16 bits for dot-product variants)
 //   Acc      accumulator vector of f32 lanes
 //   XVec     X operand vector, WVec W operand vector (as the dot step wants them)
-//   kStep    k elements one vector step consumes (a multiple of 8, dividing kKBlock)
+//   kStep    k elements one vector step consumes (a multiple of 8, dividing KBlock)
 //   Zero(), LoadX(const XT*), LoadW<WD>(const WElem<WD>*), Dot(acc, x, w), Sum(acc),
 //   Sum4(a, b, c, d, out[4]) (the four sums, in order)
 //
@@ -37,9 +37,14 @@ template <DType WD> struct WElemOf { using type = uint16_t; };
 template <> struct WElemOf<DType::kF32> { using type = float; };
 template <DType WD> using WElem = typename WElemOf<WD>::type;
 
-// k elements per block when X has more than one row group: MR rows of f32 X (4 × 512 × 4 B = 8 KiB)
-// stay in L1 while the W tiles of the column block pass by.
-constexpr int64_t kKBlock = 512;
+// k elements per block when X has more than one row group: the X row group (4 rows of f32) and the
+// W tile passing by (3 rows) stay within a 32 KiB L1 — 4·1024·4 + 3·1024·2 = 22 KiB for 16-bit
+// weights, 4·512·4 + 3·512·4 = 14 KiB for f32 ones (at 1024 f32 would crowd L1 and ran slower).
+// Longer blocks mean fewer horizontal reductions, which is why 16-bit weights take the longer one.
+template <DType WD>
+constexpr int64_t KBlock() {
+  return sizeof(WElem<WD>) == 4 ? 512 : 1024;
+}
 // Bytes of W one column block may hold (kc × nc elements): well inside a 512 KiB L2.
 constexpr int64_t kWBlockBytes = 192 * 1024;
 
@@ -189,11 +194,11 @@ void DispatchPanel(int rows, int cols, const TileArgs<V, WD>& a, int64_t ncols) 
 // variants, bf16 bits for dot-product variants.
 template <class V, DType WD>
 void GemmTiled(const GemmParams& p, const typename V::XT* x, int64_t lda, int64_t n0, int64_t n1) {
-  static_assert(kKBlock % V::kStep == 0, "k blocks must hold whole vector steps");
+  static_assert(KBlock<WD>() % V::kStep == 0, "k blocks must hold whole vector steps");
   const TilePlan plan = PlanFor(p.m);
   const WElem<WD>* w = static_cast<const WElem<WD>*>(p.w);
   // One row group: nothing in X or W is reused across groups, so take k in one pass.
-  const int64_t kc_max = p.m <= plan.rows ? p.k : kKBlock;
+  const int64_t kc_max = p.m <= plan.rows ? p.k : KBlock<WD>();
   int64_t nc = kWBlockBytes / (kc_max * static_cast<int64_t>(sizeof(WElem<WD>)));
   nc = nc < plan.cols ? plan.cols : nc - nc % plan.cols;
 
