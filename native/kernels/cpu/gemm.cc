@@ -1,6 +1,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "../common/math.h"
@@ -29,9 +30,13 @@ const char* UnsupportedIsaMessage(Isa isa) {
   return "gemm: unknown isa";
 }
 
-// Columns per work item: a multiple of every tile width (3, 4, 6, 8), so only the last slice of the
-// matrix has column remainders.
+// Columns per work item: a multiple of every tile width (3, 4, 6, 8), so only the last chunk of the
+// matrix has column remainders, and about eight chunks per thread so the last ones balance the load.
 constexpr int64_t kColumnGrain = 24;
+int64_t ColumnChunk(int64_t n, int threads) {
+  const int64_t target = n / (static_cast<int64_t>(threads) * 8);
+  return std::max(kColumnGrain, target - target % kColumnGrain);
+}
 
 // Per calling thread, reused across calls: the bf16 view of X grows to the largest m·k seen and is
 // never freed, so a steady decode or prefill loop allocates nothing.
@@ -88,12 +93,18 @@ const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
     }
   }
 
-  // Columns are split across threads: every thread streams a disjoint slice of W once.
-  if (pool == nullptr) {
+  // Columns are split across threads: every column chunk, a disjoint slice of W, is streamed by
+  // exactly one thread. Threads take chunks from a shared counter rather than a fixed half each, so
+  // a thread slowed down by other work on the machine costs one chunk of waiting, not half the call.
+  const int threads = pool ? pool->size() : 1;
+  const int64_t chunk = ColumnChunk(q.n, threads);
+  if (threads == 1 || chunk >= q.n) {
     fn(q, 0, q.n);
   } else {
-    pool->ParallelFor((q.n + kColumnGrain - 1) / kColumnGrain, 1, [&](int64_t b, int64_t e) {
-      fn(q, b * kColumnGrain, std::min(q.n, e * kColumnGrain));
+    std::atomic<int64_t> next{0};
+    pool->Run([&](int, int) {
+      for (int64_t c0 = next.fetch_add(chunk); c0 < q.n; c0 = next.fetch_add(chunk))
+        fn(q, c0, std::min(q.n, c0 + chunk));
     });
   }
   return nullptr;
