@@ -1,6 +1,10 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "../common/math.h"
 
 namespace tt {
 
@@ -16,23 +20,91 @@ GemmBlockFn VariantFor(Isa isa) {
   return nullptr;
 }
 
+const char* UnsupportedIsaMessage(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16: return "gemm: isa 'avx512bf16' is not supported by this CPU";
+    case Isa::kAvx512: return "gemm: isa 'avx512' is not supported by this CPU";
+    case Isa::kAvx2: return "gemm: isa 'avx2' is not supported by this CPU";
+    case Isa::kScalar: break;
+  }
+  return "gemm: unknown isa";
+}
+
+// Columns per work item: a multiple of every tile width (3, 4, 6, 8), so only the last chunk of the
+// matrix has column remainders, and about eight chunks per thread so the last ones balance the load.
+constexpr int64_t kColumnGrain = 24;
+int64_t ColumnChunk(int64_t n, int threads) {
+  const int64_t target = n / (static_cast<int64_t>(threads) * 8);
+  return std::max(kColumnGrain, target - target % kColumnGrain);
+}
+
+// Per calling thread, reused across calls: the bf16 view of X grows to the largest m·k seen and is
+// never freed, so a steady decode or prefill loop allocates nothing.
+struct XWorkspace {
+  std::vector<float> rounded;  // [m, k] X rounded to bf16, as f32
+  std::vector<uint16_t> bits;  // [m, k] X as bf16 bits
+};
+thread_local XWorkspace t_workspace;
+
+void ForRows(ThreadPool* pool, int64_t m, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool) pool->ParallelFor(m, 1, fn); else fn(0, m);
+}
+
 }  // namespace
 
 const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
-  if (!IsaSupported(isa)) return "this CPU cannot run the requested kernel variant";
+  if (!IsaSupported(isa)) return UnsupportedIsaMessage(isa);
   if (p.m < 0 || p.n <= 0 || p.k <= 0) return "gemm: sizes must be positive";
   if (p.lda < p.k || p.ldy < p.n) return "gemm: row stride smaller than the row";
+  if (p.x == nullptr || p.w == nullptr || p.y == nullptr) return "gemm: missing x, w or y";
   if (p.m == 0) return nullptr;
   GemmBlockFn fn = nullptr;
+  Isa used = isa;
   // Walk down from the requested ISA to the first one that has an implementation.
-  for (int i = static_cast<int>(isa); i >= 0 && fn == nullptr; i--) fn = VariantFor(static_cast<Isa>(i));
-  // Columns are split across threads: every thread streams a disjoint slice of W once.
-  const int64_t grain = 16;
-  if (pool == nullptr) {
-    fn(p, 0, p.n);
+  for (int i = static_cast<int>(isa); i >= 0 && fn == nullptr; i--) {
+    used = static_cast<Isa>(i);
+    fn = VariantFor(used);
+  }
+
+  GemmParams q = p;
+  q.x_bf16 = nullptr;
+  if (p.precision == Precision::kBF16) {
+    // Round X to bf16 once per call, in the form the variant reads.
+    const int64_t k = p.k;
+    if (used == Isa::kAvx512Bf16 && p.w_dtype == DType::kBF16) {
+      std::vector<uint16_t>& bits = t_workspace.bits;
+      if (bits.size() < static_cast<size_t>(p.m * k)) bits.resize(p.m * k);
+      uint16_t* out = bits.data();
+      ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++)
+          for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(p.x[r * p.lda + t]);
+      });
+      q.x_bf16 = out;
+    } else {
+      std::vector<float>& rounded = t_workspace.rounded;
+      if (rounded.size() < static_cast<size_t>(p.m * k)) rounded.resize(p.m * k);
+      float* out = rounded.data();
+      ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++)
+          for (int64_t t = 0; t < k; t++) out[r * k + t] = Bf16ToF32(F32ToBf16(p.x[r * p.lda + t]));
+      });
+      q.x = out;
+      q.lda = k;
+    }
+  }
+
+  // Columns are split across threads: every column chunk, a disjoint slice of W, is streamed by
+  // exactly one thread. Threads take chunks from a shared counter rather than a fixed half each, so
+  // a thread slowed down by other work on the machine costs one chunk of waiting, not half the call.
+  const int threads = pool ? pool->size() : 1;
+  const int64_t chunk = ColumnChunk(q.n, threads);
+  if (threads == 1 || chunk >= q.n) {
+    fn(q, 0, q.n);
   } else {
-    pool->ParallelFor((p.n + grain - 1) / grain, 1, [&](int64_t b, int64_t e) {
-      fn(p, b * grain, std::min(p.n, e * grain));
+    std::atomic<int64_t> next{0};
+    pool->Run([&](int, int) {
+      for (int64_t c0 = next.fetch_add(chunk); c0 < q.n; c0 = next.fetch_add(chunk))
+        fn(q, c0, std::min(q.n, c0 + chunk));
     });
   }
   return nullptr;

@@ -19,6 +19,10 @@ struct GemmParams {
   int64_t ldy = 0;
   int64_t m = 0, n = 0, k = 0;
   Precision precision = Precision::kF32;
+  // Filled by Gemm() for Precision::kBF16 when the avx512bf16 variant runs with BF16 weights; callers
+  // leave it null. For kBF16 on the other variants Gemm() instead points x at a copy of X rounded to
+  // bf16 (kept as f32), so no variant rounds inside its loops.
+  const uint16_t* x_bf16 = nullptr;  // [m, k] bf16 bits of X, row stride k
 };
 
 // Returns nullptr on success, else a sentence saying what was wrong. `isa` picks the variant; one

@@ -1,0 +1,102 @@
+#include "bench_machine.h"
+
+#include <atomic>
+#include <chrono>
+#include <vector>
+
+namespace tt {
+
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Portable fallback with the same shape as the SIMD loops: 12 independent scalar chains.
+double FmaLoopScalar(int64_t iters, float* sink) {
+  float a[12];
+  for (int c = 0; c < 12; c++) a[c] = 0.001f * c;
+  for (int64_t it = 0; it < iters; it++)
+    for (int c = 0; c < 12; c++) a[c] = a[c] * 0.9999f + 0.0001f;
+  float s = 0.f;
+  for (int c = 0; c < 12; c++) s += a[c];
+  *sink = s;
+  return static_cast<double>(iters) * 12 * 2;
+}
+
+float ReadLoopScalar(const float* p, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int c = 0; c < 8; c++) s[c] += p[i + c];
+  for (; i < n; i++) s[0] += p[i];
+  return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+}
+
+FmaLoopFn PickFmaLoop(Precision precision) {
+  if (precision == Precision::kBF16 && IsaSupported(Isa::kAvx512Bf16) && DotLoopAvx512Bf16())
+    return DotLoopAvx512Bf16();
+  if (IsaSupported(Isa::kAvx512) && FmaLoopAvx512()) return FmaLoopAvx512();
+  if (IsaSupported(Isa::kAvx2) && FmaLoopAvx2()) return FmaLoopAvx2();
+  return FmaLoopScalar;
+}
+
+// Runs fn(thread) on every pool thread (or inline without a pool) and returns the wall time.
+double TimeOnAllThreads(ThreadPool* pool, const std::function<void(int)>& fn) {
+  const double t0 = Now();
+  if (pool) pool->Run([&](int t, int) { fn(t); }); else fn(0);
+  return Now() - t0;
+}
+
+}  // namespace
+
+double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds) {
+  const FmaLoopFn loop = PickFmaLoop(precision);
+  const int threads = pool ? pool->size() : 1;
+  std::vector<float> sinks(threads * 16);  // a cache line apart, so threads do not share one
+  std::vector<double> flops(threads);
+  int64_t iters = 1 << 14;
+  for (;;) {
+    const double dt = TimeOnAllThreads(pool, [&](int t) { flops[t] = loop(iters, &sinks[t * 16]); });
+    if (dt >= min_seconds) {
+      double total = 0;
+      for (double f : flops) total += f;
+      return total / dt / 1e9;
+    }
+    // Aim past the threshold in one more round once the timing is large enough to extrapolate from.
+    iters = dt > 1e-3 ? static_cast<int64_t>(iters * (1.2 * min_seconds / dt)) + 1 : iters * 8;
+  }
+}
+
+double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds) {
+  const ReadLoopFn loop = IsaSupported(Isa::kAvx2) && ReadLoopAvx2() ? ReadLoopAvx2() : ReadLoopScalar;
+  const int threads = pool ? pool->size() : 1;
+  const int64_t n = bytes / 4;
+  std::vector<float> sinks(threads * 16);
+  auto pass = [&](int t) {
+    const int64_t b = n * t / threads, e = n * (t + 1) / threads;
+    sinks[t * 16] += loop(buffer + b, e - b);
+  };
+  TimeOnAllThreads(pool, pass);  // warm-up: page tables, clocks
+  double elapsed = 0;
+  int64_t passes = 0;
+  while (elapsed < min_seconds) {
+    elapsed += TimeOnAllThreads(pool, pass);
+    passes++;
+  }
+  return static_cast<double>(n) * 4 * passes / elapsed / 1e9;
+}
+
+double SecondsPerCall(const std::function<void(int64_t)>& call, int64_t min_calls, double min_seconds) {
+  call(0);
+  int64_t calls = 0;
+  const double t0 = Now();
+  double elapsed = 0;
+  while (calls < min_calls || elapsed < min_seconds) {
+    call(1 + calls++);
+    elapsed = Now() - t0;
+  }
+  return elapsed / static_cast<double>(calls);
+}
+
+}  // namespace tt

@@ -1,0 +1,40 @@
+// Machine-limit measurements for `thinktree bench`: the fused multiply-add peak and the memory read
+// bandwidth, measured on this host with the same thread pool the kernels use, so GEMM throughput can
+// be reported as a fraction of what the machine can do. The inner loops live in per-ISA files
+// (bench_avx2.cc, bench_avx512.cc, bench_avx512bf16.cc); this header and bench_machine.cc are portable.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "../../runtime/cpu_features.h"
+#include "../../runtime/thread_pool.h"
+#include "../common/dtype.h"
+
+namespace tt {
+
+// `iters` rounds of independent multiply-add chains held in registers; returns the flops done and
+// writes a value derived from every chain to *sink so none can be optimised away.
+using FmaLoopFn = double (*)(int64_t iters, float* sink);
+// Sums floats [0, n) of p with enough independent accumulators to keep the loads in flight.
+using ReadLoopFn = float (*)(const float* p, int64_t n);
+
+// Per-ISA loops; null where the variant does not exist in this build.
+FmaLoopFn FmaLoopAvx2();        // 12 chains of _mm256_fmadd_ps: 12 · 8 lanes · 2 flops per round
+FmaLoopFn FmaLoopAvx512();      // 12 chains of _mm512_fmadd_ps: 12 · 16 · 2
+FmaLoopFn DotLoopAvx512Bf16();  // 12 chains of _mm512_dpbf16_ps: 12 · 16 lanes · 2 pairs · 2
+ReadLoopFn ReadLoopAvx2();
+
+// GFLOP/s of all pool threads together. kF32: the widest f32 FMA the host has (zmm with AVX-512,
+// else ymm, else scalar). kBF16: vdpbf16ps where the host has AVX512_BF16, else the f32 figure,
+// since that is what bf16 GEMMs run at there. Calibrates itself to at least `min_seconds`.
+double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds);
+
+// GB/s (1e9 bytes) reading `buffer` [bytes / 4 floats] with all pool threads, each a disjoint slice;
+// repeats whole passes until at least `min_seconds` have elapsed.
+double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds);
+
+// Seconds per call of `call(i)` (i counts calls from 0) after one warm-up call: runs until at least
+// `min_calls` calls and `min_seconds` have passed, and averages over all timed calls.
+double SecondsPerCall(const std::function<void(int64_t)>& call, int64_t min_calls, double min_seconds);
+
+}  // namespace tt

@@ -1,0 +1,351 @@
+import { describe, expect, it } from 'vitest';
+import type { DTypeName, GemmArgs, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
+import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
+import { nativeAddon } from '../../lib/native/load.js';
+
+const kernels = nativeAddon().kernels;
+const cpu = kernels.cpuInfo();
+
+// --- Independent TypeScript decoding of the weight formats -------------------------------------
+
+const scratchU32 = new Uint32Array(1);
+const scratchF32 = new Float32Array(scratchU32.buffer);
+
+/** bf16 is the top half of an f32. */
+function bf16ToF32(bits: number): number {
+  scratchU32[0] = (bits << 16) >>> 0;
+  return scratchF32[0];
+}
+
+/** IEEE half from its definition: sign · 2^(e-15) · (1 + f/1024), subnormals 2^-14 · f/1024. */
+function f16ToF32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const e = (bits >> 10) & 0x1f;
+  const f = bits & 0x3ff;
+  if (e === 0) return sign * f * 2 ** -24;
+  if (e === 31) return f === 0 ? sign * Infinity : NaN;
+  return sign * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Round an f32 to the nearest bf16 (ties to even), returned as the f32 it represents. */
+function roundToBf16(x: number): number {
+  scratchF32[0] = x;
+  const u = scratchU32[0];
+  const rounded = Math.floor((u + 0x7fff + ((u >>> 16) & 1)) / 65536) % 65536;
+  return bf16ToF32(rounded);
+}
+
+// --- Random inputs (seeded, so a failure reproduces) ---------------------------------------------
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomF32(n: number, next: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = next() * 2 - 1;
+  return a;
+}
+
+interface Weights {
+  /** What the kernel receives. */
+  w: Float32Array | Uint16Array;
+  /** The values it represents, decoded in TypeScript. */
+  values: Float64Array;
+}
+
+function randomWeights(dtype: DTypeName, n: number, next: () => number): Weights {
+  const values = new Float64Array(n);
+  if (dtype === 'F32') {
+    const w = randomF32(n, next);
+    values.set(w);
+    return { w, values };
+  }
+  const w = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    if (dtype === 'BF16') {
+      scratchF32[0] = next() * 4 - 2;
+      w[i] = scratchU32[0] >>> 16;
+      values[i] = bf16ToF32(w[i]);
+    } else {
+      // Exponents 0 (subnormal) to 16 (|w| < 4): every path of the f16 conversion.
+      const sign = next() < 0.5 ? 0x8000 : 0;
+      const exp = Math.floor(next() * 17);
+      const man = Math.floor(next() * 1024);
+      w[i] = sign | (exp << 10) | man;
+      values[i] = f16ToF32(w[i]);
+    }
+  }
+  return { w, values };
+}
+
+interface Reference {
+  y: Float64Array;
+  /** Σ|x·w| + |bias| per output: the scale of the rounding error of any summation order. */
+  scale: Float64Array;
+}
+
+function referenceGemm(
+  x: Float32Array,
+  w: Float64Array,
+  bias: Float32Array | undefined,
+  m: number,
+  n: number,
+  k: number,
+  precision: PrecisionName,
+): Reference {
+  const xs = precision === 'bf16' ? Float64Array.from(x, roundToBf16) : Float64Array.from(x);
+  const y = new Float64Array(m * n);
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let a = 0;
+      for (let t = 0; t < k; t++) {
+        const p = xs[i * k + t] * w[j * k + t];
+        s += p;
+        a += Math.abs(p);
+      }
+      const b = bias ? bias[j] : 0;
+      y[i * n + j] = s + b;
+      scale[i * n + j] = a + Math.abs(b);
+    }
+  }
+  return { y, scale };
+}
+
+/** Largest |got - want| / (scale + tiny), with where it happened. */
+function worstError(got: Float32Array, ref: Reference): { err: number; at: number } {
+  let err = 0;
+  let at = -1;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - ref.y[i]) / (ref.scale[i] + 1e-30);
+    if (!(e <= err)) {
+      err = e;
+      at = i;
+    }
+  }
+  return { err, at };
+}
+
+// f32 sums of up to 130 terms in another order: well under k · 2^-24 relative to Σ|terms|.
+const RTOL = 2e-5;
+
+const ISAS: { isa: IsaName; supported: boolean; need: string }[] = [
+  { isa: 'scalar', supported: true, need: '' },
+  { isa: 'avx2', supported: cpu.avx2, need: ' (needs AVX2 on the host)' },
+  { isa: 'avx512', supported: cpu.avx512, need: ' (needs AVX-512 on the host)' },
+  { isa: 'avx512bf16', supported: cpu.avx512bf16, need: ' (needs AVX-512 BF16 on the host)' },
+];
+const DTYPES: DTypeName[] = ['F32', 'F16', 'BF16'];
+const PRECISIONS: PrecisionName[] = ['f32', 'bf16'];
+const MS = [1, 3, 17, 64];
+const NS = [1, 5, 33, 96];
+const KS = [1, 7, 64, 130];
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  x: Float32Array;
+  weights: Weights;
+  bias: Float32Array;
+}
+
+// Inputs per dtype, made once and shared by every ISA and precision.
+const casesByDtype = new Map<DTypeName, Case[]>();
+function cases(dtype: DTypeName): Case[] {
+  let list = casesByDtype.get(dtype);
+  if (!list) {
+    const next = rng(1234 + dtype.length);
+    list = [];
+    for (const m of MS)
+      for (const n of NS)
+        for (const k of KS)
+          list.push({ m, n, k, x: randomF32(m * k, next), weights: randomWeights(dtype, n * k, next), bias: randomF32(n, next) });
+    casesByDtype.set(dtype, list);
+  }
+  return list;
+}
+
+describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
+  for (const wDtype of DTYPES) {
+    for (const precision of PRECISIONS) {
+      it.skipIf(!supported)(
+        `matches the TypeScript reference for ${wDtype} weights at ${precision} precision on every awkward shape, threads 1 and 2, with and without bias${need}`,
+        () => {
+          for (const c of cases(wDtype)) {
+            for (const withBias of [false, true]) {
+              const bias = withBias ? c.bias : undefined;
+              const ref = referenceGemm(c.x, c.weights.values, bias, c.m, c.n, c.k, precision);
+              for (const threads of [1, 2]) {
+                const y = kernels.gemm({ x: c.x, w: c.weights.w, wDtype, bias, m: c.m, n: c.n, k: c.k, precision, isa, threads });
+                const { err, at } = worstError(y, ref);
+                expect(err, `m=${c.m} n=${c.n} k=${c.k} threads=${threads} bias=${withBias} worst at ${at}`).toBeLessThan(RTOL);
+              }
+            }
+          }
+        },
+      );
+    }
+
+    it.skipIf(!supported)(
+      `matches the reference for ${wDtype} weights when k spans several cache blocks and n several column blocks${need}`,
+      () => {
+        const next = rng(99);
+        const [m, n, k] = [9, 200, 1100];
+        const x = randomF32(m * k, next);
+        const weights = randomWeights(wDtype, n * k, next);
+        const bias = randomF32(n, next);
+        for (const precision of PRECISIONS) {
+          const ref = referenceGemm(x, weights.values, bias, m, n, k, precision);
+          const y = kernels.gemm({ x, w: weights.w, wDtype, bias, m, n, k, precision, isa, threads: 2 });
+          const { err, at } = worstError(y, ref);
+          // Longer sums: the tolerance grows with k like the rounding error bound does.
+          expect(err, `${precision} worst at ${at}`).toBeLessThan(RTOL * (k / 130));
+        }
+      },
+    );
+  }
+
+  it.skipIf(!supported)(`rounds activations to bf16 in bf16 precision and keeps them exact in f32 precision${need}`, () => {
+    // 1 + 2^-10 is between the bf16 neighbours 1 and 1 + 2^-7, nearer 1.
+    const args: GemmArgs = {
+      x: new Float32Array([1 + 2 ** -10]),
+      w: new Float32Array([1]),
+      wDtype: 'F32',
+      m: 1,
+      n: 1,
+      k: 1,
+      precision: 'f32',
+      isa,
+      threads: 1,
+    };
+    expect(kernels.gemm(args)[0]).toBe(1 + 2 ** -10);
+    expect(kernels.gemm({ ...args, precision: 'bf16' })[0]).toBe(1);
+  });
+});
+
+describe('gemm argument checks', () => {
+  const base = (): GemmArgs => ({
+    x: new Float32Array(6),
+    w: new Uint16Array(9),
+    wDtype: 'BF16',
+    m: 2,
+    n: 3,
+    k: 3,
+    precision: 'f32',
+    isa: 'scalar',
+    threads: 1,
+  });
+
+  it('accepts the base arguments', () => {
+    expect(kernels.gemm(base())).toHaveLength(6);
+  });
+
+  it('rejects x whose length is not m * k', () => {
+    expect(() => kernels.gemm({ ...base(), x: new Float32Array(5) })).toThrow(RangeError);
+    expect(() => kernels.gemm({ ...base(), x: new Float32Array(5) })).toThrow(/`x`.*m \* k = 6.*got 5/);
+  });
+
+  it('rejects w whose length is not n * k', () => {
+    expect(() => kernels.gemm({ ...base(), w: new Uint16Array(8) })).toThrow(/`w`.*n \* k = 9.*got 8/);
+  });
+
+  it('rejects weights whose array type does not match wDtype', () => {
+    expect(() => kernels.gemm({ ...base(), w: new Float32Array(9) })).toThrow(TypeError);
+    expect(() => kernels.gemm({ ...base(), wDtype: 'F32' })).toThrow(/Float32Array/);
+  });
+
+  it('rejects a bias whose length is not n', () => {
+    expect(() => kernels.gemm({ ...base(), bias: new Float32Array(2) })).toThrow(/`bias`.*n = 3.*got 2/);
+  });
+
+  it('rejects sizes that are zero or negative with a RangeError', () => {
+    expect(() => kernels.gemm({ ...base(), m: 0, x: new Float32Array(0) })).toThrow(RangeError);
+    expect(() => kernels.gemm({ ...base(), k: -3 })).toThrow(RangeError);
+  });
+
+  it('rejects thread counts below one', () => {
+    expect(() => kernels.gemm({ ...base(), threads: 0 })).toThrow(RangeError);
+  });
+
+  it('rejects an isa name it does not know', () => {
+    expect(() => kernels.gemm({ ...base(), isa: 'sse9' as IsaName })).toThrow(/one of 'scalar', 'avx2'/);
+  });
+
+  it('rejects unknown dtype and precision names', () => {
+    expect(() => kernels.gemm({ ...base(), wDtype: 'F8' as DTypeName })).toThrow(TypeError);
+    expect(() => kernels.gemm({ ...base(), precision: 'f16' as PrecisionName })).toThrow(TypeError);
+  });
+
+  const unsupported = ISAS.find((i) => !i.supported);
+  it.skipIf(!unsupported)('names the isa the CPU cannot run and the ones it can (needs a host lacking some ISA)', () => {
+    const isa = unsupported!.isa;
+    const has = ISAS.filter((i) => i.supported && i.isa !== 'scalar').map((i) => i.isa).join(', ') || 'scalar only';
+    expect(() => kernels.gemm({ ...base(), isa })).toThrow(`isa '${isa}' is not supported by this CPU (it has: ${has})`);
+  });
+});
+
+describe('machine-limit benches', () => {
+  it('benchFmaPeak reports a positive, finite GFLOP/s figure for both precisions', () => {
+    for (const precision of PRECISIONS) {
+      const g = kernels.benchFmaPeak(precision, 1);
+      expect(Number.isFinite(g) && g > 0, `${precision}: ${g}`).toBe(true);
+    }
+  });
+
+  it('benchReadBandwidth reports a positive, finite GB/s figure', () => {
+    const gbs = kernels.benchReadBandwidth(32 * 2 ** 20, 2);
+    expect(Number.isFinite(gbs) && gbs > 0, String(gbs)).toBe(true);
+  });
+
+  it('benchGemm reports a positive, finite time per call', () => {
+    const next = rng(5);
+    const s = kernels.benchGemm(
+      { x: randomF32(2 * 64, next), w: randomF32(8 * 64, next), wDtype: 'F32', m: 2, n: 8, k: 64, precision: 'f32', isa: 'scalar', threads: 1 },
+      2,
+    );
+    expect(Number.isFinite(s) && s > 0, String(s)).toBe(true);
+  });
+
+  it('benchGemm validates its arguments like gemm does', () => {
+    const args: GemmArgs = { x: new Float32Array(3), w: new Float32Array(4), wDtype: 'F32', m: 1, n: 2, k: 2, precision: 'f32', isa: 'scalar', threads: 1 };
+    expect(() => kernels.benchGemm(args, 1)).toThrow(/`x`.*m \* k = 2.*got 3/);
+    expect(() => kernels.benchGemm({ ...args, x: new Float32Array(2) }, 0)).toThrow(RangeError);
+  });
+
+  it('rejects unknown precisions, non-positive thread counts and buffers too small to measure', () => {
+    expect(() => kernels.benchFmaPeak('f16' as PrecisionName, 1)).toThrow(TypeError);
+    expect(() => kernels.benchFmaPeak('f32', 0)).toThrow(RangeError);
+    expect(() => kernels.benchReadBandwidth(0, 1)).toThrow(RangeError);
+  });
+});
+
+describe('benchGemmShapes', () => {
+  it('reports each Qwen2.5-0.5B MLP shape against the limits it is given, one logged line per row', async () => {
+    const lines: string[] = [];
+    const machine = { fmaPeakF32: 100, fmaPeakBf16: 100, readBandwidth: 10 };
+    const rows = await benchGemmShapes({ threads: 1, log: (l) => lines.push(l), machine, tokens: [1], repeats: 1, isa: cpu.bestIsa });
+    expect(rows.map((r) => [r.m, r.n, r.k, r.precision])).toEqual([
+      [1, 4864, 896, 'f32'],
+      [1, 4864, 896, 'bf16'],
+      [1, 896, 4864, 'f32'],
+      [1, 896, 4864, 'bf16'],
+    ]);
+    for (const r of rows) {
+      expect(r.gflops).toBeCloseTo((2 * r.m * r.n * r.k) / r.secondsPerCall / 1e9, 9);
+      expect(r.peakFraction).toBeCloseTo(r.gflops / 100, 9);
+      expect(r.effectiveGBs).toBeCloseTo((r.n * r.k * 2 + r.k * 4 + r.n * 4) / r.secondsPerCall / 1e9, 9);
+      expect(r.bandwidthFraction).toBeCloseTo(r.effectiveGBs! / 10, 9);
+    }
+    expect(lines.filter((l) => /^\s+1\s+(4864|896)\s/.test(l))).toHaveLength(4);
+  });
+});
