@@ -1,3 +1,4 @@
+import { benchCommand } from './bench.js';
 import { dataCommand } from './data.js';
 import { runCommand } from './run.js';
 import type { Command } from './types.js';
@@ -8,4 +9,5 @@ export type { Command, CommandIo } from './types.js';
 export const commands: Record<string, Command> = {
   run: runCommand,
   data: dataCommand,
+  bench: benchCommand,
 };

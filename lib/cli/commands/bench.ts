@@ -1,0 +1,79 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchSharedPrefixAttention } from '../bench/attention.js';
+import { benchDecode } from '../bench/decode.js';
+import { benchGemmShapes } from '../bench/gemm.js';
+import { measureMachine } from '../bench/machine.js';
+import type { Command } from './types.js';
+
+const SUITES = ['gemm', 'decode', 'attention'] as const;
+type Suite = (typeof SUITES)[number];
+
+const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
+
+Measures the machine's limits (FMA peak, read bandwidth), then the kernels and the engine against them.
+Reports ratios measured in this run (ours vs a baseline, ours vs the machine's limit), not pass/fail.
+
+  gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
+  decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64
+  attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
+`;
+
+const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
+
+export const benchCommand: Command = {
+  summary: 'measure kernels and engine against the machine limits (ratios)',
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { threads: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' } },
+    });
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const threads = values.threads === undefined ? os.availableParallelism() : Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads expects a positive integer, got '${values.threads}'`);
+    const only = (values.only?.split(',') ?? [...SUITES]) as Suite[];
+    for (const s of only) if (!SUITES.includes(s)) throw new Error(`--only: unknown suite '${s}' (known: ${SUITES.join(', ')})`);
+    const log = (line: string) => io.stdout(line + '\n');
+    const summary: string[] = [];
+
+    const machine = await measureMachine(threads);
+    log(
+      `machine: ${threads} threads, f32 FMA peak ${machine.fmaPeakF32.toFixed(1)} GFLOP/s, bf16 peak ` +
+        `${machine.fmaPeakBf16.toFixed(1)} GFLOP/s, read bandwidth ${machine.readBandwidth.toFixed(1)} GB/s\n`,
+    );
+
+    if (only.includes('gemm')) {
+      const rows = await benchGemmShapes({ threads, log, machine });
+      for (const r of rows.filter((r) => r.m === 64)) {
+        summary.push(`gemm 64×${r.n}×${r.k} ${r.precision}: ${r.gflops.toFixed(1)} GFLOP/s = ${pct(r.peakFraction)} of peak`);
+      }
+      log('');
+    }
+    if (only.includes('decode')) {
+      const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth });
+      const at = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b)?.tokensPerSecond ?? NaN;
+      for (const p of ['f32', 'bf16']) {
+        summary.push(
+          `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct(at(p, 1) / res.batch1BoundTokensPerSecond)} of the ` +
+            `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
+        );
+      }
+      log('');
+    }
+    if (only.includes('attention')) {
+      const res = benchSharedPrefixAttention({ threads, log });
+      const shared = res.rows.find((r) => r.sharedPrefix);
+      summary.push(
+        `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence; effective ` +
+          `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth`,
+      );
+      log('');
+    }
+    log('summary:');
+    for (const s of summary) log(`  ${s}`);
+    return 0;
+  },
+};
