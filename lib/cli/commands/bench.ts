@@ -4,9 +4,10 @@ import { benchSharedPrefixAttention } from '../bench/attention.js';
 import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { measureMachine } from '../bench/machine.js';
+import { benchPrmScoring } from '../bench/prm.js';
 import type { Command } from './types.js';
 
-const SUITES = ['gemm', 'decode', 'attention'] as const;
+const SUITES = ['gemm', 'decode', 'attention', 'prm'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -17,6 +18,7 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
   decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
+  prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
 `;
 
 const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
@@ -69,6 +71,15 @@ export const benchCommand: Command = {
       summary.push(
         `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence; effective ` +
           `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth`,
+      );
+      log('');
+    }
+    if (only.includes('prm')) {
+      const res = await benchPrmScoring({ threads, log });
+      const last = res.steps[res.steps.length - 1];
+      summary.push(
+        `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
+          `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
       );
       log('');
     }
