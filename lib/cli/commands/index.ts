@@ -1,5 +1,8 @@
 import { benchCommand } from './bench.js';
+import { calibrateCommand } from './calibrate.js';
 import { dataCommand } from './data.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 import type { Command } from './types.js';
 
@@ -10,4 +13,7 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   data: dataCommand,
   bench: benchCommand,
+  eval: evalCommand,
+  calibrate: calibrateCommand,
+  demo: demoCommand,
 };

@@ -1,0 +1,237 @@
+/**
+ * `thinktree demo`: the shipped models on the held-out arithmetic test set, with no arguments. Shows a
+ * few problems solved by greedy decoding and by beam search (chosen path with step scores, and the
+ * tree), then accuracy vs budget per level for majority, weighted best-of-N, beam, DVTS and
+ * compute-optimal; writes the Markdown table and SVG chart to a folder it prints.
+ */
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../../engine/engine.js';
+import {
+  checkCalibrationModels, loadCalibration, type CalibrationTable,
+} from '../../search/compute-optimal.js';
+import { mathTask } from '../../search/task.js';
+import type { SearchResult } from '../../search/types.js';
+import { runCalibration } from '../../eval/calibrate.js';
+import { firstPerLevel, loadDataset, loadDatasets, type EvalRecord } from '../../eval/dataset.js';
+import { EVAL_DEFAULTS } from '../../eval/defaults.js';
+import { buildPlan, parseBudgets } from '../../eval/plan.js';
+import { formatDuration } from '../../eval/progress.js';
+import { buildReport } from '../../eval/report.js';
+import { timestampedDir, writeEvalOutputs } from '../../eval/output.js';
+import { isCorrect, runEval } from '../../eval/runner.js';
+import { oneLine, renderTree } from '../../eval/tree-view.js';
+import { asUsage, intFlag, parseFlags, stderrProgress, str, withUsage, type CliIo } from '../../eval/cli-support.js';
+import { costLine, reportKvLeaks } from './eval.js';
+import type { Command } from './types.js';
+
+/** The package's models folder (this file is lib/cli/commands/demo.ts or dist/cli/commands/demo.js). */
+const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+
+/** The grids: problems per level, budgets, quick-calibration questions per level (when no table ships). */
+const GRIDS = {
+  small: { perLevel: 4, budgets: '1,4,16,64', calibrationPerLevel: 2 },
+  full: { perLevel: 40, budgets: '1,2,4,8,16,32,64', calibrationPerLevel: 20 },
+} as const;
+
+const STRATEGIES = ['majority', 'weighted-best-of-n', 'beam', 'dvts', 'compute-optimal'];
+/** Showcase beam search: small enough that its whole tree fits on a screen. */
+const SHOWCASE_BEAM = { n: 4, beamWidth: 2 } as const;
+const SHOWCASE_LEVELS = [2, 3, 4];
+
+const HELP = `Usage: thinktree demo [--full] [--out DIR]
+
+Runs the shipped policy and PRM (models/) on held-out arithmetic problems: a few problems solved by
+greedy decoding and by beam search, then accuracy vs budget per level for majority, weighted best-of-N,
+beam search, DVTS and compute-optimal. The default grid finishes in a few minutes on 2 cores.
+
+Options:
+  --full             the larger grid (${GRIDS.full.perLevel} problems per level, budgets ${GRIDS.full.budgets})
+  --out DIR          output folder (default ./thinktree-demo-<timestamp>)
+  --per-level N      problems per level (default ${GRIDS.small.perLevel}, --full ${GRIDS.full.perLevel})
+  --budget N[,N...]  budgets (default ${GRIDS.small.budgets})
+  --concurrency K    searches in flight at once (default 16)
+  --models DIR       models folder with policy/, prm/, data/ (default: the package's)
+  --threads N        kernel threads (default: all cores)
+  -h, --help         show this help
+`;
+
+const FLAGS = {
+  full: { type: 'boolean' },
+  out: { type: 'string' },
+  'per-level': { type: 'string' },
+  budget: { type: 'string' },
+  concurrency: { type: 'string' },
+  models: { type: 'string' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const PARAMS = {
+  temperature: EVAL_DEFAULTS.temperature,
+  maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
+  maxIterations: EVAL_DEFAULTS.maxIterations,
+};
+
+interface DemoPaths {
+  policy: string;
+  prm: string;
+  tests: string[];
+  calibrationSet: string;
+  table: string;
+}
+
+function demoPaths(models: string): DemoPaths {
+  const data = path.join(models, 'data');
+  return {
+    policy: path.join(models, 'policy'),
+    prm: path.join(models, 'prm'),
+    tests: [1, 2, 3, 4, 5].map((l) => path.join(data, `test-level-${l}.jsonl`)).filter((f) => existsSync(f)),
+    calibrationSet: path.join(data, 'calibration.jsonl'),
+    table: path.join(models, 'calibration.json'),
+  };
+}
+
+function checkPaths(p: DemoPaths): void {
+  for (const [what, dir] of [['policy', p.policy], ['process reward model', p.prm]] as const) {
+    if (!existsSync(path.join(dir, 'config.json'))) {
+      throw new Error(`The demo needs the shipped ${what} in ${dir}, and it is missing (are the models still being trained?)`);
+    }
+  }
+  if (p.tests.length === 0) throw new Error(`The demo needs held-out problems in ${path.dirname(p.calibrationSet)}/test-level-*.jsonl; none found`);
+}
+
+const verdict = (right: boolean) => (right ? 'right' : 'wrong');
+
+/** One problem: greedy vs beam search, with the beam's chosen path and tree. */
+function showcase(record: EvalRecord, greedy: SearchResult, beam: SearchResult): string {
+  const lines = [
+    `Problem (level ${record.level}): ${record.problem}`,
+    `Reference answer: ${record.answer}`,
+    '',
+    `  greedy decoding: answer ${greedy.answer ?? '(none)'}, ${verdict(isCorrect(mathTask, greedy, record.answer))}`,
+    ...(greedy.completion?.steps ?? []).map((s) => `      ${oneLine(s, 70)}`),
+    '',
+    `  beam search (N=${SHOWCASE_BEAM.n}, M=${SHOWCASE_BEAM.beamWidth}): answer ${beam.answer ?? '(none)'}, ` +
+      `${verdict(isCorrect(mathTask, beam, record.answer))}; chosen path with PRM step scores:`,
+  ];
+  const c = beam.completion;
+  if (c) c.steps.forEach((s, i) => lines.push(`    ${c.stepScores[i]?.toFixed(3) ?? '  -  '}  ${oneLine(s, 70)}`));
+  lines.push('', '  search tree (* chosen path, + kept, x pruned; PRM score):');
+  lines.push(...renderTree(beam, { maxLines: 40 }).split('\n').map((l) => `    ${l}`), '');
+  return lines.join('\n');
+}
+
+/** The shipped table when it fits these models; otherwise a quick one fit now (and said so). */
+async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], perLevel: number, concurrency: number, io: CliIo): Promise<CalibrationTable | null> {
+  if (existsSync(p.table)) {
+    try {
+      const table = await loadCalibration(p.table);
+      checkCalibrationModels(table, engine.backend.info);
+      io.stdout(`compute-optimal uses the shipped calibration table ${p.table}\n`);
+      return table;
+    } catch (err) {
+      io.stdout(`The shipped calibration table does not fit these models (${(err as Error).message}); fitting a quick one.\n`);
+    }
+  }
+  const totals = budgets.filter((b) => b > EVAL_DEFAULTS.difficultySamples);
+  if (totals.length === 0 || !existsSync(p.calibrationSet)) return null;
+  const records = firstPerLevel(await loadDataset(p.calibrationSet), perLevel);
+  const started = performance.now();
+  const bar = stderrProgress(io, 'calibrate');
+  const run = await runCalibration(engine, records, {
+    budgets: totals,
+    policyId: engine.backend.info.policyId!,
+    prmId: engine.backend.info.prmId!,
+    params: PARAMS,
+    concurrency,
+    onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total}`),
+  });
+  bar.finish();
+  io.stdout(
+    `No calibration table ships in ${p.table}: fit a quick one on ${records.length} calibration questions in ` +
+      `${formatDuration(performance.now() - started)} (\`thinktree calibrate --out ${p.table}\` makes a better one).\n`,
+  );
+  return run.table;
+}
+
+async function runDemo(argv: string[], io: CliIo): Promise<number> {
+  const v = parseFlags(argv, FLAGS);
+  if (v.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const grid = v.full ? GRIDS.full : GRIDS.small;
+  const perLevel = intFlag('per-level', str(v, 'per-level'), grid.perLevel);
+  const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? grid.budgets));
+  const concurrency = intFlag('concurrency', str(v, 'concurrency'), 16);
+  const threads = v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1);
+  const paths = demoPaths(path.resolve(str(v, 'models') ?? SHIPPED_MODELS));
+  checkPaths(paths);
+  const started = performance.now();
+  const tests = await loadDatasets(paths.tests);
+
+  const engineOptions = threads === undefined ? {} : { threads };
+  const engine = await Engine.load(paths.policy, paths.prm, { policy: engineOptions, prm: engineOptions });
+  try {
+    const info = engine.backend.info;
+    io.stdout(
+      `thinktree demo: policy ${info.policyId} (${(info.policyParams / 1e6).toFixed(2)}M parameters), ` +
+        `PRM ${info.prmId} (${(info.prmParams / 1e6).toFixed(2)}M), loaded in ${formatDuration(performance.now() - started)}\n\n`,
+    );
+
+    // 1. A few problems, greedy vs beam search.
+    const picks = SHOWCASE_LEVELS.map((l) => tests.find((r) => r.level === l)).filter((r): r is EvalRecord => r !== undefined);
+    const shown = await Promise.all(
+      picks.map((r, i) =>
+        Promise.all([
+          engine.search(r.problem, { ...PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: i }),
+          engine.search(r.problem, { ...PARAMS, strategy: 'beam', ...SHOWCASE_BEAM, seed: i }),
+        ]),
+      ),
+    );
+    picks.forEach((r, i) => io.stdout(`${showcase(r, shown[i]![0], shown[i]![1])}\n`));
+
+    // 2. Accuracy vs budget per level.
+    const calibration = await calibrationFor(engine, paths, budgets, grid.calibrationPerLevel, concurrency, io);
+    const strategies = calibration === null ? STRATEGIES.filter((s) => s !== 'compute-optimal') : STRATEGIES;
+    const plan = asUsage(() => buildPlan({ strategies, budgets, calibration, params: PARAMS }));
+    const records = firstPerLevel(tests, perLevel);
+    io.stderr(`${records.length} problems × ${plan.configs.length} configurations, ${concurrency} in flight\n`);
+    const bar = stderrProgress(io, 'demo');
+    const runStarted = performance.now();
+    const results = await runEval(engine, records, {
+      configs: plan.configs,
+      concurrency,
+      params: PARAMS,
+      calibration,
+      onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total} · ${x.last.strategy} N=${x.last.budget}`),
+    });
+    bar.finish();
+    reportKvLeaks(engine, io);
+    const report = buildReport(results, {
+      title: 'thinktree demo: accuracy vs budget',
+      skipped: plan.skipped,
+      notes: [
+        `${records.length} held-out problems (${perLevel} per level); temperature ${PARAMS.temperature}; beam width min(4, N)`,
+        `compute-optimal: ${calibration === null ? 'not run (no calibration set)' : `difficulty from ${calibration.difficultySamples} samples, counted in N`}`,
+        costLine(results, performance.now() - runStarted),
+      ],
+    });
+    const dir = str(v, 'out') ?? timestampedDir('thinktree-demo');
+    await writeEvalOutputs(dir, { rows: report.rows, results, markdown: report.markdown, svg: report.svg });
+    io.stdout(`\n${report.markdown}\n`);
+    io.stdout(`Wrote results.md, accuracy.svg, results.json to ${dir}\n`);
+    io.stdout(`Demo finished in ${formatDuration(performance.now() - started)}\n`);
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
+export const demoCommand: Command = {
+  summary: 'the shipped models on held-out problems: search trees, accuracy vs budget per level',
+  run: (argv, io) => withUsage('demo', HELP, io, () => runDemo(argv, io)),
+};

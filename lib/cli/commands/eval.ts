@@ -1,0 +1,222 @@
+/**
+ * `thinktree eval`: accuracy vs budget of search strategies on a MATH-500-style JSONL data set, per
+ * level, with one engine; writes results.json, results.md and accuracy.svg.
+ */
+
+import { writeFile } from 'node:fs/promises';
+import { Engine } from '../../engine/engine.js';
+import { checkCalibrationModels, loadCalibration, type CalibrationTable } from '../../search/compute-optimal.js';
+import type { StrategyParams } from '../../search/types.js';
+import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';
+import { EVAL_DEFAULTS } from '../../eval/defaults.js';
+import { buildPlan, EVAL_STRATEGIES, parseBudgets, parseStrategies, type Plan } from '../../eval/plan.js';
+import { buildReport } from '../../eval/report.js';
+import { formatDuration } from '../../eval/progress.js';
+import { rowsJson, timestampedDir, writeEvalOutputs } from '../../eval/output.js';
+import { runEval, type ProblemResult } from '../../eval/runner.js';
+import {
+  asUsage, intFlag, listFlag, numberFlag, parseFlags, stderrProgress, str, strs, UsageError, withUsage, type CliIo,
+} from '../../eval/cli-support.js';
+import { levelGroups } from '../../eval/aggregate.js';
+import type { Command } from './types.js';
+
+const HELP = `Usage: thinktree eval --data FILE.jsonl --model DIR [--prm DIR] [options]
+
+Runs search strategies at several budgets on every problem of a MATH-500-style JSONL file (problem,
+answer, level), plus greedy decoding, and reports accuracy per level.
+
+Options:
+  --data FILE          JSONL data (repeatable, or comma-separated)
+  --model DIR          policy model directory (Hugging Face layout)
+  --prm DIR            process reward model directory (needed by every strategy but majority)
+  --strategy S[,S...]  strategies (default majority,weighted-best-of-n,beam,dvts with --prm, else majority);
+                       known: ${EVAL_STRATEGIES.join(', ')}
+  --budget N[,N...]    budgets in generations (default 1,4,16,64)
+  --beam-width M       M of beam, lookahead and DVTS; must divide every budget (default min(4, budget))
+  --calibration FILE   calibration table for compute-optimal (thinktree calibrate)
+  --concurrency K      searches in flight at once, batched together (default ${EVAL_DEFAULTS.concurrency})
+  --limit N            only the first N problems of each level
+  --seed S             problem i uses seed S + i (default ${EVAL_DEFAULTS.seed})
+  --temperature T      sampling temperature (default ${EVAL_DEFAULTS.temperature})
+  --max-step-tokens N  most tokens per step (default ${EVAL_DEFAULTS.maxStepTokens})
+  --max-iterations N   most steps per solution (default ${EVAL_DEFAULTS.maxIterations})
+  --level-groups SPEC  tables and panels over level groups, e.g. 1-2,3,4-5 (default one per level)
+  --no-greedy          leave out the greedy baseline
+  --threads N          kernel threads (default: all cores)
+  --out DIR            output folder (default ./thinktree-eval-<timestamp>)
+  --json FILE          also write the result rows as JSON to FILE
+  -h, --help           show this help
+`;
+
+const FLAGS = {
+  data: { type: 'string', multiple: true },
+  model: { type: 'string' },
+  prm: { type: 'string' },
+  strategy: { type: 'string' },
+  budget: { type: 'string' },
+  'beam-width': { type: 'string' },
+  calibration: { type: 'string' },
+  concurrency: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  temperature: { type: 'string' },
+  'max-step-tokens': { type: 'string' },
+  'max-iterations': { type: 'string' },
+  'level-groups': { type: 'string' },
+  'no-greedy': { type: 'boolean' },
+  threads: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface EvalFlags {
+  data: string[];
+  model: string;
+  prm: string | undefined;
+  strategies: string[];
+  budgets: number[];
+  beamWidth: number | undefined;
+  calibration: string | undefined;
+  concurrency: number;
+  limit: number | undefined;
+  seed: number;
+  params: Partial<StrategyParams>;
+  levelGroups: string | null;
+  greedy: boolean;
+  threads: number | undefined;
+  out: string | undefined;
+  json: string | undefined;
+}
+
+/** Checks every flag (UsageError); reads no file. */
+export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
+  const v = parseFlags(argv, FLAGS);
+  if (v.help) return 'help';
+  const data = listFlag(strs(v, 'data'));
+  if (data.length === 0) throw new UsageError('Missing required flag --data FILE.jsonl');
+  const model = str(v, 'model');
+  if (model === undefined) throw new UsageError('Missing required flag --model DIR');
+  const prm = str(v, 'prm');
+  const strategies = asUsage(() => parseStrategies(str(v, 'strategy') ?? (prm ? 'majority,weighted-best-of-n,beam,dvts' : 'majority')));
+  const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? '1,4,16,64'));
+  const groups = str(v, 'level-groups') ?? null;
+  if (groups !== null) asUsage(() => levelGroups([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], groups));
+  return {
+    data,
+    model,
+    prm,
+    strategies,
+    budgets,
+    beamWidth: v['beam-width'] === undefined ? undefined : intFlag('beam-width', str(v, 'beam-width'), 4),
+    calibration: str(v, 'calibration'),
+    concurrency: intFlag('concurrency', str(v, 'concurrency'), EVAL_DEFAULTS.concurrency),
+    limit: v.limit === undefined ? undefined : intFlag('limit', str(v, 'limit'), 1),
+    seed: intFlag('seed', str(v, 'seed'), EVAL_DEFAULTS.seed, 0),
+    params: {
+      temperature: numberFlag('temperature', str(v, 'temperature'), EVAL_DEFAULTS.temperature, 0, 100),
+      maxStepTokens: intFlag('max-step-tokens', str(v, 'max-step-tokens'), EVAL_DEFAULTS.maxStepTokens),
+      maxIterations: intFlag('max-iterations', str(v, 'max-iterations'), EVAL_DEFAULTS.maxIterations),
+    },
+    levelGroups: groups,
+    greedy: v['no-greedy'] !== true,
+    threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
+    out: str(v, 'out'),
+    json: str(v, 'json'),
+  };
+}
+
+/** The plan for these flags (UsageError for a combination that cannot run). */
+export function planFor(flags: EvalFlags, calibration: CalibrationTable | null): Plan {
+  return asUsage(() =>
+    buildPlan({
+      strategies: flags.strategies,
+      budgets: flags.budgets,
+      beamWidth: flags.beamWidth,
+      greedy: flags.greedy,
+      calibration,
+      hasPrm: flags.prm !== undefined,
+      params: flags.params,
+    }),
+  );
+}
+
+/** Warns when a search left KV pages behind (every page must be back once all searches ended). */
+export function reportKvLeaks(engine: Engine, io: CliIo): void {
+  const kv = engine.kvStats();
+  for (const [name, s] of [['policy', kv.policy], ['prm', kv.prm]] as const) {
+    if (s !== null && s.pagesFree !== s.pagesTotal) {
+      io.stderr(`warning: ${s.pagesTotal - s.pagesFree} ${name} KV pages still in use after every search ended\n`);
+    }
+  }
+}
+
+/** One line on what the run cost. */
+export function costLine(results: readonly ProblemResult[], wallMs: number): string {
+  const tokens = results.reduce((s, r) => s + r.tokens, 0);
+  const flops = results.reduce((s, r) => s + r.flops, 0);
+  return (
+    `${results.length} searches in ${formatDuration(wallMs)}: ${tokens} policy+PRM tokens ` +
+    `(${Math.round(tokens / (wallMs / 1000))} tok/s), ${(flops / 1e12).toFixed(3)} TFLOP`
+  );
+}
+
+async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
+  const flags = parseEvalFlags(argv);
+  if (flags === 'help') {
+    io.stdout(HELP);
+    return 0;
+  }
+  const calibration = flags.calibration === undefined ? null : await loadCalibration(flags.calibration);
+  const plan = planFor(flags, calibration);
+  let records = await loadDatasets(flags.data);
+  if (flags.limit !== undefined) records = firstPerLevel(records, flags.limit);
+  const started = performance.now();
+  const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
+  const engine = await Engine.load(flags.model, flags.prm, { policy: engineOptions, prm: engineOptions });
+  try {
+    if (calibration !== null && plan.configs.some((c) => c.strategy === 'compute-optimal')) {
+      checkCalibrationModels(calibration, engine.backend.info);
+    }
+    io.stderr(`${records.length} problems × ${plan.configs.length} configurations, ${flags.concurrency} in flight\n`);
+    const bar = stderrProgress(io, 'eval');
+    const runStarted = performance.now();
+    const results = await runEval(engine, records, {
+      configs: plan.configs,
+      concurrency: flags.concurrency,
+      seed: flags.seed,
+      params: flags.params,
+      calibration,
+      onProgress: (p) => bar.update(p.work / p.totalWork, `${p.done}/${p.total} · ${p.last.strategy} N=${p.last.budget}`),
+    });
+    bar.finish();
+    const runMs = performance.now() - runStarted;
+    reportKvLeaks(engine, io);
+    const p = flags.params;
+    const report = buildReport(results, {
+      levelGroups: flags.levelGroups,
+      skipped: plan.skipped,
+      notes: [
+        `data: ${flags.data.join(', ')} (${records.length} problems); policy ${engine.backend.info.policyId}` +
+          (flags.prm ? `; PRM ${engine.backend.info.prmId}` : ''),
+        `temperature ${p.temperature}, at most ${p.maxIterations} steps of ${p.maxStepTokens} tokens, seed ${flags.seed}` +
+          (flags.beamWidth ? `, beam width ${flags.beamWidth}` : ', beam width min(4, N)'),
+        costLine(results, runMs),
+      ],
+    });
+    const dir = flags.out ?? timestampedDir('thinktree-eval');
+    await writeEvalOutputs(dir, { rows: report.rows, results, markdown: report.markdown, svg: report.svg });
+    if (flags.json !== undefined) await writeFile(flags.json, rowsJson(report.rows), 'utf8');
+    io.stdout(`${report.markdown}\n`);
+    io.stdout(`Wrote results.json, results.md, accuracy.svg, problems.jsonl to ${dir}` + (flags.json ? ` and rows to ${flags.json}` : '') + '\n');
+    io.stderr(`total ${formatDuration(performance.now() - started)}\n`);
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
+export const evalCommand: Command = {
+  summary: 'accuracy vs budget of search strategies on a JSONL data set, per level (Markdown, SVG, JSON)',
+  run: (argv, io) => withUsage('eval', HELP, io, () => runEvalCommand(argv, io)),
+};

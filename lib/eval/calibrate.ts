@@ -1,0 +1,157 @@
+/**
+ * Fits a compute-optimal calibration table on a question set: each question's difficulty as
+ * compute-optimal estimates it at run time, then every candidate configuration at every budget, graded
+ * against the reference answer; fitCalibration picks the best configuration per budget and level.
+ */
+
+import { OptionError } from '../errors.js';
+import { fitCalibration, type CalibrationRow, type CalibrationTable } from '../search/compute-optimal.js';
+import { difficultyScore } from '../search/difficulty.js';
+import { mathTask, type Task } from '../search/task.js';
+import type { StrategyName, StrategyParams } from '../search/types.js';
+import type { EvalRecord } from './dataset.js';
+import { EVAL_DEFAULTS } from './defaults.js';
+import { runPool } from './pool.js';
+import { isCorrect, type Searcher } from './runner.js';
+
+export interface CalibrationCandidate {
+  strategy: StrategyName;
+  /** Stored in the table as the choice's params (n only where it differs from the budget). */
+  params: Partial<StrategyParams>;
+}
+
+/**
+ * The configurations tried at calibrated budget `budget`: majority and weighted best-of-n with n =
+ * budget; beam search and DVTS with M = min(beamWidth, budget) and n the largest multiple of M that
+ * fits (a budget such as 14 = 16 − 2 difficulty samples still runs 12 beams).
+ */
+export function calibrationCandidates(budget: number, beamWidth: number = EVAL_DEFAULTS.calibrationBeamWidth): CalibrationCandidate[] {
+  const m = Math.min(beamWidth, budget);
+  const grouped = budget - (budget % m);
+  const groupedParams: Partial<StrategyParams> = grouped === budget ? { beamWidth: m } : { n: grouped, beamWidth: m };
+  return [
+    { strategy: 'weighted-best-of-n', params: {} },
+    { strategy: 'beam', params: groupedParams },
+    { strategy: 'dvts', params: { ...groupedParams } },
+    { strategy: 'majority', params: {} },
+  ];
+}
+
+/** The budgets a table is calibrated at so that compute-optimal can spend each total in `totals`. */
+export function calibratedBudgets(totals: readonly number[], difficultySamples: number): number[] {
+  const out = totals.map((t) => {
+    if (t <= difficultySamples) {
+      throw new OptionError(
+        `Budget ${t} leaves nothing after ${difficultySamples} difficulty samples; compute-optimal needs budgets above ${difficultySamples}`,
+      );
+    }
+    return t - difficultySamples;
+  });
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+export interface CalibrateProgress {
+  done: number;
+  total: number;
+  work: number;
+  totalWork: number;
+  elapsedMs: number;
+}
+
+export interface RunCalibrationOptions {
+  /** Totals compute-optimal will be run at (difficulty samples included); see calibratedBudgets. */
+  budgets: readonly number[];
+  policyId: string;
+  prmId: string;
+  /** @default EVAL_DEFAULTS.difficultySamples */
+  difficultySamples?: number;
+  /** @default EVAL_DEFAULTS.calibrationLevels */
+  levels?: number;
+  /** @default EVAL_DEFAULTS.calibrationBeamWidth */
+  beamWidth?: number;
+  /** Shared parameters (temperature, maxStepTokens, ...), as the evaluations will use them. */
+  params?: Partial<StrategyParams>;
+  /** Question i runs with seed `seed + i`. @default 0 */
+  seed?: number;
+  /** @default 8 */
+  concurrency?: number;
+  /** @default mathTask */
+  task?: Task;
+  onProgress?: (progress: CalibrateProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CalibrationRun {
+  rows: CalibrationRow[];
+  table: CalibrationTable;
+  /** Difficulty score per question, in record order. */
+  difficulties: number[];
+}
+
+type Job =
+  | { kind: 'difficulty'; index: number; work: number }
+  | { kind: 'run'; index: number; budget: number; candidate: CalibrationCandidate; work: number };
+
+export async function runCalibration(searcher: Searcher, records: readonly EvalRecord[], options: RunCalibrationOptions): Promise<CalibrationRun> {
+  if (records.length === 0) throw new OptionError('Calibration needs at least one question');
+  const samples = options.difficultySamples ?? EVAL_DEFAULTS.difficultySamples;
+  const budgets = calibratedBudgets(options.budgets, samples);
+  const task = options.task ?? mathTask;
+  const seed = options.seed ?? 0;
+  const jobs: Job[] = records.map((_, index) => ({ kind: 'difficulty' as const, index, work: samples }));
+  for (const budget of budgets) {
+    for (const candidate of calibrationCandidates(budget, options.beamWidth)) {
+      for (let index = 0; index < records.length; index++) jobs.push({ kind: 'run', index, budget, candidate, work: budget });
+    }
+  }
+  const totalWork = jobs.reduce((s, j) => s + j.work, 0);
+  const difficulties = new Array<number>(records.length);
+  const started = performance.now();
+  let done = 0;
+  let work = 0;
+  const outcomes = await runPool(
+    jobs.length,
+    options.concurrency ?? EVAL_DEFAULTS.concurrency,
+    async (i, signal) => {
+      const job = jobs[i]!;
+      const record = records[job.index]!;
+      const base = { ...options.params, seed: seed + job.index, task, signal };
+      let correct: boolean | null = null;
+      if (job.kind === 'difficulty') {
+        const res = await searcher.search(record.problem, { ...base, strategy: 'best-of-n', n: samples });
+        // No scored sample (nothing generated) is the hardest case, as levelOf treats NaN at run time.
+        const score = difficultyScore(res.candidates);
+        difficulties[job.index] = Number.isNaN(score) ? 0 : score;
+      } else {
+        const res = await searcher.search(record.problem, { ...base, n: job.budget, ...job.candidate.params, strategy: job.candidate.strategy });
+        correct = isCorrect(task, res, record.answer);
+      }
+      done++;
+      work += job.work;
+      options.onProgress?.({ done, total: jobs.length, work, totalWork, elapsedMs: performance.now() - started });
+      return correct;
+    },
+    options.signal,
+  );
+  const rows: CalibrationRow[] = [];
+  jobs.forEach((job, i) => {
+    if (job.kind !== 'run') return;
+    const record = records[job.index]!;
+    rows.push({
+      // The unique id, not the text: two records with the same text are still two questions.
+      question: record.uniqueId,
+      difficulty: difficulties[job.index]!,
+      budget: job.budget,
+      strategy: job.candidate.strategy,
+      params: job.candidate.params,
+      correct: outcomes[i]!,
+    });
+  });
+  const table = fitCalibration(rows, {
+    policyId: options.policyId,
+    prmId: options.prmId,
+    difficultySamples: samples,
+    levels: options.levels ?? EVAL_DEFAULTS.calibrationLevels,
+  });
+  return { rows, table, difficulties };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../lib/eval/calibrate.js';
+import type { EvalRecord } from '../../lib/eval/dataset.js';
+import { FakeSearcher, candidate } from './fake-searcher.js';
+
+describe('calibrationCandidates', () => {
+  it('tries weighted best-of-n, beam, DVTS and majority', () => {
+    expect(calibrationCandidates(16).map((c) => c.strategy)).toEqual(['weighted-best-of-n', 'beam', 'dvts', 'majority']);
+  });
+
+  it('runs beam and DVTS with M = 4 on a budget that 4 divides', () => {
+    expect(calibrationCandidates(16)[1]!.params).toEqual({ beamWidth: 4 });
+  });
+
+  it('runs beam with the largest multiple of M that fits a budget M does not divide', () => {
+    expect(calibrationCandidates(14)[1]!.params).toEqual({ n: 12, beamWidth: 4 });
+  });
+
+  it('narrows M to budgets below 4', () => {
+    expect(calibrationCandidates(2)[2]!.params).toEqual({ beamWidth: 2 });
+  });
+});
+
+describe('calibratedBudgets', () => {
+  it('subtracts the difficulty samples from each total', () => {
+    expect(calibratedBudgets([64, 4, 16], 2)).toEqual([2, 14, 62]);
+  });
+
+  it('refuses a total the difficulty samples use up', () => {
+    expect(() => calibratedBudgets([2, 4], 2)).toThrow(/Budget 2 leaves nothing after 2 difficulty samples/);
+  });
+});
+
+describe('runCalibration', () => {
+  const records: EvalRecord[] = [0, 1, 2, 3].map((i) => ({ problem: `q${i}`, answer: '7', level: 1, uniqueId: `u${i}` }));
+  // Final-step scores of the two difficulty samples: q0, q1 easy (mean 0.8), q2 hard (0.2), q3 unscored.
+  const samples: Record<string, number[][]> = { q0: [[0.5, 0.9], [0.7]], q1: [[0.8], [0.8]], q2: [[0.1], [0.9, 0.3]], q3: [] };
+  // Majority answers the easy questions, beam search the hard ones; nothing else is ever right.
+  const fake = () =>
+    new FakeSearcher((q, o) => {
+      if (o.strategy === 'best-of-n') return { answer: null, candidates: samples[q]!.map((s) => candidate(s)) };
+      const easy = q === 'q0' || q === 'q1';
+      const right = (easy && o.strategy === 'majority') || (!easy && o.strategy === 'beam');
+      return { answer: right ? '7' : '8' };
+    });
+  const options = { budgets: [4, 16], policyId: 'pol', prmId: 'prm', difficultySamples: 2, levels: 2 };
+
+  it('estimates difficulty as the mean final PRM score of the samples, unscored as 0', async () => {
+    const run = await runCalibration(fake(), records, options);
+    expect(run.difficulties).toEqual([0.8, 0.8, 0.2, 0]);
+  });
+
+  it('records one row per question, calibrated budget and candidate', async () => {
+    const run = await runCalibration(fake(), records, options);
+    expect(run.rows).toHaveLength(4 * 2 * 4);
+    expect(run.rows.filter((r) => r.correct).map((r) => `${r.question}:${r.strategy}@${r.budget}`).sort()).toEqual([
+      'u0:majority@14', 'u0:majority@2', 'u1:majority@14', 'u1:majority@2', 'u2:beam@14', 'u2:beam@2', 'u3:beam@14', 'u3:beam@2',
+    ]);
+  });
+
+  it('fits a table that picks majority for easy questions and beam search for hard ones', async () => {
+    const { table } = await runCalibration(fake(), records, options);
+    expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, thresholds: [0.5] });
+    expect(table.choices['14']).toEqual({
+      '1': { strategy: 'majority', params: {} },
+      '2': { strategy: 'beam', params: { n: 12, beamWidth: 4 } },
+    });
+    expect(table.choices['2']!['2']).toEqual({ strategy: 'beam', params: { beamWidth: 2 } });
+  });
+
+  it('runs the difficulty samples as best-of-n and the candidates with their own n and the shared parameters', async () => {
+    const s = fake();
+    await runCalibration(s, records, { ...options, params: { maxStepTokens: 11 }, seed: 5 });
+    const q2 = s.calls.filter((c) => c.question === 'q2');
+    expect(q2.every((c) => c.options.seed === 7 && c.options.maxStepTokens === 11)).toBe(true);
+    expect(q2.filter((c) => c.options.strategy === 'best-of-n').map((c) => c.options.n)).toEqual([2]);
+    expect(q2.filter((c) => c.options.strategy === 'beam').map((c) => [c.options.n, c.options.beamWidth])).toEqual([[2, 2], [12, 4]]);
+  });
+});
