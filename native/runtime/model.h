@@ -37,7 +37,8 @@ struct ForwardScratch {
   std::vector<float> gate;  // [rows, intermediate]; holds silu(gate) * up after the activation
   std::vector<float> up;    // [rows, intermediate]
   std::vector<float> y;     // [rows, hidden] block output before the residual add
-  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get logits
+  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get head outputs
+  std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
   BatchChunk chunk;
   AttentionWorkspace attention;
 };
@@ -70,12 +71,15 @@ class Model {
   // All ids are checked before any is released.
   Status ReleaseMany(const std::vector<int64_t>& ids);
   Status Find(int64_t id, Sequence** out);
+  // Drops tokens at positions >= length, pending or not (sequence.h: Truncate). A length past the
+  // sequence's end is OutOfRange.
+  Status Truncate(int64_t id, int64_t length);
   // Token ids must lie in [0, vocab_size).
   Status AppendTokens(int64_t id, const int32_t* tokens, int64_t n);
 
   // Runs the pending tokens of `ids` in one ragged batch. kLast: one row per sequence (a sequence
   // whose tokens have all run re-runs its last one); kAll: a row per pending token. Rows are
-  // [vocab_size] floats, written to *logits.
+  // [spec().OutputWidth()] floats (vocabulary logits for an lm head), written to *logits.
   Status Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vector<float>* logits);
 
   // Resolves ids (distinct, existing) to sequences.
@@ -83,7 +87,8 @@ class Model {
   // Makes each sequence's last token pending if none is (its K/V is simply recomputed).
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
-  // pages writable, runs every pending token, advances kv_len. Logits rows go to `logits`.
+  // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
+  // go to `logits`.
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }
