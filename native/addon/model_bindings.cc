@@ -350,15 +350,16 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_->RequestDispose();  // queued workers that have not started reject instead of running
     std::lock_guard<std::mutex> lock(model_->mutex());  // waits for a running worker
     model_->Dispose();
     return info.Env().Undefined();
   }
 
   // Heavy calls after dispose fail at once; a dispose racing a queued call is caught in the worker.
+  // No mutex here: queueing a call must not block the JS thread behind a running forward.
   void CheckLive(Napi::Env env) {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    if (model_->disposed()) throw StatusError(env, Status::Disposed());
+    if (model_->dispose_requested()) throw StatusError(env, Status::Disposed());
   }
 
   std::shared_ptr<Model> model_;

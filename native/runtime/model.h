@@ -2,6 +2,7 @@
 // sequences and its thread pool. One mutex serialises every call; the N-API layer takes it, so the
 // methods below assume it is held and that the model is not disposed.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,7 +52,14 @@ class Model {
   ~Model();
 
   std::mutex& mutex() { return mu_; }
-  bool disposed() const { return disposed_; }
+  // True once dispose() has begun: calls still waiting for the mutex then fail as disposed rather
+  // than run ahead of it (the order in which threads get a mutex is unspecified).
+  bool disposed() const { return disposed_ || dispose_requested_.load(std::memory_order_acquire); }
+  // Called without the mutex, before dispose() waits for a running call.
+  void RequestDispose() { dispose_requested_.store(true, std::memory_order_release); }
+  // Readable without the mutex (disposed() is not): lets a call fail fast without waiting for a
+  // running one.
+  bool dispose_requested() const { return dispose_requested_.load(std::memory_order_acquire); }
   // Frees sequences, pool, weights and threads. Safe to call twice.
   void Dispose();
 
@@ -101,6 +109,7 @@ class Model {
 
   std::mutex mu_;
   bool disposed_ = false;
+  std::atomic<bool> dispose_requested_{false};
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
   std::unique_ptr<KvPool> pool_;
