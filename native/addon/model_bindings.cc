@@ -22,6 +22,7 @@ namespace {
 constexpr int64_t kMaxSafe = (1ll << 53) - 1;
 
 Napi::Error StatusError(Napi::Env env, const Status& st) {
+  if (st.code == StatusCode::kOutOfRange) return Napi::RangeError::New(env, st.message);
   Napi::Error e = Napi::Error::New(env, st.message);
   if (st.code == StatusCode::kKvBudget) e.Set("code", Napi::String::New(env, "KV_BUDGET"));
   if (st.code == StatusCode::kDisposed) e.Set("code", Napi::String::New(env, "DISPOSED"));
@@ -145,6 +146,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
                         InstanceMethod<&NativeModelObject::ReleaseMany>("releaseMany"),
                         InstanceMethod<&NativeModelObject::SequenceLength>("sequenceLength"),
                         InstanceMethod<&NativeModelObject::SequenceTokens>("sequenceTokens"),
+                        InstanceMethod<&NativeModelObject::Truncate>("truncate"),
                         InstanceMethod<&NativeModelObject::AppendTokens>("appendTokens"),
                         InstanceMethod<&NativeModelObject::Forward>("forward"),
                         InstanceMethod<&NativeModelObject::GenerateStepJs>("generateStep"),
@@ -182,6 +184,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("pagesTotal", m->pool().pages_total());
       o.Set("bytesPerPage", static_cast<double>(m->pool().shape().BytesPerPage()));
       o.Set("weightBytes", static_cast<double>(m->weight_bytes()));
+      o.Set("outputWidth", m->spec().OutputWidth());
       return o;
     });
   }
@@ -257,6 +260,15 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       Sequence* s = nullptr;
       Check(info.Env(), m->Find(id, &s));
       return Typed<int32_t>(info.Env(), s->tokens);
+    });
+  }
+
+  Napi::Value Truncate(const Napi::CallbackInfo& info) {
+    const int64_t id = SeqArg(info, 0);
+    const int64_t length = ExpectInt(info[1], "length", 0, kMaxSafe);
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      Check(info.Env(), m->Truncate(id, length));
+      return info.Env().Undefined();
     });
   }
 
@@ -338,15 +350,16 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_->RequestDispose();  // queued workers that have not started reject instead of running
     std::lock_guard<std::mutex> lock(model_->mutex());  // waits for a running worker
     model_->Dispose();
     return info.Env().Undefined();
   }
 
   // Heavy calls after dispose fail at once; a dispose racing a queued call is caught in the worker.
+  // No mutex here: queueing a call must not block the JS thread behind a running forward.
   void CheckLive(Napi::Env env) {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    if (model_->disposed()) throw StatusError(env, Status::Disposed());
+    if (model_->dispose_requested()) throw StatusError(env, Status::Disposed());
   }
 
   std::shared_ptr<Model> model_;

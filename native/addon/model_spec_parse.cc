@@ -50,6 +50,36 @@ TensorSpec ParseTensor(const Napi::Value& v, size_t index) {
   return t;
 }
 
+// spec.head; omitted means { kind: 'lm' }. Token ids are checked against the vocabulary here, tensor
+// names and shapes when the weights load.
+HeadSpec ParseHead(const Napi::Value& v, int32_t vocab_size) {
+  HeadSpec h;
+  if (v.IsUndefined()) return h;
+  Fields f{ExpectObject(v, "spec.head"), "spec.head."};
+  const std::string kind = ExpectString(f.Get("kind"), "spec.head.kind");
+  if (kind == "lm") {
+    h.kind = HeadKind::kLm;
+  } else if (kind == "lm-rows") {
+    h.kind = HeadKind::kLmRows;
+    const Napi::Int32Array ids = ExpectTyped<int32_t>(f.Get("tokenIds"), "spec.head.tokenIds");
+    if (ids.ElementLength() == 0) f.Range("Expected `spec.head.tokenIds` to hold at least one token id");
+    h.token_ids.assign(ids.Data(), ids.Data() + ids.ElementLength());
+    for (size_t i = 0; i < h.token_ids.size(); i++)
+      if (h.token_ids[i] < 0 || h.token_ids[i] >= vocab_size)
+        f.Range("`spec.head.tokenIds[" + std::to_string(i) + "]` is " + std::to_string(h.token_ids[i]) +
+                ", outside a vocabulary of " + std::to_string(vocab_size));
+  } else if (kind == "mlp2" || kind == "linear") {
+    h.kind = kind == "mlp2" ? HeadKind::kMlp2 : HeadKind::kLinear;
+    h.prefix = ExpectString(f.Get("prefix"), "spec.head.prefix");
+    if (h.prefix.empty()) f.Range("Expected `spec.head.prefix` to be a non-empty tensor name prefix");
+    h.outputs = static_cast<int32_t>(f.Int("outputs", 1, 1 << 20));
+    if (h.kind == HeadKind::kLinear) h.bias = f.Bool("bias");
+  } else {
+    throw Napi::TypeError::New(v.Env(), "Expected `spec.head.kind` to be 'lm', 'lm-rows', 'mlp2' or 'linear', got '" + kind + "'");
+  }
+  return h;
+}
+
 }  // namespace
 
 ModelSpec ParseModelSpec(const Napi::Value& value) {
@@ -141,6 +171,7 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
   for (int32_t id : s.eos_token_ids)
     if (id < 0 || id >= s.vocab_size)
       f.Range("`spec.eosTokenIds` holds " + std::to_string(id) + ", outside a vocabulary of " + std::to_string(s.vocab_size));
+  s.head = ParseHead(f.Get("head"), s.vocab_size);
   return s;
 }
 

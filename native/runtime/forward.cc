@@ -9,6 +9,7 @@
 #include "../kernels/cpu/gemm.h"
 #include "../kernels/cpu/norm.h"
 #include "../kernels/cpu/rope.h"
+#include "head.h"
 #include "model.h"
 
 namespace tt {
@@ -99,7 +100,7 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
 Status Model::RunChunk(const BatchChunk& c, float* logits) {
   const ModelSpec& s = spec_;
   const int64_t T = c.rows;
-  const int64_t E = s.hidden_size, I = s.intermediate_size, V = s.vocab_size;
+  const int64_t E = s.hidden_size, I = s.intermediate_size, out_width = s.OutputWidth();
   const int64_t q_dim = static_cast<int64_t>(s.num_heads) * s.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(s.num_kv_heads) * s.head_dim;
   const Isa isa = s.isa;
@@ -195,14 +196,20 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
     AddInto(x, y, T * E);
   }
 
-  // final norm and lm_head over just the rows that want logits
+  // final norm and the output head over just the rows that want outputs
   const int64_t R = static_cast<int64_t>(c.logit_rows.size());
   if (R == 0) return Status::Ok();
   float* last = Grow(&w.last, R * E);
   for (int64_t i = 0; i < R; i++) memcpy(last + i * E, x + c.logit_rows[i] * static_cast<int64_t>(E), E * 4);
   Norm(last, last, R, E, weights_->final_norm, s.rms_norm_eps, pool);
-  return GemmStatus(Linear(last, R, E, weights_->lm_head, {}, V, logits + c.logit_out_begin * V, prec, isa, pool),
-                    "lm_head");
+  HeadParams hp;
+  hp.x = last;
+  hp.rows = R;
+  hp.hidden = E;
+  hp.out = logits + c.logit_out_begin * out_width;
+  hp.inner = s.head.kind == HeadKind::kMlp2 ? Grow(&w.head_inner, R * E) : nullptr;
+  hp.precision = prec;
+  return RunHead(s, weights_->head, hp, isa, pool);
 }
 
 }  // namespace tt

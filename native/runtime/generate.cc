@@ -43,6 +43,9 @@ void Rollback(std::vector<SeqState>& st, KvPool* pool) {
 
 Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* out) {
   const ModelSpec& spec = model->spec();
+  if (spec.head.kind != HeadKind::kLm)
+    return Status::Invalid(std::string("generateStep needs a language-model head; this model's head is ") +
+                           HeadKindName(spec.head.kind));
   std::vector<Sequence*> seqs;
   Status status = model->Resolve(req.seqs, &seqs);
   if (!status.ok()) return status;

@@ -89,6 +89,18 @@ Status Model::ReleaseMany(const std::vector<int64_t>& ids) {
   return Status::Ok();
 }
 
+Status Model::Truncate(int64_t id, int64_t length) {
+  Sequence* s = nullptr;
+  Status st = Find(id, &s);
+  if (!st.ok()) return st;
+  const int64_t have = static_cast<int64_t>(s->tokens.size());
+  if (length < 0 || length > have)
+    return Status::OutOfRange("cannot truncate sequence " + std::to_string(id) + " to length " + std::to_string(length) +
+                              ": it holds " + std::to_string(have) + " tokens");
+  tt::Truncate(s, length, pool_.get());
+  return Status::Ok();
+}
+
 Status Model::AppendTokens(int64_t id, const int32_t* tokens, int64_t n) {
   Sequence* s = nullptr;
   Status st = Find(id, &s);
@@ -142,7 +154,7 @@ Status Model::Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vec
     return st;
   }
   const int64_t rows = mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : BatchRows(seqs);
-  logits->resize(static_cast<size_t>(rows) * spec_.vocab_size);
+  logits->resize(static_cast<size_t>(rows) * spec_.OutputWidth());
   return RunBatch(seqs, mode, logits->data());
 }
 

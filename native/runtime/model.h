@@ -2,6 +2,7 @@
 // sequences and its thread pool. One mutex serialises every call; the N-API layer takes it, so the
 // methods below assume it is held and that the model is not disposed.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,7 +38,8 @@ struct ForwardScratch {
   std::vector<float> gate;  // [rows, intermediate]; holds silu(gate) * up after the activation
   std::vector<float> up;    // [rows, intermediate]
   std::vector<float> y;     // [rows, hidden] block output before the residual add
-  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get logits
+  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get head outputs
+  std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
   BatchChunk chunk;
   AttentionWorkspace attention;
 };
@@ -50,7 +52,14 @@ class Model {
   ~Model();
 
   std::mutex& mutex() { return mu_; }
-  bool disposed() const { return disposed_; }
+  // True once dispose() has begun: calls still waiting for the mutex then fail as disposed rather
+  // than run ahead of it (the order in which threads get a mutex is unspecified).
+  bool disposed() const { return disposed_ || dispose_requested_.load(std::memory_order_acquire); }
+  // Called without the mutex, before dispose() waits for a running call.
+  void RequestDispose() { dispose_requested_.store(true, std::memory_order_release); }
+  // Readable without the mutex (disposed() is not): lets a call fail fast without waiting for a
+  // running one.
+  bool dispose_requested() const { return dispose_requested_.load(std::memory_order_acquire); }
   // Frees sequences, pool, weights and threads. Safe to call twice.
   void Dispose();
 
@@ -70,12 +79,15 @@ class Model {
   // All ids are checked before any is released.
   Status ReleaseMany(const std::vector<int64_t>& ids);
   Status Find(int64_t id, Sequence** out);
+  // Drops tokens at positions >= length, pending or not (sequence.h: Truncate). A length past the
+  // sequence's end is OutOfRange.
+  Status Truncate(int64_t id, int64_t length);
   // Token ids must lie in [0, vocab_size).
   Status AppendTokens(int64_t id, const int32_t* tokens, int64_t n);
 
   // Runs the pending tokens of `ids` in one ragged batch. kLast: one row per sequence (a sequence
   // whose tokens have all run re-runs its last one); kAll: a row per pending token. Rows are
-  // [vocab_size] floats, written to *logits.
+  // [spec().OutputWidth()] floats (vocabulary logits for an lm head), written to *logits.
   Status Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vector<float>* logits);
 
   // Resolves ids (distinct, existing) to sequences.
@@ -83,7 +95,8 @@ class Model {
   // Makes each sequence's last token pending if none is (its K/V is simply recomputed).
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
-  // pages writable, runs every pending token, advances kv_len. Logits rows go to `logits`.
+  // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
+  // go to `logits`.
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }
@@ -96,6 +109,7 @@ class Model {
 
   std::mutex mu_;
   bool disposed_ = false;
+  std::atomic<bool> dispose_requested_{false};
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
   std::unique_ptr<KvPool> pool_;

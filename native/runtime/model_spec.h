@@ -20,6 +20,28 @@ struct TensorSpec {
   int64_t byte_length = 0;
 };
 
+// What the model computes on top of the final-normed hidden state (NativeHeadSpec).
+enum class HeadKind { kLm, kLmRows, kMlp2, kLinear };
+
+struct HeadSpec {
+  HeadKind kind = HeadKind::kLm;
+  std::vector<int32_t> token_ids;  // kLmRows: rows of lm_head (or of the tied embedding), each < vocab_size
+  std::string prefix;              // kMlp2 / kLinear: tensor name prefix (`score`, `v_head.summary`)
+  int32_t outputs = 0;             // kMlp2 / kLinear: output features
+  bool bias = false;               // kLinear: `${prefix}.bias` exists
+};
+
+// The NativeHeadSpec `kind` string, for messages.
+inline const char* HeadKindName(HeadKind kind) {
+  switch (kind) {
+    case HeadKind::kLm: return "lm";
+    case HeadKind::kLmRows: return "lm-rows";
+    case HeadKind::kMlp2: return "mlp2";
+    case HeadKind::kLinear: return "linear";
+  }
+  return "unknown";
+}
+
 struct ModelSpec {
   std::vector<std::string> files;
   std::vector<TensorSpec> tensors;
@@ -44,6 +66,16 @@ struct ModelSpec {
   std::vector<uint8_t> token_bytes;     // bytes of every token, concatenated
   std::vector<uint32_t> token_offsets;  // [tokenizer vocab + 1] offsets into token_bytes
   std::vector<int32_t> eos_token_ids;
+  HeadSpec head;
+
+  // Floats per output row of a forward: the head's output features.
+  int32_t OutputWidth() const {
+    switch (head.kind) {
+      case HeadKind::kLm: return vocab_size;
+      case HeadKind::kLmRows: return static_cast<int32_t>(head.token_ids.size());
+      default: return head.outputs;
+    }
+  }
 
   // Ids the sampler may return: the tokenizer's vocabulary, never the embedding's padding rows.
   int32_t SampleVocab() const {

@@ -101,6 +101,13 @@ void MakeWritable(Sequence* s, int64_t new_len, KvPool* pool) {
   }
 }
 
+void Truncate(Sequence* s, int64_t length, KvPool* pool) {
+  assert(length >= 0 && length <= static_cast<int64_t>(s->tokens.size()));  // checked by the caller
+  s->tokens.resize(static_cast<size_t>(length));
+  s->kv_len = std::min(s->kv_len, length);
+  TrimPages(s, length, pool);
+}
+
 void TrimPages(Sequence* s, int64_t len, KvPool* pool) {
   const size_t keep = static_cast<size_t>(PagesFor(len, pool->shape().page_tokens));
   while (s->pages.size() > keep) {

@@ -61,6 +61,12 @@ PageDemand DemandFor(const Sequence& s, int64_t new_len, const KvPool& pool);
 // only) and appends fresh pages. Precondition: the pool has the pages (callers plan first).
 void MakeWritable(Sequence* s, int64_t new_len, KvPool* pool);
 
+// Keeps tokens [0, length) (precondition: length <= tokens.size()). K/V of the kept positions stays;
+// pages entirely past the kept length lose this owner. A kept, partly filled page others also own
+// stays shared: MakeWritable copies it before this sequence writes again, so the others' slots past
+// `length` are never overwritten.
+void Truncate(Sequence* s, int64_t length, KvPool* pool);
+
 // Drops pages past those that positions [0, len) need.
 void TrimPages(Sequence* s, int64_t len, KvPool* pool);
 

@@ -26,8 +26,9 @@ struct Resolver {
   std::vector<const TensorSpec*> used;  // tensors the model reads, for pre-faulting
   std::string error;
 
-  // The tensor `name` with `numel` elements, or null with `error` set.
-  const TensorSpec* Find(const std::string& name, int64_t numel) {
+  // The tensor `name` with `numel` elements, or null with `error` set. `whole`: the model reads all
+  // of it (pre-faulted, counted in weight_bytes); false for a tensor it only takes a few rows of.
+  const TensorSpec* Find(const std::string& name, int64_t numel, bool whole = true) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
       error = "tensor " + name + " is missing from the checkpoint";
@@ -52,7 +53,7 @@ struct Resolver {
               " (" + std::to_string(size) + " bytes)";
       return nullptr;
     }
-    used.push_back(&t);
+    if (whole) used.push_back(&t);
     return &t;
   }
 
@@ -82,6 +83,47 @@ struct Resolver {
     return true;
   }
 };
+
+// The head's tensors (HeadSpec); `embed` is the resolved embedding, which tied heads read.
+bool LoadHead(const ModelSpec& spec, const WeightRef& embed, Resolver* res, HeadWeights* h, int64_t* owned_bytes) {
+  const int64_t E = spec.hidden_size, V = spec.vocab_size;
+  const HeadSpec& hs = spec.head;
+  switch (hs.kind) {
+    case HeadKind::kLm:
+      if (spec.tie_word_embeddings) {
+        h->first = embed;
+        return true;
+      }
+      return res->Ref("lm_head.weight", V * E, &h->first);
+    case HeadKind::kLmRows: {
+      // Only the asked-for rows are copied out, so a forward never touches the rest of the vocabulary.
+      WeightRef src = embed;
+      if (!spec.tie_word_embeddings) {
+        const TensorSpec* t = res->Find("lm_head.weight", V * E, /*whole=*/false);
+        if (t == nullptr) return false;
+        src.data = res->bases[t->file] + t->offset;
+        src.dtype = t->dtype;
+      }
+      const size_t row_bytes = static_cast<size_t>(E) * DTypeSize(src.dtype);
+      h->rows.resize(hs.token_ids.size() * row_bytes);
+      for (size_t i = 0; i < hs.token_ids.size(); i++)
+        memcpy(h->rows.data() + i * row_bytes,
+               static_cast<const uint8_t*>(src.data) + static_cast<size_t>(hs.token_ids[i]) * row_bytes, row_bytes);
+      h->first.data = h->rows.data();
+      h->first.dtype = src.dtype;
+      *owned_bytes += static_cast<int64_t>(h->rows.size());
+      return true;
+    }
+    case HeadKind::kMlp2:
+      return res->Ref(hs.prefix + ".0.weight", E * E, &h->first) && res->Floats(hs.prefix + ".0.bias", E, &h->first_bias) &&
+             res->Ref(hs.prefix + ".2.weight", hs.outputs * E, &h->second) &&
+             res->Floats(hs.prefix + ".2.bias", hs.outputs, &h->second_bias);
+    case HeadKind::kLinear:
+      return res->Ref(hs.prefix + ".weight", hs.outputs * E, &h->first) &&
+             (!hs.bias || res->Floats(hs.prefix + ".bias", hs.outputs, &h->first_bias));
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -120,12 +162,10 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
   const int64_t E = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
   const int64_t q_dim = static_cast<int64_t>(spec.num_heads) * spec.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(spec.num_kv_heads) * spec.head_dim;
+  int64_t owned_bytes = 0;  // gathered head rows
   bool ok = res.Ref("model.embed_tokens.weight", V * E, &w->embed) &&
-            res.Floats("model.norm.weight", E, &w->final_norm);
-  if (ok) {
-    if (spec.tie_word_embeddings) w->lm_head = w->embed;
-    else ok = res.Ref("lm_head.weight", V * E, &w->lm_head);
-  }
+            res.Floats("model.norm.weight", E, &w->final_norm) &&
+            LoadHead(spec, w->embed, &res, &w->head, &owned_bytes);
   w->layers.resize(spec.num_layers);
   for (int32_t l = 0; ok && l < spec.num_layers; l++) {
     LayerWeights& L = w->layers[l];
@@ -153,6 +193,7 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
   // stall on page faults. Progress is the fraction of weight bytes touched.
   for (const TensorSpec* t : res.used) w->weight_bytes += t->byte_length;
   const int64_t total = w->weight_bytes;
+  w->weight_bytes += owned_bytes;
   int64_t done = 0, reported = 0;
   const int64_t step = std::max<int64_t>(total / 100, 1 << 20);
   volatile uint8_t sink = 0;

@@ -14,8 +14,21 @@
 namespace tt {
 
 struct WeightRef {
-  const void* data = nullptr;  // row-major, dtype below, inside a mapped file
+  const void* data = nullptr;  // row-major, dtype below, inside a mapped file (or owned by Weights)
   DType dtype = DType::kF32;
+};
+
+// Every head is one or two Gemm()s: out = [relu(h · firstᵀ + first_bias) · secondᵀ + second_bias].
+struct HeadWeights {
+  // kLm:     [vocab, hidden] lm_head, or the embedding when tied
+  // kLmRows: [token_ids, hidden] those rows, gathered into `rows` at load
+  // kMlp2:   [hidden, hidden] `${prefix}.0.weight`
+  // kLinear: [outputs, hidden] `${prefix}.weight`
+  WeightRef first;
+  std::vector<float> first_bias;  // f32; kMlp2: [hidden]; kLinear with bias: [outputs]; else empty
+  WeightRef second;               // kMlp2 only: [outputs, hidden] `${prefix}.2.weight`
+  std::vector<float> second_bias; // kMlp2 only: [outputs] f32
+  std::vector<uint8_t> rows;      // kLmRows: the gathered rows' bytes, dtype first.dtype
 };
 
 struct LayerWeights {
@@ -41,7 +54,7 @@ class Weights {
   Weights& operator=(const Weights&) = delete;
 
   WeightRef embed;                 // [vocab, hidden]
-  WeightRef lm_head;               // [vocab, hidden]; the embedding when tied
+  HeadWeights head;                // the output head (ModelSpec::head)
   std::vector<float> final_norm;   // [hidden] f32
   std::vector<LayerWeights> layers;
   int64_t weight_bytes = 0;        // bytes of the tensors the model reads

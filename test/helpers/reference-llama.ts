@@ -43,6 +43,14 @@ const silu = (v: number) => v / (1 + Math.exp(-v));
 /** Logits after every token of `tokens`: [tokens.length] rows of [vocab]. */
 export function referenceLogits(m: TinyModel, tokens: number[]): Float64Array[] {
   const c = m.config;
+  const head = c.tieWordEmbeddings ? m.weights.get('model.embed_tokens.weight')! : m.weights.get('lm_head.weight');
+  if (!head) throw new Error('reference: no tensor lm_head.weight');
+  return referenceHidden(m, tokens).map((h) => linear(h, head, c.vocab, c.hidden));
+}
+
+/** The final-normed hidden state after every token of `tokens` (what output heads read): [tokens.length] rows of [hidden]. */
+export function referenceHidden(m: TinyModel, tokens: number[]): Float64Array[] {
+  const c = m.config;
   const W = (n: string) => {
     const w = m.weights.get(n);
     if (!w) throw new Error(`reference: no tensor ${n}`);
@@ -99,8 +107,7 @@ export function referenceLogits(m: TinyModel, tokens: number[]): Float64Array[] 
       return x1.map((v, i) => v + down[i]);
     });
   }
-  const head = c.tieWordEmbeddings ? embed : W('lm_head.weight');
-  return xs.map((x) => linear(rmsNorm(x, W('model.norm.weight'), c.rmsNormEps), head, c.vocab, c.hidden));
+  return xs.map((x) => rmsNorm(x, W('model.norm.weight'), c.rmsNormEps));
 }
 
 /** Index of the largest of values[0, n) (lowest index on ties). */

@@ -57,6 +57,9 @@ TT_HD float F16ToF32(uint16_t h) {
   return f;
 }
 
+// max(x, 0) as torch.relu computes it: NaN passes through.
+TT_HD float Relu(float x) { return x < 0.0f ? 0.0f : x; }
+
 TT_HD float Silu(float x) { return x / (1.0f + expf(-x)); }
 
 // SwiGLU as Llama/Qwen2/Mistral MLPs use it: silu(gate) * up.
