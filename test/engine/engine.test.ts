@@ -62,7 +62,8 @@ describe('Engine on the tiny models', () => {
   });
 
   it('runs compute-optimal with a table fitted for these models', async () => {
-    const result = await engine.search('What is 2 + 3?', { ...SMALL, strategy: 'compute-optimal', calibration: calibration() });
+    // n = 2 difficulty samples + the calibrated budget of 4.
+    const result = await engine.search('What is 2 + 3?', { ...SMALL, n: 6, strategy: 'compute-optimal', calibration: calibration() });
     expect(result.candidates.length).toBeGreaterThan(0);
     expectAllPagesFree(engine);
   });
