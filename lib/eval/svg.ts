@@ -25,7 +25,6 @@ const PLOT = { left: 52, right: PANEL_W - 16, top: 30, bottom: PANEL_H - 46 };
 const Y_TICKS = [0, 25, 50, 75, 100];
 const HEADER_H = 36;
 const LEGEND_ROW_H = 20;
-const LEGEND_ITEM_W = 170;
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -39,7 +38,9 @@ export function accuracyChart(rows: readonly EvalRow[], groups: readonly LevelGr
   const columns = Math.max(1, Math.min(options.columns ?? 3, groups.length));
   const panelRows = Math.ceil(groups.length / columns);
   const width = columns * PANEL_W;
-  const legendPerRow = Math.max(1, Math.floor(width / LEGEND_ITEM_W));
+  // Legend cells as wide as the longest name (about 6.5 px a character at 11 px sans-serif).
+  const legendItemW = Math.max(90, 40 + Math.ceil(6.5 * Math.max(0, ...strategies.map((s) => s.length))));
+  const legendPerRow = Math.max(1, Math.floor((width - 16) / legendItemW));
   const legendH = Math.ceil(strategies.length / legendPerRow) * LEGEND_ROW_H + 8;
   const top = HEADER_H + legendH;
   const height = top + panelRows * PANEL_H;
@@ -64,7 +65,7 @@ export function accuracyChart(rows: readonly EvalRow[], groups: readonly LevelGr
     '<g class="legend">',
   ];
   strategies.forEach((s, i) => {
-    const lx = 16 + (i % legendPerRow) * LEGEND_ITEM_W;
+    const lx = 16 + (i % legendPerRow) * legendItemW;
     const ly = HEADER_H + Math.floor(i / legendPerRow) * LEGEND_ROW_H + 10;
     out.push(
       `<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${color(s)}" stroke-width="2.5"${dash(s)}/>`,

@@ -30,11 +30,17 @@ import type { Command } from './types.js';
 /** The package's models folder (this file is lib/cli/commands/demo.ts or dist/cli/commands/demo.js). */
 const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 
-/** The grids: problems per level, budgets, quick-calibration questions per level (when no table ships). */
+/**
+ * The grids: problems per level and budgets; and, for when no calibration table ships with the models,
+ * the quick table fit on the spot (questions per level, difficulty levels). Sizes come from measuring
+ * on 2 cores: a problem costs 425 generations over the small grid's strategies and budgets (about 50k
+ * policy + PRM tokens), a calibration question 314 (2 + 4 candidates × (2 + 14 + 62)).
+ */
 const GRIDS = {
-  small: { perLevel: 4, budgets: '1,4,16,64', calibrationPerLevel: 2 },
-  full: { perLevel: 40, budgets: '1,2,4,8,16,32,64', calibrationPerLevel: 20 },
+  small: { perLevel: 4, budgets: '1,4,16,64', calibrationPerLevel: 1, calibrationLevels: 2 },
+  full: { perLevel: 40, budgets: '1,2,4,8,16,32,64', calibrationPerLevel: 20, calibrationLevels: 5 },
 } as const;
+type Grid = (typeof GRIDS)[keyof typeof GRIDS];
 
 const STRATEGIES = ['majority', 'weighted-best-of-n', 'beam', 'dvts', 'compute-optimal'];
 /** Showcase beam search: small enough that its whole tree fits on a screen. */
@@ -125,7 +131,7 @@ function showcase(record: EvalRecord, greedy: SearchResult, beam: SearchResult):
 }
 
 /** The shipped table when it fits these models; otherwise a quick one fit now (and said so). */
-async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], perLevel: number, concurrency: number, io: CliIo): Promise<CalibrationTable | null> {
+async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], grid: Grid, concurrency: number, io: CliIo): Promise<CalibrationTable | null> {
   if (existsSync(p.table)) {
     try {
       const table = await loadCalibration(p.table);
@@ -133,26 +139,28 @@ async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], p
       io.stdout(`compute-optimal uses the shipped calibration table ${p.table}\n`);
       return table;
     } catch (err) {
-      io.stdout(`The shipped calibration table does not fit these models (${(err as Error).message}); fitting a quick one.\n`);
+      io.stdout(`The shipped calibration table cannot be used (${(err as Error).message}).\n`);
     }
   }
   const totals = budgets.filter((b) => b > EVAL_DEFAULTS.difficultySamples);
   if (totals.length === 0 || !existsSync(p.calibrationSet)) return null;
-  const records = firstPerLevel(await loadDataset(p.calibrationSet), perLevel);
+  const records = firstPerLevel(await loadDataset(p.calibrationSet), grid.calibrationPerLevel);
   const started = performance.now();
   const bar = stderrProgress(io, 'calibrate');
   const run = await runCalibration(engine, records, {
     budgets: totals,
     policyId: engine.backend.info.policyId!,
     prmId: engine.backend.info.prmId!,
+    levels: grid.calibrationLevels,
     params: PARAMS,
     concurrency,
     onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total}`),
   });
   bar.finish();
   io.stdout(
-    `No calibration table ships in ${p.table}: fit a quick one on ${records.length} calibration questions in ` +
-      `${formatDuration(performance.now() - started)} (\`thinktree calibrate --out ${p.table}\` makes a better one).\n`,
+    `No calibration table for these models in ${p.table}: fit a quick one (${grid.calibrationLevels} difficulty levels) ` +
+      `on ${records.length} calibration questions in ${formatDuration(performance.now() - started)}; ` +
+      `\`thinktree calibrate --out ${p.table}\` makes a better one.\n`,
   );
   return run.table;
 }
@@ -183,6 +191,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     );
 
     // 1. A few problems, greedy vs beam search.
+    const showStarted = performance.now();
     const picks = SHOWCASE_LEVELS.map((l) => tests.find((r) => r.level === l)).filter((r): r is EvalRecord => r !== undefined);
     const shown = await Promise.all(
       picks.map((r, i) =>
@@ -195,7 +204,8 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     picks.forEach((r, i) => io.stdout(`${showcase(r, shown[i]![0], shown[i]![1])}\n`));
 
     // 2. Accuracy vs budget per level.
-    const calibration = await calibrationFor(engine, paths, budgets, grid.calibrationPerLevel, concurrency, io);
+    io.stdout(`(showcase: ${formatDuration(performance.now() - showStarted)})\n\n`);
+    const calibration = await calibrationFor(engine, paths, budgets, grid, concurrency, io);
     const strategies = calibration === null ? STRATEGIES.filter((s) => s !== 'compute-optimal') : STRATEGIES;
     const plan = asUsage(() => buildPlan({ strategies, budgets, calibration, params: PARAMS }));
     const records = firstPerLevel(tests, perLevel);
