@@ -78,8 +78,9 @@ export async function benchPrmScoring(opts: PrmBenchOptions): Promise<PrmBenchRe
   ]);
   const maxLen = q + stepsN * stepLen;
   const kvPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
-  // Full re-encoding holds every candidate's whole path at once; incremental needs far less.
-  const kvCacheBytes = kvPerToken * 16 * (candidates * (Math.ceil(maxLen / 16) + 1) + beams * 4 + 8);
+  // Room for both sides at once: full re-encoding holds every candidate's whole path, and the
+  // incremental tree holds at most that much again (the kept beams' paths plus the new children).
+  const kvCacheBytes = kvPerToken * 16 * 2 * candidates * (Math.ceil(maxLen / 16) + 2);
   const model = await nativeAddon().loadModel(
     specFor(file, tensors, shape, opts.threads, 'f32', kvCacheBytes, { kind: 'mlp2', prefix: 'score', outputs: 2 }),
   );
