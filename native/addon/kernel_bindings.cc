@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -306,6 +307,19 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Native failures that are not argument errors (out of memory, no more threads) become JS errors
+// instead of terminating the process.
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return Fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("native kernel call failed: ") + e.what());
+  }
+}
+
 }  // namespace
 
 void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
@@ -315,13 +329,13 @@ void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
     kernels.Set(name, Napi::Function::New(env, fn, name, pools));
   };
   add("cpuInfo", CpuInfo);
-  add("gemm", GemmFn);
-  add("rmsNorm", RmsNormFn);
-  add("rope", RopeFn);
-  add("swiglu", SwiGluFn);
-  add("benchFmaPeak", BenchFmaPeakFn);
-  add("benchReadBandwidth", BenchReadBandwidthFn);
-  add("benchGemm", BenchGemmFn);
+  add("gemm", Guarded<GemmFn>);
+  add("rmsNorm", Guarded<RmsNormFn>);
+  add("rope", Guarded<RopeFn>);
+  add("swiglu", Guarded<SwiGluFn>);
+  add("benchFmaPeak", Guarded<BenchFmaPeakFn>);
+  add("benchReadBandwidth", Guarded<BenchReadBandwidthFn>);
+  add("benchGemm", Guarded<BenchGemmFn>);
 }
 
 }  // namespace tt
