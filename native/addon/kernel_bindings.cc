@@ -2,6 +2,9 @@
 // TypeScript description is NativeKernels in lib/native/addon-types.ts.
 #include <napi.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -252,7 +255,9 @@ struct AlignedBuffer {
 
 Napi::Value BenchReadBandwidthFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, int64_t{64} << 30);
+  // At most half the physical memory: filling more could wake the OOM killer instead of failing.
+  const int64_t half_ram = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, std::max<int64_t>(4096, half_ram));
   const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
   ThreadPool* pool = Pools(info)->Get(threads);
   AlignedBuffer buf(static_cast<size_t>(bytes));
