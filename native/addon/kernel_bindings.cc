@@ -2,11 +2,15 @@
 // TypeScript description is NativeKernels in lib/native/addon-types.ts.
 #include <napi.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -251,7 +255,9 @@ struct AlignedBuffer {
 
 Napi::Value BenchReadBandwidthFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, int64_t{64} << 30);
+  // At most half the physical memory: filling more could wake the OOM killer instead of failing.
+  const int64_t half_ram = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, std::max<int64_t>(4096, half_ram));
   const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
   ThreadPool* pool = Pools(info)->Get(threads);
   AlignedBuffer buf(static_cast<size_t>(bytes));
@@ -306,6 +312,19 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Native failures that are not argument errors (out of memory, no more threads) become JS errors
+// instead of terminating the process.
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return Fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("native kernel call failed: ") + e.what());
+  }
+}
+
 }  // namespace
 
 void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
@@ -315,13 +334,13 @@ void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
     kernels.Set(name, Napi::Function::New(env, fn, name, pools));
   };
   add("cpuInfo", CpuInfo);
-  add("gemm", GemmFn);
-  add("rmsNorm", RmsNormFn);
-  add("rope", RopeFn);
-  add("swiglu", SwiGluFn);
-  add("benchFmaPeak", BenchFmaPeakFn);
-  add("benchReadBandwidth", BenchReadBandwidthFn);
-  add("benchGemm", BenchGemmFn);
+  add("gemm", Guarded<GemmFn>);
+  add("rmsNorm", Guarded<RmsNormFn>);
+  add("rope", Guarded<RopeFn>);
+  add("swiglu", Guarded<SwiGluFn>);
+  add("benchFmaPeak", Guarded<BenchFmaPeakFn>);
+  add("benchReadBandwidth", Guarded<BenchReadBandwidthFn>);
+  add("benchGemm", Guarded<BenchGemmFn>);
 }
 
 }  // namespace tt

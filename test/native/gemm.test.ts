@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { DTypeName, GemmArgs, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
 import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
@@ -326,6 +327,10 @@ describe('machine-limit benches', () => {
     expect(() => kernels.benchFmaPeak('f16' as PrecisionName, 1)).toThrow(TypeError);
     expect(() => kernels.benchFmaPeak('f32', 0)).toThrow(RangeError);
     expect(() => kernels.benchReadBandwidth(0, 1)).toThrow(RangeError);
+  });
+
+  it('refuses a bandwidth buffer larger than half the physical memory instead of risking the OOM killer', () => {
+    expect(() => kernels.benchReadBandwidth(totalmem(), 1)).toThrow(RangeError);
   });
 });
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <vector>
 
 #include "../common/math.h"
@@ -46,6 +47,18 @@ struct XWorkspace {
 };
 thread_local XWorkspace t_workspace;
 
+// Grows a workspace to hold `count` elements; false (never an exception) when memory runs out.
+template <typename T>
+bool Reserve(std::vector<T>* v, int64_t count) {
+  if (v->size() >= static_cast<size_t>(count)) return true;
+  try {
+    v->resize(static_cast<size_t>(count));
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return true;
+}
+
 void ForRows(ThreadPool* pool, int64_t m, const std::function<void(int64_t, int64_t)>& fn) {
   if (pool) pool->ParallelFor(m, 1, fn); else fn(0, m);
 }
@@ -73,7 +86,7 @@ const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
     const int64_t k = p.k;
     if (used == Isa::kAvx512Bf16 && p.w_dtype == DType::kBF16) {
       std::vector<uint16_t>& bits = t_workspace.bits;
-      if (bits.size() < static_cast<size_t>(p.m * k)) bits.resize(p.m * k);
+      if (!Reserve(&bits, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       uint16_t* out = bits.data();
       ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; r++)
@@ -82,7 +95,7 @@ const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
       q.x_bf16 = out;
     } else {
       std::vector<float>& rounded = t_workspace.rounded;
-      if (rounded.size() < static_cast<size_t>(p.m * k)) rounded.resize(p.m * k);
+      if (!Reserve(&rounded, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       float* out = rounded.data();
       ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; r++)
