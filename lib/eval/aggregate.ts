@@ -80,9 +80,21 @@ function titleOf(levels: readonly number[]): string {
   return contiguous ? `Levels ${levels[0]}–${levels[levels.length - 1]}` : `Levels ${levels.join(', ')}`;
 }
 
+/** Parses a level-groups spec like `1-2,3,4-5` into ascending ranges (syntax only). */
+export function parseLevelGroups(spec: string): number[][] {
+  return spec.split(',').map((part) => {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (m === null) throw new OptionError(`Level groups look like 1-2,3,4-5; got '${spec}'`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new OptionError(`Level group ${part.trim()} runs backwards`);
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  });
+}
+
 /**
- * Groups from a spec like `1-2,3,4-5` (null: one group per level present). When there is more than one
- * group, an "All levels" group comes last.
+ * Groups from a spec like `1-2,3,4-5` (null: one group per level present), keeping only levels present.
+ * When there is more than one group, an "All levels" group comes last.
  */
 export function levelGroups(presentLevels: readonly number[], spec: string | null = null): LevelGroup[] {
   const present = [...new Set(presentLevels)].sort((a, b) => a - b);
@@ -90,15 +102,9 @@ export function levelGroups(presentLevels: readonly number[], spec: string | nul
   if (spec === null) {
     groups = present.map((l) => [l]);
   } else {
-    groups = spec.split(',').map((part) => {
-      const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-      if (m === null) throw new OptionError(`Level groups look like 1-2,3,4-5; got '${spec}'`);
-      const lo = Number(m[1]);
-      const hi = m[2] === undefined ? lo : Number(m[2]);
-      if (hi < lo) throw new OptionError(`Level group ${part.trim()} runs backwards`);
-      return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((l) => present.includes(l));
-    });
-    groups = groups.filter((g) => g.length > 0);
+    groups = parseLevelGroups(spec)
+      .map((g) => g.filter((l) => present.includes(l)))
+      .filter((g) => g.length > 0);
     if (groups.length === 0) throw new OptionError(`No level in '${spec}' occurs in the data (levels ${present.join(', ')})`);
   }
   const out = groups.map((levels) => ({ title: titleOf(levels), levels }));

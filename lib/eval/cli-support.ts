@@ -5,6 +5,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Engine } from '../engine/engine.js';
 import { OptionError } from '../errors.js';
 import { ProgressBar } from './progress.js';
 
@@ -106,4 +107,14 @@ export async function withUsage(command: string, help: string, io: CliIo, body: 
 /** A progress bar on stderr (redrawn in place on a terminal, plain lines otherwise). */
 export function stderrProgress(io: CliIo, label: string): ProgressBar {
   return new ProgressBar({ write: io.stderr, isTTY: process.stderr.isTTY === true, label });
+}
+
+/** Warns when searches left KV pages behind: every page must be back once all searches have ended. */
+export function reportKvLeaks(engine: Engine, io: CliIo): void {
+  const kv = engine.kvStats();
+  for (const [name, s] of [['policy', kv.policy], ['prm', kv.prm]] as const) {
+    if (s !== null && s.pagesFree !== s.pagesTotal) {
+      io.stderr(`warning: ${s.pagesTotal - s.pagesFree} ${name} KV pages still in use after every search ended\n`);
+    }
+  }
 }

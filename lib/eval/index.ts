@@ -6,7 +6,7 @@ export {
 } from './plan.js';
 export { runPool } from './pool.js';
 export { isCorrect, runEval, type EvalProgress, type ProblemResult, type RunEvalOptions, type Searcher } from './runner.js';
-export { aggregateResults, levelGroups, poolRows, type EvalRow, type LevelGroup, type PooledRow } from './aggregate.js';
+export { aggregateResults, levelGroups, parseLevelGroups, poolRows, type EvalRow, type LevelGroup, type PooledRow } from './aggregate.js';
 export { formatPercent, markdownReport, type MarkdownOptions } from './markdown.js';
 export { accuracyChart, escapeXml, type ChartOptions } from './svg.js';
 export { ProgressBar, formatDuration, type ProgressBarOptions } from './progress.js';
@@ -16,4 +16,4 @@ export {
   calibratedBudgets, calibrationCandidates, runCalibration,
   type CalibrateProgress, type CalibrationCandidate, type CalibrationRun, type RunCalibrationOptions,
 } from './calibrate.js';
-export { buildReport, type Report, type ReportOptions } from './report.js';
+export { buildReport, costLine, type Report, type ReportOptions } from './report.js';

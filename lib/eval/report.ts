@@ -4,6 +4,7 @@ import { aggregateResults, levelGroups, type EvalRow, type LevelGroup } from './
 import { markdownReport } from './markdown.js';
 import type { SkippedConfig } from './plan.js';
 import type { ProblemResult } from './runner.js';
+import { formatDuration } from './progress.js';
 import { accuracyChart } from './svg.js';
 
 export interface Report {
@@ -31,4 +32,14 @@ export function buildReport(results: readonly ProblemResult[], options: ReportOp
     markdown: markdownReport(rows, groups, { title: options.title, notes }),
     svg: accuracyChart(rows, groups, { title: options.title }),
   };
+}
+
+/** One line on what a run cost: searches, wall time, tokens and their rate, FLOPs. */
+export function costLine(results: readonly ProblemResult[], wallMs: number): string {
+  const tokens = results.reduce((s, r) => s + r.tokens, 0);
+  const flops = results.reduce((s, r) => s + r.flops, 0);
+  return (
+    `${results.length} searches in ${formatDuration(wallMs)}: ${tokens} policy+PRM tokens ` +
+    `(${Math.round(tokens / (wallMs / 1000))} tok/s), ${(flops / 1e12).toFixed(3)} TFLOP`
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateResults, levelGroups, poolRows } from '../../lib/eval/aggregate.js';
+import { aggregateResults, levelGroups, parseLevelGroups, poolRows } from '../../lib/eval/aggregate.js';
 import { result } from './helpers.js';
 
 describe('aggregateResults', () => {
@@ -80,6 +80,10 @@ describe('levelGroups', () => {
 
   it('rejects a malformed spec', () => {
     expect(() => levelGroups([1], '1..2')).toThrow(/Level groups look like 1-2,3,4-5/);
+  });
+
+  it('parses any levels in a spec, whatever the data holds', () => {
+    expect(parseLevelGroups('12-13, 7')).toEqual([[12, 13], [7]]);
   });
 
   it('rejects a range that runs backwards', () => {

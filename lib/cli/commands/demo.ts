@@ -19,12 +19,13 @@ import { firstPerLevel, loadDataset, loadDatasets, type EvalRecord } from '../..
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { buildPlan, parseBudgets } from '../../eval/plan.js';
 import { formatDuration } from '../../eval/progress.js';
-import { buildReport } from '../../eval/report.js';
+import { buildReport, costLine } from '../../eval/report.js';
 import { timestampedDir, writeEvalOutputs } from '../../eval/output.js';
 import { isCorrect, runEval } from '../../eval/runner.js';
 import { oneLine, renderTree } from '../../eval/tree-view.js';
-import { asUsage, intFlag, parseFlags, stderrProgress, str, withUsage, type CliIo } from '../../eval/cli-support.js';
-import { costLine, reportKvLeaks } from './eval.js';
+import {
+  asUsage, intFlag, parseFlags, reportKvLeaks, stderrProgress, str, withUsage, type CliIo,
+} from '../../eval/cli-support.js';
 import type { Command } from './types.js';
 
 /** The package's models folder (this file is lib/cli/commands/demo.ts or dist/cli/commands/demo.js). */

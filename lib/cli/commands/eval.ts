@@ -10,14 +10,15 @@ import type { StrategyParams } from '../../search/types.js';
 import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { buildPlan, EVAL_STRATEGIES, parseBudgets, parseStrategies, type Plan } from '../../eval/plan.js';
-import { buildReport } from '../../eval/report.js';
+import { buildReport, costLine } from '../../eval/report.js';
 import { formatDuration } from '../../eval/progress.js';
 import { rowsJson, timestampedDir, writeEvalOutputs } from '../../eval/output.js';
-import { runEval, type ProblemResult } from '../../eval/runner.js';
+import { runEval } from '../../eval/runner.js';
 import {
-  asUsage, intFlag, listFlag, numberFlag, parseFlags, stderrProgress, str, strs, UsageError, withUsage, type CliIo,
+  asUsage, intFlag, listFlag, numberFlag, parseFlags, reportKvLeaks, stderrProgress, str, strs, UsageError, withUsage,
+  type CliIo,
 } from '../../eval/cli-support.js';
-import { levelGroups } from '../../eval/aggregate.js';
+import { parseLevelGroups } from '../../eval/aggregate.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree eval --data FILE.jsonl --model DIR [--prm DIR] [options]
@@ -101,7 +102,7 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
   const strategies = asUsage(() => parseStrategies(str(v, 'strategy') ?? (prm ? 'majority,weighted-best-of-n,beam,dvts' : 'majority')));
   const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? '1,4,16,64'));
   const groups = str(v, 'level-groups') ?? null;
-  if (groups !== null) asUsage(() => levelGroups([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], groups));
+  if (groups !== null) asUsage(() => parseLevelGroups(groups));
   return {
     data,
     model,
@@ -138,26 +139,6 @@ export function planFor(flags: EvalFlags, calibration: CalibrationTable | null):
       hasPrm: flags.prm !== undefined,
       params: flags.params,
     }),
-  );
-}
-
-/** Warns when a search left KV pages behind (every page must be back once all searches ended). */
-export function reportKvLeaks(engine: Engine, io: CliIo): void {
-  const kv = engine.kvStats();
-  for (const [name, s] of [['policy', kv.policy], ['prm', kv.prm]] as const) {
-    if (s !== null && s.pagesFree !== s.pagesTotal) {
-      io.stderr(`warning: ${s.pagesTotal - s.pagesFree} ${name} KV pages still in use after every search ended\n`);
-    }
-  }
-}
-
-/** One line on what the run cost. */
-export function costLine(results: readonly ProblemResult[], wallMs: number): string {
-  const tokens = results.reduce((s, r) => s + r.tokens, 0);
-  const flops = results.reduce((s, r) => s + r.flops, 0);
-  return (
-    `${results.length} searches in ${formatDuration(wallMs)}: ${tokens} policy+PRM tokens ` +
-    `(${Math.round(tokens / (wallMs / 1000))} tok/s), ${(flops / 1e12).toFixed(3)} TFLOP`
   );
 }
 
