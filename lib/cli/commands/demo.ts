@@ -38,7 +38,7 @@ const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url
  * policy + PRM tokens), a calibration question 314 (2 + 4 candidates × (2 + 14 + 62)).
  */
 const GRIDS = {
-  small: { perLevel: 4, budgets: '1,4,16,64', calibrationPerLevel: 1, calibrationLevels: 2 },
+  small: { perLevel: 6, budgets: '1,4,16,64', calibrationPerLevel: 1, calibrationLevels: 2 },
   full: { perLevel: 40, budgets: '1,2,4,8,16,32,64', calibrationPerLevel: 20, calibrationLevels: 5 },
 } as const;
 type Grid = (typeof GRIDS)[keyof typeof GRIDS];
