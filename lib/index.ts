@@ -24,3 +24,4 @@ export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './engine/native-backend.js';
+export * as evaluation from './eval/index.js';
