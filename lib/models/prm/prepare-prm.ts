@@ -4,28 +4,17 @@
  */
 import os from 'node:os';
 import type { PrecisionName } from '../../native/addon-types.js';
+import type { LoadModelOptions } from '../model.js';
 import { OptionError } from '../../errors.js';
 import { prepareModel, type PreparedModel } from '../prepare.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { PRM_FORMAT_NAMES, type BoundFormat, type PrmFormatName, type PrmFormatOptions } from './format.js';
 import { chooseFormat } from './formats.js';
 
-export interface LoadPrmOptions extends PrmFormatOptions {
+/** The policy's load options (device, precision, threads, KV pool, progress, signal) plus the format's. */
+export interface LoadPrmOptions extends LoadModelOptions, PrmFormatOptions {
   /** The PRM family; omitted: detected from config.json and the checkpoint's tensors. */
   format?: PrmFormatName;
-  /** Where the model runs. `'auto'` picks the CPU until the CUDA backend exists. @default 'auto' */
-  device?: 'auto' | 'cpu';
-  /** GEMM input precision; `'f32'` matches an f32 reference. @default the fastest mode this CPU supports */
-  precision?: PrecisionName;
-  /** Worker threads for the native kernels. @default os.availableParallelism() */
-  threads?: number;
-  /** Byte budget of the PRM's KV page pool, allocated once at load. @default 256 MiB */
-  kvCacheBytes?: number;
-  /** Tokens per KV page. @default 16 */
-  pageTokens?: number;
-  /** Load progress in [0, 1]. */
-  onProgress?: (fraction: number) => void;
-  signal?: AbortSignal;
 }
 
 export interface PreparedPrm {
