@@ -1,5 +1,8 @@
 import { KvBudgetError } from '../errors.js';
 
+/** Retries of one job that did not fit before it fails with KvBudgetError. */
+const MAX_DEFERRALS = 16;
+
 interface Job<Item, Out> {
   items: readonly Item[];
   key: string;
@@ -14,9 +17,10 @@ interface Job<Item, Out> {
  * while a batch runs wait and go out together in the next one (continuous batching at step
  * granularity); only requests with the same key (same sampling options) are merged.
  *
- * When the KV pool is short, a merged batch is retried job by job; a single job that still does not
- * fit waits behind the other queued jobs (their searches may finish and release pages), and fails
- * with KvBudgetError once nothing else can make progress. A failed job never affects the others.
+ * When the KV pool is short, a merged batch is retried job by job; a job that still does not fit goes
+ * back in the queue while other jobs make progress (their searches may finish and release pages), and
+ * fails with KvBudgetError once nothing else is queued or got through, or after MAX_DEFERRALS tries.
+ * A failed job never affects the others.
  */
 export class StepBatcher<Item, Out> {
   private queue: Job<Item, Out>[] = [];
@@ -59,20 +63,25 @@ export class StepBatcher<Item, Out> {
       return;
     } catch (err) {
       if (!(err instanceof KvBudgetError) || batch.length === 1) {
-        if (err instanceof KvBudgetError) this.deferOrFail(batch[0], err);
+        if (err instanceof KvBudgetError) this.deferOrFail(batch[0], err, false);
         else for (const j of batch) j.reject(err);
         return;
       }
     }
-    // The merged batch did not fit: run its jobs one at a time.
+    // The merged batch did not fit: run its jobs one at a time. A job that still does not fit is
+    // retried later if any other job got through (its search may then release pages).
+    let progress = false;
+    const short: [Job<Item, Out>, KvBudgetError][] = [];
     for (const job of batch) {
       try {
         this.settle([job], await this.runBatch(job.items, key));
+        progress = true;
       } catch (err) {
-        if (err instanceof KvBudgetError) this.deferOrFail(job, err);
+        if (err instanceof KvBudgetError) short.push([job, err]);
         else job.reject(err);
       }
     }
+    for (const [job, err] of short) this.deferOrFail(job, err, progress);
   }
 
   private settle(jobs: readonly Job<Item, Out>[], out: Out[]): void {
@@ -83,9 +92,9 @@ export class StepBatcher<Item, Out> {
     }
   }
 
-  private deferOrFail(job: Job<Item, Out>, err: KvBudgetError): void {
-    // Other queued jobs may complete their searches and release pages; give them a turn each.
-    if (this.queue.length > 0 && job.deferrals < this.queue.length + 2) {
+  private deferOrFail(job: Job<Item, Out>, err: KvBudgetError, progress: boolean): void {
+    // Work that is queued or just completed may free pages; with neither, waiting cannot help.
+    if ((progress || this.queue.length > 0) && job.deferrals < MAX_DEFERRALS) {
       job.deferrals++;
       this.queue.push(job);
     } else {
