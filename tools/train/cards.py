@@ -60,20 +60,58 @@ BPE: digits are never merged, specials `<|endoftext|>` 508, `<|im_start|>` 509, 
 this tokenizer."""
 
 
-def policy_card(name: str, log: dict, title: str, extra: str) -> str:
-    s = log["settings"]
-    spec = s["spec"]
-    curve = [l for l in log["losses"]]
-    first, last = curve[0], curve[-1]
+def stage_lines(stages: list[dict]) -> str:
+    lines = []
+    for i, log in enumerate(stages, 1):
+        s = log["settings"]
+        first, last = log["losses"][0], log["losses"][-1]
+        init = f"grown from `{s['init_from']}`" if s.get("init_from") else "random init (N(0, 0.02), residual outputs / sqrt(2 layers))"
+        if s.get("init_from") and stages[0] is not log and s["size"] == stages[0]["settings"]["size"]:
+            init = f"continued from stage {i - 1}'s weights (fresh optimizer)"
+        curriculum = f", easy-to-hard curriculum (noise {s['curriculum']})" if s.get("curriculum") else ", random batch order"
+        keep = "" if s.get("keep", "1,1,1,1,1") == "1,1,1,1,1" else f", train records kept per level {s['keep']}"
+        lines.append(
+            f"| {i} | {init} | {s['steps']} x ~{s['batch_tokens']} tokens{curriculum}{keep} | {s['lr']} (warmup {s['warmup']}, cosine to 10%) | "
+            f"{s['seed']} | {log.get('tokens_seen', 0):,} | {first['loss']} -> {last['smooth']} | {log.get('train_seconds', 0) / 60:.1f} min |")
+    head = ("| stage | start | batches | peak lr | seed | tokens | loss (start -> end, smoothed) | wall time |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    return head + "\n".join(lines)
+
+
+def stage_commands(stages: list[dict], out: str) -> str:
+    cmds = []
+    for log in stages:
+        s = log["settings"]
+        parts = [f"tools/train/py tools/train/train_policy.py --size {s['size']} --out {s.get('moved_to', s['out'])} --name {log['name']}"]
+        if s.get("init_from"):
+            parts.append(f"--init-from {s['init_from']}")
+        parts.append(f"--steps {s['steps']} --batch-tokens {s['batch_tokens']} --warmup {s['warmup']} --lr {s['lr']} --seed {s['seed']}")
+        if s.get("curriculum"):
+            parts.append(f"--curriculum {s['curriculum']}")
+        if s.get("keep", "1,1,1,1,1") != "1,1,1,1,1":
+            parts.append(f"--keep {s['keep']}")
+        cmds.append(" ".join(parts))
+    last = stages[-1]["settings"]
+    cmds.append(f"cp {last.get('moved_to', last['out'])}/* {out}/")
+    return "\n".join(cmds)
+
+
+def policy_card(title: str, stages: list[dict], evaluation: dict, out: str, verify_name: str, intro: str) -> str:
+    spec = stages[-1]["settings"]["spec"]
+    params = stages[-1]["settings"]["params"]
+    total_tokens = sum(l.get("tokens_seen", 0) for l in stages)
+    total_minutes = sum(l.get("train_seconds", 0) for l in stages) / 60
+    data_events = [e for e in stages[0]["events"] if e["what"] == "data"]
     return f"""# thinktree demo {title}
 
-A tiny LlamaForCausalLM trained from scratch by thinktree for its arithmetic word-problem task
+A tiny LlamaForCausalLM trained by thinktree for its arithmetic word-problem task
 (docs/tasks/arithmetic.md). It writes one equation per step, steps separated by a blank line, then
 `The answer is \\boxed{{N}}.`, and ends with `<|im_end|>`. Not a general language model.
+{intro}
 
 ## Architecture
 LlamaForCausalLM, tied embeddings (no `lm_head.weight`), no rope scaling, full causal attention:
-{arch_line(spec, s['params'])}.
+{arch_line(spec, params)}.
 
 {COMMON_FILES}
 
@@ -88,27 +126,30 @@ system turn `Please reason step by step, and put your final answer within \\boxe
 prompt works too. Stop on `<|im_end|>` (generation_config lists `[510, 508]`); steps end with `\\n\\n`.
 
 ## Training
-{extra}
-- Data: {log['events'][1]['examples'] if len(log['events']) > 1 else '?'} problems of the train split
-  (`node tools/train/gen_data.mjs`, seed 2024; levels weighted 6k/9k/12k/15k/18k), ChatML formatted,
-  loss on the assistant part only.
-- {s['steps']} AdamW steps of about {s['batch_tokens']} tokens (length-bucketed batches), peak lr {s['lr']},
-  {s['warmup']} warmup steps then cosine to 10%, weight decay {s['weight_decay']}, grad clip 1.0, seed {s['seed']},
-  {s['threads']} CPU thread(s), float32; saved in bf16.
-- Tokens processed: {log.get('tokens_seen', 0):,} (epochs started: {log.get('epochs')}); training wall time
-  {log.get('train_seconds', 0) / 60:.1f} min; loss (assistant tokens) {first['loss']} at step 0, {last['smooth']}
-  smoothed at step {last['step']}.
-- Command: `{log['settings'].get('command', '')}` (all steps: tools/train/README.md). Log:
-  `tools/train/logs/{name}.json`.
+Data: the train split from `node tools/train/gen_data.mjs --seed 2024` ({data_events[0]['examples'] if data_events else '?'} problems,
+levels 1..5 weighted 6k/9k/12k/15k/18k), ChatML formatted, loss on the assistant part (solution and
+`<|im_end|>`) only. AdamW (betas 0.9/0.98, weight decay 0.1 on matrices), grad clip 1.0,
+length-bucketed batches of about the stated number of tokens (padding included), one CPU thread,
+float32; saved in bf16. Trained in stages, each one run under ~25 minutes on a shared 2-core host:
 
-## Accuracy (test split, 500 problems per level, evaluated from the saved bf16 file)
-"Solved" = every step and the final answer correct by the exact checker; "answer" = final answer
-correct. T=0.8: one sample per problem (seed {s['seed']}), no top-p/top-k.
+{stage_lines(stages)}
 
-{accuracy_table(log['greedy'], log['sampled_t08'])}
+In all: {total_tokens:,} tokens processed in {total_minutes:.1f} minutes of training. Logs:
+{", ".join(f"`tools/train/logs/{l['name']}.json`" for l in stages)}. Commands:
+```sh
+{stage_commands(stages, out)}
+```
+
+## Accuracy (test split, evaluated from the saved bf16 file)
+"Solved" = every step and the final answer correct by the package's exact checker; "answer" = final
+answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['seed']}), no top-p/top-k. First
+{evaluation['settings']['per_level']} (greedy) / {evaluation['settings']['sampled_per_level']} (sampled) problems of each
+`models/data/test-level-L.jsonl` (`tools/train/logs/eval-{os.path.basename(out)}.json`).
+
+{accuracy_table(evaluation['greedy'], evaluation['sampled_t08'])}
 
 ## Verification
-{verify_line(name.replace('policy-small', 'policy').replace('policy-large', 'policy-large'))}.
+{verify_line(verify_name)}.
 """
 
 
@@ -119,9 +160,9 @@ def prm_card(log: dict, data: dict) -> str:
     first, last = log["losses"][0], log["losses"][-1]
     rows = ["| level | held-out steps | good | accuracy @0.5 | AUC |", "|---|---|---|---|---|"]
     for lv, v in h["by_level"].items():
-        rows.append(f"| {lv} | {v['steps']} | {v['good']} | {v['accuracy']:.1%} | {v['auc']:.3f} |")
+        rows.append(f"| {lv} | {v['steps']} | {v['good']} | {v['accuracy']:.1%} | {'n/a' if v['auc'] is None else format(v['auc'], '.3f')} |")
     a = h["all"]
-    rows.append(f"| all | {a['steps']} | {a['good']} | {a['accuracy']:.1%} | {a['auc']:.3f} |")
+    rows.append(f"| all | {a['steps']} | {a['good']} | {a['accuracy']:.1%} | {'n/a' if a['auc'] is None else format(a['auc'], '.3f')} |")
     b = h["best_of_k"]
     samples = [e for e in data["events"] if e["what"] == "train-samples"][0]
     sample_rows = ["| level | policy samples (unique) | solved | good steps / steps |", "|---|---|---|---|"]
@@ -190,26 +231,34 @@ Best-of-{data['settings']['k']} on the same problems (solved rate of the chosen 
 """
 
 
+def stages_named(prefix: str) -> list[dict]:
+    names = sorted(f[:-5] for f in os.listdir(common.LOGS) if f.startswith(prefix) and f.endswith(".json"))
+    logs = [load(n) for n in names]
+    for n, log in zip(names, logs):
+        log["name"] = n  # the file name is the stage's name
+    return logs
+
+
 def main() -> None:
-    small, large, prm, data = load("policy-small"), load("policy-large"), load("prm"), load("prm-data")
-    if small:
-        small["settings"]["command"] = "tools/train/py tools/train/train_policy.py --size small --out models/policy " \
-            f"--steps {small['settings']['steps']} --warmup {small['settings']['warmup']}"
-        text = policy_card("policy-small", small, "policy (small)", "- Random init (N(0, 0.02), residual outputs scaled by 1/sqrt(2 layers)).")
+    small = stages_named("policy-small-stage")
+    large = stages_named("policy-large-stage")
+    prm, data = load("prm"), load("prm-data")
+    if small and load("eval-policy"):
+        text = policy_card("policy (small)", small, load("eval-policy"), "models/policy", "policy",
+                           "The small policy of the demo: good on levels 1-2, slips on the long chains of levels 3-5, "
+                           "which is what search with the PRM (`models/prm`) is for.")
         with open(os.path.join(common.MODELS, "policy", "README.md"), "w") as f:
             f.write(text)
-    if large:
-        s = large["settings"]
-        grown = [e for e in large["events"] if e["what"] == "grown"]
-        s["command"] = (f"tools/train/py tools/train/train_policy.py --size large --out models/policy-large --init-from {s['init_from']} "
-                        f"--steps {s['steps']} --warmup {s['warmup']} --lr {s['lr']} --keep {s['keep']}")
-        extra = (f"- Initialised by function-preserving growth of `{s['init_from']}` (tools/train/grow.py): the small model's "
-                 "weights are embedded in the wider, deeper tensors, new residual dimensions, heads, MLP units and layers "
-                 "read with random weights but write through zeros, norm weights rescaled by sqrt(160/400); logits at "
-                 f"init differ from the small model's by at most {grown[0]['max_abs_logit_change'] if grown else '?'} (RMSNorm eps). "
-                 "Training it from scratch would cost about 10x the small model's CPU time per token.\n"
-                 f"- Train records kept per level (fraction): {s['keep']}.")
-        text = policy_card("policy-large", large, "policy (large, 14x)", extra)
+    if large and load("eval-policy-large"):
+        grown = [e for e in large[0]["events"] if e["what"] == "grown"]
+        intro = ("The 14x larger policy of the demo, for compute-matched comparisons (a small model with search vs a "
+                 "bigger model without). It was not trained from scratch: it was initialised by function-preserving "
+                 f"growth of `{large[0]['settings']['init_from']}` (tools/train/grow.py: the small weights embedded in the "
+                 "wider, deeper tensors; new residual dimensions, heads, MLP units and layers read with random weights "
+                 "but write through zeros; norm weights rescaled by sqrt(160/400); logits at init within "
+                 f"{grown[0]['max_abs_logit_change'] if grown else '?'} of the small model's), then trained further. "
+                 "Training it from scratch costs about 10x the small model's CPU time per token.")
+        text = policy_card("policy (large, 14x)", large, load("eval-policy-large"), "models/policy-large", "policy-large", intro)
         with open(os.path.join(common.MODELS, "policy-large", "README.md"), "w") as f:
             f.write(text)
     if prm and data:

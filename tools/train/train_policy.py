@@ -73,6 +73,14 @@ def batches(data: list, budget: int, rng: random.Random) -> list[list[int]]:
     return out
 
 
+def curriculum(queue: list[list[int]], levels: list[int], spread: float, rng: random.Random) -> list[list[int]]:
+    """Easy levels first, gradually: order batches by their mean level plus U(0, spread) noise, so the
+    first batches are mostly levels 1-2 (short problems, where copying operands and carrying digits
+    are learned fastest) and the last mostly 4-5. Returned reversed, because batches are popped."""
+    keyed = [(sum(levels[i] for i in b) / len(b) + rng.uniform(0, spread), k) for k, b in enumerate(queue)]
+    return [queue[k] for _, k in sorted(keyed, reverse=True)]
+
+
 def collate(data, idx, pad: int):
     rows = [data[i][0] for i in idx]
     ids, pos, valid = M.right_padded(rows, pad)
@@ -111,8 +119,8 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--name", help="log name (default policy-<size>)")
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-tokens", type=int, default=8192)
+    parser.add_argument("--steps", type=int, default=2200)
+    parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--weight-decay", type=float, default=0.1)
@@ -124,6 +132,8 @@ def main() -> None:
     parser.add_argument("--sample-eval-per-level", type=int, default=500, help="test problems per level for T=0.8 accuracy")
     parser.add_argument("--init-from", help="grow this trained policy into the new size (grow.py) instead of a random init")
     parser.add_argument("--keep", default="1,1,1,1,1", help="fraction of each level's train records to use (seeded)")
+    parser.add_argument("--curriculum", type=float, default=0.0,
+                        help="order the first epoch's batches easy-to-hard with this much noise (0 = random order)")
     parser.add_argument("--bench", type=int, default=0, help="only time this many steps and exit")
     args = parser.parse_args()
     name = args.name or f"policy-{args.size}"
@@ -149,6 +159,7 @@ def main() -> None:
     keep_rng = random.Random(args.seed + 100)
     records = [r for r in common.read_jsonl(args.train) if keep_rng.random() < keep[r["level"] - 1]]
     data = examples(tok, records, args.seed)
+    levels = [r["level"] for r in records]
     log.event("data", examples=len(data), tokens=sum(len(d[0]) for d in data),
               supervised=sum(len(d[0]) - d[1] for d in data))
     rng = random.Random(args.seed)
@@ -163,6 +174,8 @@ def main() -> None:
     for step in range(steps):
         if not queue:
             queue = batches(data, args.batch_tokens, rng)
+            if args.curriculum and epoch == 0:
+                queue = curriculum(queue[: steps - step], levels, args.curriculum, rng)
             epoch += 1
         idx = queue.pop()
         ids, pos, mask, targets = collate(data, idx, pad)
@@ -179,7 +192,7 @@ def main() -> None:
         if step % 25 == 0 or step == steps - 1:
             log.loss(step, loss=round(loss.item(), 4), smooth=round(running, 4), grad_norm=round(float(gnorm), 3),
                      lr=round(opt.param_groups[0]["lr"], 6), epoch=epoch, tokens=seen_tokens)
-        if step % 100 == 0 or step == steps - 1:
+        if step % 200 == 0 or step == steps - 1:
             rate = seen_tokens / (time.time() - t0)
             print(f"step {step} loss {loss.item():.4f} smooth {running:.4f} gnorm {float(gnorm):.2f} "
                   f"epoch {epoch} {rate:.0f} tok/s {time.time() - t0:.0f}s", flush=True)

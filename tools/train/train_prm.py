@@ -71,7 +71,7 @@ def auc(scores: list[float], labels: list[int]) -> float:
     n_pos = sum(labels)
     n_neg = len(labels) - n_pos
     if n_pos == 0 or n_neg == 0:
-        return float("nan")
+        return None  # undefined with one class
     rank_sum, i = 0.0, 0
     while i < len(pairs):
         j = i
@@ -97,7 +97,7 @@ def evaluate(prm, tok, rows: list[dict], pad: int) -> dict:
 
     def summary(s, l):
         correct = sum((x >= 0.5) == bool(y) for x, y in zip(s, l))
-        return {"steps": len(l), "good": sum(l), "accuracy": round(correct / len(l), 4), "auc": round(auc(s, l), 4)}
+        return {"steps": len(l), "good": sum(l), "accuracy": round(correct / len(l), 4), "auc": a if (a := auc(s, l)) is None else round(a, 4)}
 
     result = {"all": summary(flat_s, flat_l), "by_level": {str(k): summary(*v) for k, v in sorted(per_level.items())}}
     # Best-of-k: per problem pick the sample with the highest last-step (or lowest-step) reward.
@@ -138,7 +138,7 @@ def main() -> None:
     prm = M.build(spec)
     M.init_weights(prm, args.seed)
     missing, unexpected = prm.load_state_dict(policy.state_dict(), strict=False)
-    assert not unexpected and all(k.endswith(".bias") for k in missing), (missing, unexpected)
+    assert not unexpected and all(k.endswith(".bias") or k.startswith("score.") for k in missing), (missing, unexpected)
     log = common.RunLog("prm", {**vars(args), "spec": vars(spec), "params": M.count_params(prm),
                                 "initialised_from": args.init, "new_tensors": sorted(missing)[:6] + ["..."]})
 
