@@ -117,15 +117,37 @@ def evaluate(prm, tok, rows: list[dict], pad: int) -> dict:
     return result
 
 
+def sibling_accuracy(prm, tok, rows: list[dict], pad: int) -> dict:
+    """On prm_negatives.py pairs (same prefix, right vs wrong last step): how often the right step
+    scores higher, the choice a beam search makes between siblings. Ties count half."""
+    data = encode_rows(tok, rows)
+    scores = rewards(prm, data, pad)
+    twins = collections.defaultdict(dict)
+    for (_, _, labels, r), sc in zip(data, scores):
+        twins[(r["problem"], tuple(r["steps"][:-1]))][labels[-1]] = (sc[-1], r["level"])
+    per_level = collections.defaultdict(lambda: [0.0, 0])
+    for pair in twins.values():
+        if 0 in pair and 1 in pair:
+            (good, level), (bad, _) = pair[1], pair[0]
+            for key in (level, "all"):
+                per_level[key][0] += 1.0 if good > bad else 0.5 if good == bad else 0.0
+                per_level[key][1] += 1
+    return {str(k): {"pairs": n, "right_above_wrong": round(w / n, 4)} for k, (w, n) in per_level.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--init", default=os.path.join(common.MODELS, "policy"))
+    parser.add_argument("--init", default=os.path.join(common.MODELS, "policy"),
+                        help="a policy (backbone only; the head starts fresh) or a PRM to continue training")
+    parser.add_argument("--data", default="prm-train.jsonl",
+                        help="comma-separated training files under tools/train/work (prm_data.py, prm_negatives.py)")
     parser.add_argument("--out", default=os.path.join(common.MODELS, "prm"))
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--name", default="prm", help="log name")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -133,16 +155,16 @@ def main() -> None:
     common.seed_everything(args.seed)
 
     tok = T.load(args.init)
-    policy = M.load_pretrained(args.init)
-    spec = M.Spec(**{**vars(policy.s), "arch": "Qwen2ForProcessRewardModel"})
+    source = M.load_pretrained(args.init)
+    spec = M.Spec(**{**vars(source.s), "arch": "Qwen2ForProcessRewardModel"})
     prm = M.build(spec)
     M.init_weights(prm, args.seed)
-    missing, unexpected = prm.load_state_dict(policy.state_dict(), strict=False)
+    missing, unexpected = prm.load_state_dict(source.state_dict(), strict=False)
     assert not unexpected and all(k.endswith(".bias") or k.startswith("score.") for k in missing), (missing, unexpected)
-    log = common.RunLog("prm", {**vars(args), "spec": vars(spec), "params": M.count_params(prm),
+    log = common.RunLog(args.name, {**vars(args), "spec": vars(spec), "params": M.count_params(prm),
                                 "initialised_from": args.init, "new_tensors": sorted(missing)[:6] + ["..."]})
 
-    rows = common.read_jsonl(os.path.join(common.WORK, "prm-train.jsonl"))
+    rows = [r for name in args.data.split(",") for r in common.read_jsonl(os.path.join(common.WORK, name))]
     data = encode_rows(tok, rows)
     n_good = sum(sum(d[2]) for d in data)
     n_all = sum(len(d[2]) for d in data)
@@ -185,6 +207,9 @@ def main() -> None:
         shutil.copy(os.path.join(args.init, f), os.path.join(args.out, f))
     saved = M.load_pretrained(args.out)
     heldout = evaluate(saved, tok, common.read_jsonl(os.path.join(common.WORK, "prm-heldout.jsonl")), pad)
+    negatives = os.path.join(common.WORK, "prm-negatives-heldout.jsonl")
+    if os.path.exists(negatives):
+        heldout["siblings"] = sibling_accuracy(saved, tok, common.read_jsonl(negatives), pad)
     log.event("heldout", **heldout)
     log.set(heldout=heldout)
     print("log:", log.write())

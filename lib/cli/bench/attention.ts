@@ -3,6 +3,10 @@
  * with 64 tokens of its own, one decode query per sequence, Qwen2.5-0.5B attention shape (14 query
  * heads, 2 kv heads, head dim 64). Times the attention kernel with the shared-prefix split on and
  * off; the ratio is the point (no absolute pass/fail).
+ *
+ * Both variants do the same arithmetic (every query against every key), so the split can only win what
+ * the per-sequence kernel loses to loads: with the machine's FMA peak given, the report also says how
+ * fast the split would be at that peak, the ceiling on its speedup on this machine.
  */
 import type { AttentionArgs } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
@@ -22,6 +26,8 @@ export interface SharedPrefixBenchOptions {
   pageTokens?: number;
   /** Seconds to spend timing each variant (the iteration count is calibrated to it). @default 1 */
   seconds?: number;
+  /** The machine's measured f32 FMA peak (GFLOP/s); adds the fraction of it and the speedup ceiling. */
+  fmaPeakGflops?: number;
 }
 
 export interface SharedPrefixBenchRow {
@@ -30,6 +36,8 @@ export interface SharedPrefixBenchRow {
   seconds: number;
   /** Bytes of K/V that per-sequence attention reads, divided by the time (GB/s). */
   effectiveGBps: number;
+  /** Attention arithmetic (QK and PV products) divided by the time. */
+  gflops: number;
 }
 
 export interface SharedPrefixBenchResult {
@@ -38,10 +46,12 @@ export interface SharedPrefixBenchResult {
   speedup: number;
   /** Bytes of K/V a per-sequence kernel must read for one call. */
   perSequenceKvBytes: number;
+  /** Per-sequence time ÷ the time the arithmetic takes at the FMA peak; only with `fmaPeakGflops`. */
+  speedupCeiling?: number;
 }
 
 /** Builds the batch: shared prefix pages first, then each sequence's own pages. */
-export function sharedPrefixArgs(o: Required<Omit<SharedPrefixBenchOptions, 'log' | 'seconds'>>, sharedPrefix: boolean): AttentionArgs {
+export function sharedPrefixArgs(o: Required<Omit<SharedPrefixBenchOptions, 'log' | 'seconds' | 'fmaPeakGflops'>>, sharedPrefix: boolean): AttentionArgs {
   const H = 14, KVH = 2, D = 64, P = o.pageTokens;
   const prefixPages = Math.ceil(o.prefixTokens / P);
   if (o.prefixTokens % P !== 0) throw new RangeError(`Expected \`prefixTokens\` to be a multiple of pageTokens ${P}`);
@@ -97,22 +107,34 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
   };
   const seconds = opts.seconds ?? 1;
   const kernels = nativeAddon().kernels;
-  const perSequenceKvBytes = o.sequences * (o.prefixTokens + o.ownTokens) * 2 /* kv heads */ * 64 * 4 * 2; /* K and V, f32 */
+  const tokens = o.prefixTokens + o.ownTokens;
+  const perSequenceKvBytes = o.sequences * tokens * 2 /* kv heads */ * 64 * 4 * 2; /* K and V, f32 */
+  // q·k and p·v over every key, for each of the 14 query heads: 2 multiply-adds per head-dim element.
+  const flops = o.sequences * 14 * tokens * 64 * 2 * 2;
   const rows: SharedPrefixBenchRow[] = [];
   for (const sharedPrefix of [false, true]) {
     const args = sharedPrefixArgs(o, sharedPrefix);
     const once = kernels.benchAttention(args, 1);
     const iterations = Math.max(3, Math.round(seconds / Math.max(once, 1e-6)));
     const t = kernels.benchAttention(args, iterations);
-    rows.push({ sharedPrefix, seconds: t, effectiveGBps: perSequenceKvBytes / t / 1e9 });
+    rows.push({ sharedPrefix, seconds: t, effectiveGBps: perSequenceKvBytes / t / 1e9, gflops: flops / t / 1e9 });
   }
   const speedup = rows[0].seconds / rows[1].seconds;
+  const peak = opts.fmaPeakGflops;
+  const speedupCeiling = peak === undefined ? undefined : rows[0].seconds / (flops / (peak * 1e9));
   log(
     `shared-prefix attention: ${o.sequences} sequences × (${o.prefixTokens} shared + ${o.ownTokens} own) tokens, ` +
       `14 q / 2 kv heads, head dim 64, page ${o.pageTokens}, ${o.threads} threads`,
   );
-  log('sharedPrefix   ms/call   effective GB/s (per-sequence K/V bytes / time)');
-  for (const r of rows) log(`${String(r.sharedPrefix).padEnd(12)} ${(r.seconds * 1e3).toFixed(3).padStart(9)}   ${r.effectiveGBps.toFixed(1).padStart(8)}`);
+  log('sharedPrefix   ms/call   effective GB/s (per-sequence K/V bytes / time)   GFLOP/s' + (peak === undefined ? '' : '   of FMA peak'));
+  for (const r of rows) {
+    const ofPeak = peak === undefined ? '' : `   ${((100 * r.gflops) / peak).toFixed(0).padStart(5)}%`;
+    log(`${String(r.sharedPrefix).padEnd(12)} ${(r.seconds * 1e3).toFixed(3).padStart(9)}   ${r.effectiveGBps.toFixed(1).padStart(8)}` +
+      `${' '.repeat(38)}${r.gflops.toFixed(1).padStart(7)}${ofPeak}`);
+  }
   log(`speedup: ${speedup.toFixed(2)}× (K/V a per-sequence kernel reads: ${(perSequenceKvBytes / 1e6).toFixed(1)} MB)`);
-  return { rows, speedup, perSequenceKvBytes };
+  if (speedupCeiling !== undefined) {
+    log(`ceiling on this machine: ${speedupCeiling.toFixed(2)}× (per-sequence time ÷ the same arithmetic at the FMA peak)`);
+  }
+  return { rows, speedup, perSequenceKvBytes, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
 }

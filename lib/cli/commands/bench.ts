@@ -66,10 +66,11 @@ export const benchCommand: Command = {
       log('');
     }
     if (only.includes('attention')) {
-      const res = benchSharedPrefixAttention({ threads, log });
+      const res = benchSharedPrefixAttention({ threads, log, fmaPeakGflops: machine.fmaPeakF32 });
       const shared = res.rows.find((r) => r.sharedPrefix);
       summary.push(
-        `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence; effective ` +
+        `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence (ceiling at the FMA peak ` +
+          `${res.speedupCeiling?.toFixed(1)}×); ${pct((shared?.gflops ?? 0) / machine.fmaPeakF32)} of FMA peak; effective ` +
           `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth`,
       );
       log('');
