@@ -153,6 +153,62 @@ answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['see
 """
 
 
+# The log of the PRM shipped in models/prm (train_prm.py --name), and the runs it continued from.
+PRM_LOG = "prm-v2"
+
+
+def prm_chain(name: str) -> list[dict]:
+    """The shipped PRM's log and those of the checkpoints it was initialised from, oldest first."""
+    chain = []
+    while (log := load(name)) is not None:
+        chain.insert(0, log)
+        init = os.path.basename(os.path.normpath(log["settings"]["init"]))
+        name = init if init.startswith("prm-") else ""
+    return chain
+
+
+def prm_training_lines(log: dict) -> str:
+    lines = []
+    for run in prm_chain(log["name"]):
+        s = run["settings"]
+        first, last = run["losses"][0], run["losses"][-1]
+        data = s.get("data", "prm-train.jsonl")
+        extra = []
+        if s.get("lm_weight"):
+            extra.append(f"plus {s['lm_weight']} x next-token loss on right solutions through the tied embeddings")
+        if s.get("backbone_lr_scale", 1.0) != 1.0:
+            extra.append(f"backbone lr {s['backbone_lr_scale']} x the head's")
+        lines.append(
+            f"- `{run['name']}`: from `{s['init']}`, on `{data}`: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, "
+            f"peak lr {s['lr']}, {s['warmup']} warmup then cosine to 10%, weight decay {s['weight_decay']}, seed {s['seed']}"
+            f"{'; ' + '; '.join(extra) if extra else ''}. {run.get('tokens_seen', 0):,} tokens, "
+            f"{run.get('train_seconds', 0) / 60:.1f} min; loss {first['loss']} at step 0, {last['smooth']} smoothed at the end "
+            f"(`tools/train/logs/{run['name']}.json`).")
+    lines.append("- A policy backbone starts with q/k/v biases at 0 and a new head; float32 training, saved in bf16.")
+    return "\n".join(lines)
+
+
+def negatives_line(log: dict) -> str:
+    if "negatives" not in log["settings"].get("data", ""):
+        return ""
+    neg = load("prm-negatives")
+    return (f"- Local hard negatives (`tools/train/prm_negatives.py`, {neg['train_rows']} rows): for train problems, the "
+            "reference solution cut after a random step, once with that step right and once with one slip of the kinds "
+            "the policy makes (a result digit off by 1, 10 or 100, changed, dropped or doubled; an operand miscopied from "
+            "the problem or the previous result, the result then computed for it; the wrong operation; a wrong boxed "
+            "answer), each labelled by the checker, not by construction.\n")
+
+
+def sibling_lines(h: dict) -> str:
+    sib = h.get("siblings")
+    if not sib:
+        return ""
+    cells = " / ".join(f"{sib[lv]['right_above_wrong']:.0%}" for lv in ("1", "2", "3", "4", "5") if lv in sib)
+    return (f"\nSibling ranking (what beam search asks of a PRM): on {sib['all']['pairs']} calibration-problem pairs of a right "
+            f"step and a one-slip wrong step after the same right prefix (`prm_negatives.py`), the right step scores higher "
+            f"{sib['all']['right_above_wrong']:.1%} of the time (levels 1-5: {cells}).\n")
+
+
 def prm_card(log: dict, data: dict) -> str:
     s = log["settings"]
     spec = s["spec"]
@@ -203,18 +259,14 @@ a search can score a new step by extending a cached prefix.
   so a step that carries a slip forward is wrong by itself; the prefix rule also makes a step that
   happens to return to the true value after an error bad, since the path holding it is already wrong.
   With this rule the last step's reward estimates P(solved), which is what search ranks by.
-- {log['events'][0]['rows']} sequences, {log['events'][0]['steps']} labelled steps ({log['events'][0]['good']} good,
+{negatives_line(log)}- {log['events'][0]['rows']} sequences, {log['events'][0]['steps']} labelled steps ({log['events'][0]['good']} good,
   {log['events'][0]['bad']} bad); the cross-entropy weights the two classes to balance them
   ({[round(w, 3) for w in log['events'][0]['class_weight']]}).
 
 {chr(10).join(sample_rows)}
 
 ## Training
-- Backbone initialised from `models/policy` (same sizes and tokenizer; q/k/v biases start at 0, the
-  head is new), then everything trained: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, peak lr {s['lr']},
-  {s['warmup']} warmup then cosine to 10%, weight decay {s['weight_decay']}, seed {s['seed']}, float32, saved in bf16.
-- Tokens processed {log.get('tokens_seen', 0):,}; wall time {log.get('train_seconds', 0) / 60:.1f} min; weighted loss
-  {first['loss']} at step 0, {last['smooth']} smoothed at the end. Log: `tools/train/logs/prm.json`.
+{prm_training_lines(log)}
 
 ## Held-out accuracy
 Policy samples (T=0.8, {data['settings']['k']} per problem) on the {b['problems']} calibration problems, which no
@@ -225,7 +277,7 @@ model trained on, evaluated from the saved bf16 file:
 Best-of-{data['settings']['k']} on the same problems (solved rate of the chosen sample): PRM last-step reward
 {b['prm_last']:.1%}, PRM min-step reward {b['prm_min']:.1%}, a random sample {b['random_sample']:.1%}, oracle
 (any sample solved) {b['oracle']:.1%}.
-
+{sibling_lines(h)}
 ## Verification
 {verify_line('prm')}.
 """
@@ -239,7 +291,7 @@ def write_index() -> None:
         if e and os.path.exists(os.path.join(common.MODELS, d, "model.safetensors")):
             acc = " / ".join(f"{e['greedy'][lv]['solved']:.0%}" for lv in sorted(e["greedy"]))
             rows.append(f"| `{d}/` | LlamaForCausalLM | {e['params']:,} | {size_mb(os.path.join(common.MODELS, d)):.1f} MB bf16 | {acc} |")
-    prm = load("prm")
+    prm = load(PRM_LOG)
     if prm and os.path.exists(os.path.join(common.MODELS, "prm", "model.safetensors")):
         a = prm["heldout"]["all"]
         rows.append(f"| `prm/` | Qwen2ForProcessRewardModel | {prm['settings']['params']:,} | "
@@ -275,7 +327,7 @@ def stages_named(prefix: str) -> list[dict]:
 def main() -> None:
     small = stages_named("policy-small-stage")
     large = stages_named("policy-large-stage")
-    prm, data = load("prm"), load("prm-data")
+    prm, data = load(PRM_LOG), load("prm-data")
     if small and load("eval-policy"):
         text = policy_card("policy (small)", small, load("eval-policy"), "models/policy", "policy",
                            "The small policy of the demo: good on levels 1-2, slips on the long chains of levels 3-5, "

@@ -50,6 +50,29 @@ def collate(data, idx, pad: int):
     return ids, pos, M.causal_mask(valid), targets
 
 
+def lm_targets(data, idx, ids, sep: int) -> torch.Tensor:
+    """Next-token targets over the steps of rows whose every step is right (the policy's own objective,
+    read through the tied embeddings), -100 elsewhere: at the separators, in the prompt, in padding and
+    in rows holding a wrong step (the PRM should not learn to write slips)."""
+    out = torch.full_like(ids, -100)
+    for j, i in enumerate(idx):
+        row_ids, at, labels, _ = data[i]
+        if not all(labels):
+            continue
+        first = at[0]
+        while first > 0 and row_ids[first - 1] != ASSISTANT_NEWLINE[0]:
+            first -= 1
+        for t in range(first - 1, at[-1]):
+            if row_ids[t + 1] != sep and row_ids[t] != sep:
+                out[j, t] = row_ids[t + 1]
+    return out
+
+
+# Token id of "\n" (set in main): the assistant content starts right after the header's newline, and
+# no step contains a newline (steps are the trimmed "\n\n"-split pieces).
+ASSISTANT_NEWLINE = [0]
+
+
 @torch.no_grad()
 def rewards(prm, data, pad: int, batch: int = 64) -> list[list[float]]:
     """softmax(head)[1] at each separator, per row."""
@@ -148,6 +171,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--name", default="prm", help="log name")
+    parser.add_argument("--lm-weight", type=float, default=0.0,
+                        help="weight of an auxiliary next-token loss on right solutions (keeps the policy's arithmetic features)")
+    parser.add_argument("--backbone-lr-scale", type=float, default=1.0, help="backbone learning rate relative to the head's")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -174,7 +200,21 @@ def main() -> None:
 
     pad = tok.token("<|endoftext|>")
     rng = random.Random(args.seed)
-    opt = torch.optim.AdamW(param_groups(prm, args.weight_decay), lr=args.lr, betas=(0.9, 0.98))
+    ASSISTANT_NEWLINE[0] = tok.encode("\n")[0]
+    sep_id = tok.token(common.PRM_STEP_TOKEN)
+    groups = param_groups(prm, args.weight_decay)
+    for g in groups:
+        g["scale"] = 1.0
+    if args.backbone_lr_scale != 1.0:
+        head = {id(p) for p in prm.score.parameters()}
+        split = []
+        for g in groups:
+            for is_head in (False, True):
+                ps = [p for p in g["params"] if (id(p) in head) == is_head]
+                if ps:
+                    split.append({**g, "params": ps, "scale": 1.0 if is_head else args.backbone_lr_scale})
+        groups = split
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98))
     queue, epoch, seen, running = [], 0, 0, None
     t0 = time.time()
     prm.train()
@@ -182,11 +222,18 @@ def main() -> None:
         if not queue:
             queue = batches(data, args.batch_tokens, rng)
             epoch += 1
-        ids, pos, mask, targets = collate(data, queue.pop(), pad)
+        last_batch = queue.pop()
+        ids, pos, mask, targets = collate(data, last_batch, pad)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        logits = prm(ids, pos, mask)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
+        hidden = prm.model(ids, pos, mask)
+        logits = prm.score(hidden)
         loss = F.cross_entropy(logits.view(-1, 2), targets.view(-1), weight=weight, ignore_index=-100)
+        if args.lm_weight > 0:
+            lm = lm_targets(data, last_batch, ids, sep_id)
+            if (lm >= 0).any():
+                lm_logits = hidden @ prm.model.embed_tokens.weight.T
+                loss = loss + args.lm_weight * F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)
