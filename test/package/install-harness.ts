@@ -37,7 +37,7 @@ export const npmCli = realpathSync(
   (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'npm')).find((p) => existsSync(p)) ?? 'npm',
 );
 
-function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): RunResult {
+export function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): RunResult {
   return run(process.execPath, [npmCli, ...args], { cwd, env, allowFailure: true });
 }
 

@@ -91,10 +91,10 @@ export function checkPortability(addonPath) {
     if (!body.avx) continue;
     if (localAt.get(body.address) === true) {
       avxLocals.push(body.name);
-    } else if (baselineGlobal.has(body.name)) {
-      problems.push(`${body.name} has AVX code but baseline objects define it too: the linker kept an ISA copy (demangle with c++filt)`);
     } else if (!isaNames.has(body.name)) {
       problems.push(`${body.name} has AVX code but no ISA object defines it: was a baseline file built with ISA flags?`);
+    } else if (baselineGlobal.has(body.name)) {
+      problems.push(`${body.name} has AVX code but baseline objects define it too: the linker kept an ISA copy (demangle with c++filt)`);
     }
   }
   for (const [name, n] of count(avxLocals)) {
