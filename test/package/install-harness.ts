@@ -83,15 +83,22 @@ function ensureDist(): void {
 
 export const prebuiltAddon = path.join(repoRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.glibc.node');
 
+/** prebuilds/ holds a copy of the current build/Release addon (or there is no local build to compare with). */
+function prebuildIsFresh(): boolean {
+  if (!existsSync(prebuiltAddon)) return false;
+  const built = path.join(repoRoot, 'build', 'Release', 'thinktree.node');
+  return !existsSync(built) || statSync(built).mtimeMs <= statSync(prebuiltAddon).mtimeMs;
+}
+
 /**
  * Packs the repo into `destDir` and returns the tarball's path. With `withPrebuilds`, first makes sure
- * prebuilds/ holds the addon (`npm run prebuilds --reuse-build`: copies build/Release, compiles only if
- * there is none); without, the tarball is repacked with prebuilds/ removed.
+ * prebuilds/ holds the current addon (`prebuild.mjs --reuse-build`: copies build/Release when it is newer,
+ * compiles only if there is none); without, the tarball is repacked with prebuilds/ removed.
  */
 export function packRepo(destDir: string, withPrebuilds: boolean): string {
   const tarball = withRepoLock(() => {
     ensureDist();
-    if (withPrebuilds && !existsSync(prebuiltAddon)) {
+    if (withPrebuilds && !prebuildIsFresh()) {
       run(process.execPath, [path.join(repoRoot, 'tools', 'prebuild', 'prebuild.mjs'), '--reuse-build'], { cwd: repoRoot });
     }
     // Scripts off: dist/ is fresh (above), and prepare's tsc must not race another test file's pack.
@@ -141,11 +148,16 @@ export function tempDir(label: string): string {
  * Installs `tarball` into a new empty project (dependencies from the npm cache when it has them) and
  * returns the project folder and npm's output, install script lines included.
  */
-export function installTarball(parent: string, tarball: string, env: NodeJS.ProcessEnv): { project: string; install: RunResult } {
+export function installTarball(
+  parent: string,
+  tarball: string,
+  env: NodeJS.ProcessEnv,
+  extraFlags: string[] = [],
+): { project: string; install: RunResult } {
   const project = path.join(parent, 'project');
   mkdirSync(project, { recursive: true });
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'thinktree-install-check', private: true, type: 'module' }));
-  const install = npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], project, env);
+  const install = npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...extraFlags], project, env);
   return { project, install };
 }
 

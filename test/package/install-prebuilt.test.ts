@@ -19,26 +19,31 @@ import {
   type RunResult,
 } from './install-harness.js';
 
+let scratch: string;
+let tarball: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(() => {
+  scratch = tempDir('prebuilt');
+  tarball = packRepo(scratch, true);
+  env = userEnv(toolBin(path.join(scratch, 'bin'), ['node', 'npm', 'npx', 'sh']));
+}, 120_000);
+
+afterAll(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
 describe('npm install of the packed tarball with no compiler on PATH', () => {
-  let scratch: string;
   let project: string;
   let install: RunResult;
-  let env: NodeJS.ProcessEnv;
   let installed: string;
   let reference: Generation;
 
   beforeAll(() => {
-    scratch = tempDir('prebuilt');
-    const tarball = packRepo(scratch, true);
-    env = userEnv(toolBin(path.join(scratch, 'bin'), ['node', 'npm', 'npx', 'sh']));
-    ({ project, install } = installTarball(scratch, tarball, env));
+    ({ project, install } = installTarball(path.join(scratch, 'scripts-on'), tarball, env));
     installed = path.join(project, 'node_modules', 'thinktree');
     reference = referenceGeneration(scratch);
-  }, 240_000);
-
-  afterAll(() => {
-    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   test('the PATH it installs under has node, npm and sh but no compiler, make, python3 or nvcc', () => {
     expect(onPath('node', env.PATH!) && onPath('npm', env.PATH!)).toBe(true);
@@ -76,5 +81,14 @@ describe('npm install of the packed tarball with no compiler on PATH', () => {
     const want = cliRun(scratch, repoCli, process.env);
     expect(got.stdout).toBe(want.stdout);
     expect(got.stdout.trim().length).toBeGreaterThan(0);
+  });
+});
+
+describe('npm install --ignore-scripts of the packed tarball', () => {
+  test('the prebuilt addon still loads: the loader finds it at run time', () => {
+    const { project, install } = installTarball(path.join(scratch, 'scripts-off'), tarball, env, ['--ignore-scripts']);
+    expect(install.status, install.stdout + install.stderr).toBe(0);
+    expect(install.stdout).not.toContain('thinktree:');
+    expect(generateWith(project, 'thinktree', env)).toEqual(referenceGeneration(scratch));
   });
 });

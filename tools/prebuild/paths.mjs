@@ -19,13 +19,12 @@ export const ADDON_PREBUILD_NAME = 'node.napi.glibc.node';
 /** The CUDA backend library; the CPU addon dlopens it at run time and never links it. */
 export const CUDA_LIBRARY_NAME = 'libthinktree_cuda.so';
 
-/** Local CUDA builds, newest convention first; `npm run build:cuda` writes one of them. */
+/**
+ * Local CUDA builds in the order lib/native/cuda.ts loads them: `npm run build:cuda` writes
+ * build-cuda/, cmake-js writes build/Release/.
+ */
 export function localCudaLibraryCandidates(root = packageRoot) {
-  return [
-    path.join(root, 'build', 'Release', CUDA_LIBRARY_NAME),
-    path.join(root, 'build-cuda', CUDA_LIBRARY_NAME),
-    path.join(root, 'build-cuda', 'Release', CUDA_LIBRARY_NAME),
-  ];
+  return [path.join(root, 'build-cuda', CUDA_LIBRARY_NAME), path.join(root, 'build', 'Release', CUDA_LIBRARY_NAME)];
 }
 
 /** The CUDA library this package would load: a local build first, then the prebuilt one; null if none. */
