@@ -83,11 +83,20 @@ function ensureDist(): void {
 
 export const prebuiltAddon = path.join(repoRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.glibc.node');
 
-/** prebuilds/ holds a copy of the current build/Release addon (or there is no local build to compare with). */
+/** `copy` exists and is not older than `source` (or there is no local `source` to compare with). */
+function copyIsFresh(source: string, copy: string): boolean {
+  if (!existsSync(source)) return true;
+  return existsSync(copy) && statSync(source).mtimeMs <= statSync(copy).mtimeMs;
+}
+
+/** prebuilds/ holds copies of the current local builds: the addon, and the CUDA library if one was built. */
 function prebuildIsFresh(): boolean {
-  if (!existsSync(prebuiltAddon)) return false;
-  const built = path.join(repoRoot, 'build', 'Release', 'thinktree.node');
-  return !existsSync(built) || statSync(built).mtimeMs <= statSync(prebuiltAddon).mtimeMs;
+  const dir = path.dirname(prebuiltAddon);
+  return (
+    existsSync(prebuiltAddon) &&
+    copyIsFresh(path.join(repoRoot, 'build', 'Release', 'thinktree.node'), prebuiltAddon) &&
+    copyIsFresh(path.join(repoRoot, 'build-cuda', 'libthinktree_cuda.so'), path.join(dir, 'libthinktree_cuda.so'))
+  );
 }
 
 /**
