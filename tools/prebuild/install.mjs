@@ -29,7 +29,8 @@ function installCpuAddon() {
       return 0;
     }
     if (found.loadError !== undefined) say(`the binary ${rel(found.candidate)} does not load here (${found.loadError})`);
-    say(`no prebuilt binary for ${target}/${libcName()} (N-API); building from source with node-gyp`);
+    const which = found.loadError === undefined ? 'no prebuilt binary' : 'no prebuilt binary that loads';
+    say(`${which} for ${target}/${libcName()} (N-API); building from source with node-gyp`);
   } else {
     say('--build-from-source: building the native addon with node-gyp');
   }
