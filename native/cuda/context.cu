@@ -50,6 +50,23 @@ namespace {
 // The driver a CUDA 13.x runtime needs: R580 (CUDA 13.0's minimum Linux driver).
 constexpr const char* kRequiredDriver = "an NVIDIA driver of version 580 or newer (CUDA 13.0)";
 
+// No driver, or one older than the runtime linked in: TT_CUDA_DRIVER with the driver to install.
+tt_cuda_status CheckDriver(int* driver, char* err, size_t err_cap) {
+  *driver = 0;
+  if (cudaDriverGetVersion(driver) != cudaSuccess || *driver == 0) {
+    cudaGetLastError();
+    *driver = 0;
+    return Fail(err, err_cap, TT_CUDA_DRIVER, "no NVIDIA driver found (libcuda.so is not loadable); install %s",
+                kRequiredDriver);
+  }
+  if (*driver < CUDART_VERSION) {
+    return Fail(err, err_cap, TT_CUDA_DRIVER,
+                "the NVIDIA driver supports CUDA %d.%d but this library needs CUDA %d.%d; install %s", *driver / 1000,
+                (*driver % 1000) / 10, CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, kRequiredDriver);
+  }
+  return TT_CUDA_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -61,18 +78,9 @@ tt_cuda_status tt_cuda_probe(tt_cuda_probe_result* out, char* err, size_t err_ca
   memset(out, 0, sizeof(*out));
   out->runtime_version = CUDART_VERSION;
   int driver = 0;
-  if (cudaDriverGetVersion(&driver) != cudaSuccess || driver == 0) {
-    cudaGetLastError();
-    return Fail(err, err_cap, TT_CUDA_DRIVER, "no NVIDIA driver found (libcuda.so is not loadable); install %s",
-                kRequiredDriver);
-  }
+  const tt_cuda_status ds = CheckDriver(&driver, err, err_cap);
   out->driver_version = driver;
-  if (driver < CUDART_VERSION) {
-    return Fail(err, err_cap, TT_CUDA_DRIVER,
-                "the NVIDIA driver supports CUDA %d.%d but this library needs CUDA %d.%d; install %s",
-                driver / 1000, (driver % 1000) / 10, CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10,
-                kRequiredDriver);
-  }
+  if (ds != TT_CUDA_OK) return ds;
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
@@ -107,6 +115,9 @@ tt_cuda_status tt_cuda_probe(tt_cuda_probe_result* out, char* err, size_t err_ca
 tt_cuda_status tt_cuda_context_create(int32_t device, tt_cuda_context** out, char* err, size_t err_cap) {
   if (out == nullptr) return Fail(err, err_cap, TT_CUDA_INVALID, "tt_cuda_context_create: out is null");
   *out = nullptr;
+  int driver = 0;
+  const tt_cuda_status ds = CheckDriver(&driver, err, err_cap);
+  if (ds != TT_CUDA_OK) return ds;
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) return FailCuda(err, err_cap, e, "counting CUDA devices");
