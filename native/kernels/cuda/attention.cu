@@ -3,7 +3,7 @@
 #include <climits>
 #include <cstring>
 
-#include "../cpu/attention_state.h"
+#include "../common/attention_state.h"
 #include "attention.h"
 #include "common.cuh"
 

@@ -6,7 +6,7 @@
 //     against up to kCudaAttnItemKeys keys, K/V tiles loaded once into shared memory for all of the
 //     item's queries (for a shared-prefix item, the queries of every sequence in the group: the
 //     prefix becomes a matrix product over them, read once instead of once per sequence); writes the
-//     item's online-softmax states (kernels/cpu/attention_state.h).
+//     item's online-softmax states (kernels/common/attention_state.h).
 //  2. AttnMergeKernel, one warp per (row, query head): log-sum-exp merge of its items' states, o / d.
 #pragma once
 #include <cuda_runtime.h>

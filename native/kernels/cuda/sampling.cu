@@ -20,7 +20,12 @@ namespace tt::cuda {
 
 namespace {
 
+// The emulator (native/cuda/emu) runs a block's threads one after another: fewer keep its tests quick.
+#ifdef TT_CUDA_EMU
+constexpr int kThreads = 64;
+#else
 constexpr int kThreads = 512;
+#endif
 // Up to this k the CPU walks the survivors in descending order (kTopKSortedMax in sampling.cc).
 constexpr int32_t kTopKDescendingMax = 256;
 
