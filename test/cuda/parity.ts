@@ -159,10 +159,19 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
         expect(maxAbsDiff(s.attention(args), cpu.attention(args))).toBeLessThanOrEqual(1e-5);
       });
 
-      it('reads bf16 pages as the CPU reads the same pages rounded to bf16', () => {
-        const args = build(128, beams, 13);
-        const rounded = { ...args, kPages: bf16ToF32(toBf16(args.kPages)), vPages: bf16ToF32(toBf16(args.vPages)) };
-        expect(maxAbsDiff(s.attention({ ...args, kvDtype: 'BF16' }), cpu.attention(rounded))).toBeLessThanOrEqual(1e-5);
+      // bf16 pages run on the tensor cores, which round Q and the softmax weights P to bf16 too
+      // (FlashAttention's precision): within 1e-2 of the f32 CPU twin on the same rounded pages.
+      it('reads bf16 pages on the tensor cores to within bf16 rounding of the CPU on the same pages', () => {
+        for (const headDim of [64, 128, 256]) {
+          const args = build(headDim, beams, 13 + headDim);
+          const rounded = { ...args, kPages: bf16ToF32(toBf16(args.kPages)), vPages: bf16ToF32(toBf16(args.vPages)) };
+          expect(maxAbsDiff(s.attention({ ...args, kvDtype: 'BF16' }), cpu.attention(rounded)), `head_dim ${headDim}`).toBeLessThanOrEqual(1e-2);
+        }
+      });
+
+      it('gives the same bf16 output with and without the shared-prefix split, to bf16 rounding', () => {
+        const args = { ...build(128, beams, 14), kvDtype: 'BF16' as const };
+        expect(maxAbsDiff(s.attention(args), s.attention({ ...args, sharedPrefix: false }))).toBeLessThanOrEqual(1e-2);
       });
     });
 

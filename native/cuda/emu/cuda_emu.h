@@ -8,7 +8,8 @@
 // which is CUDA's barrier semantics for barriers every thread reaches. __shared__ variables become
 // function statics (shared by the block's threads; blocks never overlap). Warp shuffles exchange
 // through a block buffer between two barriers, so they too must be reached by every thread. WMMA
-// fragments hold whole tiles in every lane and each lane computes the full product: redundant, exact.
+// fragments hold whole tiles in every lane and each lane computes the full product (redundant,
+// exact); lane 0 alone stores.
 #pragma once
 #include <ucontext.h>
 
@@ -81,13 +82,17 @@ inline Thread* g_cur = nullptr;
 inline const std::function<void()>* g_body = nullptr;
 inline unsigned char g_xchg[1024][8];  // warp-shuffle exchange, one slot per thread of the block
 
+inline std::vector<unsigned char> g_dynamic_smem;  // the launch's dynamic shared memory
+inline unsigned char* DynamicSmem() { return g_dynamic_smem.data(); }
+
 inline void Entry() {
   (*g_body)();
   g_cur->done = true;
 }
 
-inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, size_t = 0, void* = nullptr) {
+inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, size_t smem = 0, void* = nullptr) {
   constexpr size_t kStack = 256 << 10;
+  g_dynamic_smem.assign(smem + 128, 0);
   const unsigned n = block.x * block.y * block.z;
   gridDim = grid;
   blockDim = block;
@@ -170,6 +175,14 @@ struct cudaDeviceProp {
   int multiProcessorCount;
 };
 
+struct uint4 {
+  unsigned x, y, z, w;
+};
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+template <typename F>
+inline cudaError_t cudaFuncSetAttribute(F, cudaFuncAttribute, int) {
+  return cudaSuccess;
+}
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }
 inline const char* cudaGetErrorString(cudaError_t) { return "emulated CUDA error"; }
 inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
@@ -268,7 +281,16 @@ inline void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<ma
   memcpy(d.v, out, sizeof(out));
 }
 template <int M, int N, int K>
+inline void load_matrix_sync(fragment<accumulator, M, N, K, float>& f, const float* p, unsigned ldm, layout_t layout) {
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) f.v[i * N + j] = layout == mem_row_major ? p[i * ldm + j] : p[j * ldm + i];
+}
+// Only lane 0 stores: lanes run one after another here, and a later lane of a load-mma-store sequence
+// through the same memory would otherwise read lane 0's store (the hardware's collective load and
+// store see one value). Every lane computes the same tile, so lane 0's is the warp's.
+template <int M, int N, int K>
 inline void store_matrix_sync(float* p, const fragment<accumulator, M, N, K, float>& f, unsigned ldm, layout_t layout) {
+  if ((threadIdx.x & 31u) != 0) return;
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) (layout == mem_row_major ? p[i * ldm + j] : p[j * ldm + i]) = f.v[i * N + j];
 }

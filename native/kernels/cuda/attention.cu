@@ -1,4 +1,6 @@
 // Paged attention on the GPU (contract: attention.h).
+#include <mma.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -17,7 +19,8 @@ struct Planner {
   const tt_cuda_attention_params& p;
   AttentionHostPlan& ws;
   int32_t group;
-  int32_t rows_per_item;  // query rows per item: its rows × group query vectors fit in shared memory
+  int32_t shared_rows;  // query rows per shared-prefix item (rows × group query vectors fit the kernel)
+  int32_t own_rows;     // query rows per per-sequence item
 
   void AddItems(int32_t table_seq, int32_t rows_begin, int32_t rows_end, int32_t k0, int32_t k1) {
     const int32_t rows = rows_end - rows_begin;
@@ -32,10 +35,10 @@ struct Planner {
     }
   }
 
-  // Rows [0, n) of `rows`, cut into items of rows_per_item rows against keys [k0, k1) of table_seq.
+  // Rows [0, n) of `rows`, cut into items of shared_rows rows against keys [k0, k1) of table_seq.
   void AddRowBlocks(const std::vector<int32_t>& rows, int32_t table_seq, int32_t k0, int32_t k1) {
-    for (size_t r0 = 0; r0 < rows.size(); r0 += rows_per_item) {
-      const size_t r1 = std::min(rows.size(), r0 + rows_per_item);
+    for (size_t r0 = 0; r0 < rows.size(); r0 += shared_rows) {
+      const size_t r1 = std::min(rows.size(), r0 + shared_rows);
       const int32_t begin = static_cast<int32_t>(ws.item_rows.size());
       ws.item_rows.insert(ws.item_rows.end(), rows.begin() + r0, rows.begin() + r1);
       AddItems(table_seq, begin, static_cast<int32_t>(ws.item_rows.size()), k0, k1);
@@ -94,8 +97,8 @@ struct Planner {
     for (int32_t s = 0; s < p.num_seqs; s++) {
       const int32_t q0 = p.h_query_indptr[s], q1 = p.h_query_indptr[s + 1];
       const int32_t L = p.h_seq_lens[s], nq = q1 - q0;
-      for (int32_t j0 = 0; j0 < nq; j0 += rows_per_item) {
-        const int32_t j1 = std::min(nq, j0 + rows_per_item);
+      for (int32_t j0 = 0; j0 < nq; j0 += own_rows) {
+        const int32_t j1 = std::min(nq, j0 + own_rows);
         const int32_t first_pos = L - nq + j0, last_pos = L - nq + j1 - 1;
         const int32_t k0 = std::max(ws.shared_keys[s], W > 0 ? first_pos - W + 1 : 0);
         const int32_t k1 = last_pos + 1;
@@ -153,6 +156,7 @@ struct AttnDeviceArgs {
   float* states;
   int32_t group;
   int32_t tokens;
+  int32_t item_offset;  // first item of this launch
 };
 
 constexpr int kItemThreads = 128;
@@ -177,7 +181,7 @@ __global__ void __launch_bounds__(kItemThreads) AttnItemKernel(AttnDeviceArgs a)
   __shared__ int32_t page_s[kCudaAttnItemKeys + 1];  // page size 1 at worst
 
   const tt_cuda_attention_params& p = a.p;
-  const CudaAttnItem it = a.items[blockIdx.x];
+  const CudaAttnItem it = a.items[a.item_offset + blockIdx.x];
   const int rows = it.rows_end - it.rows_begin;
   const int group = a.group;
   const int nq = rows * group;
@@ -308,11 +312,207 @@ __global__ void AttnMergeKernel(AttnDeviceArgs a) {
   for (int k = 0; k < kPer; k++) out[lane + 32 * k] = o[k] * inv;
 }
 
+
+// ---- tensor-core item kernel (bf16 KV) ----
+//
+// The FlashAttention recipe on WMMA tiles: S = Q·Kᵀ and O += P·V run on the tensor cores in bf16 with
+// f32 accumulation, so a shared-prefix item's QM query vectors cost the tensor cores next to nothing
+// and the kernel is bound by reading K and V once for all of them (the cascade's point). Q and P are
+// rounded to bf16 (K and V already are), as FlashAttention does: results agree with the f32 CPU twin
+// to bf16 rounding, not to f32. O lives in shared memory as f32 so the online-softmax rescale is a
+// plain per-row multiply (WMMA's register layout is unspecified).
+
+constexpr int kTcThreads = 128;  // four warps
+constexpr int kTcKeys = 32;      // keys per tile
+
+// Query vectors per item: `wide` for shared-prefix items (as many as shared memory allows on every
+// target: ≤ 99 KiB per block on sm_86/sm_89), `narrow` for per-sequence items (decode: one row).
 template <int D>
-const char* Launch(const AttnDeviceArgs& a, int64_t n_items, int32_t tokens, cudaStream_t stream) {
-  if (n_items > 0) {
-    if (a.p.kv_dtype == kBF16) AttnItemKernel<D, kBF16><<<static_cast<unsigned>(n_items), kItemThreads, 0, stream>>>(a);
-    else AttnItemKernel<D, kF32><<<static_cast<unsigned>(n_items), kItemThreads, 0, stream>>>(a);
+constexpr int TcWideQueries() {
+  return D <= 128 ? 64 : 32;
+}
+constexpr int kTcNarrowQueries = 16;
+
+template <int D, int QM>
+struct TcLayout {
+  static constexpr int kQld = D + 8, kKld = D + 8, kSld = kTcKeys + 4, kPld = kTcKeys + 8, kOld = D + 4;
+  static constexpr size_t Align(size_t x) { return (x + 127) & ~size_t{127}; }
+  static constexpr size_t kQ = 0;                                               // bf16 [QM][kQld]
+  static constexpr size_t kK = Align(kQ + sizeof(uint16_t) * QM * kQld);        // bf16 [kTcKeys][kKld]
+  static constexpr size_t kV = Align(kK + sizeof(uint16_t) * kTcKeys * kKld);   // bf16 [kTcKeys][kKld]
+  static constexpr size_t kS = Align(kV + sizeof(uint16_t) * kTcKeys * kKld);   // f32 [QM][kSld]
+  static constexpr size_t kP = Align(kS + sizeof(float) * QM * kSld);           // bf16 [QM][kPld]
+  static constexpr size_t kO = Align(kP + sizeof(uint16_t) * QM * kPld);        // f32 [QM][kOld]
+  static constexpr size_t kM = Align(kO + sizeof(float) * QM * kOld);           // f32 m, d, a [3][QM]
+  static constexpr size_t kLo = Align(kM + sizeof(float) * 3 * QM);            // int lo, hi [2][QM]
+  static constexpr size_t kPage = Align(kLo + sizeof(int32_t) * 2 * QM);       // int [kCudaAttnItemKeys + 1]
+  static constexpr size_t kBytes = Align(kPage + sizeof(int32_t) * (kCudaAttnItemKeys + 1));
+};
+
+template <int D, int QM>
+__global__ void __launch_bounds__(kTcThreads) AttnItemTcKernel(AttnDeviceArgs a) {
+  using namespace nvcuda;
+  using L = TcLayout<D, QM>;
+  TT_DYNAMIC_SMEM(smem);
+  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(smem + L::kQ);
+  __nv_bfloat16* k_s = reinterpret_cast<__nv_bfloat16*>(smem + L::kK);
+  __nv_bfloat16* v_s = reinterpret_cast<__nv_bfloat16*>(smem + L::kV);
+  float* s_s = reinterpret_cast<float*>(smem + L::kS);
+  __nv_bfloat16* p_s = reinterpret_cast<__nv_bfloat16*>(smem + L::kP);
+  float* o_s = reinterpret_cast<float*>(smem + L::kO);
+  float* m_s = reinterpret_cast<float*>(smem + L::kM);
+  float* d_s = m_s + QM;
+  float* a_s = d_s + QM;
+  int32_t* lo_s = reinterpret_cast<int32_t*>(smem + L::kLo);
+  int32_t* hi_s = lo_s + QM;
+  int32_t* page_s = reinterpret_cast<int32_t*>(smem + L::kPage);
+
+  const tt_cuda_attention_params& p = a.p;
+  const CudaAttnItem it = a.items[a.item_offset + blockIdx.x];
+  const int group = a.group;
+  const int nq = (it.rows_end - it.rows_begin) * group;  // ≤ QM (the planner's promise)
+  const float scale = 1.0f / sqrtf(static_cast<float>(D));
+  const int P = p.page_tokens;
+  const int warp = threadIdx.x >> 5;
+
+  // queries (× 1/sqrt(D), rounded to bf16; padding rows zero), visible key ranges, empty states
+  for (int e = threadIdx.x; e < QM * D; e += blockDim.x) {
+    const int qi = e / D, t = e % D;
+    float v = 0.0f;
+    if (qi < nq) {
+      const int row = a.item_rows[it.rows_begin + qi / group];
+      const int head = it.kv_head * group + qi % group;
+      v = p.d_q[row * p.ld_q + static_cast<int64_t>(head) * D + t] * scale;
+    }
+    q_s[qi * L::kQld + t] = __float2bfloat16_rn(v);
+  }
+  for (int qi = threadIdx.x; qi < QM; qi += blockDim.x) {
+    int lo = 0, hi = 0;  // padding rows see nothing
+    if (qi < nq) {
+      const int qp = a.row_pos[a.item_rows[it.rows_begin + qi / group]];
+      lo = max(it.key_begin, p.sliding_window > 0 ? qp - p.sliding_window + 1 : 0);
+      hi = min(it.key_end, qp + 1);
+    }
+    lo_s[qi] = lo;
+    hi_s[qi] = hi;
+    m_s[qi] = -INFINITY;
+    d_s[qi] = 0.0f;
+  }
+  for (int e = threadIdx.x; e < QM * L::kOld; e += blockDim.x) o_s[e] = 0.0f;
+  const int32_t* table = a.page_indices + a.page_indptr[it.table_seq];
+  const int first_page = it.key_begin / P, pages = (it.key_end - 1) / P - first_page + 1;
+  for (int i = threadIdx.x; i < pages; i += blockDim.x) page_s[i] = table[first_page + i];
+  __syncthreads();
+
+  const int64_t kv_stride = static_cast<int64_t>(p.num_kv_heads) * D;
+  constexpr int kVec = 8;  // bf16 per 16-byte load
+  for (int t0 = it.key_begin; t0 < it.key_end; t0 += kTcKeys) {
+    // K and V tile, 16 bytes per load; keys past the item are zeros
+    for (int e = threadIdx.x; e < kTcKeys * (D / kVec); e += blockDim.x) {
+      const int j = e / (D / kVec), c = (e % (D / kVec)) * kVec, pos = t0 + j;
+      uint4 kv = {0, 0, 0, 0}, vv = {0, 0, 0, 0};
+      if (pos < it.key_end) {
+        const int64_t at = (static_cast<int64_t>(page_s[pos / P - first_page]) * P + pos % P) * kv_stride +
+                           static_cast<int64_t>(it.kv_head) * D + c;
+        kv = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_k_pages) + at);
+        vv = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_v_pages) + at);
+      }
+      *reinterpret_cast<uint4*>(k_s + j * L::kKld + c) = kv;
+      *reinterpret_cast<uint4*>(v_s + j * L::kKld + c) = vv;
+    }
+    __syncthreads();
+    // S = Q · Kᵀ: (QM / 16) × (kTcKeys / 16) output tiles spread over the warps
+    for (int f = warp; f < (QM / 16) * (kTcKeys / 16); f += kTcThreads / 32) {
+      const int fr = f / (kTcKeys / 16), fc = f % (kTcKeys / 16);
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::fill_fragment(acc, 0.0f);
+      for (int kk = 0; kk < D; kk += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> qa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> kb;
+        wmma::load_matrix_sync(qa, q_s + fr * 16 * L::kQld + kk, L::kQld);
+        wmma::load_matrix_sync(kb, k_s + fc * 16 * L::kKld + kk, L::kKld);
+        wmma::mma_sync(acc, qa, kb, acc);
+      }
+      wmma::store_matrix_sync(s_s + fr * 16 * L::kSld + fc * 16, acc, L::kSld, wmma::mem_row_major);
+    }
+    __syncthreads();
+    // online softmax per query row (attention_state.h); P in bf16, the rescale factor kept for O
+    for (int qi = threadIdx.x; qi < QM; qi += blockDim.x) {
+      float mt = -INFINITY;
+      for (int j = 0; j < kTcKeys; j++) {
+        const int pos = t0 + j;
+        if (pos < lo_s[qi] || pos >= hi_s[qi]) s_s[qi * L::kSld + j] = -INFINITY;
+        mt = fmaxf(mt, s_s[qi * L::kSld + j]);
+      }
+      const float m_old = m_s[qi], m_new = fmaxf(m_old, mt);
+      float sum = 0.0f;
+      for (int j = 0; j < kTcKeys; j++) {
+        const float sv = s_s[qi * L::kSld + j];
+        const float w = sv == -INFINITY ? 0.0f : expf(sv - m_new);
+        sum += w;
+        p_s[qi * L::kPld + j] = __float2bfloat16_rn(w);
+      }
+      a_s[qi] = AttnRescale(m_old, m_new);
+      d_s[qi] = d_s[qi] * a_s[qi] + sum;
+      m_s[qi] = m_new;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < QM * D; e += blockDim.x) {
+      const int qi = e / D, t = e % D;
+      o_s[qi * L::kOld + t] *= a_s[qi];
+    }
+    __syncthreads();
+    // O += P · V: (QM / 16) × (D / 16) output tiles, accumulated through shared memory
+    for (int f = warp; f < (QM / 16) * (D / 16); f += kTcThreads / 32) {
+      const int fr = f / (D / 16), fc = f % (D / 16);
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+      wmma::load_matrix_sync(acc, o_s + fr * 16 * L::kOld + fc * 16, L::kOld, wmma::mem_row_major);
+      for (int kk = 0; kk < kTcKeys; kk += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> pa;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> vb;
+        wmma::load_matrix_sync(pa, p_s + fr * 16 * L::kPld + kk, L::kPld);
+        wmma::load_matrix_sync(vb, v_s + kk * L::kKld + fc * 16, L::kKld);
+        wmma::mma_sync(acc, pa, vb, acc);
+      }
+      wmma::store_matrix_sync(o_s + fr * 16 * L::kOld + fc * 16, acc, L::kOld, wmma::mem_row_major);
+    }
+    __syncthreads();
+  }
+  float* so = a.states + it.state_offset;  // o [nq, D], m [nq], d [nq]
+  for (int e = threadIdx.x; e < nq * D; e += blockDim.x) so[e] = o_s[(e / D) * L::kOld + e % D];
+  for (int qi = threadIdx.x; qi < nq; qi += blockDim.x) {
+    so[nq * D + qi] = m_s[qi];
+    so[nq * D + nq + qi] = d_s[qi];
+  }
+}
+
+template <int D, int QM>
+const char* LaunchTc(const AttnDeviceArgs& a, int32_t first, int32_t count, cudaStream_t stream) {
+  if (count == 0) return nullptr;
+  constexpr size_t bytes = TcLayout<D, QM>::kBytes;
+  static_assert(bytes <= 99 * 1024, "tensor-core attention tile exceeds sm_86/sm_89 shared memory");
+  cudaFuncSetAttribute(AttnItemTcKernel<D, QM>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  AttnDeviceArgs b = a;
+  b.item_offset = first;
+  AttnItemTcKernel<D, QM><<<static_cast<unsigned>(count), kTcThreads, bytes, stream>>>(b);
+  return LaunchError();
+}
+
+template <int D>
+const char* Launch(const AttnDeviceArgs& a, const AttentionHostPlan& plan, cudaStream_t stream) {
+  const int32_t n_items = static_cast<int32_t>(plan.items.size());
+  const int32_t tokens = plan.tokens;
+  if (a.p.kv_dtype == kBF16) {
+    // shared-prefix items first (wide), then per-sequence items (narrow unless the group needs more)
+    const char* e = LaunchTc<D, TcWideQueries<D>()>(a, 0, plan.shared_items, stream);
+    if (e == nullptr) {
+      e = a.group <= kTcNarrowQueries
+              ? LaunchTc<D, kTcNarrowQueries>(a, plan.shared_items, n_items - plan.shared_items, stream)
+              : LaunchTc<D, TcWideQueries<D>()>(a, plan.shared_items, n_items - plan.shared_items, stream);
+    }
+    if (e != nullptr) return e;
+  } else if (n_items > 0) {
+    AttnItemKernel<D, kF32><<<static_cast<unsigned>(n_items), kItemThreads, 0, stream>>>(a);
     if (const char* e = LaunchError()) return e;
   }
   const int64_t warps = static_cast<int64_t>(tokens) * a.p.num_heads;
@@ -326,8 +526,14 @@ const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* 
   const int32_t D = p.head_dim;
   if (D != 64 && D != 128 && D != 256) return "attention: head_dim must be 64, 128 or 256 on the GPU";
   const int32_t group = p.num_heads / p.num_kv_heads;
-  const int32_t max_q = kCudaAttnQueryFloats / D;
-  if (group > max_q) return "attention: too many query heads per kv head for the GPU kernel";
+  // Query vectors an item may hold: the f32 kernel's shared-memory budget, or the tensor-core
+  // kernel's wide (shared-prefix) and narrow (per-sequence) tiles.
+  int32_t shared_q = kCudaAttnQueryFloats / D, own_q = shared_q;
+  if (p.kv_dtype == kBF16) {
+    shared_q = D <= 128 ? TcWideQueries<128>() : TcWideQueries<256>();
+    own_q = group <= kTcNarrowQueries ? kTcNarrowQueries : shared_q;
+  }
+  if (group > shared_q) return "attention: too many query heads per kv head for the GPU kernel";
   AttentionHostPlan& ws = *plan;
   const int32_t tokens = p.h_query_indptr[p.num_seqs];
   ws.tokens = tokens;
@@ -340,8 +546,9 @@ const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* 
   ws.items.clear();
   ws.item_rows.clear();
   ws.state_floats = 0;
-  Planner planner{p, ws, group, max_q / group};
+  Planner planner{p, ws, group, shared_q / group, own_q / group};
   if (p.shared_prefix) planner.PlanShared();
+  ws.shared_items = static_cast<int32_t>(ws.items.size());
   planner.PlanOwn();
   planner.IndexEntries(tokens);
 
@@ -389,11 +596,11 @@ const char* RunAttention(const tt_cuda_attention_params& p, const AttentionHostP
   a.states = reinterpret_cast<float*>(workspace + plan.off_states);
   a.group = p.num_heads / p.num_kv_heads;
   a.tokens = plan.tokens;
-  const int64_t n_items = static_cast<int64_t>(plan.items.size());
+  a.item_offset = 0;
   switch (p.head_dim) {
-    case 64: return Launch<64>(a, n_items, plan.tokens, stream);
-    case 128: return Launch<128>(a, n_items, plan.tokens, stream);
-    case 256: return Launch<256>(a, n_items, plan.tokens, stream);
+    case 64: return Launch<64>(a, plan, stream);
+    case 128: return Launch<128>(a, plan, stream);
+    case 256: return Launch<256>(a, plan, stream);
     default: return "attention: head_dim must be 64, 128 or 256 on the GPU";
   }
 }

@@ -2,7 +2,8 @@
 // The plan (which sequences share leading full pages, how rows and keys are cut into work items, and
 // which items cover each row) is made on the host from the host page table, then staged in one copy
 // to the device, as FlashInfer splits plan() from run(). The kernels then:
-//  1. AttnItemKernel, one block per item: a block of query rows (every query head of one kv head)
+//  1. An item kernel, one block per item (AttnItemKernel for f32 KV, exact to f32 like the CPU;
+//     AttnItemTcKernel on the tensor cores for bf16 KV, the GPU default, to bf16 rounding): a block of query rows (every query head of one kv head)
 //     against up to kCudaAttnItemKeys keys, K/V tiles loaded once into shared memory for all of the
 //     item's queries (for a shared-prefix item, the queries of every sequence in the group: the
 //     prefix becomes a matrix product over them, read once instead of once per sequence); writes the
@@ -39,6 +40,7 @@ struct AttentionHostPlan {
   std::vector<char> staged;
   int64_t state_floats = 0;
   int32_t tokens = 0;
+  int32_t shared_items = 0;  // items [0, shared_items) are shared-prefix items, the rest per-sequence
   // Byte offsets of each staged array inside the workspace, and the states after them.
   size_t off_page_indptr = 0, off_page_indices = 0, off_row_pos = 0, off_items = 0, off_item_rows = 0,
          off_entry_indptr = 0, off_entry_item = 0, off_entry_local = 0, off_states = 0, bytes = 0;

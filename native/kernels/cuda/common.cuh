@@ -51,6 +51,13 @@ __device__ __forceinline__ float LoadF32(const void* base, int64_t i) {
       return "unsupported dtype";                  \
   }
 
+// Dynamic shared memory of a kernel, 128-byte aligned (the emulator hands out its own buffer).
+#if defined(TT_CUDA_EMU)
+#define TT_DYNAMIC_SMEM(name) unsigned char* name = ::tt_emu::DynamicSmem()
+#else
+#define TT_DYNAMIC_SMEM(name) extern __shared__ __align__(128) unsigned char name[]
+#endif
+
 template <typename T>
 __device__ __forceinline__ T WarpSum(T v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
