@@ -3,10 +3,12 @@
 // PhiloxUniform(seed, counter), the same walk order). What differs is how the kept set is found:
 // the CPU sorts the few hundred tokens around a cut; here nothing is sorted. Every cut (the k-th
 // logit, the top-p boundary, the token the draw lands on) is a threshold on the logit's order key
-// (common/sampling_math.h FloatOrderKeyU), found by a 32-step binary search whose every step is one
-// block-wide count or mass over the row, the idea of FlashInfer's sorting-free samplers (they pivot
-// on the probability; a bisection over the 2^32 keys bounds the steps). Ties at a cut are resolved
-// by id with one more bisection over ids, as the CPU's (logit, then lowest id) order does.
+// (common/sampling_math.h FloatOrderKeyU), found by a radix select: four passes over the row, each a
+// 256-bin shared-memory histogram (count or probability mass) of the next 8 bits of the keys that
+// share the bits chosen so far — the idea of FlashInfer's sorting-free samplers (they pivot on the
+// probability; a radix over the keys bounds the passes at four). Ties at a cut are resolved by id,
+// as the CPU's (logit, then lowest id) order does: one pass when all or one of them stay, else a
+// bisection over ids.
 //
 // Unfiltered rows (temperature only) need just a max, a sum and the walk. Masses are summed in
 // double, like the CPU; the sums run in another order, so a draw whose target falls within rounding
@@ -38,6 +40,9 @@ __device__ __forceinline__ float FromKey(uint32_t key) {
 }
 
 struct Shared {
+  double hist[256];  // radix-select histogram: mass (or count) per value of the current key byte
+  double sel_above, sel_at;
+  int32_t sel_byte;
   double dsum[32];
   int32_t isum[32];
   float fmax[32];
@@ -89,21 +94,65 @@ __device__ int32_t CountWhere(int32_t vocab, F pred, Shared& sh) {
   return BlockSum(c, sh.isum);
 }
 
-// Largest key t in [0, 2^32) with ok(t) true, where ok is monotone (true up to some t) and ok(0) holds.
-template <typename F>
-__device__ uint32_t LargestKey(F ok) {
-  uint32_t lo = 0, hi = 0xFFFFFFFFu;
-  while (lo < hi) {
-    const uint32_t mid = lo + static_cast<uint32_t>((static_cast<uint64_t>(hi) - lo + 1) / 2);
-    if (ok(mid)) lo = mid;
-    else hi = mid - 1;
+// Largest key c with F(c) ≥ target (kStrict: F(c) > target), where F(c) = Σ weight(i) over tokens
+// whose key is ≥ c; F(0) must pass. Four radix passes: at byte b, the histogram of byte b over the
+// tokens that match the bytes chosen above it; the largest byte value that still passes is chosen.
+// Also returns the weight strictly above the key and at it (the ties' total).
+struct Cut {
+  uint32_t key;
+  double above, at;
+};
+
+template <bool kStrict, typename W>
+__device__ Cut RadixSelect(const float* logits, int32_t vocab, W weight, double target, Shared& sh) {
+  uint32_t prefix = 0;
+  double above = 0.0, at = 0.0;
+  for (int b = 3; b >= 0; b--) {
+    for (int v = threadIdx.x; v < 256; v += blockDim.x) sh.hist[v] = 0.0;
+    __syncthreads();
+    const uint32_t high = b == 3 ? 0u : 0xFFFFFFFFu << (8 * (b + 1));  // the bytes chosen so far
+    for (int32_t i = threadIdx.x; i < vocab; i += blockDim.x) {
+      const uint32_t key = Key(logits[i]);
+      if ((key & high) != prefix) continue;
+      const double w = weight(i);
+      if (w != 0.0) atomicAdd(&sh.hist[(key >> (8 * b)) & 255u], w);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      double acc = above;
+      int v = 255;
+      for (; v > 0; v--) {
+        const double next = acc + sh.hist[v];
+        if (kStrict ? next > target : next >= target) break;
+        acc = next;
+      }
+      sh.sel_byte = v;  // v = 0 passes whenever nothing above it did: F(prefix) passes by construction
+      sh.sel_above = acc;
+      sh.sel_at = sh.hist[v];
+    }
+    __syncthreads();
+    prefix |= static_cast<uint32_t>(sh.sel_byte) << (8 * b);
+    above = sh.sel_above;
+    at = sh.sel_at;
+    __syncthreads();  // everyone has read the selection before the next pass clears the histogram
   }
-  return lo;
+  return {prefix, above, at};
 }
 
-// Smallest id x with count(member(i), i ≤ x) ≥ n (n ≥ 1 and reachable).
+// Smallest id x with count(member(i), i ≤ x) ≥ n, for 1 ≤ n ≤ count (the members' total): one pass
+// for the first or the last member, else a bisection over ids.
 template <typename F>
-__device__ int32_t NthMemberId(int32_t vocab, int32_t n, F member, Shared& sh) {
+__device__ int32_t NthMemberId(int32_t vocab, int32_t n, int32_t count, F member, Shared& sh) {
+  if (n == 1 || n == count) {
+    if (threadIdx.x == 0) sh.result = n == 1 ? vocab : -1;
+    __syncthreads();
+    for (int32_t i = threadIdx.x; i < vocab; i += blockDim.x)
+      if (member(i)) n == 1 ? atomicMin(&sh.result, i) : atomicMax(&sh.result, i);
+    __syncthreads();
+    const int32_t id = sh.result;
+    __syncthreads();
+    return id;
+  }
   int32_t lo = 0, hi = vocab - 1;
   while (lo < hi) {
     const int32_t mid = lo + (hi - lo) / 2;
@@ -161,12 +210,11 @@ __global__ void __launch_bounds__(kThreads) SampleKernel(tt_cuda_sample_params p
 
   // top-k: the k-th largest key, then the ties at it that fit, lowest ids first
   if (k > 0) {
-    const uint32_t kk = LargestKey([&](uint32_t c) {
-      return CountWhere(V, [&](int32_t i) { return Key(logits[i]) >= c; }, sh) >= k;
-    });
-    const int32_t above = CountWhere(V, [&](int32_t i) { return Key(logits[i]) > kk; }, sh);
+    const Cut c = RadixSelect<false>(logits, V, [](int32_t) { return 1.0; }, static_cast<double>(k), sh);
+    const int32_t above = static_cast<int32_t>(c.above), ties = static_cast<int32_t>(c.at);
+    const uint32_t kk = c.key;
     row.k_key = kk;
-    row.k_id = NthMemberId(V, k - above, [&](int32_t i) { return Key(logits[i]) == kk; }, sh);
+    row.k_id = NthMemberId(V, k - above, ties, [&](int32_t i) { return Key(logits[i]) == kk; }, sh);
     row.has_k = true;
   }
 
@@ -176,18 +224,16 @@ __global__ void __launch_bounds__(kThreads) SampleKernel(tt_cuda_sample_params p
     const double total = MassWhere(row, [](int32_t) { return true; }, sh);
     const double limit = static_cast<double>(top_p) * total;
     uint32_t pk;
-    int32_t keep_ties;
+    int32_t keep_ties, ties;
     if (!(limit > 0.0)) {
       pk = Key(mx);  // only the first token: the lowest id holding the max
       keep_ties = 1;
+      ties = CountWhere(V, [&](int32_t i) { return Key(logits[i]) == pk && row.KeptK(i, pk); }, sh);
     } else {
-      pk = LargestKey([&](uint32_t c) {
-        return MassWhere(row, [&](int32_t i) { return Key(logits[i]) >= c; }, sh) >= limit;
-      });
-      const double above = MassWhere(row, [&](int32_t i) { return Key(logits[i]) > pk; }, sh);
-      const int32_t ties =
-          CountWhere(V, [&](int32_t i) { return Key(logits[i]) == pk && row.KeptK(i, pk); }, sh);
-      // every tie weighs the same w; tie j stays iff above + j·w < limit (or it is the very first)
+      const Cut c = RadixSelect<false>(logits, V, [&](int32_t i) { return static_cast<double>(row.Weight(i)); }, limit, sh);
+      pk = c.key;
+      const double above = c.above;
+      ties = CountWhere(V, [&](int32_t i) { return Key(logits[i]) == pk && row.KeptK(i, pk); }, sh);
       const float w_tie = ExpNonPositive((FromKey(pk) - mx) * inv_t);
       if (w_tie > 0.0f) {
         const double need = (limit - above) / w_tie;  // ties before the one that reaches the limit
@@ -200,7 +246,7 @@ __global__ void __launch_bounds__(kThreads) SampleKernel(tt_cuda_sample_params p
       if (keep_ties < 1) keep_ties = 1;
     }
     row.p_key = pk;
-    row.p_id = NthMemberId(V, keep_ties, [&](int32_t i) { return Key(logits[i]) == pk && row.KeptK(i, pk); }, sh);
+    row.p_id = NthMemberId(V, keep_ties, ties, [&](int32_t i) { return Key(logits[i]) == pk && row.KeptK(i, pk); }, sh);
     row.has_p = true;
   }
   row.min_p = min_p > 0.0f ? min_p : 0.0f;
@@ -215,20 +261,15 @@ __global__ void __launch_bounds__(kThreads) SampleKernel(tt_cuda_sample_params p
   const double target = static_cast<double>(u) * total;
   if (k > 0 && k <= kTopKDescendingMax) {
     // descending (logit, then id) order: the largest key whose mass at or above it passes the target
-    const uint32_t dk = LargestKey([&](uint32_t c) {
-      return MassWhere(row, [&](int32_t i) { return Key(logits[i]) >= c; }, sh) > target;
-    });
-    const double above = MassWhere(row, [&](int32_t i) { return Key(logits[i]) > dk; }, sh);
+    const Cut c = RadixSelect<true>(logits, V, [&](int32_t i) { return static_cast<double>(row.Weight(i)); }, target, sh);
+    const uint32_t dk = c.key;
+    const double above = c.above;
     auto member = [&](int32_t i) { return Key(logits[i]) == dk && row.Weight(i) > 0.0f; };
     const int32_t ties = CountWhere(V, member, sh);
-    double w_tie = 0.0;
-    {
-      const double tie_mass = MassWhere(row, [&](int32_t i) { return Key(logits[i]) == dk; }, sh);
-      w_tie = ties > 0 ? tie_mass / ties : 0.0;
-    }
+    const double w_tie = ties > 0 ? c.at / ties : 0.0;
     int32_t j = w_tie > 0.0 ? static_cast<int32_t>(floor((target - above) / w_tie)) : 0;
     j = j < 0 ? 0 : (j >= ties ? ties - 1 : j);
-    const int32_t id = ties > 0 ? NthMemberId(V, j + 1, member, sh) : arg;
+    const int32_t id = ties > 0 ? NthMemberId(V, j + 1, ties, member, sh) : arg;
     if (threadIdx.x == 0) p.d_out[r] = id;
     return;
   }
