@@ -36,19 +36,34 @@ __global__ void __launch_bounds__(128) GemmTensorCoreKernel(tt_cuda_gemm_params 
   const int64_t m0 = static_cast<int64_t>(blockIdx.y) * kTcTile, n0 = static_cast<int64_t>(blockIdx.x) * kTcTile;
   const int warp = threadIdx.x >> 5, wm = warp >> 1, wn = warp & 1;
 
+  const bool vector_w = p.k % 8 == 0;
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
   for (int i = 0; i < 2; i++)
     for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
 
   for (int64_t k0 = 0; k0 < p.k; k0 += kTcK) {
+    if (vector_w) {
+      // 16-byte loads of eight weights (rows are dense and k % 8 == 0, so every row starts aligned)
+      for (int e = threadIdx.x; e < kTcTile * kTcK / 8; e += blockDim.x) {
+        const int r = e / (kTcK / 8), c = (e % (kTcK / 8)) * 8;
+        const int64_t gk = k0 + c, gn = n0 + r;
+        uint4 v = {0, 0, 0, 0};
+        if (gn < p.n && gk < p.k) v = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_w) + gn * p.k + gk);
+        *reinterpret_cast<uint4*>(&ws[r][c]) = v;
+      }
+    } else {
+      for (int e = threadIdx.x; e < kTcTile * kTcK; e += blockDim.x) {
+        const int r = e / kTcK, c = e % kTcK;
+        const int64_t gk = k0 + c, gn = n0 + r;
+        const uint16_t wbits = gn < p.n && gk < p.k ? static_cast<const uint16_t*>(p.d_w)[gn * p.k + gk] : 0;
+        ws[r][c] = __ushort_as_bfloat16(wbits);
+      }
+    }
     for (int e = threadIdx.x; e < kTcTile * kTcK; e += blockDim.x) {
       const int r = e / kTcK, c = e % kTcK;
-      const int64_t gk = k0 + c;
-      const int64_t gm = m0 + r, gn = n0 + r;
+      const int64_t gk = k0 + c, gm = m0 + r;
       const float xv = gm < p.m && gk < p.k ? LoadX<true>(p.d_x, p.x_dtype, gm * p.lda + gk) : 0.0f;
       xs[r][c] = __float2bfloat16_rn(xv);  // exact: xv is already a bf16 value
-      const uint16_t wbits = gn < p.n && gk < p.k ? static_cast<const uint16_t*>(p.d_w)[gn * p.k + gk] : 0;
-      ws[r][c] = __ushort_as_bfloat16(wbits);
     }
     __syncthreads();
     for (int kk = 0; kk < kTcK; kk += 16) {
