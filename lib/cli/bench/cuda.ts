@@ -9,7 +9,7 @@
  *  - sampling over a 151936-token vocabulary at batch 1 to 512, unfiltered and with top-k/top-p.
  * Host-side inputs are built once per shape; their size bounds the shapes (batch × context ≤ 256K).
  */
-import type { CudaAttentionArgs, CudaSession } from '../../native/addon-types.js';
+import type { CudaAttentionArgs, CudaProbeResult, CudaSession } from '../../native/addon-types.js';
 import { probeCuda } from '../../native/cuda.js';
 import { nativeAddon } from '../../native/load.js';
 
@@ -66,6 +66,7 @@ function decodeArgs(batch: number, prefix: number, own: number, sharedPrefix: bo
 /** Iterations so that one timing takes about `seconds`, from one timed call. */
 function timed(run: (iterations: number) => number, seconds: number): number {
   const once = run(1);
+  if (seconds <= 0) return once;
   const iterations = Math.max(1, Math.min(1000, Math.round(seconds / Math.max(once, 1e-6))));
   return run(iterations);
 }
@@ -84,9 +85,20 @@ function sampleArgs(batch: number, vocab: number, filtered: boolean) {
   };
 }
 
+export interface CudaBenchOptions {
+  /** Seconds to spend timing each shape (the iteration count is calibrated to it). @default 0.5 */
+  seconds?: number;
+  /** The library and device to use. @default probeCuda() (local build, then prebuilt) */
+  probe?: CudaProbeResult;
+  /** Tiny shapes, for a smoke run against the CPU emulator build. @default false */
+  small?: boolean;
+}
+
 /** Runs the GPU benchmarks, or logs one line and returns null when there is no usable GPU. */
-export function benchCuda(log: (line: string) => void = console.log, seconds = 0.5): CudaBenchResult | null {
-  const probe = probeCuda();
+export function benchCuda(log: (line: string) => void = console.log, options: CudaBenchOptions = {}): CudaBenchResult | null {
+  const seconds = options.seconds ?? 0.5;
+  const small = options.small ?? false;
+  const probe = options.probe ?? probeCuda();
   if (!probe.available) {
     log(`cuda: skipped (${probe.reason})`);
     return null;
@@ -94,10 +106,11 @@ export function benchCuda(log: (line: string) => void = console.log, seconds = 0
   const dev = probe.devices.find((d) => d.supported)!;
   const s: CudaSession = nativeAddon().cuda.open(probe.libraryPath, dev.index);
   try {
-    const copyGBps = s.benchCopyBandwidth(1 << 30, 20);
+    const copyGBps = s.benchCopyBandwidth(small ? 1 << 20 : 1 << 30, small ? 2 : 20);
     log(`cuda: ${dev.name} (compute ${dev.computeCapability}), device-to-device copy ${copyGBps.toFixed(0)} GB/s (read + write)`);
     const decode: CudaBenchResult['decode'] = [];
-    for (const [batch, context] of [[1, 512], [1, 16384], [16, 16384], [64, 4096], [256, 1024]] as const) {
+    const decodeShapes = small ? [[1, 64], [2, 48]] : [[1, 512], [1, 16384], [16, 16384], [64, 4096], [256, 1024]];
+    for (const [batch, context] of decodeShapes as [number, number][]) {
       const args = decodeArgs(batch, 0, context, false);
       const sec = timed((n) => s.benchAttention(args, n), seconds);
       const bytes = batch * context * KVH * D * 2 * 2;  // K and V, bf16
@@ -105,16 +118,18 @@ export function benchCuda(log: (line: string) => void = console.log, seconds = 0
       decode.push({ batch, context, seconds: sec, effectiveGBps: gbps, fraction: gbps / copyGBps });
       log(`  decode attention batch ${batch} context ${context}: ${(sec * 1e6).toFixed(0)} µs, ${gbps.toFixed(0)} GB/s = ${(100 * gbps / copyGBps).toFixed(0)}% of copy bandwidth`);
     }
-    const perSeq = timed((n) => s.benchAttention(decodeArgs(128, 16384, 256, false), n), seconds);
-    const shared = timed((n) => s.benchAttention(decodeArgs(128, 16384, 256, true), n), seconds);
-    log(`  shared prefix (batch 128, prefix 16K, suffix 256): cascade ${(shared * 1e3).toFixed(2)} ms vs per-sequence ${(perSeq * 1e3).toFixed(2)} ms = ${(perSeq / shared).toFixed(1)}×`);
+    const [cb, cp, cs] = small ? [3, 64, 16] : [128, 16384, 256];
+    const perSeq = timed((n) => s.benchAttention(decodeArgs(cb, cp, cs, false), n), seconds);
+    const shared = timed((n) => s.benchAttention(decodeArgs(cb, cp, cs, true), n), seconds);
+    log(`  shared prefix (batch ${cb}, prefix ${cp}, suffix ${cs}): cascade ${(shared * 1e3).toFixed(2)} ms vs per-sequence ${(perSeq * 1e3).toFixed(2)} ms = ${(perSeq / shared).toFixed(1)}×`);
     const sampling: CudaBenchResult['sampling'] = [];
-    for (const batch of [1, 8, 64, 512]) {
+    const vocab = small ? 1001 : 151936;
+    for (const batch of small ? [1, 2] : [1, 8, 64, 512]) {
       for (const filtered of [false, true]) {
-        const args = sampleArgs(batch, 151936, filtered);
+        const args = sampleArgs(batch, vocab, filtered);
         const sec = timed((n) => s.benchSample(args, n), seconds);
         sampling.push({ batch, filtered, seconds: sec });
-        log(`  sampling vocab 151936 batch ${batch}${filtered ? ' top-k 50 top-p 0.9' : ''}: ${(sec * 1e6).toFixed(0)} µs (${(sec * 1e6 / batch).toFixed(1)} µs per row)`);
+        log(`  sampling vocab ${vocab} batch ${batch}${filtered ? ' top-k 50 top-p 0.9' : ''}: ${(sec * 1e6).toFixed(0)} µs (${(sec * 1e6 / batch).toFixed(1)} µs per row)`);
       }
     }
     return { device: dev.name, copyGBps, decode, cascade: { perSequenceSeconds: perSeq, sharedSeconds: shared, speedup: perSeq / shared }, sampling };
