@@ -258,18 +258,21 @@ __global__ void __launch_bounds__(kItemThreads) AttnItemKernel(AttnDeviceArgs a)
       a_s[qi] = rescale;
     }
     __syncthreads();
-    for (int i = 0; i < kPerThread; i++) {
-      const int e = threadIdx.x + i * kItemThreads;
-      if (e >= nq * D) break;
-      const int qi = e / D, t = e % D;
-      float acc = o[i] * a_s[qi];
 #pragma unroll
-      for (int j = 0; j < kTile; j++) acc = fmaf(s_s[qi][j], v_s[j][t], acc);
-      o[i] = acc;
+    for (int i = 0; i < kPerThread; i++) {  // fully unrolled, so o[] stays in registers
+      const int e = threadIdx.x + i * kItemThreads;
+      if (e < nq * D) {
+        const int qi = e / D, t = e % D;
+        float acc = o[i] * a_s[qi];
+#pragma unroll
+        for (int j = 0; j < kTile; j++) acc = fmaf(s_s[qi][j], v_s[j][t], acc);
+        o[i] = acc;
+      }
     }
     __syncthreads();
   }
   float* so = a.states + it.state_offset;  // o [nq, D], m [nq], d [nq]
+#pragma unroll
   for (int i = 0; i < kPerThread; i++) {
     const int e = threadIdx.x + i * kItemThreads;
     if (e < nq * D) so[e] = o[i];
@@ -405,22 +408,35 @@ __global__ void __launch_bounds__(kTcThreads) AttnItemTcKernel(AttnDeviceArgs a)
   __syncthreads();
 
   const int64_t kv_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  constexpr int kVec = 8;  // bf16 per 16-byte load
-  for (int t0 = it.key_begin; t0 < it.key_end; t0 += kTcKeys) {
-    // K and V tile, 16 bytes per load; keys past the item are zeros
-    for (int e = threadIdx.x; e < kTcKeys * (D / kVec); e += blockDim.x) {
+  constexpr int kVec = 8;                                    // bf16 per 16-byte load
+  constexpr int kLoads = kTcKeys * (D / kVec) / kTcThreads;  // 16-byte loads per thread per K (or V) tile
+  static_assert(kTcKeys * (D / kVec) % kTcThreads == 0, "K/V tile must split evenly over the threads");
+  // The next tile's K and V wait in registers while this tile is computed, so global-memory latency
+  // overlaps the tensor-core work; keys past the item load as zeros.
+  uint4 k_next[kLoads], v_next[kLoads];
+  auto fetch = [&](int t0) {
+    for (int r = 0; r < kLoads; r++) {
+      const int e = threadIdx.x + r * kTcThreads;
       const int j = e / (D / kVec), c = (e % (D / kVec)) * kVec, pos = t0 + j;
-      uint4 kv = {0, 0, 0, 0}, vv = {0, 0, 0, 0};
+      k_next[r] = v_next[r] = uint4{0, 0, 0, 0};
       if (pos < it.key_end) {
         const int64_t at = (static_cast<int64_t>(page_s[pos / P - first_page]) * P + pos % P) * kv_stride +
                            static_cast<int64_t>(it.kv_head) * D + c;
-        kv = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_k_pages) + at);
-        vv = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_v_pages) + at);
+        k_next[r] = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_k_pages) + at);
+        v_next[r] = *reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p.d_v_pages) + at);
       }
-      *reinterpret_cast<uint4*>(k_s + j * L::kKld + c) = kv;
-      *reinterpret_cast<uint4*>(v_s + j * L::kKld + c) = vv;
+    }
+  };
+  fetch(it.key_begin);
+  for (int t0 = it.key_begin; t0 < it.key_end; t0 += kTcKeys) {
+    for (int r = 0; r < kLoads; r++) {
+      const int e = threadIdx.x + r * kTcThreads;
+      const int j = e / (D / kVec), c = (e % (D / kVec)) * kVec;
+      *reinterpret_cast<uint4*>(k_s + j * L::kKld + c) = k_next[r];
+      *reinterpret_cast<uint4*>(v_s + j * L::kKld + c) = v_next[r];
     }
     __syncthreads();
+    if (t0 + kTcKeys < it.key_end) fetch(t0 + kTcKeys);
     // S = Q · Kᵀ: (QM / 16) × (kTcKeys / 16) output tiles spread over the warps
     for (int f = warp; f < (QM / 16) * (kTcKeys / 16); f += kTcThreads / 32) {
       const int fr = f / (kTcKeys / 16), fc = f % (kTcKeys / 16);
