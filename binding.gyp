@@ -33,7 +33,7 @@
       "target_name": "thinktree",
       "sources": ["<!@(node -p \"require('./native/sources.json').cpu.join(' ')\")"],
       "dependencies": ["tt_isa_avx2", "tt_isa_avx512", "tt_isa_avx512bf16"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread", "-ldl"]
     }
   ]
 }

@@ -12,16 +12,22 @@ import type {
 } from '../native/addon-types.js';
 import { nativeAddon } from '../native/load.js';
 import { DisposedError, OptionError, abortError, translateNativeError } from '../errors.js';
+import { chooseDevice } from '../native/cuda.js';
 import { SerialQueue } from '../util/mutex.js';
 import { prepareModel } from './prepare.js';
 import type { ModelConfig } from './config.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 
-export type Device = 'auto' | 'cpu';
+export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface LoadModelOptions {
-  /** Where the model runs. `'auto'` picks the CPU until the CUDA backend exists. @default 'auto' */
+  /**
+   * Where the model runs. `'auto'` uses a usable GPU when whole-model GPU execution exists and the CPU
+   * otherwise (`info.deviceReason` says why); `'cuda'` without a usable GPU, driver and CUDA library
+   * throws DeviceUnavailableError naming the reason. In this version the GPU forward pass is not built
+   * yet, so `'cuda'` always throws and `'auto'` runs on the CPU. @default 'auto'
+   */
   device?: Device;
   /**
    * GEMM input precision. `'f32'` keeps activations in f32 (matches an f32 reference); `'bf16'` rounds
@@ -85,6 +91,8 @@ export interface GenerateResult extends StepResult {
 
 export interface ModelInfo {
   device: 'cpu';
+  /** Why this device was chosen (e.g. no usable GPU, and the reason). */
+  deviceReason: string;
   /** Identifies the checkpoint: directory name and a hash of its config and tensor layout. */
   id: string;
   /** Parameters in the checkpoint's tensors (tied matrices counted once). */
@@ -146,9 +154,10 @@ export class Model {
 
   static async load(dir: string, options: LoadModelOptions = {}): Promise<Model> {
     const device = options.device ?? 'auto';
-    if (device !== 'auto' && device !== 'cpu') {
-      throw new OptionError(`Expected \`device\` to be 'auto' or 'cpu', got ${String(device)}`);
+    if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') {
+      throw new OptionError(`Expected \`device\` to be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
     }
+    const choice = chooseDevice(device);
     const threads = options.threads ?? os.availableParallelism();
     checkInt('threads', threads, 1, 1024);
     const kvCacheBytes = options.kvCacheBytes ?? 256 * 1024 * 1024;
@@ -178,7 +187,7 @@ export class Model {
       throw abortError(signal);
     }
     const ni = native.info();
-    const info: ModelInfo = { device: 'cpu', ...checkpointIdentity(dir, prepared.spec), ...ni };
+    const info: ModelInfo = { device: 'cpu', deviceReason: choice.reason, ...checkpointIdentity(dir, prepared.spec), ...ni };
     return new Model(native, prepared.config, prepared.tokenizer, info);
   }
 

@@ -337,8 +337,123 @@ export interface NativeKernels {
   benchAttention(args: AttentionArgs, iterations: number): number;
 }
 
+/** One CUDA device as the backend library sees it. */
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  /** e.g. '9.0' */
+  computeCapability: string;
+  totalMemoryBytes: number;
+  freeMemoryBytes: number;
+  multiprocessors: number;
+  /** Whether the library carries code for this device (compute capability 8.0 or newer). */
+  supported: boolean;
+  unsupportedReason?: string;
+}
+
+/** What probing a CUDA backend library found. Never thrown: a missing driver is `available: false`. */
+export interface CudaProbeResult {
+  libraryPath: string;
+  /** A usable device exists (driver new enough, at least one supported GPU). */
+  available: boolean;
+  /** Why not, when `available` is false: a sentence naming what to do. */
+  reason?: string;
+  /** CUDA version the driver supports, 1000 × major + 10 × minor (absent when the library did not load). */
+  driverVersion?: number;
+  /** CUDA runtime version linked into the library. */
+  runtimeVersion?: number;
+  devices: CudaDeviceInfo[];
+}
+
+/** AttentionArgs on the GPU: head_dim 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
+export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads'> {
+  threads?: number;
+  /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */
+  kvDtype?: 'F32' | 'BF16';
+}
+
+/** A reward head on final-normed hidden states (runtime/head.cc's kinds; lm-rows is `linear` over gathered rows). */
+export interface CudaRewardHeadArgs {
+  kind: 'linear' | 'mlp2';
+  /** [rows, hidden] */
+  x: Float32Array;
+  rows: number;
+  hidden: number;
+  outputs: number;
+  /** linear: [outputs, hidden]; mlp2: [hidden, hidden]. Float32Array for F32, Uint16Array bits otherwise. */
+  first: Float32Array | Uint16Array;
+  /** [outputs] (linear) or [hidden] (mlp2) */
+  firstBias?: Float32Array;
+  /** mlp2 only: [outputs, hidden] */
+  second?: Float32Array | Uint16Array;
+  /** mlp2 only: [outputs] */
+  secondBias?: Float32Array;
+  wDtype: DTypeName;
+  precision: PrecisionName;
+}
+
+/** Copy-on-write page copies over a whole KV pool [layers, 2, pagesTotal, pageTokens, kvHeads, headDim]. */
+export interface CudaKvCopyArgs {
+  pool: Float32Array;
+  layers: number;
+  pagesTotal: number;
+  pageTokens: number;
+  kvHeads: number;
+  headDim: number;
+  /** [copies] source pages, destination pages, and leading tokens of each to copy. */
+  src: Int32Array;
+  dst: Int32Array;
+  tokens: Int32Array;
+}
+
+/**
+ * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
+ * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
+ */
+export interface CudaSession {
+  gemm(args: Omit<GemmArgs, 'isa' | 'threads'>): Float32Array;
+  rmsNorm(args: RmsNormArgs): Float32Array;
+  rope(args: RopeArgs): Float32Array;
+  swiglu(gate: Float32Array, up: Float32Array): Float32Array;
+  attention(args: CudaAttentionArgs): Float32Array;
+  sample(args: Omit<SampleArgs, 'isa'>): Int32Array;
+  segmentedTopK(scores: Float32Array, segmentOffsets: Int32Array, k: Int32Array): SegmentSelection;
+  sampleCandidates(
+    scores: Float32Array,
+    segmentOffsets: Int32Array,
+    count: Int32Array,
+    temperature: number,
+    seeds: Float64Array,
+    counters: Uint32Array,
+  ): SegmentSelection;
+  rewardHead(args: CudaRewardHeadArgs): Float32Array;
+  /** Step rewards: softmax(headOut[row])[pick] ('softmax') or headOut[row][pick] ('value') for each row. */
+  scoreGather(headOut: Float32Array, width: number, rows: Int32Array, kind: 'softmax' | 'value', pick: number): Float32Array;
+  /** The pool after the copies. */
+  kvCopy(args: CudaKvCopyArgs): Float32Array;
+  /** Measured device-to-device copy bandwidth in GB/s (read + write) over a buffer of `bytes`. */
+  benchCopyBandwidth(bytes: number, iterations: number): number;
+  /** Seconds per attention call (inputs uploaded once), timed on the GPU. */
+  benchAttention(args: CudaAttentionArgs, iterations: number): number;
+  /** Seconds per sampling call (inputs uploaded once), timed on the GPU. */
+  benchSample(args: Omit<SampleArgs, 'isa'>, iterations: number): number;
+  /** Frees the context. Safe to call twice; later calls throw. */
+  dispose(): void;
+}
+
+/** The CUDA backend as the CPU addon reaches it: a library loaded at run time from a path. */
+export interface NativeCuda {
+  /** THINKTREE_CUDA_ABI_VERSION this addon was built with; a library must report the same. */
+  abiVersion: number;
+  probe(libPath: string): CudaProbeResult;
+  /** Throws when the library does not load, has another ABI, or the device cannot be opened. */
+  open(libPath: string, device: number): CudaSession;
+}
+
 export interface NativeAddon {
   kernels: NativeKernels;
+  /** The CUDA backend library, loaded at run time (never linked into the addon). */
+  cuda: NativeCuda;
   /** Maps the weights, allocates the KV pool; `onProgress` receives fractions in [0, 1]. */
   loadModel(spec: NativeModelSpec, onProgress?: (fraction: number) => void): Promise<NativeModel>;
 }

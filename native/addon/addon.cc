@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "bindings.h"
+#include "cuda_bindings.h"
 
 namespace {
 
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tt::RegisterRuntimeKernelBindings(env, kernels);
   exports.Set("kernels", kernels);
   tt::RegisterModelBindings(env, exports);
+  tt::RegisterCudaBindings(env, exports);
   return exports;
 }
 

@@ -1,13 +1,14 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchSharedPrefixAttention } from '../bench/attention.js';
+import { benchCuda } from '../bench/cuda.js';
 import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { measureMachine } from '../bench/machine.js';
 import { benchPrmScoring } from '../bench/prm.js';
 import type { Command } from './types.js';
 
-const SUITES = ['gemm', 'decode', 'attention', 'prm'] as const;
+const SUITES = ['gemm', 'decode', 'attention', 'prm', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -19,6 +20,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
+  cuda       GPU kernels (only with a usable GPU): decode attention vs copy bandwidth, cascade vs
+             per-sequence attention at batch 128 prefix 16K, sampling over vocab 151936 at batch 1-512
 `;
 
 const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
@@ -82,6 +85,17 @@ export const benchCommand: Command = {
         `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
           `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
       );
+      log('');
+    }
+    if (only.includes('cuda')) {
+      const res = benchCuda(log);
+      if (res !== null) {
+        const long = res.decode.filter((r) => r.context >= 4096);
+        summary.push(
+          `cuda decode attention at context ≥ 4K: ${long.map((r) => pct(r.fraction)).join(', ')} of copy bandwidth; ` +
+            `cascade at prefix 16K batch 128: ${res.cascade.speedup.toFixed(1)}× per-sequence`,
+        );
+      }
       log('');
     }
     log('summary:');

@@ -78,4 +78,13 @@ TT_HD_INLINE int32_t RankBucket(float z) {
   return b < kRankBuckets - 1 ? b : kRankBuckets - 1;
 }
 
+// A float's bits as an unsigned key with the same order (−0 just below +0, NaN outside ±inf): what
+// the GPU sampler binary-searches instead of sorting.
+TT_HD_INLINE uint32_t FloatOrderKeyU(float f) {
+  int32_t b;
+  memcpy(&b, &f, 4);
+  b ^= (b >> 31) & 0x7fffffff;  // negative floats: flip the magnitude so larger means larger
+  return static_cast<uint32_t>(b) ^ 0x80000000u;
+}
+
 }  // namespace tt

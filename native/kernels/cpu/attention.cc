@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "attention_state.h"
+#include "../common/attention_state.h"
 
 namespace tt {
 

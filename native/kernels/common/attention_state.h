@@ -8,7 +8,7 @@
 #pragma once
 #include <cmath>
 
-#include "../common/math.h"
+#include "math.h"
 
 namespace tt {
 

@@ -1,0 +1,56 @@
+// Paged attention with the shared-prefix (cascade) split, the CUDA twin of kernels/cpu/attention.h.
+// The plan (which sequences share leading full pages, how rows and keys are cut into work items, and
+// which items cover each row) is made on the host from the host page table, then staged in one copy
+// to the device, as FlashInfer splits plan() from run(). The kernels then:
+//  1. An item kernel, one block per item (AttnItemKernel for f32 KV, exact to f32 like the CPU;
+//     AttnItemTcKernel on the tensor cores for bf16 KV, the GPU default, to bf16 rounding): a block of query rows (every query head of one kv head)
+//     against up to kCudaAttnItemKeys keys, K/V tiles loaded once into shared memory for all of the
+//     item's queries (for a shared-prefix item, the queries of every sequence in the group: the
+//     prefix becomes a matrix product over them, read once instead of once per sequence); writes the
+//     item's online-softmax states (kernels/common/attention_state.h).
+//  2. AttnMergeKernel, one warp per (row, query head): log-sum-exp merge of its items' states, o / d.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "../../cuda/thinktree_cuda.h"
+
+namespace tt::cuda {
+
+constexpr int32_t kCudaAttnItemKeys = 256;
+// Query vectors (rows × group) one item holds in shared memory: head_dim × this ≤ 4096 floats.
+constexpr int32_t kCudaAttnQueryFloats = 4096;
+
+struct CudaAttnItem {
+  int32_t table_seq;             // sequence whose page table holds the keys
+  int32_t kv_head;
+  int32_t key_begin, key_end;    // key positions [key_begin, key_end)
+  int32_t rows_begin, rows_end;  // range of item_rows
+  int64_t state_offset;          // floats into states: o [nq, head_dim], m [nq], d [nq]; nq = rows × group
+};
+
+// Host side of a plan; vectors only grow, so steady-state calls do not allocate. `staged` is the
+// image of the device workspace's index part, copied in one transfer.
+struct AttentionHostPlan {
+  std::vector<int32_t> row_pos, shared_keys, order, group_rows, item_rows, entry_indptr, entry_item,
+      entry_local, entry_fill;
+  std::vector<CudaAttnItem> items;
+  std::vector<char> staged;
+  int64_t state_floats = 0;
+  int32_t tokens = 0;
+  int32_t shared_items = 0;  // items [0, shared_items) are shared-prefix items, the rest per-sequence
+  // Byte offsets of each staged array inside the workspace, and the states after them.
+  size_t off_page_indptr = 0, off_page_indices = 0, off_row_pos = 0, off_items = 0, off_item_rows = 0,
+         off_entry_indptr = 0, off_entry_item = 0, off_entry_local = 0, off_states = 0, bytes = 0;
+};
+
+// Plans the call; returns null or a sentence (an unsupported head_dim or group size). plan->bytes is
+// the workspace it needs; plan->staged the bytes to copy to its start.
+const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* plan);
+// Queues the kernels; `workspace` holds plan.staged at its start and room for the states.
+const char* RunAttention(const tt_cuda_attention_params& p, const AttentionHostPlan& plan, char* workspace,
+                         cudaStream_t stream);
+
+}  // namespace tt::cuda

@@ -1,0 +1,335 @@
+// The CUDA kernels against their CPU twins on random inputs, at the CPU tests' tolerances: one suite,
+// run against a real GPU (kernels.gpu.test.ts) and against the CPU emulator build of the same kernel
+// sources (kernels.emu.test.ts), which runs them here, slowly, on smaller inputs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttentionArgs, CudaSession, DTypeName, PrecisionName } from '../../lib/native/addon-types.js';
+import { nativeAddon } from '../../lib/native/load.js';
+import { maxAbsDiff, randomArray, rng } from './gpu.js';
+
+const cpu = nativeAddon().kernels;
+const best = cpu.cpuInfo().bestIsa;
+
+// bf16 / f16 bits of f32 values (round to nearest even), for weights in those dtypes.
+function toBf16(x: Float32Array): Uint16Array {
+  const u = new Uint32Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = (u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) >>> 16;
+  return out;
+}
+function bf16ToF32(b: Uint16Array): Float32Array {
+  const u = new Uint32Array(b.length);
+  for (let i = 0; i < b.length; i++) u[i] = b[i]! << 16;
+  return new Float32Array(u.buffer);
+}
+function toF16(x: Float32Array): Uint16Array {
+  // Inputs here lie in [-1, 1]: normal halves or zero, so a direct rounding suffices.
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+    const a = Math.abs(v);
+    if (a < 6.103515625e-5) {
+      out[i] = sign | Math.round(a / 5.960464477539063e-8);
+      continue;
+    }
+    let e = Math.floor(Math.log2(a));
+    let m = Math.round((a / 2 ** e - 1) * 1024);
+    if (m === 1024) {
+      m = 0;
+      e++;
+    }
+    out[i] = sign | ((e + 15) << 10) | m;
+  }
+  return out;
+}
+
+/**
+ * Defines the parity suite for the library at `libPath`, device `device`. `small` shrinks the inputs
+ * and leaves out the statistical test (the emulator runs a block's threads one at a time).
+ */
+export function cudaParitySuite(title: string, libPath: string, device: number, small: boolean): void {
+  describe(title, () => {
+    let s: CudaSession;
+    beforeAll(() => {
+      s = nativeAddon().cuda.open(libPath, device);
+    });
+    afterAll(() => s?.dispose());
+
+    describe('gemm', () => {
+      const cases: [DTypeName, PrecisionName][] = [
+        ['F32', 'f32'], ['F16', 'f32'], ['BF16', 'f32'], ['F32', 'bf16'], ['F16', 'bf16'], ['BF16', 'bf16'],
+      ];
+      for (const [wDtype, precision] of cases) {
+        it(`matches the CPU for ${wDtype} weights at ${precision} precision, ragged shapes`, () => {
+          const shapes = small ? [[1, 67, 130], [37, 129, 257], [5, 100, 296]] : [[1, 67, 130], [37, 129, 257], [64, 64, 64], [5, 300, 1000]];
+            for (const [m, n, k] of shapes as [number, number, number][]) {
+            const x = randomArray(m * k, m * 7 + n, 1);
+            const wf = randomArray(n * k, n * 13 + k, 1);
+            const w = wDtype === 'F32' ? wf : wDtype === 'BF16' ? toBf16(wf) : toF16(wf);
+            const bias = randomArray(n, k, 1);
+            const args = { x, w, wDtype, bias, m, n, k, precision };
+            const want = cpu.gemm({ ...args, isa: best, threads: 2 });
+            const got = s.gemm(args);
+            let err = 0;
+            for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+            expect(err, `m=${m} n=${n} k=${k}`).toBeLessThan(2e-5 * Math.max(1, k / 130));
+          }
+        });
+      }
+    });
+
+    it('rmsNorm matches the CPU for every weight dtype', () => {
+      const rows = 9, dim = 1000;
+      const x = randomArray(rows * dim, 1, 3);
+      const wf = randomArray(dim, 2, 1);
+      for (const [wDtype, weight] of [['F32', wf], ['BF16', toBf16(wf)], ['F16', toF16(wf)]] as const) {
+        const args = { x, weight, wDtype, rows, dim, eps: 1e-6 };
+        expect(maxAbsDiff(s.rmsNorm(args), cpu.rmsNorm(args)), wDtype).toBeLessThan(1e-5);
+      }
+    });
+
+    it('rope matches the CPU at large positions', () => {
+      const tokens = 7, heads = 3, headDim = 64;
+      const x = randomArray(tokens * heads * headDim, 3, 1);
+      const positions = Int32Array.from([0, 1, 17, 511, 4095, 32767, 131071]);
+      const invFreq = Float32Array.from({ length: headDim / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / headDim));
+      const args = { x, tokens, heads, headDim, positions, invFreq, attentionScaling: 1.25 };
+      expect(maxAbsDiff(s.rope(args), cpu.rope(args))).toBeLessThan(1e-5);
+    });
+
+    it('swiglu matches the CPU', () => {
+      const gate = randomArray(5000, 4, 8), up = randomArray(5000, 5, 2);
+      expect(maxAbsDiff(s.swiglu(gate, up), cpu.swiglu(gate, up))).toBeLessThan(1e-6);
+    });
+
+    describe('attention', () => {
+      interface Seq { len: number; queries: number; forkOf?: number; shared?: number }
+      function build(headDim: number, seqs: Seq[], seed: number, window = 0): AttentionArgs {
+        const r = rng(seed);
+        const P = 16, H = 8, KVH = 2;
+        const tables: number[][] = [];
+        let pages = 0;
+        for (const q of seqs) {
+          const need = Math.ceil(q.len / P);
+          const t = q.forkOf === undefined ? [] : tables[q.forkOf]!.slice(0, q.shared);
+          while (t.length < need) t.push(pages++);
+          tables.push(t);
+        }
+        const pageFloats = P * KVH * headDim;
+        const tokens = seqs.reduce((a, q) => a + q.queries, 0);
+        const f = (n: number) => Float32Array.from({ length: n }, () => 2 * r() - 1);
+        return {
+          q: f(tokens * H * headDim),
+          kPages: f(pages * pageFloats),
+          vPages: f(pages * pageFloats),
+          pageTokens: P,
+          numHeads: H,
+          numKvHeads: KVH,
+          headDim,
+          pageIndptr: Int32Array.from([0, ...tables.map((_, i) => tables.slice(0, i + 1).reduce((a, t) => a + t.length, 0))]),
+          pageIndices: Int32Array.from(tables.flat()),
+          seqLens: Int32Array.from(seqs.map((q) => q.len)),
+          queryIndptr: Int32Array.from([0, ...seqs.map((_, i) => seqs.slice(0, i + 1).reduce((a, q) => a + q.queries, 0))]),
+          slidingWindow: window,
+          sharedPrefix: true,
+          threads: 2,
+        };
+      }
+      const beams: Seq[] = [
+        { len: 300, queries: 1 },
+        { len: 290, queries: 1, forkOf: 0, shared: 17 },
+        { len: 310, queries: 1, forkOf: 0, shared: 17 },
+        { len: 40, queries: 40 },
+        { len: 700, queries: 3 },
+      ];
+      for (const headDim of [64, 128, 256]) {
+        it(`matches the CPU for decode, prefill and forked beams at head_dim ${headDim}`, () => {
+          const args = build(headDim, beams, headDim);
+          expect(maxAbsDiff(s.attention(args), cpu.attention(args))).toBeLessThanOrEqual(1e-5);
+        });
+      }
+
+      it('gives the same output with and without the shared-prefix split', () => {
+        const args = build(128, beams, 11);
+        expect(maxAbsDiff(s.attention(args), s.attention({ ...args, sharedPrefix: false }))).toBeLessThanOrEqual(1e-5);
+      });
+
+      it('matches the CPU with a sliding window', () => {
+        const args = build(128, beams, 12, 37);
+        expect(maxAbsDiff(s.attention(args), cpu.attention(args))).toBeLessThanOrEqual(1e-5);
+      });
+
+      // bf16 pages run on the tensor cores, which round Q and the softmax weights P to bf16 too
+      // (FlashAttention's precision): within 1e-2 of the f32 CPU twin on the same rounded pages.
+      it('reads bf16 pages on the tensor cores to within bf16 rounding of the CPU on the same pages', () => {
+        for (const headDim of [64, 128, 256]) {
+          const args = build(headDim, beams, 13 + headDim);
+          const rounded = { ...args, kPages: bf16ToF32(toBf16(args.kPages)), vPages: bf16ToF32(toBf16(args.vPages)) };
+          expect(maxAbsDiff(s.attention({ ...args, kvDtype: 'BF16' }), cpu.attention(rounded)), `head_dim ${headDim}`).toBeLessThanOrEqual(1e-2);
+        }
+      });
+
+      it('gives the same bf16 output with and without the shared-prefix split, to bf16 rounding', () => {
+        const args = { ...build(128, beams, 14), kvDtype: 'BF16' as const };
+        expect(maxAbsDiff(s.attention(args), s.attention({ ...args, sharedPrefix: false }))).toBeLessThanOrEqual(1e-2);
+      });
+    });
+
+    describe('sampling', () => {
+      function rows(vocab: number, n: number, seed: number, filters: { temperature: number; topK: number; topP: number; minP: number }) {
+        return {
+          logits: randomArray(vocab * n, seed, 4),
+          rows: n,
+          vocab,
+          temperature: new Float32Array(n).fill(filters.temperature),
+          topK: new Int32Array(n).fill(filters.topK),
+          topP: new Float32Array(n).fill(filters.topP),
+          minP: new Float32Array(n).fill(filters.minP),
+          seeds: Float64Array.from({ length: n }, (_, i) => 1000 + i),
+          counters: Uint32Array.from({ length: n }, (_, i) => i * 3),
+        };
+      }
+
+      it('is greedy (argmax, lowest id on ties) at temperature 0', () => {
+        const a = rows(1000, small ? 8 : 64, 1, { temperature: 0, topK: 0, topP: 1, minP: 0 });
+        expect(Array.from(s.sample(a))).toEqual(Array.from(cpu.sample(a)));
+      });
+
+      // The same Philox stream (seed, counter) → u, and the same walk order, so the same token but
+      // where summation order puts u within rounding of a boundary.
+      for (const filters of [
+        { temperature: 1, topK: 0, topP: 1, minP: 0 },
+        { temperature: 0.7, topK: 40, topP: 1, minP: 0 },
+        { temperature: 1.3, topK: 0, topP: 0.9, minP: 0 },
+        { temperature: 1, topK: 500, topP: 0.95, minP: 0.05 },
+      ]) {
+        it(`draws the CPU sampler's tokens from the same Philox stream (${JSON.stringify(filters)})`, () => {
+          const a = small ? rows(3001, 6, 2, filters) : rows(151936, 256, 2, filters);
+          const g = s.sample(a), c = cpu.sample(a);
+          let same = 0;
+          for (let i = 0; i < g.length; i++) same += g[i] === c[i] ? 1 : 0;
+          expect(same).toBeGreaterThanOrEqual(g.length - 1);
+        });
+      }
+
+      // Logits on a coarse grid: every cut falls inside a run of ties, which both samplers break by id.
+      it("draws the CPU sampler's tokens when many logits tie at the cuts", () => {
+        for (const filters of [
+          { temperature: 1, topK: 37, topP: 1, minP: 0 },
+          { temperature: 0.9, topK: 0, topP: 0.6, minP: 0 },
+          { temperature: 1.1, topK: 300, topP: 0.8, minP: 0.1 },
+        ]) {
+          const a = small ? rows(2003, 6, 5, filters) : rows(151936, 64, 5, filters);
+          for (let i = 0; i < a.logits.length; i++) a.logits[i] = Math.round(a.logits[i]! * 2) / 2;
+          const g = s.sample(a), c = cpu.sample(a);
+          expect(Array.from(g), JSON.stringify(filters)).toEqual(Array.from(c));
+        }
+      });
+
+      it.skipIf(small)('draws from the renormalised filtered distribution (chi-square, vocab 111)', () => {
+        const vocab = 111, n = 20000;
+        const base = randomArray(vocab, 9, 2);
+        const logits = new Float32Array(vocab * n);
+        for (let r = 0; r < n; r++) logits.set(base, r * vocab);
+        const T = 0.8, topK = 30, topP = 0.9, minP = 0.02;
+        const a = {
+          logits, rows: n, vocab,
+          temperature: new Float32Array(n).fill(T), topK: new Int32Array(n).fill(topK),
+          topP: new Float32Array(n).fill(topP), minP: new Float32Array(n).fill(minP),
+          seeds: new Float64Array(n).fill(77), counters: Uint32Array.from({ length: n }, (_, i) => i),
+        };
+        // reference: HF order of filters on the exact distribution
+        const order = Array.from({ length: vocab }, (_, i) => i).sort((x, y) => base[y]! - base[x]! || x - y);
+        const w = new Float64Array(vocab);
+        for (const i of order.slice(0, topK)) w[i] = Math.exp((base[i]! - base[order[0]!]!) / T);
+        const total = w.reduce((x, y) => x + y, 0);
+        let before = 0;
+        for (let j = 0; j < topK; j++) {
+          const i = order[j]!;
+          if (j > 0 && before >= topP * total) w[i] = 0;
+          before += Math.exp((base[i]! - base[order[0]!]!) / T);
+        }
+        for (let i = 0; i < vocab; i++) if (w[i]! < minP) w[i] = 0;
+        const z = w.reduce((x, y) => x + y, 0);
+        const counts = new Float64Array(vocab);
+        for (const t of s.sample(a)) counts[t]!++;
+        let chi = 0, dof = -1;
+        for (let i = 0; i < vocab; i++) {
+          const e = (w[i]! / z) * n;
+          if (e === 0) {
+            expect(counts[i], `token ${i} was filtered out`).toBe(0);
+            continue;
+          }
+          chi += (counts[i]! - e) ** 2 / e;
+          dof++;
+        }
+        // p < 1e-4 critical value, approximated by Wilson–Hilferty for dof degrees of freedom
+        const crit = dof * (1 - 2 / (9 * dof) + 3.719 * Math.sqrt(2 / (9 * dof))) ** 3;
+        expect(chi).toBeLessThan(crit);
+      });
+    });
+
+    it('segmentedTopK selects exactly what the CPU selects', () => {
+      const scores = randomArray(5000, 21, 1);
+      scores[3] = NaN;
+      scores[10] = scores[11]!;
+      const offsets = Int32Array.from([0, 0, 12, 100, 2100, 2101, 5000]);
+      const k = Int32Array.from([3, 5, 100, 7, 2, 40]);
+      const g = s.segmentedTopK(scores, offsets, k), c = cpu.segmentedTopK(scores, offsets, k);
+      expect(Array.from(g.offsets)).toEqual(Array.from(c.offsets));
+      expect(Array.from(g.indices)).toEqual(Array.from(c.indices));
+    });
+
+    it('sampleCandidates draws exactly what the CPU draws for the same seeds', () => {
+      const scores = randomArray(3000, 22, 3);
+      const offsets = Int32Array.from([0, 16, 64, 3000]);
+      const count = Int32Array.from([4, 64, 10]);
+      const seeds = Float64Array.from([1, 2, 2 ** 40 + 3]);
+      const counters = Uint32Array.from([0, 5, 9]);
+      const g = s.sampleCandidates(scores, offsets, count, 0.7, seeds, counters);
+      const c = cpu.sampleCandidates(scores, offsets, count, 0.7, seeds, counters);
+      expect(Array.from(g.indices)).toEqual(Array.from(c.indices));
+    });
+
+    it("rewardHead's mlp2 matches Linear, ReLU, Linear on the CPU", () => {
+      const rows = 6, hidden = 96, outputs = 2;
+      const x = randomArray(rows * hidden, 31, 1);
+      const first = randomArray(hidden * hidden, 32, 0.2), firstBias = randomArray(hidden, 33, 0.1);
+      const second = randomArray(outputs * hidden, 34, 0.2), secondBias = randomArray(outputs, 35, 0.1);
+      const inner = cpu.gemm({ x, w: first, wDtype: 'F32', bias: firstBias, m: rows, n: hidden, k: hidden, precision: 'f32', isa: best, threads: 1 });
+      for (let i = 0; i < inner.length; i++) inner[i] = Math.max(inner[i]!, 0);
+      const want = cpu.gemm({ x: inner, w: second, wDtype: 'F32', bias: secondBias, m: rows, n: outputs, k: hidden, precision: 'f32', isa: best, threads: 1 });
+      const got = s.rewardHead({ kind: 'mlp2', x, rows, hidden, outputs, first, firstBias, second, secondBias, wDtype: 'F32', precision: 'f32' });
+      expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    });
+
+    it('scoreGather picks softmax probabilities and raw values of the chosen rows', () => {
+      const width = 3;
+      const head = randomArray(10 * width, 41, 5);
+      const which = Int32Array.from([9, 0, 4, 4]);
+      const soft = s.scoreGather(head, width, which, 'softmax', 1);
+      const raw = s.scoreGather(head, width, which, 'value', 2);
+      which.forEach((r, i) => {
+        const row = Array.from(head.subarray(r * width, r * width + width));
+        const mx = Math.max(...row);
+        const e = row.map((v) => Math.exp(v - mx));
+        expect(soft[i]).toBeCloseTo(e[1]! / e.reduce((a, b) => a + b, 0), 6);
+        expect(raw[i]).toBe(row[2]);
+      });
+    });
+
+    it('kvCopy copies the leading tokens of each page in every layer and leaves the rest', () => {
+      const layers = 3, pagesTotal = 5, pageTokens = 4, kvHeads = 2, headDim = 8;
+      const pool = randomArray(layers * 2 * pagesTotal * pageTokens * kvHeads * headDim, 51, 1);
+      const src = Int32Array.from([1, 3]), dst = Int32Array.from([4, 0]), tokens = Int32Array.from([3, 4]);
+      const got = s.kvCopy({ pool, layers, pagesTotal, pageTokens, kvHeads, headDim, src, dst, tokens });
+      const want = pool.slice();
+      const tokenFloats = kvHeads * headDim, pageFloats = pageTokens * tokenFloats;
+      for (let plane = 0; plane < 2 * layers; plane++)
+        for (let c = 0; c < src.length; c++)
+          for (let e = 0; e < tokens[c]! * tokenFloats; e++)
+            want[(plane * pagesTotal + dst[c]!) * pageFloats + e] = pool[(plane * pagesTotal + src[c]!) * pageFloats + e]!;
+      expect(Array.from(got)).toEqual(Array.from(want));
+    });
+  });
+}
