@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {
@@ -107,16 +108,36 @@ export interface ModelInfo {
 }
 
 /** Directory name plus a hash of the architecture and tensor layout: what a calibration table is tied to. */
+/**
+ * A name for the checkpoint that changes when its weights change: the directory name and a hash of the
+ * tensor layout plus a few bytes from the start, middle and end of every tensor. Calibration tables are
+ * keyed by it, so a table made for other weights of the same shape is refused rather than silently used;
+ * sampling the bytes keeps this to a few reads per tensor even for multi-gigabyte checkpoints.
+ */
 export function checkpointIdentity(dir: string, spec: NativeModelSpec): { id: string; paramCount: number } {
   const hash = createHash('sha256');
   let paramCount = 0;
-  for (const t of spec.tensors) {
-    hash.update(`${t.name}:${t.dtype}:${t.shape.join('x')};`);
-    paramCount += t.shape.reduce((a, b) => a * b, 1);
+  const fds = spec.files.map((f) => openSync(f, 'r'));
+  const sample = Buffer.alloc(IDENTITY_SAMPLE_BYTES);
+  try {
+    for (const t of spec.tensors) {
+      hash.update(`${t.name}:${t.dtype}:${t.shape.join('x')};`);
+      paramCount += t.shape.reduce((a, b) => a * b, 1);
+      const n = Math.min(IDENTITY_SAMPLE_BYTES, t.byteLength);
+      for (const at of [0, Math.floor((t.byteLength - n) / 2), t.byteLength - n]) {
+        const got = readSync(fds[t.file]!, sample, 0, n, t.offset + at);
+        hash.update(sample.subarray(0, got));
+      }
+    }
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
   hash.update(`${spec.numLayers}/${spec.hiddenSize}/${spec.vocabSize}/${spec.head?.kind ?? 'lm'}`);
   return { id: `${path.basename(path.resolve(dir))}@${hash.digest('hex').slice(0, 12)}`, paramCount };
 }
+
+/** Bytes hashed at each of three places in every tensor by checkpointIdentity. */
+const IDENTITY_SAMPLE_BYTES = 256;
 
 const FINISH: readonly FinishReason[] = ['stop', 'eos', 'length'];
 

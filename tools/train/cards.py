@@ -163,7 +163,8 @@ def prm_chain(name: str) -> list[dict]:
     while (log := load(name)) is not None:
         chain.insert(0, log)
         init = os.path.basename(os.path.normpath(log["settings"]["init"]))
-        name = init if init.startswith("prm-") else ""
+        # prm-v2 continued the first PRM while it sat in models/prm; the README keeps that one as prm-v1.
+        name = "prm-v1" if log["settings"]["init"] == "models/prm" else init if init.startswith("prm-") else ""
     return chain
 
 
