@@ -10,6 +10,7 @@ import type { SearchOptions, SearchResult, StrategyName, StrategyParams } from '
 import type { EvalRecord } from './dataset.js';
 import type { EvalConfig } from './plan.js';
 import { runPool } from './pool.js';
+import { WeightedGate } from '../util/weighted-gate.js';
 
 /** What the runner needs from an engine (Engine satisfies it; tests may script it). */
 export interface Searcher {
@@ -58,6 +59,12 @@ export interface RunEvalOptions {
    */
   concurrency?: number;
   /**
+   * Generations (the searches' `n`, summed) in flight at once: big budgets then run fewer searches side
+   * by side, so the KV pools hold what is in flight.
+   * @default 256
+   */
+  maxGenerationsInFlight?: number;
+  /**
    * Problem i (its index in the data) searches with seed `seed + i`, under every configuration, so runs
    * are reproducible and configurations are compared on the same random streams.
    * @default 0
@@ -85,6 +92,7 @@ export async function runEval(searcher: Searcher, records: readonly EvalRecord[]
   const started = performance.now();
   let done = 0;
   let work = 0;
+  const gate = new WeightedGate(options.maxGenerationsInFlight ?? 256);
   return runPool(
     jobs.length,
     options.concurrency ?? 8,
@@ -100,7 +108,13 @@ export async function runEval(searcher: Searcher, records: readonly EvalRecord[]
         signal,
       };
       if (options.calibration) searchOptions.calibration = options.calibration;
-      const result = await searcher.search(record.problem, searchOptions);
+      const admitted = await gate.enter(config.budget);
+      let result: SearchResult;
+      try {
+        result = await searcher.search(record.problem, searchOptions);
+      } finally {
+        gate.leave(admitted);
+      }
       const out: ProblemResult = {
         strategy: config.label,
         searchStrategy: config.strategy,

@@ -1,0 +1,53 @@
+// Search with the shipped PRM fixes problems that greedy decoding of the shipped policy gets wrong.
+// The failure set is found here, by running greedy decoding on the first test problems of levels 3-4
+// and keeping the ones it answers wrongly; beam search then runs on exactly those, on fixed seeds.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../lib/engine/engine.js';
+import { loadDatasets, type EvalRecord } from '../../lib/eval/dataset.js';
+import { EVAL_DEFAULTS } from '../../lib/eval/defaults.js';
+import { isCorrect } from '../../lib/eval/runner.js';
+import { mathTask } from '../../lib/search/task.js';
+
+const MODELS = path.resolve(import.meta.dirname, '..', '..', 'models');
+const READY = existsSync(path.join(MODELS, 'policy', 'config.json')) && existsSync(path.join(MODELS, 'prm', 'config.json'));
+const PARAMS = { temperature: EVAL_DEFAULTS.temperature, maxStepTokens: EVAL_DEFAULTS.maxStepTokens, maxIterations: EVAL_DEFAULTS.maxIterations };
+/** Greedy failures to collect, and where to look for them. */
+const FAILURES = 16;
+const SCANNED_PER_LEVEL = 40;
+/**
+ * With the shipped models beam search solves 2 of the 16 (measured); the bar is one below, so the test
+ * holds the claim "beam search with the PRM gets some of greedy's failures right" and no more (the
+ * README's results show it does not beat greedy on the whole test set yet).
+ */
+const MIN_SOLVED = 1;
+
+describe.skipIf(!READY)(`search on the shipped models${READY ? '' : ' (skipped: models/policy or models/prm is absent)'}`, () => {
+  let engine: Engine;
+  let failed: EvalRecord[] = [];
+
+  beforeAll(async () => {
+    engine = await Engine.load(path.join(MODELS, 'policy'), path.join(MODELS, 'prm'));
+    const records = (await loadDatasets([3, 4].map((l) => path.join(MODELS, 'data', `test-level-${l}.jsonl`))))
+      .filter((r, i, all) => all.filter((o) => o.level === r.level).indexOf(r) < SCANNED_PER_LEVEL);
+    const greedy = await Promise.all(
+      records.map((r) => engine.search(r.problem, { ...PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: 0 })),
+    );
+    failed = records.filter((r, i) => !isCorrect(mathTask, greedy[i]!, r.answer)).slice(0, FAILURES);
+  });
+
+  afterAll(() => engine?.dispose());
+
+  it(`finds ${FAILURES} level 3-4 problems that greedy decoding answers wrongly`, () => {
+    expect(failed).toHaveLength(FAILURES);
+  });
+
+  it('beam search with the PRM (N=16, beam width 4) solves some of them on fixed seeds', async () => {
+    const beam = await Promise.all(
+      failed.map((r, i) => engine.search(r.problem, { ...PARAMS, strategy: 'beam', n: 16, beamWidth: 4, seed: 1000 + i })),
+    );
+    const solved = failed.filter((r, i) => isCorrect(mathTask, beam[i]!, r.answer)).length;
+    expect(solved).toBeGreaterThanOrEqual(MIN_SOLVED);
+  });
+});
