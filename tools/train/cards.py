@@ -161,7 +161,7 @@ def prm_chain(name: str) -> list[dict]:
     """The shipped PRM's log and those of the checkpoints it was initialised from, oldest first."""
     chain = []
     while (log := load(name)) is not None:
-        chain.insert(0, log)
+        chain.insert(0, {**log, "file": name})
         init = os.path.basename(os.path.normpath(log["settings"]["init"]))
         # prm-v2 continued the first PRM while it sat in models/prm; the README keeps that one as prm-v1.
         name = "prm-v1" if log["settings"]["init"] == "models/prm" else init if init.startswith("prm-") else ""
@@ -180,11 +180,11 @@ def prm_training_lines(log: dict) -> str:
         if s.get("backbone_lr_scale", 1.0) != 1.0:
             extra.append(f"backbone lr {s['backbone_lr_scale']} x the head's")
         lines.append(
-            f"- `{run['name']}`: from `{s['init']}`, on `{data}`: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, "
+            f"- `{run['file']}`: from `{s['init']}`{' (prm-v1, then in models/prm)' if s['init'] == 'models/prm' else ''}, on `{data}`: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, "
             f"peak lr {s['lr']}, {s['warmup']} warmup then cosine to 10%, weight decay {s['weight_decay']}, seed {s['seed']}"
             f"{'; ' + '; '.join(extra) if extra else ''}. {run.get('tokens_seen', 0):,} tokens, "
             f"{run.get('train_seconds', 0) / 60:.1f} min; loss {first['loss']} at step 0, {last['smooth']} smoothed at the end "
-            f"(`tools/train/logs/{run['name']}.json`).")
+            f"(`tools/train/logs/{run['file']}.json`).")
     lines.append("- A policy backbone starts with q/k/v biases at 0 and a new head; float32 training, saved in bf16.")
     return "\n".join(lines)
 
