@@ -93,7 +93,7 @@ tt_cuda_status tt_cuda_attention(tt_cuda_context* ctx, const tt_cuda_attention_p
     return Fail(err, err_cap, TT_CUDA_INVALID, "attention: bad page table or dtype");
   tt::cuda::AttentionHostPlan& plan = ctx->attention_plan;
   if (const char* e = tt::cuda::PlanAttention(*p, &plan)) return Fail(err, err_cap, TT_CUDA_INVALID, "%s", e);
-  if (plan.tokens == 0) return TT_CUDA_OK;
+  if (plan.plan.tokens == 0) return TT_CUDA_OK;
   st = tt::cuda::EnsureWorkspace(ctx, plan.bytes, err, err_cap);
   if (st != TT_CUDA_OK) return st;
   cudaStream_t s = tt::cuda::StreamOr(ctx, stream);

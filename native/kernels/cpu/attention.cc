@@ -64,132 +64,7 @@ AttnItemFn ItemFor(Isa isa) {
   return AttnItemScalar();
 }
 
-struct Planner {
-  const AttentionParams& p;
-  AttentionWorkspace& ws;
-  int32_t group;  // query heads per kv head
-  int64_t state_floats = 0;
-  int32_t max_rows = 0;
-
-  // Items for `rows` (already appended to ws.item_rows at [rows_begin, rows_end)) against keys
-  // [k0, k1) of `table_seq`, one per kv head and key chunk.
-  void AddItems(int32_t table_seq, int32_t rows_begin, int32_t rows_end, int32_t k0, int32_t k1) {
-    const int32_t rows = rows_end - rows_begin;
-    max_rows = std::max(max_rows, rows);
-    for (int32_t c0 = k0; c0 < k1;) {
-      const int32_t c1 = std::min(k1, (c0 / kKeyChunk + 1) * kKeyChunk);
-      for (int32_t h = 0; h < p.num_kv_heads; h++) {
-        AttnItem it;
-        it.table_seq = table_seq;
-        it.kv_head = h;
-        it.key_begin = c0;
-        it.key_end = c1;
-        it.rows_begin = rows_begin;
-        it.rows_end = rows_end;
-        it.state_offset = state_floats;
-        state_floats += static_cast<int64_t>(rows) * group * (p.head_dim + 2);
-        ws.items.push_back(it);
-      }
-      c0 = c1;
-    }
-  }
-
-  // Groups sequences that share leading full pages (by their first page id; one level, which covers
-  // beams forked from one prompt) and plans each group's shared items; fills ws.shared_keys.
-  void PlanShared() {
-    const int32_t P = p.page_tokens;
-    ws.order.clear();
-    for (int32_t s = 0; s < p.num_seqs; s++) {
-      const int32_t full = std::min(p.seq_lens[s] / P, p.page_indptr[s + 1] - p.page_indptr[s]);
-      if (full >= 1) ws.order.push_back(s);
-    }
-    const int32_t* idx = p.page_indices;
-    const int32_t* ptr = p.page_indptr;
-    std::sort(ws.order.begin(), ws.order.end(), [&](int32_t a, int32_t b) {
-      const int32_t pa = idx[ptr[a]], pb = idx[ptr[b]];
-      return pa != pb ? pa < pb : a < b;
-    });
-    for (size_t a = 0; a < ws.order.size();) {
-      size_t b = a + 1;
-      while (b < ws.order.size() && idx[ptr[ws.order[b]]] == idx[ptr[ws.order[a]]]) b++;
-      if (b - a >= 2) PlanGroup(a, b);
-      a = b;
-    }
-  }
-
-  void PlanGroup(size_t a, size_t b) {
-    const int32_t P = p.page_tokens;
-    const int32_t* idx = p.page_indices;
-    const int32_t* ptr = p.page_indptr;
-    const int32_t leader = ws.order[a];
-    int32_t c = INT32_MAX;  // common leading full pages
-    for (size_t i = a; i < b; i++) {
-      const int32_t s = ws.order[i];
-      c = std::min(c, std::min(p.seq_lens[s] / P, ptr[s + 1] - ptr[s]));
-    }
-    for (int32_t j = 1; j < c; j++) {
-      bool same = true;
-      for (size_t i = a + 1; i < b && same; i++) same = idx[ptr[ws.order[i]] + j] == idx[ptr[leader] + j];
-      if (!same) {
-        c = j;
-        break;
-      }
-    }
-    // Every query of the group, blocked so one item's queries stay cache-sized.
-    ws.group_rows.clear();
-    for (size_t i = a; i < b; i++) {
-      const int32_t s = ws.order[i];
-      ws.shared_keys[s] = c * P;
-      for (int32_t r = p.query_indptr[s]; r < p.query_indptr[s + 1]; r++) ws.group_rows.push_back(r);
-    }
-    for (size_t r0 = 0; r0 < ws.group_rows.size(); r0 += kSharedRows) {
-      const size_t r1 = std::min(ws.group_rows.size(), r0 + kSharedRows);
-      const int32_t begin = static_cast<int32_t>(ws.item_rows.size());
-      ws.item_rows.insert(ws.item_rows.end(), ws.group_rows.begin() + r0, ws.group_rows.begin() + r1);
-      AddItems(leader, begin, static_cast<int32_t>(ws.item_rows.size()), 0, c * P);
-    }
-  }
-
-  void PlanOwn() {
-    const int32_t W = p.sliding_window;
-    for (int32_t s = 0; s < p.num_seqs; s++) {
-      const int32_t q0 = p.query_indptr[s], q1 = p.query_indptr[s + 1];
-      const int32_t L = p.seq_lens[s], nq = q1 - q0;
-      for (int32_t j0 = 0; j0 < nq; j0 += kOwnRows) {
-        const int32_t j1 = std::min(nq, j0 + kOwnRows);
-        const int32_t first_pos = L - nq + j0, last_pos = L - nq + j1 - 1;
-        const int32_t k0 = std::max(ws.shared_keys[s], W > 0 ? first_pos - W + 1 : 0);
-        const int32_t k1 = last_pos + 1;
-        if (k0 >= k1) continue;  // every key these rows see was in the shared pass
-        const int32_t begin = static_cast<int32_t>(ws.item_rows.size());
-        for (int32_t r = q0 + j0; r < q0 + j1; r++) ws.item_rows.push_back(r);
-        AddItems(s, begin, static_cast<int32_t>(ws.item_rows.size()), k0, k1);
-      }
-    }
-  }
-
-  // CSR from rows to the items covering them, for the merge.
-  void IndexEntries(int32_t tokens) {
-    ws.entry_indptr.assign(tokens + 1, 0);
-    for (const AttnItem& it : ws.items)
-      for (int32_t t = it.rows_begin; t < it.rows_end; t++) ws.entry_indptr[ws.item_rows[t] + 1]++;
-    for (int32_t r = 0; r < tokens; r++) ws.entry_indptr[r + 1] += ws.entry_indptr[r];
-    const int32_t n = ws.entry_indptr[tokens];
-    ws.entry_item.resize(n);
-    ws.entry_local.resize(n);
-    ws.entry_fill.assign(ws.entry_indptr.begin(), ws.entry_indptr.end() - 1);
-    for (size_t i = 0; i < ws.items.size(); i++) {
-      const AttnItem& it = ws.items[i];
-      for (int32_t t = it.rows_begin; t < it.rows_end; t++) {
-        const int32_t e = ws.entry_fill[ws.item_rows[t]]++;
-        ws.entry_item[e] = static_cast<int32_t>(i);
-        ws.entry_local[e] = t - it.rows_begin;
-      }
-    }
-  }
-};
-
-void RunItem(const AttentionParams& p, const AttentionWorkspace& ws, const AttnItem& it, int32_t group,
+void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem& it, int32_t group,
              float* states, float* fscratch, int32_t* iscratch, const float** pscratch, AttnItemFn per_query,
              AttnItemFn block) {
   const int32_t D = p.head_dim, P = p.page_tokens, W = p.sliding_window;
@@ -203,12 +78,12 @@ void RunItem(const AttentionParams& p, const AttentionWorkspace& ws, const AttnI
   const float** krows = pscratch;
   const float** vrows = pscratch + kKeyChunk;
   for (int32_t t = 0; t < rows; t++) {
-    const int32_t row = ws.item_rows[it.rows_begin + t];
+    const int32_t row = plan.item_rows[it.rows_begin + t];
     const float* src = p.q + row * p.ld_q + static_cast<int64_t>(it.kv_head) * group * D;
     float* dst = qbuf + static_cast<int64_t>(t) * group * D;
     for (int64_t e = 0; e < static_cast<int64_t>(group) * D; e++) dst[e] = src[e] * scale;
     // visible keys of this row, as indices into the item's keys
-    const int32_t qp = ws.row_pos[row];
+    const int32_t qp = plan.row_pos[row];
     const int32_t first = W > 0 ? qp - W + 1 : 0;
     lo[t] = std::clamp(first - it.key_begin, 0, n);
     hi[t] = std::clamp(qp + 1 - it.key_begin, 0, n);
@@ -253,19 +128,13 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   const int32_t group = p.num_heads / p.num_kv_heads;
   const int32_t D = p.head_dim;
 
-  // Plan: positions of the query rows, shared groups, items, and the row -> items index.
-  ws->row_pos.resize(tokens);
-  for (int32_t s = 0; s < p.num_seqs; s++) {
-    const int32_t q0 = p.query_indptr[s], q1 = p.query_indptr[s + 1];
-    for (int32_t r = q0; r < q1; r++) ws->row_pos[r] = p.seq_lens[s] - (q1 - r);
-  }
-  ws->shared_keys.assign(p.num_seqs, 0);
-  ws->items.clear();
-  ws->item_rows.clear();
-  Planner plan{p, *ws, group};
-  if (p.shared_prefix) plan.PlanShared();
-  plan.PlanOwn();
-  plan.IndexEntries(tokens);
+  // Plan: positions of the query rows, shared groups, items, and the row -> items index; the planner
+  // is shared with the CUDA backend so both split every row's keys the same way.
+  const AttnPlanInput in{p.num_seqs, p.num_kv_heads, D, group, p.page_tokens, p.sliding_window, p.shared_prefix,
+                         p.page_indptr, p.page_indices, p.seq_lens, p.query_indptr};
+  const AttnPlanLimits lim{kKeyChunk, kSharedRows, kOwnRows};
+  AttnPlan& plan = ws->plan;
+  BuildAttnPlan(in, lim, &plan);
   if (static_cast<int64_t>(ws->states.size()) < plan.state_floats) ws->states.resize(plan.state_floats);
 
   const int threads = pool ? pool->size() : 1;
@@ -280,13 +149,13 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   const AttnItemFn per_query = ItemFor(isa);
   const AttnItemFn block = isa >= Isa::kAvx2 && D % 16 == 0 ? AttnItemBlockAvx2() : nullptr;
   std::atomic<int64_t> next{0};
-  const int64_t n_items = static_cast<int64_t>(ws->items.size());
+  const int64_t n_items = static_cast<int64_t>(plan.items.size());
   auto work = [&](int t, int) {
     float* fs = ws->scratch.data() + t * ws->scratch_floats;
     int32_t* is = ws->scratch_ints.data() + t * ws->scratch_ints_each;
     const float** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      RunItem(p, *ws, ws->items[i], group, ws->states.data(), fs, is, ps, per_query, block);
+      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, per_query, block);
   };
   if (pool != nullptr && n_items > 1) pool->Run(work); else work(0, 1);
 
@@ -299,11 +168,11 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
         float* o = out_row + static_cast<int64_t>(hq) * D;
         float m = -INFINITY, d = 0.0f;
         std::fill(o, o + D, 0.0f);
-        for (int32_t e = ws->entry_indptr[r]; e < ws->entry_indptr[r + 1]; e++) {
-          const AttnItem& it = ws->items[ws->entry_item[e]];
+        for (int32_t e = plan.entry_indptr[r]; e < plan.entry_indptr[r + 1]; e++) {
+          const AttnPlanItem& it = plan.items[plan.entry_item[e]];
           if (it.kv_head != h) continue;
           const int64_t nq = static_cast<int64_t>(it.rows_end - it.rows_begin) * group;
-          const int64_t i = static_cast<int64_t>(ws->entry_local[e]) * group + g;
+          const int64_t i = static_cast<int64_t>(plan.entry_local[e]) * group + g;
           const float* so = ws->states.data() + it.state_offset;
           AttnMerge(o, &m, &d, so + i * D, so[nq * D + i], so[nq * D + nq + i], D);
         }

@@ -12,6 +12,7 @@
 
 #include "../../runtime/cpu_features.h"
 #include "../../runtime/thread_pool.h"
+#include "../common/attention_plan.h"
 
 namespace tt {
 
@@ -37,29 +38,10 @@ struct AttentionParams {
 // does not depend on the batch it runs in or on the thread count.
 constexpr int32_t kAttnItemKeys = 256;
 
-// One unit of parallel work: a block of query rows against a range of keys of one kv head. Its
-// partial states (attention_state.h) land in AttentionWorkspace::states and are merged per row.
-struct AttnItem {
-  int32_t table_seq = 0;                 // sequence whose page table holds the keys
-  int32_t kv_head = 0;
-  int32_t key_begin = 0, key_end = 0;    // key positions [key_begin, key_end), at most kAttnItemKeys
-  int32_t rows_begin = 0, rows_end = 0;  // range of AttentionWorkspace::item_rows
-  int64_t state_offset = 0;              // floats into states: o [nq, head_dim], m [nq], d [nq]; nq = rows × group
-};
-
 // Scratch reused across calls: vectors only grow, so steady-state calls do not allocate.
 struct AttentionWorkspace {
-  std::vector<int32_t> row_pos;       // [tokens] absolute position of each query row
-  std::vector<int32_t> shared_keys;   // [seqs] keys each sequence reads in a shared pass (0 = none)
-  std::vector<int32_t> order;         // [seqs] sequences sorted for grouping
-  std::vector<int32_t> group_rows;    // rows of the group being planned
-  std::vector<AttnItem> items;
-  std::vector<int32_t> item_rows;     // query rows of every item, item after item
-  std::vector<int32_t> entry_indptr;  // [tokens + 1] CSR: the item entries that cover each row
-  std::vector<int32_t> entry_item;    // item index of each entry
-  std::vector<int32_t> entry_local;   // row index inside that item
-  std::vector<int32_t> entry_fill;    // [tokens] fill cursor while building the CSR
-  std::vector<float> states;          // partial states of all items
+  AttnPlan plan;                      // items, rows and the row -> items index (common/attention_plan.h)
+  std::vector<float> states;          // [plan.state_floats] partial states of all items
   std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
   std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
   std::vector<const float*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers

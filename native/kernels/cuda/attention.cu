@@ -13,123 +13,6 @@ namespace tt::cuda {
 
 namespace {
 
-// ---- host planner (mirrors the CPU planner's grouping so both backends split the same way) ----
-
-struct Planner {
-  const tt_cuda_attention_params& p;
-  AttentionHostPlan& ws;
-  int32_t group;
-  int32_t shared_rows;  // query rows per shared-prefix item (rows × group query vectors fit the kernel)
-  int32_t own_rows;     // query rows per per-sequence item
-
-  void AddItems(int32_t table_seq, int32_t rows_begin, int32_t rows_end, int32_t k0, int32_t k1) {
-    const int32_t rows = rows_end - rows_begin;
-    for (int32_t c0 = k0; c0 < k1;) {
-      const int32_t c1 = std::min(k1, (c0 / kCudaAttnItemKeys + 1) * kCudaAttnItemKeys);
-      for (int32_t h = 0; h < p.num_kv_heads; h++) {
-        CudaAttnItem it{table_seq, h, c0, c1, rows_begin, rows_end, ws.state_floats};
-        ws.state_floats += static_cast<int64_t>(rows) * group * (p.head_dim + 2);
-        ws.items.push_back(it);
-      }
-      c0 = c1;
-    }
-  }
-
-  // Rows [0, n) of `rows`, cut into items of shared_rows rows against keys [k0, k1) of table_seq.
-  void AddRowBlocks(const std::vector<int32_t>& rows, int32_t table_seq, int32_t k0, int32_t k1) {
-    for (size_t r0 = 0; r0 < rows.size(); r0 += shared_rows) {
-      const size_t r1 = std::min(rows.size(), r0 + shared_rows);
-      const int32_t begin = static_cast<int32_t>(ws.item_rows.size());
-      ws.item_rows.insert(ws.item_rows.end(), rows.begin() + r0, rows.begin() + r1);
-      AddItems(table_seq, begin, static_cast<int32_t>(ws.item_rows.size()), k0, k1);
-    }
-  }
-
-  // Sequences whose first full page is the same page form a group; the group reads the leading
-  // full pages all its members share once, for all their queries.
-  void PlanShared() {
-    const int32_t P = p.page_tokens;
-    const int32_t* idx = p.h_page_indices;
-    const int32_t* ptr = p.h_page_indptr;
-    ws.order.clear();
-    for (int32_t s = 0; s < p.num_seqs; s++)
-      if (std::min(p.h_seq_lens[s] / P, ptr[s + 1] - ptr[s]) >= 1) ws.order.push_back(s);
-    std::sort(ws.order.begin(), ws.order.end(), [&](int32_t a, int32_t b) {
-      return idx[ptr[a]] != idx[ptr[b]] ? idx[ptr[a]] < idx[ptr[b]] : a < b;
-    });
-    for (size_t a = 0; a < ws.order.size();) {
-      size_t b = a + 1;
-      while (b < ws.order.size() && idx[ptr[ws.order[b]]] == idx[ptr[ws.order[a]]]) b++;
-      if (b - a >= 2) PlanGroup(a, b);
-      a = b;
-    }
-  }
-
-  void PlanGroup(size_t a, size_t b) {
-    const int32_t P = p.page_tokens;
-    const int32_t* idx = p.h_page_indices;
-    const int32_t* ptr = p.h_page_indptr;
-    const int32_t leader = ws.order[a];
-    int32_t c = INT32_MAX;  // leading full pages common to the group
-    for (size_t i = a; i < b; i++) {
-      const int32_t s = ws.order[i];
-      c = std::min(c, std::min(p.h_seq_lens[s] / P, ptr[s + 1] - ptr[s]));
-    }
-    for (int32_t j = 1; j < c; j++) {
-      bool same = true;
-      for (size_t i = a + 1; i < b && same; i++) same = idx[ptr[ws.order[i]] + j] == idx[ptr[leader] + j];
-      if (!same) {
-        c = j;
-        break;
-      }
-    }
-    ws.group_rows.clear();
-    for (size_t i = a; i < b; i++) {
-      const int32_t s = ws.order[i];
-      ws.shared_keys[s] = c * P;
-      for (int32_t r = p.h_query_indptr[s]; r < p.h_query_indptr[s + 1]; r++) ws.group_rows.push_back(r);
-    }
-    AddRowBlocks(ws.group_rows, leader, 0, c * P);
-  }
-
-  void PlanOwn() {
-    const int32_t W = p.sliding_window;
-    for (int32_t s = 0; s < p.num_seqs; s++) {
-      const int32_t q0 = p.h_query_indptr[s], q1 = p.h_query_indptr[s + 1];
-      const int32_t L = p.h_seq_lens[s], nq = q1 - q0;
-      for (int32_t j0 = 0; j0 < nq; j0 += own_rows) {
-        const int32_t j1 = std::min(nq, j0 + own_rows);
-        const int32_t first_pos = L - nq + j0, last_pos = L - nq + j1 - 1;
-        const int32_t k0 = std::max(ws.shared_keys[s], W > 0 ? first_pos - W + 1 : 0);
-        const int32_t k1 = last_pos + 1;
-        if (k0 >= k1) continue;  // every key these rows see was in the shared pass
-        const int32_t begin = static_cast<int32_t>(ws.item_rows.size());
-        for (int32_t r = q0 + j0; r < q0 + j1; r++) ws.item_rows.push_back(r);
-        AddItems(s, begin, static_cast<int32_t>(ws.item_rows.size()), k0, k1);
-      }
-    }
-  }
-
-  void IndexEntries(int32_t tokens) {
-    ws.entry_indptr.assign(tokens + 1, 0);
-    for (const CudaAttnItem& it : ws.items)
-      for (int32_t t = it.rows_begin; t < it.rows_end; t++) ws.entry_indptr[ws.item_rows[t] + 1]++;
-    for (int32_t r = 0; r < tokens; r++) ws.entry_indptr[r + 1] += ws.entry_indptr[r];
-    const int32_t n = ws.entry_indptr[tokens];
-    ws.entry_item.resize(n);
-    ws.entry_local.resize(n);
-    ws.entry_fill.assign(ws.entry_indptr.begin(), ws.entry_indptr.end() - 1);
-    for (size_t i = 0; i < ws.items.size(); i++) {
-      const CudaAttnItem& it = ws.items[i];
-      for (int32_t t = it.rows_begin; t < it.rows_end; t++) {
-        const int32_t e = ws.entry_fill[ws.item_rows[t]]++;
-        ws.entry_item[e] = static_cast<int32_t>(i);
-        ws.entry_local[e] = t - it.rows_begin;
-      }
-    }
-  }
-};
-
 // Byte offsets of the staged arrays, 256-byte aligned.
 struct WorkspaceLayoutBytes {
   size_t used = 0;
@@ -516,15 +399,15 @@ const char* LaunchTc(const AttnDeviceArgs& a, int32_t first, int32_t count, cuda
 
 template <int D>
 const char* Launch(const AttnDeviceArgs& a, const AttentionHostPlan& plan, cudaStream_t stream) {
-  const int32_t n_items = static_cast<int32_t>(plan.items.size());
-  const int32_t tokens = plan.tokens;
+  const int32_t n_items = static_cast<int32_t>(plan.plan.items.size());
+  const int32_t tokens = plan.plan.tokens;
   if (a.p.kv_dtype == kBF16) {
     // shared-prefix items first (wide), then per-sequence items (narrow unless the group needs more)
-    const char* e = LaunchTc<D, TcWideQueries<D>()>(a, 0, plan.shared_items, stream);
+    const char* e = LaunchTc<D, TcWideQueries<D>()>(a, 0, plan.plan.shared_items, stream);
     if (e == nullptr) {
       e = a.group <= kTcNarrowQueries
-              ? LaunchTc<D, kTcNarrowQueries>(a, plan.shared_items, n_items - plan.shared_items, stream)
-              : LaunchTc<D, TcWideQueries<D>()>(a, plan.shared_items, n_items - plan.shared_items, stream);
+              ? LaunchTc<D, kTcNarrowQueries>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream)
+              : LaunchTc<D, TcWideQueries<D>()>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream);
     }
     if (e != nullptr) return e;
   } else if (n_items > 0) {
@@ -550,36 +433,28 @@ const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* 
     own_q = group <= kTcNarrowQueries ? kTcNarrowQueries : shared_q;
   }
   if (group > shared_q) return "attention: too many query heads per kv head for the GPU kernel";
+  // The shared planner (common/attention_plan.h), the CPU backend's too, so both split a call into
+  // the same items; only the rows per item differ, set by what this backend's kernels hold.
+  const AttnPlanInput in{p.num_seqs, p.num_kv_heads, D, group, p.page_tokens, p.sliding_window, p.shared_prefix != 0,
+                         p.h_page_indptr, p.h_page_indices, p.h_seq_lens, p.h_query_indptr};
+  const AttnPlanLimits lim{kCudaAttnItemKeys, shared_q / group, own_q / group};
   AttentionHostPlan& ws = *plan;
-  const int32_t tokens = p.h_query_indptr[p.num_seqs];
-  ws.tokens = tokens;
-  ws.row_pos.resize(tokens);
-  for (int32_t s = 0; s < p.num_seqs; s++) {
-    const int32_t q0 = p.h_query_indptr[s], q1 = p.h_query_indptr[s + 1];
-    for (int32_t r = q0; r < q1; r++) ws.row_pos[r] = p.h_seq_lens[s] - (q1 - r);
-  }
-  ws.shared_keys.assign(p.num_seqs, 0);
-  ws.items.clear();
-  ws.item_rows.clear();
-  ws.state_floats = 0;
-  Planner planner{p, ws, group, shared_q / group, own_q / group};
-  if (p.shared_prefix) planner.PlanShared();
-  ws.shared_items = static_cast<int32_t>(ws.items.size());
-  planner.PlanOwn();
-  planner.IndexEntries(tokens);
+  AttnPlan& w = ws.plan;
+  BuildAttnPlan(in, lim, &w);
+  const int32_t tokens = w.tokens;
 
   const int32_t nnz = p.h_page_indptr[p.num_seqs];
   WorkspaceLayoutBytes layout;
   ws.off_page_indptr = layout.Take(sizeof(int32_t) * (p.num_seqs + 1));
   ws.off_page_indices = layout.Take(sizeof(int32_t) * nnz);
   ws.off_row_pos = layout.Take(sizeof(int32_t) * tokens);
-  ws.off_items = layout.Take(sizeof(CudaAttnItem) * ws.items.size());
-  ws.off_item_rows = layout.Take(sizeof(int32_t) * ws.item_rows.size());
+  ws.off_items = layout.Take(sizeof(CudaAttnItem) * w.items.size());
+  ws.off_item_rows = layout.Take(sizeof(int32_t) * w.item_rows.size());
   ws.off_entry_indptr = layout.Take(sizeof(int32_t) * (tokens + 1));
-  ws.off_entry_item = layout.Take(sizeof(int32_t) * ws.entry_item.size());
-  ws.off_entry_local = layout.Take(sizeof(int32_t) * ws.entry_local.size());
+  ws.off_entry_item = layout.Take(sizeof(int32_t) * w.entry_item.size());
+  ws.off_entry_local = layout.Take(sizeof(int32_t) * w.entry_local.size());
   ws.off_states = layout.Take(0);
-  ws.bytes = ws.off_states + sizeof(float) * ws.state_floats;
+  ws.bytes = ws.off_states + sizeof(float) * w.state_floats;
   if (ws.staged.size() < ws.off_states) ws.staged.resize(ws.off_states);
   char* st = ws.staged.data();
   auto put = [st](size_t off, const void* src, size_t bytes) {
@@ -587,18 +462,18 @@ const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* 
   };
   put(ws.off_page_indptr, p.h_page_indptr, sizeof(int32_t) * (p.num_seqs + 1));
   put(ws.off_page_indices, p.h_page_indices, sizeof(int32_t) * nnz);
-  put(ws.off_row_pos, ws.row_pos.data(), sizeof(int32_t) * tokens);
-  put(ws.off_items, ws.items.data(), sizeof(CudaAttnItem) * ws.items.size());
-  put(ws.off_item_rows, ws.item_rows.data(), sizeof(int32_t) * ws.item_rows.size());
-  put(ws.off_entry_indptr, ws.entry_indptr.data(), sizeof(int32_t) * (tokens + 1));
-  put(ws.off_entry_item, ws.entry_item.data(), sizeof(int32_t) * ws.entry_item.size());
-  put(ws.off_entry_local, ws.entry_local.data(), sizeof(int32_t) * ws.entry_local.size());
+  put(ws.off_row_pos, w.row_pos.data(), sizeof(int32_t) * tokens);
+  put(ws.off_items, w.items.data(), sizeof(CudaAttnItem) * w.items.size());
+  put(ws.off_item_rows, w.item_rows.data(), sizeof(int32_t) * w.item_rows.size());
+  put(ws.off_entry_indptr, w.entry_indptr.data(), sizeof(int32_t) * (tokens + 1));
+  put(ws.off_entry_item, w.entry_item.data(), sizeof(int32_t) * w.entry_item.size());
+  put(ws.off_entry_local, w.entry_local.data(), sizeof(int32_t) * w.entry_local.size());
   return nullptr;
 }
 
 const char* RunAttention(const tt_cuda_attention_params& p, const AttentionHostPlan& plan, char* workspace,
                          cudaStream_t stream) {
-  if (plan.tokens == 0) return nullptr;
+  if (plan.plan.tokens == 0) return nullptr;
   AttnDeviceArgs a;
   a.p = p;
   a.page_indptr = reinterpret_cast<const int32_t*>(workspace + plan.off_page_indptr);
@@ -611,7 +486,7 @@ const char* RunAttention(const tt_cuda_attention_params& p, const AttentionHostP
   a.entry_local = reinterpret_cast<const int32_t*>(workspace + plan.off_entry_local);
   a.states = reinterpret_cast<float*>(workspace + plan.off_states);
   a.group = p.num_heads / p.num_kv_heads;
-  a.tokens = plan.tokens;
+  a.tokens = plan.plan.tokens;
   a.item_offset = 0;
   switch (p.head_dim) {
     case 64: return Launch<64>(a, plan, stream);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../../cuda/thinktree_cuda.h"
+#include "../common/attention_plan.h"
 
 namespace tt::cuda {
 
@@ -23,24 +24,15 @@ constexpr int32_t kCudaAttnItemKeys = 256;
 // Query vectors (rows × group) one item holds in shared memory: head_dim × this ≤ 4096 floats.
 constexpr int32_t kCudaAttnQueryFloats = 4096;
 
-struct CudaAttnItem {
-  int32_t table_seq;             // sequence whose page table holds the keys
-  int32_t kv_head;
-  int32_t key_begin, key_end;    // key positions [key_begin, key_end)
-  int32_t rows_begin, rows_end;  // range of item_rows
-  int64_t state_offset;          // floats into states: o [nq, head_dim], m [nq], d [nq]; nq = rows × group
-};
+// The item the kernels read: the shared planner's (common/attention_plan.h), so the GPU splits every
+// row's keys exactly as the CPU backend does.
+using CudaAttnItem = AttnPlanItem;
 
 // Host side of a plan; vectors only grow, so steady-state calls do not allocate. `staged` is the
 // image of the device workspace's index part, copied in one transfer.
 struct AttentionHostPlan {
-  std::vector<int32_t> row_pos, shared_keys, order, group_rows, item_rows, entry_indptr, entry_item,
-      entry_local, entry_fill;
-  std::vector<CudaAttnItem> items;
+  AttnPlan plan;  // items, rows and the row -> items index; plan.shared_items: the shared-prefix items first
   std::vector<char> staged;
-  int64_t state_floats = 0;
-  int32_t tokens = 0;
-  int32_t shared_items = 0;  // items [0, shared_items) are shared-prefix items, the rest per-sequence
   // Byte offsets of each staged array inside the workspace, and the states after them.
   size_t off_page_indptr = 0, off_page_indices = 0, off_row_pos = 0, off_items = 0, off_item_rows = 0,
          off_entry_indptr = 0, off_entry_item = 0, off_entry_local = 0, off_states = 0, bytes = 0;
