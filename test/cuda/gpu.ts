@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { probeCuda } from '../../lib/native/cuda.js';
 import type { CudaProbeResult } from '../../lib/native/addon-types.js';
+import { rng } from '../helpers/tiny-model.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Where `npm run build:cuda` puts the library. */
@@ -26,17 +27,7 @@ function onPath(cmd: string): boolean {
 export const hasNvcc = onPath('nvcc') || existsSync('/usr/local/cuda/bin/nvcc');
 export const hasGxx = onPath('g++');
 
-/** mulberry32, seeded: reproducible random inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** n uniform values in [-scale, scale). */
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DTypeName, RmsNormArgs, RopeArgs } from '../../lib/native/addon-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
+import { rng } from '../helpers/tiny-model.js';
 
 const kernels = nativeAddon().kernels;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomF32(n: number, next: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

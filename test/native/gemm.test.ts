@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DTypeName, GemmArgs, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
 import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
 import { nativeAddon } from '../../lib/native/load.js';
+import { rng } from '../helpers/tiny-model.js';
 
 const kernels = nativeAddon().kernels;
 const cpu = kernels.cpuInfo();
@@ -37,17 +38,6 @@ function roundToBf16(x: number): number {
 }
 
 // --- Random inputs (seeded, so a failure reproduces) ---------------------------------------------
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomF32(n: number, next: () => number): Float32Array {
   const a = new Float32Array(n);
