@@ -566,16 +566,9 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return ctor->New({info[0], info[1]});
 }
 
-// Rethrows native C++ exceptions as JS errors (a bad_alloc while staging, say).
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  try {
-    return Fn(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("CUDA backend: ") + e.what());
-  }
+  return CallGuarded(info, Fn, "CUDA backend: ");
 }
 
 }  // namespace

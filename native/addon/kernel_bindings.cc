@@ -312,17 +312,9 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Native failures that are not argument errors (out of memory, no more threads) become JS errors
-// instead of terminating the process.
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
-  try {
-    return Fn(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("native kernel call failed: ") + e.what());
-  }
+  return CallGuarded(info, Fn, "native kernel call failed: ");
 }
 
 }  // namespace

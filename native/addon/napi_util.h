@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <exception>
 #include <string>
 
 namespace tt {
@@ -33,6 +34,19 @@ inline double ExpectNumber(const Napi::Value& v, const char* what) {
 inline std::string ExpectString(const Napi::Value& v, const char* what) {
   if (!v.IsString()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+// Runs a binding, turning native failures that are not argument errors (out of memory, no more
+// threads) into JS errors that start with `prefix`, instead of letting them terminate the process.
+inline Napi::Value CallGuarded(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi::CallbackInfo&),
+                               const char* prefix) {
+  try {
+    return fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(prefix) + e.what());
+  }
 }
 
 template <typename T> struct TypedArrayKind;
