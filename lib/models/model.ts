@@ -94,7 +94,7 @@ export interface ModelInfo {
   device: 'cpu';
   /** Why this device was chosen (e.g. no usable GPU, and the reason). */
   deviceReason: string;
-  /** Identifies the checkpoint: directory name and a hash of its config and tensor layout. */
+  /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
   id: string;
   /** Parameters in the checkpoint's tensors (tied matrices counted once). */
   paramCount: number;
@@ -107,7 +107,6 @@ export interface ModelInfo {
   weightBytes: number;
 }
 
-/** Directory name plus a hash of the architecture and tensor layout: what a calibration table is tied to. */
 /**
  * A name for the checkpoint that changes when its weights change: the directory name and a hash of the
  * tensor layout plus a few bytes from the start, middle and end of every tensor. Calibration tables are

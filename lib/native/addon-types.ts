@@ -410,22 +410,13 @@ export interface CudaKvCopyArgs {
  * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
  * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
  */
-export interface CudaSession {
+export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'sampleCandidates'> {
   gemm(args: Omit<GemmArgs, 'isa' | 'threads'>): Float32Array;
   rmsNorm(args: RmsNormArgs): Float32Array;
   rope(args: RopeArgs): Float32Array;
   swiglu(gate: Float32Array, up: Float32Array): Float32Array;
   attention(args: CudaAttentionArgs): Float32Array;
   sample(args: Omit<SampleArgs, 'isa'>): Int32Array;
-  segmentedTopK(scores: Float32Array, segmentOffsets: Int32Array, k: Int32Array): SegmentSelection;
-  sampleCandidates(
-    scores: Float32Array,
-    segmentOffsets: Int32Array,
-    count: Int32Array,
-    temperature: number,
-    seeds: Float64Array,
-    counters: Uint32Array,
-  ): SegmentSelection;
   rewardHead(args: CudaRewardHeadArgs): Float32Array;
   /** Step rewards: softmax(headOut[row])[pick] ('softmax') or headOut[row][pick] ('value') for each row. */
   scoreGather(headOut: Float32Array, width: number, rows: Int32Array, kind: 'softmax' | 'value', pick: number): Float32Array;

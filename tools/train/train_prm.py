@@ -50,27 +50,23 @@ def collate(data, idx, pad: int):
     return ids, pos, M.causal_mask(valid), targets
 
 
-def lm_targets(data, idx, ids, sep: int) -> torch.Tensor:
+def lm_targets(data, idx, ids, sep: int, newline: int) -> torch.Tensor:
     """Next-token targets over the steps of rows whose every step is right (the policy's own objective,
     read through the tied embeddings), -100 elsewhere: at the separators, in the prompt, in padding and
-    in rows holding a wrong step (the PRM should not learn to write slips)."""
+    in rows holding a wrong step (the PRM should not learn to write slips). The assistant content starts
+    right after the header's newline (`newline`, the id of "\\n"); no step contains one."""
     out = torch.full_like(ids, -100)
     for j, i in enumerate(idx):
         row_ids, at, labels, _ = data[i]
         if not all(labels):
             continue
         first = at[0]
-        while first > 0 and row_ids[first - 1] != ASSISTANT_NEWLINE[0]:
+        while first > 0 and row_ids[first - 1] != newline:
             first -= 1
         for t in range(first - 1, at[-1]):
             if row_ids[t + 1] != sep and row_ids[t] != sep:
                 out[j, t] = row_ids[t + 1]
     return out
-
-
-# Token id of "\n" (set in main): the assistant content starts right after the header's newline, and
-# no step contains a newline (steps are the trimmed "\n\n"-split pieces).
-ASSISTANT_NEWLINE = [0]
 
 
 @torch.no_grad()
@@ -200,7 +196,7 @@ def main() -> None:
 
     pad = tok.token("<|endoftext|>")
     rng = random.Random(args.seed)
-    ASSISTANT_NEWLINE[0] = tok.encode("\n")[0]
+    newline = tok.encode("\n")[0]
     sep_id = tok.token(common.PRM_STEP_TOKEN)
     groups = param_groups(prm, args.weight_decay)
     for g in groups:
@@ -230,7 +226,7 @@ def main() -> None:
         logits = prm.score(hidden)
         loss = F.cross_entropy(logits.view(-1, 2), targets.view(-1), weight=weight, ignore_index=-100)
         if args.lm_weight > 0:
-            lm = lm_targets(data, last_batch, ids, sep_id)
+            lm = lm_targets(data, last_batch, ids, sep_id, newline)
             if (lm >= 0).any():
                 lm_logits = hidden @ prm.model.embed_tokens.weight.T
                 loss = loss + args.lm_weight * F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)

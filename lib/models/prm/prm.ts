@@ -21,7 +21,7 @@ export type PrmNodeId = number & { readonly __prmNode: never };
 
 export interface PrmInfo extends NativeModelInfo {
   device: 'cpu';
-  /** Identifies the checkpoint: directory name and a hash of its config and tensor layout. */
+  /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
   id: string;
   /** Parameters in the tensors the PRM uses (decoder and head). */
   paramCount: number;
