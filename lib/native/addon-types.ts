@@ -91,6 +91,12 @@ export interface NativeModelSpec {
   eosTokenIds: Int32Array;
   /** @default { kind: 'lm' } */
   head?: NativeHeadSpec;
+  /**
+   * Run on a CUDA device: the backend library (libthinktree_cuda.so) and the device index. Weights, KV
+   * storage (bf16, or f32 at precision 'f32') and the forward pass then live on the device; page and
+   * sequence bookkeeping stay on the host. Omitted: the CPU.
+   */
+  device?: { libraryPath: string; index: number };
 }
 
 export interface NativeModelInfo {
@@ -105,6 +111,10 @@ export interface NativeModelInfo {
   weightBytes: number;
   /** Floats per output row of forward() (vocabSize for an `lm` head). */
   outputWidth: number;
+  /** Where the forward pass runs. */
+  device: 'cpu' | 'cuda';
+  /** The CUDA device's name (present when device is 'cuda'). */
+  deviceName?: string;
 }
 
 export interface KvStats {
@@ -365,7 +375,7 @@ export interface CudaProbeResult {
   devices: CudaDeviceInfo[];
 }
 
-/** AttentionArgs on the GPU: head_dim 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
+/** AttentionArgs on the GPU: head_dim 16, 32, 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
 export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads'> {
   threads?: number;
   /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */

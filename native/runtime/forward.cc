@@ -98,6 +98,7 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
 }
 
 Status Model::RunChunk(const BatchChunk& c, float* logits) {
+  if (device_) return device_->RunChunk(c, logits);
   const ModelSpec& s = spec_;
   const int64_t T = c.rows;
   const int64_t E = s.hidden_size, I = s.intermediate_size, out_width = s.OutputWidth();

@@ -13,6 +13,7 @@
 #include "../kernels/cpu/attention.h"
 #include "../kernels/cpu/sampling.h"
 #include "batch.h"
+#include "device_model.h"
 #include "kv_pool.h"
 #include "model_spec.h"
 #include "sequence.h"
@@ -68,6 +69,8 @@ class Model {
   const KvPool& pool() const { return *pool_; }
   KvPool* kv_pool() { return pool_.get(); }
   int64_t weight_bytes() const { return weights_->weight_bytes; }
+  // The device executor, or null when the model runs on the CPU.
+  const DeviceModel* device() const { return device_.get(); }
   KvStats Stats() const;
 
   // Sequences. Unknown ids give Invalid(NoSuchSequence(id)).
@@ -112,6 +115,7 @@ class Model {
   std::atomic<bool> dispose_requested_{false};
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
+  std::unique_ptr<DeviceModel> device_;  // set: K/V, weights and the forward live on a CUDA device
   std::unique_ptr<KvPool> pool_;
   std::unique_ptr<ThreadPool> threads_;
   SequenceTable seqs_;
