@@ -142,7 +142,7 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
         { len: 40, queries: 40 },
         { len: 700, queries: 3 },
       ];
-      for (const headDim of [64, 128, 256]) {
+      for (const headDim of [16, 32, 64, 128, 256]) {
         it(`matches the CPU for decode, prefill and forked beams at head_dim ${headDim}`, () => {
           const args = build(headDim, beams, headDim);
           expect(maxAbsDiff(s.attention(args), cpu.attention(args))).toBeLessThanOrEqual(1e-5);
@@ -162,7 +162,7 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
       // bf16 pages run on the tensor cores, which round Q and the softmax weights P to bf16 too
       // (FlashAttention's precision): within 1e-2 of the f32 CPU twin on the same rounded pages.
       it('reads bf16 pages on the tensor cores to within bf16 rounding of the CPU on the same pages', () => {
-        for (const headDim of [64, 128, 256]) {
+        for (const headDim of [16, 32, 64, 128, 256]) {
           const args = build(headDim, beams, 13 + headDim);
           const rounded = { ...args, kPages: bf16ToF32(toBf16(args.kPages)), vPages: bf16ToF32(toBf16(args.vPages)) };
           expect(maxAbsDiff(s.attention({ ...args, kvDtype: 'BF16' }), cpu.attention(rounded)), `head_dim ${headDim}`).toBeLessThanOrEqual(1e-2);

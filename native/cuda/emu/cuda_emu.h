@@ -71,16 +71,75 @@ inline float EmuBf16ToF32(__nv_bfloat16 h) {
   return f;
 }
 
+// Switching between emulated threads. glibc's swapcontext makes a sigprocmask system call on every
+// switch, and every __syncthreads and warp shuffle switches all the threads of a block: on x86-64 a
+// plain register switch (callee-saved registers and the stack pointer) does the same job without
+// entering the kernel. Other hosts keep ucontext.
+#if defined(__x86_64__)
+extern "C" void tt_emu_switch(void** save_sp, void* load_sp);
+asm(R"(
+  .pushsection .text.tt_emu_switch,"axG",@progbits,tt_emu_switch,comdat
+  .globl tt_emu_switch
+  .hidden tt_emu_switch
+  .type tt_emu_switch,@function
+tt_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size tt_emu_switch, .-tt_emu_switch
+  .popsection
+)");
+#endif
+
 namespace tt_emu {
 
+#if defined(__x86_64__)
+struct Context {
+  void* sp = nullptr;
+};
+inline void Switch(Context* from, Context* to) { tt_emu_switch(&from->sp, to->sp); }
+// A context that starts fn on the given stack (fn must never return: it switches away for good).
+inline void Start(Context* c, char* stack, size_t size, void (*fn)()) {
+  void** top = reinterpret_cast<void**>((reinterpret_cast<uintptr_t>(stack) + size) & ~uintptr_t{15});
+  top[-1] = nullptr;                    // fn's return address slot: rsp ≡ 8 (mod 16) at its entry
+  top[-2] = reinterpret_cast<void*>(fn);  // where tt_emu_switch's ret goes
+  for (int i = 3; i <= 8; i++) top[-i] = nullptr;  // the six callee-saved registers it pops
+  c->sp = top - 8;
+}
+#else
+struct Context {
+  ucontext_t uc;
+};
+inline void Switch(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
+inline void Start(Context* c, char* stack, size_t size, void (*fn)()) {
+  getcontext(&c->uc);
+  c->uc.uc_stack.ss_sp = stack;
+  c->uc.uc_stack.ss_size = size;
+  c->uc.uc_link = nullptr;
+  makecontext(&c->uc, fn, 0);
+}
+#endif
+
 struct Thread {
-  ucontext_t ctx;
+  Context ctx;
   std::vector<char> stack;
   bool done = false;
   uint3 tid;
 };
 
-inline ucontext_t g_sched;
+inline Context g_sched;
 inline Thread* g_cur = nullptr;
 inline const std::function<void()>* g_body = nullptr;
 inline unsigned char g_xchg[1024][8];  // warp-shuffle exchange, one slot per thread of the block
@@ -102,6 +161,7 @@ inline unsigned char* DynamicSmem() { return g_dynamic_smem.data(); }
 inline void Entry() {
   (*g_body)();
   g_cur->done = true;
+  Switch(&g_cur->ctx, &g_sched);  // never resumed
 }
 
 // One emulated launch at a time: the block state above is global, and two models (a policy and its
@@ -129,11 +189,7 @@ inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, siz
         blockIdx.x = bx, blockIdx.y = by, blockIdx.z = bz;
         for (unsigned i = 0; i < n; i++) {
           Thread& t = ts[i];
-          getcontext(&t.ctx);
-          t.ctx.uc_stack.ss_sp = t.stack.data();
-          t.ctx.uc_stack.ss_size = kStack;
-          t.ctx.uc_link = &g_sched;
-          makecontext(&t.ctx, Entry, 0);
+          Start(&t.ctx, t.stack.data(), kStack, Entry);
           t.done = false;
           t.tid.x = i % block.x;
           t.tid.y = (i / block.x) % block.y;
@@ -146,7 +202,7 @@ inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, siz
             if (t.done) continue;
             threadIdx = t.tid;
             g_cur = &t;
-            swapcontext(&g_sched, &t.ctx);
+            Switch(&g_sched, &t.ctx);
             running = running || !t.done;
           }
         }
@@ -157,7 +213,7 @@ inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, siz
 
 inline void __syncthreads() {
   tt_emu::Thread* self = tt_emu::g_cur;
-  swapcontext(&self->ctx, &tt_emu::g_sched);
+  tt_emu::Switch(&self->ctx, &tt_emu::g_sched);
 }
 
 template <typename T>

@@ -1,0 +1,50 @@
+// Whole-model execution on the CUDA device path, run through the CPU emulator build of the CUDA
+// library (native/cuda/emu, `npm run build:cuda-emu`): the same .cu kernels and the same DeviceModel
+// as on a GPU, slowly, on this machine. Skips, naming the build command, when the emulator library
+// has not been built.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadModel } from '../../lib/models/model.js';
+import { TINY_DIR } from '../helpers/reference-fixtures.js';
+import { ROOT } from './gpu.js';
+import { deviceModelSuite } from './model-cases.js';
+
+const EMU_LIB = path.join(ROOT, 'build-cuda-emu', 'libthinktree_cuda_emu.so');
+
+if (existsSync(EMU_LIB)) {
+  // chooseDevice tries THINKTREE_CUDA_LIB first: every 'cuda' model of this file runs on the emulator.
+  process.env.THINKTREE_CUDA_LIB = EMU_LIB;
+  deviceModelSuite('whole model on the emulated CUDA device vs the CPU backend');
+
+  describe('device memory check', () => {
+    const dir = path.join(TINY_DIR, 'llama-f32');
+    afterEach(() => {
+      delete process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES;
+    });
+
+    it('refuses a model that does not fit, naming the numbers and the fixes', async () => {
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const load = loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 });
+      await expect(load).rejects.toThrow(
+        /^the model does not fit on thinktree CUDA emulator \(CPU\): it needs [\d.]+ GiB \(weights [\d.]+ MiB, KV cache 16\.0 MiB, workspace [\d.]+ MiB\) but the GPU has 0\.00 GiB free of 0\.00 GiB; lower kvCacheBytes to at most \d+ \([\d.]+ MiB\), or load it with device 'cpu'$/,
+      );
+    });
+
+    it('loads with the kvCacheBytes the error suggests', async () => {
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const err = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
+      const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
+      const model = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested });
+      try {
+        expect(model.info.device).toBe('cuda');
+        expect(model.info.pagesTotal * model.info.bytesPerPage).toBeLessThanOrEqual(suggested);
+        expect((await model.logits([1, 2, 3])).length).toBe(3 * model.config.vocabSize);
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+} else {
+  it.skip(`CUDA emulator model tests skipped: ${EMU_LIB} is not built (npm run build:cuda-emu)`, () => {});
+}
