@@ -82,6 +82,30 @@ export function deviceModelSuite(title: string): void {
       });
     });
 
+    it('runs at bf16 (the GPU default: bf16 KV, tensor-core GEMMs) with greedy agreement where the reference margin exceeds 0.5', async () => {
+      const dir = path.join(TINY_DIR, 'qwen2-bf16');
+      const prompt = readReference(dir).prompts[0]!;
+      const model = await loadModel(dir, { ...OPTIONS, precision: undefined, device: 'cuda' });
+      try {
+        expect(model.info.precision).toBe('bf16');
+        // bf16 pages: layers × (K, V) × pageTokens × kvHeads × headDim × 2 bytes
+        const c = model.config;
+        expect(model.info.bytesPerPage).toBe(c.numLayers * 2 * OPTIONS.pageTokens * c.numKvHeads * c.headDim * 2);
+        const seq = await model.createSequence();
+        await model.appendTokens(seq, prompt.tokens);
+        for (let s = 0; s < 6; s++) {
+          const [step] = await model.generateStep([seq], { maxTokens: 1, temperature: 0, stopAtEos: false });
+          const ours = step!.tokens[0];
+          if (prompt.greedy.margins[s]! > 0.5) expect(ours, `step ${s}`).toBe(prompt.greedy.tokens[s]);
+          if (ours !== prompt.greedy.tokens[s]) break; // off the reference path: later steps are not comparable
+        }
+        await model.release(seq);
+        expect(model.kvStats().pagesFree).toBe(model.kvStats().pagesTotal);
+      } finally {
+        model.dispose();
+      }
+    });
+
     describe('fork and copy-on-write', () => {
       const dir = path.join(TINY_DIR, 'qwen2-bf16');
       let cpu: Model, gpu: Model;
