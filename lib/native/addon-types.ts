@@ -416,6 +416,19 @@ export interface CudaKvCopyArgs {
   tokens: Int32Array;
 }
 
+/** New keys and values into page slots of one layer's pages [pages, pageTokens, kvDim]. */
+export interface CudaKvWriteArgs {
+  /** [slots.length, kvDim] rows to write. */
+  k: Float32Array;
+  v: Float32Array;
+  kvDim: number;
+  pages: number;
+  pageTokens: number;
+  /** [rows] page * pageTokens + slot of each row. */
+  slots: Int32Array;
+  kvDtype: 'F32' | 'BF16';
+}
+
 /**
  * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
  * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
@@ -432,6 +445,14 @@ export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'samp
   scoreGather(headOut: Float32Array, width: number, rows: Int32Array, kind: 'softmax' | 'value', pick: number): Float32Array;
   /** The pool after the copies. */
   kvCopy(args: CudaKvCopyArgs): Float32Array;
+  /** Embedding lookup: [tokens.length, dim] f32 rows of `table` ([vocab, dim] in `dtype`, F16/BF16 as bits). */
+  embed(table: Float32Array | Uint16Array, dtype: DTypeName, dim: number, tokens: Int32Array): Float32Array;
+  /** x + y elementwise (the residual add). */
+  add(x: Float32Array, y: Float32Array): Float32Array;
+  /** Rows `rows` of src ([?, dim]): [rows.length, dim]. */
+  gatherRows(src: Float32Array, dim: number, rows: Int32Array): Float32Array;
+  /** Zeroed pages with each row's K and V written into its slot (bf16 pages come back upcast to f32). */
+  kvWrite(args: CudaKvWriteArgs): { kPages: Float32Array; vPages: Float32Array };
   /** Measured device-to-device copy bandwidth in GB/s (read + write) over a buffer of `bytes`. */
   benchCopyBandwidth(bytes: number, iterations: number): number;
   /** Seconds per attention call (inputs uploaded once), timed on the GPU. */

@@ -331,5 +331,52 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
             want[(plane * pagesTotal + dst[c]!) * pageFloats + e] = pool[(plane * pagesTotal + src[c]!) * pageFloats + e]!;
       expect(Array.from(got)).toEqual(Array.from(want));
     });
+
+    describe('whole-model glue (ABI 2)', () => {
+      it('embed upcasts the rows of the given tokens exactly, for every table dtype', () => {
+        const vocab = 37, dim = 20;
+        const table = randomArray(vocab * dim, 61, 2);
+        const tokens = Int32Array.from([0, 36, 5, 5, 17]);
+        for (const [dtype, bits, exact] of [
+          ['F32', table, table],
+          ['BF16', toBf16(table), bf16ToF32(toBf16(table))],
+          ['F16', toF16(table), cpu.gemm({ x: Float32Array.of(1), w: toF16(table), wDtype: 'F16', m: 1, n: vocab * dim, k: 1, precision: 'f32', isa: best, threads: 1 })],
+        ] as const) {
+          const want = new Float32Array(tokens.length * dim);
+          tokens.forEach((t, r) => want.set(exact.subarray(t * dim, (t + 1) * dim), r * dim));
+          expect(Array.from(s.embed(bits, dtype, dim, tokens)), dtype).toEqual(Array.from(want));
+        }
+      });
+
+      it('add is the elementwise f32 sum', () => {
+        const x = randomArray(1001, 62, 4), y = randomArray(1001, 63, 4);
+        expect(Array.from(s.add(x, y))).toEqual(Array.from(x, (v, i) => Math.fround(v + y[i]!)));
+      });
+
+      it('gatherRows copies the chosen rows, repeats included', () => {
+        const dim = 9, src = randomArray(6 * dim, 64, 1);
+        const rows = Int32Array.from([5, 0, 5, 2]);
+        const want = new Float32Array(rows.length * dim);
+        rows.forEach((r, i) => want.set(src.subarray(r * dim, (r + 1) * dim), i * dim));
+        expect(Array.from(s.gatherRows(src, dim, rows))).toEqual(Array.from(want));
+      });
+
+      it('kvWrite puts each row in its slot, rounded to bf16 as the CPU rounds', () => {
+        const kvDim = 12, pages = 3, pageTokens = 4;
+        const slots = Int32Array.from([0, 7, 11, 4]);
+        const k = randomArray(slots.length * kvDim, 65, 3), v = randomArray(slots.length * kvDim, 66, 3);
+        for (const kvDtype of ['F32', 'BF16'] as const) {
+          const round = (a: Float32Array) => (kvDtype === 'F32' ? a : bf16ToF32(toBf16(a)));
+          const want = (rows: Float32Array) => {
+            const out = new Float32Array(pages * pageTokens * kvDim);
+            slots.forEach((slot, r) => out.set(round(rows).subarray(r * kvDim, (r + 1) * kvDim), slot * kvDim));
+            return Array.from(out);
+          };
+          const got = s.kvWrite({ k, v, kvDim, pages, pageTokens, slots, kvDtype });
+          expect(Array.from(got.kPages), kvDtype).toEqual(want(k));
+          expect(Array.from(got.vPages), kvDtype).toEqual(want(v));
+        }
+      });
+    });
   });
 }
