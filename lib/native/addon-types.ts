@@ -453,6 +453,8 @@ export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'samp
   gatherRows(src: Float32Array, dim: number, rows: Int32Array): Float32Array;
   /** Zeroed pages with each row's K and V written into its slot (bf16 pages come back upcast to f32). */
   kvWrite(args: CudaKvWriteArgs): { kPages: Float32Array; vPages: Float32Array };
+  /** log softmax(row r of logits [tokens.length, vocab])[tokens[r]]; NaN for a NaN row or an id outside the vocabulary. */
+  tokenLogprob(logits: Float32Array, vocab: number, tokens: Int32Array): Float32Array;
   /** Measured device-to-device copy bandwidth in GB/s (read + write) over a buffer of `bytes`. */
   benchCopyBandwidth(bytes: number, iterations: number): number;
   /** Seconds per attention call (inputs uploaded once), timed on the GPU. */

@@ -41,6 +41,7 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
                            InstanceMethod<&CudaSession::Add>("add"),
                            InstanceMethod<&CudaSession::GatherRows>("gatherRows"),
                            InstanceMethod<&CudaSession::KvWrite>("kvWrite"),
+                           InstanceMethod<&CudaSession::TokenLogprob>("tokenLogprob"),
                            InstanceMethod<&CudaSession::BenchCopyBandwidth>("benchCopyBandwidth"),
                            InstanceMethod<&CudaSession::BenchAttention>("benchAttention"),
                            InstanceMethod<&CudaSession::BenchSample>("benchSample"),
@@ -631,6 +632,29 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
         for (int64_t i = 0; i < elems; i++) (*host)[i] = Bf16ToF32(bits[i]);
       }
     }
+    return out;
+  }
+
+  Napi::Value TokenLogprob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    Napi::Float32Array logits = ExpectTyped<float>(info[0], "logits");
+    tt_cuda_token_logprob_params p{};
+    p.vocab = static_cast<int32_t>(ExpectInt(info[1], "vocab", 1, INT32_MAX));
+    Napi::Int32Array tokens = ExpectTyped<int32_t>(info[2], "tokens");
+    p.rows = static_cast<int32_t>(tokens.ElementLength());
+    ExpectLength(env, logits.ElementLength(), static_cast<int64_t>(p.rows) * p.vocab, "logits", "tokens.length * vocab");
+    Napi::Float32Array out = Napi::Float32Array::New(env, p.rows);
+    if (p.rows == 0) return out;
+    DeviceBuffer dl = Up(env, logits.Data(), logits.ByteLength());
+    DeviceBuffer dt = Up(env, tokens.Data(), tokens.ByteLength());
+    DeviceBuffer dout = Out(env, out.ByteLength());
+    p.d_logits = dl.get<float>();
+    p.ld_logits = p.vocab;
+    p.d_tokens = dt.get<int32_t>();
+    p.d_out = dout.get<float>();
+    Call(env, api_->token_logprob, p);
+    Download(env, out.Data(), dout, out.ByteLength());
     return out;
   }
 

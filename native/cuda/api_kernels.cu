@@ -236,4 +236,14 @@ tt_cuda_status tt_cuda_kv_write(tt_cuda_context* ctx, const tt_cuda_kv_write_par
   return Finish(tt::cuda::KvWrite(*p, tt::cuda::StreamOr(ctx, stream)), "kv_write", err, err_cap);
 }
 
+tt_cuda_status tt_cuda_token_logprob(tt_cuda_context* ctx, const tt_cuda_token_logprob_params* p, void* stream,
+                                     char* err, size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "token_logprob", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->rows < 0 || p->vocab <= 0 || p->ld_logits < p->vocab ||
+      (p->rows > 0 && (p->d_logits == nullptr || p->d_tokens == nullptr || p->d_out == nullptr)))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "token_logprob: bad shape or null buffer");
+  return Finish(tt::cuda::TokenLogprob(*p, tt::cuda::StreamOr(ctx, stream)), "token_logprob", err, err_cap);
+}
+
 }  // extern "C"

@@ -287,6 +287,16 @@ typedef struct {
   int64_t rows, kv_dim;
 } tt_cuda_kv_write_params;
 
+/* out[r] = log softmax(logits[r][0, vocab))[tokens[r]] (twin of tt::TokenLogprob: max-subtracted,
+ * summed in double; NaN for a row with a NaN or a token outside the vocabulary). */
+typedef struct {
+  const float* d_logits;   /* [rows, vocab] row stride ld_logits */
+  int64_t ld_logits;
+  int32_t rows, vocab;
+  const int32_t* d_tokens; /* [rows] */
+  float* d_out;            /* [rows] */
+} tt_cuda_token_logprob_params;
+
 TT_CUDA_API tt_cuda_status tt_cuda_gemm(tt_cuda_context* ctx, const tt_cuda_gemm_params* p, void* stream, char* err,
                             size_t err_cap);
 TT_CUDA_API tt_cuda_status tt_cuda_rms_norm(tt_cuda_context* ctx, const tt_cuda_rms_norm_params* p, void* stream, char* err,
@@ -316,6 +326,8 @@ TT_CUDA_API tt_cuda_status tt_cuda_gather_rows(tt_cuda_context* ctx, const tt_cu
                                    char* err, size_t err_cap);
 TT_CUDA_API tt_cuda_status tt_cuda_kv_write(tt_cuda_context* ctx, const tt_cuda_kv_write_params* p, void* stream,
                                 char* err, size_t err_cap);
+TT_CUDA_API tt_cuda_status tt_cuda_token_logprob(tt_cuda_context* ctx, const tt_cuda_token_logprob_params* p,
+                                     void* stream, char* err, size_t err_cap);
 
 #ifdef __cplusplus
 }

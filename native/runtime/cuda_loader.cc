@@ -77,6 +77,7 @@ Status LoadCudaLibrary(const std::string& path, const CudaApi** out) {
   Resolve(handle, "tt_cuda_add", &api->add, &missing);
   Resolve(handle, "tt_cuda_gather_rows", &api->gather_rows, &missing);
   Resolve(handle, "tt_cuda_kv_write", &api->kv_write, &missing);
+  Resolve(handle, "tt_cuda_token_logprob", &api->token_logprob, &missing);
   if (!missing.empty()) {
     dlclose(handle);
     return Status::Invalid("the CUDA library at " + path + " lacks " + missing +

@@ -182,7 +182,6 @@ Status DeviceModel::RunChunk(const BatchChunk& c, float* logits) {
   // final norm and the output head over just the rows that want outputs
   st = Reserve(sizeof(float) * R * E, &last_);
   if (st.ok() && head_kind_ == HeadKind::kMlp2) st = Reserve(sizeof(float) * R * E, &inner_);
-  if (st.ok()) st = Reserve(sizeof(float) * R * out_width_, &out_);
   if (!st.ok()) return st;
   float* last = static_cast<float*>(last_.ptr);
   tt_cuda_gather_rows_params gr{};
@@ -208,12 +207,70 @@ Status DeviceModel::RunChunk(const BatchChunk& c, float* logits) {
   hp.w_dtype = static_cast<int32_t>(head_first_.dtype);
   hp.precision = static_cast<int32_t>(precision_);
   hp.d_inner = static_cast<float*>(inner_.ptr);
-  hp.d_out = static_cast<float*>(out_.ptr);
+  float* out = static_cast<float*>(out_.ptr) + c.logit_out_begin * static_cast<int64_t>(out_width_);
+  hp.d_out = out;
   if (st.ok()) st = Check(api_->reward_head(ctx_, &hp, nullptr, err_, sizeof(err_)), "output head");
   if (!st.ok()) return st;
+  if (logits == nullptr) return Status::Ok();  // the outputs stay on the device (SampleOutputs)
   float* dst = logits + c.logit_out_begin * static_cast<int64_t>(out_width_);
-  return Check(api_->download(ctx_, dst, out_.ptr, sizeof(float) * R * out_width_, err_, sizeof(err_)),
+  return Check(api_->download(ctx_, dst, out, sizeof(float) * R * out_width_, err_, sizeof(err_)),
                "downloading the outputs");
+}
+
+Status DeviceModel::BeginOutputs(int64_t rows) { return Reserve(sizeof(float) * rows * out_width_, &out_); }
+
+Status DeviceModel::SampleOutputs(int32_t rows, int32_t vocab, const std::vector<SamplingParams>& params,
+                                  const std::vector<uint64_t>& seeds, const std::vector<uint64_t>& counters,
+                                  int32_t* tokens, float* logprobs) {
+  if (rows == 0) return Status::Ok();
+  // One upload of the parameters: seeds, counters [rows] u64, then temperature, top_k, top_p, min_p
+  // [rows] 4 bytes each. The results, [rows] tokens then [rows] logprobs, land in ints_ (the forward
+  // is done with it) and come back in one download.
+  const size_t n = static_cast<size_t>(rows);
+  Status st = Reserve(32 * n, &sample_);
+  if (st.ok()) st = Reserve(8 * n, &ints_);
+  if (!st.ok()) return st;
+  staged_.resize(32 * n);
+  char* h = staged_.data();
+  memcpy(h, seeds.data(), 8 * n);
+  memcpy(h + 8 * n, counters.data(), 8 * n);
+  for (size_t r = 0; r < n; r++) {
+    memcpy(h + 16 * n + 4 * r, &params[r].temperature, 4);
+    memcpy(h + 20 * n + 4 * r, &params[r].top_k, 4);
+    memcpy(h + 24 * n + 4 * r, &params[r].top_p, 4);
+    memcpy(h + 28 * n + 4 * r, &params[r].min_p, 4);
+  }
+  st = Check(api_->upload(ctx_, sample_.ptr, h, 32 * n, err_, sizeof(err_)), "uploading sampling parameters");
+  if (!st.ok()) return st;
+  const char* d = static_cast<const char*>(sample_.ptr);
+  int32_t* d_tokens = static_cast<int32_t*>(ints_.ptr);
+  float* d_logprobs = reinterpret_cast<float*>(d_tokens + n);
+  tt_cuda_sample_params sp{};
+  sp.d_logits = static_cast<const float*>(out_.ptr);
+  sp.ld_logits = out_width_;
+  sp.rows = rows;
+  sp.vocab = vocab;
+  sp.d_seeds = reinterpret_cast<const uint64_t*>(d);
+  sp.d_counters = reinterpret_cast<const uint64_t*>(d + 8 * n);
+  sp.d_temperature = reinterpret_cast<const float*>(d + 16 * n);
+  sp.d_top_k = reinterpret_cast<const int32_t*>(d + 20 * n);
+  sp.d_top_p = reinterpret_cast<const float*>(d + 24 * n);
+  sp.d_min_p = reinterpret_cast<const float*>(d + 28 * n);
+  sp.d_out = d_tokens;
+  st = Check(api_->sample(ctx_, &sp, nullptr, err_, sizeof(err_)), "sampling");
+  tt_cuda_token_logprob_params lp{};
+  lp.d_logits = sp.d_logits;
+  lp.ld_logits = out_width_;
+  lp.rows = rows;
+  lp.vocab = vocab;
+  lp.d_tokens = d_tokens;
+  lp.d_out = d_logprobs;
+  if (st.ok()) st = Check(api_->token_logprob(ctx_, &lp, nullptr, err_, sizeof(err_)), "token log-probabilities");
+  if (st.ok()) st = Check(api_->download(ctx_, h, d_tokens, 8 * n, err_, sizeof(err_)), "downloading sampled tokens");
+  if (!st.ok()) return st;
+  memcpy(tokens, h, 4 * n);
+  memcpy(logprobs, h + 4 * n, 4 * n);
+  return Status::Ok();
 }
 
 }  // namespace tt

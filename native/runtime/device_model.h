@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../kernels/cpu/sampling.h"
 #include "batch.h"
 #include "cuda_loader.h"
 #include "kv_pool.h"
@@ -41,9 +42,19 @@ class DeviceModel {
   DeviceModel(const DeviceModel&) = delete;
   DeviceModel& operator=(const DeviceModel&) = delete;
 
-  // One chunk of a batch (forward.cc RunChunk's twin): rows [logit_out_begin, + logit_rows) of
-  // `logits` (host, [rows, OutputWidth()]) receive the head outputs.
+  // Makes room on the device for the head outputs of a batch of `rows` output rows; called before
+  // the batch's chunks run.
+  Status BeginOutputs(int64_t rows);
+  // One chunk of a batch (forward.cc RunChunk's twin): head outputs go to the device's output rows
+  // [logit_out_begin, + logit_rows), and, unless `logits` is null, to the same rows of `logits`
+  // (host, [rows, OutputWidth()]).
   Status RunChunk(const BatchChunk& c, float* logits);
+  // Samples one token per output row of the last batch (whose outputs stayed on the device), with
+  // tt_cuda_sample (the CPU sampler's Philox streams: same seed and counter, same u) over the first
+  // `vocab` logits, and its log-probability at temperature 1. Writes [rows] tokens and logprobs.
+  Status SampleOutputs(int32_t rows, int32_t vocab, const std::vector<SamplingParams>& params,
+                       const std::vector<uint64_t>& seeds, const std::vector<uint64_t>& counters, int32_t* tokens,
+                       float* logprobs);
 
   // KvPool's copy-on-write hook: copies the leading `tokens` slots of page src into page dst in every
   // layer on the device. A failure is kept and returned by TakeError (MakeWritable cannot fail).
@@ -126,7 +137,8 @@ class DeviceModel {
   Buffer x_, h_, q_, k_, v_, attn_, gate_, up_, y_;
   Buffer ints_;          // tokens [rows] | positions [rows] | logit rows [rows] int32, then slots [rows] int64
   Buffer last_, inner_;  // [logit rows, hidden] final-normed rows and an mlp2 head's inner layer
-  Buffer out_;           // [logit rows, out_width] head outputs
+  Buffer out_;           // [batch output rows, out_width] head outputs of the current batch
+  Buffer sample_;        // sampling parameters and results of one step (SampleOutputs)
   std::vector<char> staged_;  // host image of ints_
 };
 

@@ -71,6 +71,7 @@ class Model {
   int64_t weight_bytes() const { return weights_->weight_bytes; }
   // The device executor, or null when the model runs on the CPU.
   const DeviceModel* device() const { return device_.get(); }
+  DeviceModel* device() { return device_.get(); }
   KvStats Stats() const;
 
   // Sequences. Unknown ids give Invalid(NoSuchSequence(id)).
@@ -99,7 +100,7 @@ class Model {
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
   // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
-  // go to `logits`.
+  // go to `logits`; on a device, a null `logits` leaves them there (DeviceModel::SampleOutputs).
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }

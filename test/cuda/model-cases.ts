@@ -76,6 +76,14 @@ export function deviceModelSuite(title: string): void {
         expect(got).toEqual(prompt.greedy.tokens.slice(0, got.length));
       });
 
+      it('samples on the device from the CPU sampler\'s streams: same tokens and log-probabilities for a seed', async () => {
+        const options = { maxTokens: 6, temperature: 0.9, topK: 50, topP: 0.95, seed: 5 };
+        const want = await cpu.generate(prompt.tokens, options);
+        const got = await gpu.generate(prompt.tokens, options);
+        expect(Array.from(got.tokens)).toEqual(Array.from(want.tokens));
+        expect(maxAbsDiff(got.logprobs, want.logprobs)).toBeLessThanOrEqual(1e-4);
+      });
+
       it('returns every KV page to the pool', () => {
         const kv = gpu.kvStats();
         expect(kv.pagesFree).toBe(kv.pagesTotal);

@@ -361,6 +361,26 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
         expect(Array.from(s.gatherRows(src, dim, rows))).toEqual(Array.from(want));
       });
 
+      it('tokenLogprob gives log softmax at the token, with the CPU sampler\'s rules for inf and NaN rows', () => {
+        const vocab = 111, rowsN = 6;
+        const logits = randomArray(vocab * rowsN, 67, 6);
+        logits.fill(-Infinity, 3 * vocab, 4 * vocab); // no mass anywhere
+        logits[4 * vocab + 7] = Infinity; // one +inf token holds all the mass
+        logits[4 * vocab + 9] = Infinity;
+        logits[5 * vocab + 2] = NaN;
+        const tokens = Int32Array.from([0, 110, 50, 4, 7, 1]);
+        const got = s.tokenLogprob(logits, vocab, tokens);
+        const row = (r: number) => Array.from(logits.subarray(r * vocab, (r + 1) * vocab));
+        for (let r = 0; r < 3; r++) {
+          const x = row(r), mx = Math.max(...x);
+          const want = x[tokens[r]!]! - mx - Math.log(x.reduce((a, v) => a + Math.exp(v - mx), 0));
+          expect(got[r]! - want, `row ${r}`).toBeCloseTo(0, 5);
+        }
+        expect(got[3]).toBe(-Infinity);
+        expect(got[4]).toBeCloseTo(-Math.log(2), 6);
+        expect(got[5]).toBeNaN();
+      });
+
       it('kvWrite puts each row in its slot, rounded to bf16 as the CPU rounds', () => {
         const kvDim = 12, pages = 3, pageTokens = 4;
         const slots = Int32Array.from([0, 7, 11, 4]);

@@ -2,6 +2,7 @@
 // add, row gather for the head, and writing new keys and values into their page slots. Each mirrors
 // a few lines of runtime/forward.cc (EmbedRow, AddInto, the logit-row copy, the K/V memcpy), with
 // conversions from kernels/common/math.h so the GPU rounds exactly as the CPU does.
+#include "../common/sampling_math.h"
 #include "common.cuh"
 #include "kernels.h"
 
@@ -50,7 +51,53 @@ __global__ void KvWriteKernel(tt_cuda_kv_write_params p) {
   }
 }
 
+// One block per row: NaN check and max, then Σ e^(x − max) in double (ExpNonPositive, the CPU
+// sampler's exponential), then the token's log-probability, with the CPU's ±inf rules.
+__global__ void TokenLogprobKernel(tt_cuda_token_logprob_params p) {
+  __shared__ double dscratch[32];
+  __shared__ float fscratch[32];
+  __shared__ int nan_s;
+  const float* row = p.d_logits + static_cast<int64_t>(blockIdx.x) * p.ld_logits;
+  const int32_t token = p.d_tokens[blockIdx.x];
+  if (threadIdx.x == 0) nan_s = 0;
+  __syncthreads();
+  float mx = -INFINITY;
+  int nan = 0, n_inf = 0;
+  for (int32_t i = threadIdx.x; i < p.vocab; i += blockDim.x) {
+    const float v = row[i];
+    nan |= v != v;
+    n_inf += v == INFINITY;
+    mx = fmaxf(mx, v);
+  }
+  if (nan) atomicMax(&nan_s, 1);
+  // block max through the warp-max helper and shared scratch
+  mx = WarpMax(mx);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) fscratch[warp] = mx;
+  __syncthreads();
+  mx = lane < static_cast<int>(blockDim.x >> 5) ? fscratch[lane] : -INFINITY;
+  mx = WarpMax(mx);
+  const int infs = BlockSum(n_inf, reinterpret_cast<int*>(fscratch));
+  double sum = 0.0;
+  if (mx != INFINITY && mx != -INFINITY)
+    for (int32_t i = threadIdx.x; i < p.vocab; i += blockDim.x) sum += ExpNonPositive(row[i] - mx);
+  sum = BlockSum(sum, dscratch);
+  if (threadIdx.x != 0) return;
+  float out;
+  if (token < 0 || token >= p.vocab || nan_s) out = NAN;
+  else if (mx == -INFINITY) out = -INFINITY;
+  else if (mx == INFINITY) out = row[token] == INFINITY ? static_cast<float>(-log(static_cast<double>(infs))) : -INFINITY;
+  else out = static_cast<float>(static_cast<double>(row[token] - mx) - log(sum));
+  p.d_out[blockIdx.x] = out;
+}
+
 }  // namespace
+
+const char* TokenLogprob(const tt_cuda_token_logprob_params& p, cudaStream_t stream) {
+  if (p.rows == 0) return nullptr;
+  TokenLogprobKernel<<<static_cast<unsigned>(p.rows), kThreads, 0, stream>>>(p);
+  return LaunchError();
+}
 
 const char* Embed(const tt_cuda_embed_params& p, cudaStream_t stream) {
   if (p.rows == 0) return nullptr;
