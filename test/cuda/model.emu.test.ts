@@ -4,7 +4,7 @@
 // has not been built.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadModel } from '../../lib/models/model.js';
 import { TINY_DIR } from '../helpers/reference-fixtures.js';
 import { ROOT } from './gpu.js';
@@ -14,7 +14,12 @@ const EMU_LIB = path.join(ROOT, 'build-cuda-emu', 'libthinktree_cuda_emu.so');
 
 if (existsSync(EMU_LIB)) {
   // chooseDevice tries THINKTREE_CUDA_LIB first: every 'cuda' model of this file runs on the emulator.
+  const before = process.env.THINKTREE_CUDA_LIB;
   process.env.THINKTREE_CUDA_LIB = EMU_LIB;
+  afterAll(() => {
+    if (before === undefined) delete process.env.THINKTREE_CUDA_LIB;
+    else process.env.THINKTREE_CUDA_LIB = before;
+  });
   deviceModelSuite('whole model on the emulated CUDA device vs the CPU backend');
 
   describe('device memory check', () => {
