@@ -49,6 +49,22 @@ if (existsSync(EMU_LIB)) {
         model.dispose();
       }
     });
+
+    it('turns a later device allocation failure into an error and keeps the model usable', async () => {
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const err = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
+      const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
+      const model = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested });
+      try {
+        // 1000 rows of logits (1.2 MiB) need a bigger head-output buffer than the device has left
+        const long = Array.from({ length: 1000 }, (_, i) => (i * 37) % 300);
+        await expect(model.logits(long)).rejects.toThrow(/^out of GPU memory: the GPU has .* free .*use device 'cpu'/);
+        expect((await model.logits([1, 2, 3])).length).toBe(3 * model.config.vocabSize);
+        expect(model.kvStats().pagesFree).toBe(model.kvStats().pagesTotal);
+      } finally {
+        model.dispose();
+      }
+    });
   });
 } else {
   it.skip(`CUDA emulator model tests skipped: ${EMU_LIB} is not built (npm run build:cuda-emu)`, () => {});
