@@ -36,11 +36,16 @@ if (existsSync(EMU_LIB)) {
       );
     });
 
-    it('loads with the kvCacheBytes the error suggests', async () => {
+    /** On a 4 MiB device: the largest kvCacheBytes the memory error suggests, and the model loaded with it. */
+    async function loadWithSuggestedBudget() {
       process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
       const err = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
       const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
-      const model = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested });
+      return { suggested, model: await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested }) };
+    }
+
+    it('loads with the kvCacheBytes the error suggests', async () => {
+      const { suggested, model } = await loadWithSuggestedBudget();
       try {
         expect(model.info.device).toBe('cuda');
         expect(model.info.pagesTotal * model.info.bytesPerPage).toBeLessThanOrEqual(suggested);
@@ -51,10 +56,7 @@ if (existsSync(EMU_LIB)) {
     });
 
     it('turns a later device allocation failure into an error and keeps the model usable', async () => {
-      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
-      const err = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
-      const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
-      const model = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested });
+      const { model } = await loadWithSuggestedBudget();
       try {
         // 1000 rows of logits (1.2 MiB) need a bigger head-output buffer than the device has left
         const long = Array.from({ length: 1000 }, (_, i) => (i * 37) % 300);
