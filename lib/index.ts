@@ -17,6 +17,7 @@ export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { nativeAddon } from './native/load.js';
 export { DisposedError, KvBudgetError, OptionError } from './errors.js';
+export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';
 export * from './search/index.js';

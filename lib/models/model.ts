@@ -13,7 +13,7 @@ import type {
 } from '../native/addon-types.js';
 import { nativeAddon } from '../native/load.js';
 import { DisposedError, OptionError, abortError, translateNativeError } from '../errors.js';
-import { chooseDevice } from '../native/cuda.js';
+import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { SerialQueue } from '../util/mutex.js';
 import { prepareModel } from './prepare.js';
 import type { ModelConfig } from './config.js';
@@ -24,15 +24,17 @@ export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface LoadModelOptions {
   /**
-   * Where the model runs. `'auto'` uses a usable GPU when whole-model GPU execution exists and the CPU
-   * otherwise (`info.deviceReason` says why); `'cuda'` without a usable GPU, driver and CUDA library
-   * throws DeviceUnavailableError naming the reason. In this version the GPU forward pass is not built
-   * yet, so `'cuda'` always throws and `'auto'` runs on the CPU. @default 'auto'
+   * Where the model runs. `'auto'` uses a usable GPU (a CUDA driver, a supported device and the CUDA
+   * backend library) and the CPU otherwise (`info.deviceReason` says why); `'cuda'` without a usable
+   * GPU throws DeviceUnavailableError naming the reason. On the GPU the weights, the KV cache and the
+   * forward pass live on the device; `kvCacheBytes` is then device memory. @default 'auto'
    */
   device?: Device;
   /**
    * GEMM input precision. `'f32'` keeps activations in f32 (matches an f32 reference); `'bf16'` rounds
-   * GEMM inputs to bf16 for the AVX-512 BF16 dot product. @default the fastest mode this CPU supports
+   * GEMM inputs to bf16 for the AVX-512 BF16 dot product or the GPU's tensor cores, and on the GPU
+   * also stores the KV cache in bf16 (`'f32'` keeps it f32 there).
+   * @default 'bf16' on the GPU; on the CPU the fastest mode it supports
    */
   precision?: PrecisionName;
   /** Worker threads for the native kernels. @default os.availableParallelism() */
@@ -91,7 +93,7 @@ export interface GenerateResult extends StepResult {
 }
 
 export interface ModelInfo {
-  device: 'cpu';
+  device: 'cpu' | 'cuda';
   /** Why this device was chosen (e.g. no usable GPU, and the reason). */
   deviceReason: string;
   /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
@@ -137,6 +139,17 @@ export function checkpointIdentity(dir: string, spec: NativeModelSpec): { id: st
 
 /** Bytes hashed at each of three places in every tensor by checkpointIdentity. */
 const IDENTITY_SAMPLE_BYTES = 256;
+
+/** bf16 on the GPU (tensor cores, half the KV bytes); on the CPU bf16 only where AVX-512 BF16 exists. */
+export function defaultPrecision(choice: DeviceChoice): PrecisionName {
+  if (choice.device === 'cuda') return 'bf16';
+  return nativeAddon().kernels.cpuInfo().avx512bf16 ? 'bf16' : 'f32';
+}
+
+/** The native spec with the chosen device attached (the CPU needs nothing). */
+export function withDevice(spec: NativeModelSpec, choice: DeviceChoice): NativeModelSpec {
+  return choice.native === undefined ? spec : { ...spec, device: choice.native };
+}
 
 const FINISH: readonly FinishReason[] = ['stop', 'eos', 'length'];
 
@@ -185,7 +198,7 @@ export class Model {
     const pageTokens = options.pageTokens ?? 16;
     checkInt('pageTokens', pageTokens, 1, 4096);
     const addon = nativeAddon();
-    const precision = options.precision ?? (addon.kernels.cpuInfo().avx512bf16 ? 'bf16' : 'f32');
+    const precision = options.precision ?? defaultPrecision(choice);
     if (precision !== 'f32' && precision !== 'bf16') {
       throw new OptionError(`Expected \`precision\` to be 'f32' or 'bf16', got ${String(precision)}`);
     }
@@ -201,13 +214,14 @@ export class Model {
       onProgress: onProgress && ((f) => onProgress(0.1 * f)),
     });
     if (signal?.aborted) throw abortError(signal);
-    const native = await addon.loadModel(prepared.spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+    const spec = withDevice(prepared.spec, choice);
+    const native = await addon.loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
     if (signal?.aborted) {
       native.dispose();
       throw abortError(signal);
     }
     const ni = native.info();
-    const info: ModelInfo = { device: 'cpu', deviceReason: choice.reason, ...checkpointIdentity(dir, prepared.spec), ...ni };
+    const info: ModelInfo = { ...checkpointIdentity(dir, prepared.spec), ...ni, deviceReason: choice.reason };
     return new Model(native, prepared.config, prepared.tokenizer, info);
   }
 

@@ -91,6 +91,12 @@ export interface NativeModelSpec {
   eosTokenIds: Int32Array;
   /** @default { kind: 'lm' } */
   head?: NativeHeadSpec;
+  /**
+   * Run on a CUDA device: the backend library (libthinktree_cuda.so) and the device index. Weights, KV
+   * storage (bf16, or f32 at precision 'f32') and the forward pass then live on the device; page and
+   * sequence bookkeeping stay on the host. Omitted: the CPU.
+   */
+  device?: { libraryPath: string; index: number };
 }
 
 export interface NativeModelInfo {
@@ -105,6 +111,10 @@ export interface NativeModelInfo {
   weightBytes: number;
   /** Floats per output row of forward() (vocabSize for an `lm` head). */
   outputWidth: number;
+  /** Where the forward pass runs. */
+  device: 'cpu' | 'cuda';
+  /** The CUDA device's name (present when device is 'cuda'). */
+  deviceName?: string;
 }
 
 export interface KvStats {
@@ -365,7 +375,7 @@ export interface CudaProbeResult {
   devices: CudaDeviceInfo[];
 }
 
-/** AttentionArgs on the GPU: head_dim 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
+/** AttentionArgs on the GPU: head_dim 16, 32, 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
 export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads'> {
   threads?: number;
   /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */
@@ -406,6 +416,19 @@ export interface CudaKvCopyArgs {
   tokens: Int32Array;
 }
 
+/** New keys and values into page slots of one layer's pages [pages, pageTokens, kvDim]. */
+export interface CudaKvWriteArgs {
+  /** [slots.length, kvDim] rows to write. */
+  k: Float32Array;
+  v: Float32Array;
+  kvDim: number;
+  pages: number;
+  pageTokens: number;
+  /** [rows] page * pageTokens + slot of each row. */
+  slots: Int32Array;
+  kvDtype: 'F32' | 'BF16';
+}
+
 /**
  * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
  * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
@@ -422,6 +445,16 @@ export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'samp
   scoreGather(headOut: Float32Array, width: number, rows: Int32Array, kind: 'softmax' | 'value', pick: number): Float32Array;
   /** The pool after the copies. */
   kvCopy(args: CudaKvCopyArgs): Float32Array;
+  /** Embedding lookup: [tokens.length, dim] f32 rows of `table` ([vocab, dim] in `dtype`, F16/BF16 as bits). */
+  embed(table: Float32Array | Uint16Array, dtype: DTypeName, dim: number, tokens: Int32Array): Float32Array;
+  /** x + y elementwise (the residual add). */
+  add(x: Float32Array, y: Float32Array): Float32Array;
+  /** Rows `rows` of src ([?, dim]): [rows.length, dim]. */
+  gatherRows(src: Float32Array, dim: number, rows: Int32Array): Float32Array;
+  /** Zeroed pages with each row's K and V written into its slot (bf16 pages come back upcast to f32). */
+  kvWrite(args: CudaKvWriteArgs): { kPages: Float32Array; vPages: Float32Array };
+  /** log softmax(row r of logits [tokens.length, vocab])[tokens[r]]; NaN for a NaN row or an id outside the vocabulary. */
+  tokenLogprob(logits: Float32Array, vocab: number, tokens: Int32Array): Float32Array;
   /** Measured device-to-device copy bandwidth in GB/s (read + write) over a buffer of `bytes`. */
   benchCopyBandwidth(bytes: number, iterations: number): number;
   /** Seconds per attention call (inputs uploaded once), timed on the GPU. */

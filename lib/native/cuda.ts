@@ -25,6 +25,8 @@ export interface DeviceChoice {
   reason: string;
   /** The probe behind the choice (absent for an explicit `'cpu'`). */
   cuda?: CudaProbeResult;
+  /** For `'cuda'`: the library and device the native load opens (NativeModelSpec.device). */
+  native?: { libraryPath: string; index: number };
 }
 
 /** Library file name on this platform; the CUDA backend is built for Linux only. */
@@ -97,14 +99,16 @@ export function probeCuda(candidates: string[] = cudaLibraryCandidates(), addon?
 
 function gpuName(r: CudaProbeResult): string {
   const d = r.devices.find((x) => x.supported);
-  return d === undefined ? 'a GPU' : `${d.name} (compute ${d.computeCapability})`;
+  if (d === undefined) return 'a GPU';
+  // The emulator library (build-cuda-emu, tests only) names its device; say plainly what it is.
+  const emulated = /emulator/i.test(d.name) ? ', an emulated device that runs the CUDA kernels on the CPU, slowly' : '';
+  return `${d.name} (compute ${d.computeCapability}${emulated})`;
 }
 
 /**
- * Picks the device for a model. `'cpu'` always works. `'cuda'` without a usable library, driver and
- * GPU throws DeviceUnavailableError naming the reason. Whole-model execution on the GPU is not built
- * yet (the CUDA kernels exist; the GPU forward pass does not), so `'cuda'` with a GPU throws too,
- * saying so, and `'auto'` runs on the CPU and says why.
+ * Picks the device for a model. `'cpu'` always works. `'auto'` and `'cuda'` take the first supported
+ * GPU of the first library that finds one; `'cuda'` without a usable library, driver and GPU throws
+ * DeviceUnavailableError naming the reason, `'auto'` then runs on the CPU and says why.
  */
 export function chooseDevice(requested: DeviceRequest, candidates?: string[], addon?: NativeAddon): DeviceChoice {
   if (requested === 'cpu') return { device: 'cpu', reason: "device 'cpu' was requested" };
@@ -117,13 +121,12 @@ export function chooseDevice(requested: DeviceRequest, candidates?: string[], ad
     }
     return { device: 'cpu', reason: `no usable GPU: ${cuda.reason}`, cuda };
   }
-  const notBuilt =
-    `whole-model execution on the GPU is not built yet in this version of thinktree ` +
-    `(the CUDA kernels exist, the GPU forward pass does not)`;
-  if (requested === 'cuda') {
-    throw new DeviceUnavailableError(
-      `device 'cuda' was requested and ${gpuName(cuda)} is usable, but ${notBuilt}. Use device 'auto' or 'cpu'.`,
-    );
-  }
-  return { device: 'cpu', reason: `${gpuName(cuda)} is usable, but ${notBuilt}; running on the CPU`, cuda };
+  const index = cuda.devices.findIndex((d) => d.supported);
+  const why = requested === 'cuda' ? "device 'cuda' was requested" : `device 'auto' found a usable GPU`;
+  return {
+    device: 'cuda',
+    reason: `${why}: running on ${gpuName(cuda)} through ${cuda.libraryPath}`,
+    cuda,
+    native: { libraryPath: cuda.libraryPath, index },
+  };
 }

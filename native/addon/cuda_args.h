@@ -140,8 +140,8 @@ inline AttentionCall ParseAttention(const Napi::Value& value) {
   p.num_kv_heads = static_cast<int32_t>(ExpectInt(o.Get("numKvHeads"), "args.numKvHeads", 1, 4096));
   p.head_dim = static_cast<int32_t>(ExpectInt(o.Get("headDim"), "args.headDim", 1, 4096));
   if (p.num_heads % p.num_kv_heads != 0) Bad(env, "Expected `args.numHeads` to be a multiple of `args.numKvHeads`");
-  if (p.head_dim != 64 && p.head_dim != 128 && p.head_dim != 256)
-    Bad(env, "Expected `args.headDim` to be 64, 128 or 256 on the GPU, got " + std::to_string(p.head_dim));
+  if (p.head_dim != 16 && p.head_dim != 32 && p.head_dim != 64 && p.head_dim != 128 && p.head_dim != 256)
+    Bad(env, "Expected `args.headDim` to be 16, 32, 64, 128 or 256 on the GPU, got " + std::to_string(p.head_dim));
   c.indptr = ExpectTyped<int32_t>(o.Get("pageIndptr"), "args.pageIndptr");
   c.indices = ExpectTyped<int32_t>(o.Get("pageIndices"), "args.pageIndices");
   c.lens = ExpectTyped<int32_t>(o.Get("seqLens"), "args.seqLens");

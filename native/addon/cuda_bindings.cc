@@ -37,6 +37,11 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
                            InstanceMethod<&CudaSession::RewardHead>("rewardHead"),
                            InstanceMethod<&CudaSession::ScoreGather>("scoreGather"),
                            InstanceMethod<&CudaSession::KvCopy>("kvCopy"),
+                           InstanceMethod<&CudaSession::Embed>("embed"),
+                           InstanceMethod<&CudaSession::Add>("add"),
+                           InstanceMethod<&CudaSession::GatherRows>("gatherRows"),
+                           InstanceMethod<&CudaSession::KvWrite>("kvWrite"),
+                           InstanceMethod<&CudaSession::TokenLogprob>("tokenLogprob"),
                            InstanceMethod<&CudaSession::BenchCopyBandwidth>("benchCopyBandwidth"),
                            InstanceMethod<&CudaSession::BenchAttention>("benchAttention"),
                            InstanceMethod<&CudaSession::BenchSample>("benchSample"),
@@ -493,6 +498,163 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     Call(env, api_->kv_copy, p);
     Napi::Float32Array out = Napi::Float32Array::New(env, pool.ElementLength());
     Download(env, out.Data(), dp, out.ByteLength());
+    return out;
+  }
+
+  // ---- whole-model glue (ABI 2) ----
+
+  Napi::Value Embed(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    tt_cuda_embed_params p{};
+    p.table_dtype = ExpectDTypeCode(info[1], "dtype");
+    p.dim = ExpectInt(info[2], "dim", 1, kMaxDim);
+    Napi::Int32Array tokens = ExpectTyped<int32_t>(info[3], "tokens");
+    const size_t elems = info[0].IsTypedArray() ? info[0].As<Napi::TypedArray>().ElementLength() : 0;
+    if (elems == 0 || elems % p.dim != 0) Bad(env, "Expected `table` to hold whole rows of `dim` elements");
+    const int64_t vocab = static_cast<int64_t>(elems) / p.dim;
+    const auto table = ExpectWeights(info[0], p.table_dtype, vocab * p.dim, "table", "vocab * dim");
+    p.rows = static_cast<int64_t>(tokens.ElementLength());
+    for (int64_t r = 0; r < p.rows; r++)
+      if (tokens[r] < 0 || tokens[r] >= vocab)
+        Bad(env, "`tokens[" + std::to_string(r) + "]` is " + std::to_string(tokens[r]) + ", outside [0, " +
+                     std::to_string(vocab) + ")");
+    Napi::Float32Array out = Napi::Float32Array::New(env, p.rows * p.dim);
+    if (p.rows == 0) return out;
+    DeviceBuffer dt = Up(env, table.first, table.second);
+    DeviceBuffer dk = Up(env, tokens.Data(), tokens.ByteLength());
+    DeviceBuffer dy = Out(env, out.ByteLength());
+    p.d_table = dt.get();
+    p.d_tokens = dk.get<int32_t>();
+    p.d_out = dy.get<float>();
+    p.ld_out = p.dim;
+    Call(env, api_->embed, p);
+    Download(env, out.Data(), dy, out.ByteLength());
+    return out;
+  }
+
+  Napi::Value Add(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    Napi::Float32Array x = ExpectTyped<float>(info[0], "x");
+    Napi::Float32Array y = ExpectTyped<float>(info[1], "y");
+    ExpectLength(env, y.ElementLength(), static_cast<int64_t>(x.ElementLength()), "y", "x.length");
+    Napi::Float32Array out = Napi::Float32Array::New(env, x.ElementLength());
+    if (x.ElementLength() == 0) return out;
+    DeviceBuffer dx = Up(env, x.Data(), x.ByteLength());
+    DeviceBuffer dy = Up(env, y.Data(), y.ByteLength());
+    tt_cuda_add_params p{};
+    p.d_x = dx.get<float>();
+    p.d_y = dy.get<float>();
+    p.n = static_cast<int64_t>(x.ElementLength());
+    Call(env, api_->add, p);
+    Download(env, out.Data(), dx, out.ByteLength());
+    return out;
+  }
+
+  Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    Napi::Float32Array src = ExpectTyped<float>(info[0], "src");
+    tt_cuda_gather_rows_params p{};
+    p.dim = ExpectInt(info[1], "dim", 1, kMaxDim);
+    Napi::Int32Array rows = ExpectTyped<int32_t>(info[2], "rows");
+    if (src.ElementLength() % p.dim != 0) Bad(env, "Expected `src` to hold whole rows of `dim` floats");
+    const int64_t have = static_cast<int64_t>(src.ElementLength()) / p.dim;
+    p.count = static_cast<int64_t>(rows.ElementLength());
+    for (int64_t i = 0; i < p.count; i++)
+      if (rows[i] < 0 || rows[i] >= have)
+        Bad(env, "`rows[" + std::to_string(i) + "]` is " + std::to_string(rows[i]) + ", outside [0, " +
+                     std::to_string(have) + ")");
+    Napi::Float32Array out = Napi::Float32Array::New(env, p.count * p.dim);
+    if (p.count == 0) return out;
+    DeviceBuffer ds = Up(env, src.Data(), src.ByteLength());
+    DeviceBuffer dr = Up(env, rows.Data(), rows.ByteLength());
+    DeviceBuffer dd = Out(env, out.ByteLength());
+    p.d_src = ds.get<float>();
+    p.ld_src = p.ld_dst = p.dim;
+    p.d_rows = dr.get<int32_t>();
+    p.d_dst = dd.get<float>();
+    Call(env, api_->gather_rows, p);
+    Download(env, out.Data(), dd, out.ByteLength());
+    return out;
+  }
+
+  Napi::Value KvWrite(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    const Napi::Object args = ExpectObject(info[0], "args");
+    tt_cuda_kv_write_params p{};
+    p.kv_dim = ExpectInt(args.Get("kvDim"), "kvDim", 1, kMaxDim);
+    const int64_t pages = ExpectInt(args.Get("pages"), "pages", 1, INT32_MAX);
+    const int64_t page_tokens = ExpectInt(args.Get("pageTokens"), "pageTokens", 1, 1 << 16);
+    p.dtype = ExpectDTypeCode(args.Get("kvDtype"), "kvDtype", false);
+    Napi::Float32Array k = ExpectTyped<float>(args.Get("k"), "k");
+    Napi::Float32Array v = ExpectTyped<float>(args.Get("v"), "v");
+    Napi::Int32Array slots = ExpectTyped<int32_t>(args.Get("slots"), "slots");
+    p.rows = static_cast<int64_t>(slots.ElementLength());
+    ExpectLength(env, k.ElementLength(), p.rows * p.kv_dim, "k", "slots.length * kvDim");
+    ExpectLength(env, v.ElementLength(), p.rows * p.kv_dim, "v", "slots.length * kvDim");
+    std::vector<int64_t> slots64(static_cast<size_t>(p.rows));
+    for (int64_t r = 0; r < p.rows; r++) {
+      if (slots[r] < 0 || slots[r] >= pages * page_tokens)
+        Bad(env, "`slots[" + std::to_string(r) + "]` is outside [0, pages * pageTokens)");
+      slots64[r] = slots[r];
+    }
+    const int64_t elems = pages * page_tokens * p.kv_dim;
+    const size_t elem_bytes = p.dtype == TT_CUDA_F32 ? 4 : 2;
+    const std::vector<char> zeros(elems * elem_bytes, 0);
+    DeviceBuffer dkp = Up(env, zeros.data(), zeros.size());
+    DeviceBuffer dvp = Up(env, zeros.data(), zeros.size());
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Float32Array k_out = Napi::Float32Array::New(env, elems);
+    Napi::Float32Array v_out = Napi::Float32Array::New(env, elems);
+    out.Set("kPages", k_out);
+    out.Set("vPages", v_out);
+    if (p.rows == 0) return out;
+    DeviceBuffer dk = Up(env, k.Data(), k.ByteLength());
+    DeviceBuffer dv = Up(env, v.Data(), v.ByteLength());
+    DeviceBuffer ds = Up(env, slots64.data(), sizeof(int64_t) * slots64.size());
+    p.d_k = dk.get<float>();
+    p.d_v = dv.get<float>();
+    p.ld = p.kv_dim;
+    p.d_k_pages = dkp.get();
+    p.d_v_pages = dvp.get();
+    p.d_slots = ds.get<int64_t>();
+    Call(env, api_->kv_write, p);
+    // pages come back as f32 (bf16 upcast exactly), so tests compare them with plain floats
+    for (auto [dev, host] : {std::pair{&dkp, &k_out}, std::pair{&dvp, &v_out}}) {
+      if (p.dtype == TT_CUDA_F32) {
+        Download(env, host->Data(), *dev, host->ByteLength());
+      } else {
+        std::vector<uint16_t> bits(static_cast<size_t>(elems));
+        Download(env, bits.data(), *dev, bits.size() * 2);
+        for (int64_t i = 0; i < elems; i++) (*host)[i] = Bf16ToF32(bits[i]);
+      }
+    }
+    return out;
+  }
+
+  Napi::Value TokenLogprob(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Live(env);
+    Napi::Float32Array logits = ExpectTyped<float>(info[0], "logits");
+    tt_cuda_token_logprob_params p{};
+    p.vocab = static_cast<int32_t>(ExpectInt(info[1], "vocab", 1, INT32_MAX));
+    Napi::Int32Array tokens = ExpectTyped<int32_t>(info[2], "tokens");
+    p.rows = static_cast<int32_t>(tokens.ElementLength());
+    ExpectLength(env, logits.ElementLength(), static_cast<int64_t>(p.rows) * p.vocab, "logits", "tokens.length * vocab");
+    Napi::Float32Array out = Napi::Float32Array::New(env, p.rows);
+    if (p.rows == 0) return out;
+    DeviceBuffer dl = Up(env, logits.Data(), logits.ByteLength());
+    DeviceBuffer dt = Up(env, tokens.Data(), tokens.ByteLength());
+    DeviceBuffer dout = Out(env, out.ByteLength());
+    p.d_logits = dl.get<float>();
+    p.ld_logits = p.vocab;
+    p.d_tokens = dt.get<int32_t>();
+    p.d_out = dout.get<float>();
+    Call(env, api_->token_logprob, p);
+    Download(env, out.Data(), dout, out.ByteLength());
     return out;
   }
 

@@ -172,6 +172,14 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
     if (id < 0 || id >= s.vocab_size)
       f.Range("`spec.eosTokenIds` holds " + std::to_string(id) + ", outside a vocabulary of " + std::to_string(s.vocab_size));
   s.head = ParseHead(f.Get("head"), s.vocab_size);
+  // spec.device: omitted = the CPU; { libraryPath, index } = that CUDA library and device
+  const Napi::Value device = f.Get("device");
+  if (!device.IsUndefined()) {
+    Fields d{ExpectObject(device, "spec.device"), "spec.device."};
+    s.cuda_library = ExpectString(d.Get("libraryPath"), "spec.device.libraryPath");
+    if (s.cuda_library.empty()) f.Range("Expected `spec.device.libraryPath` to be the path of a CUDA backend library");
+    s.cuda_device = static_cast<int32_t>(ExpectInt(d.Get("index"), "spec.device.index", 0, 1023));
+  }
   return s;
 }
 

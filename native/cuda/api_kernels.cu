@@ -196,4 +196,54 @@ tt_cuda_status tt_cuda_kv_copy(tt_cuda_context* ctx, const tt_cuda_kv_copy_param
   return Finish(tt::cuda::KvCopy(*p, d, d + p->copies, d + 2 * p->copies, s), "kv_copy", err, err_cap);
 }
 
+tt_cuda_status tt_cuda_embed(tt_cuda_context* ctx, const tt_cuda_embed_params* p, void* stream, char* err,
+                             size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "embed", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->rows < 0 || p->dim <= 0 || p->ld_out < p->dim || !ValidDtype(p->table_dtype) || p->rows > 0x7fffffff ||
+      (p->rows > 0 && (p->d_table == nullptr || p->d_tokens == nullptr || p->d_out == nullptr)))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "embed: bad shape, dtype or null buffer");
+  return Finish(tt::cuda::Embed(*p, tt::cuda::StreamOr(ctx, stream)), "embed", err, err_cap);
+}
+
+tt_cuda_status tt_cuda_add(tt_cuda_context* ctx, const tt_cuda_add_params* p, void* stream, char* err, size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "add", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->n < 0 || (p->n > 0 && (p->d_x == nullptr || p->d_y == nullptr)) || p->n > 0x7fffffffLL * 256)
+    return Fail(err, err_cap, TT_CUDA_INVALID, "add: bad length or null buffer");
+  return Finish(tt::cuda::Add(*p, tt::cuda::StreamOr(ctx, stream)), "add", err, err_cap);
+}
+
+tt_cuda_status tt_cuda_gather_rows(tt_cuda_context* ctx, const tt_cuda_gather_rows_params* p, void* stream, char* err,
+                                   size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "gather_rows", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->count < 0 || p->dim < 0 || p->ld_src < p->dim || p->ld_dst < p->dim || p->count > 0x7fffffff ||
+      (p->count > 0 && (p->d_src == nullptr || p->d_rows == nullptr || p->d_dst == nullptr)))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "gather_rows: bad shape or null buffer");
+  return Finish(tt::cuda::GatherRows(*p, tt::cuda::StreamOr(ctx, stream)), "gather_rows", err, err_cap);
+}
+
+tt_cuda_status tt_cuda_kv_write(tt_cuda_context* ctx, const tt_cuda_kv_write_params* p, void* stream, char* err,
+                                size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "kv_write", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->rows < 0 || p->kv_dim <= 0 || p->ld < p->kv_dim || (p->dtype != TT_CUDA_F32 && p->dtype != TT_CUDA_BF16) ||
+      p->rows > 0x7fffffff ||
+      (p->rows > 0 && (p->d_k == nullptr || p->d_v == nullptr || p->d_k_pages == nullptr || p->d_v_pages == nullptr ||
+                       p->d_slots == nullptr)))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "kv_write: bad shape, dtype or null buffer");
+  return Finish(tt::cuda::KvWrite(*p, tt::cuda::StreamOr(ctx, stream)), "kv_write", err, err_cap);
+}
+
+tt_cuda_status tt_cuda_token_logprob(tt_cuda_context* ctx, const tt_cuda_token_logprob_params* p, void* stream,
+                                     char* err, size_t err_cap) {
+  tt_cuda_status st = Begin(ctx, p, "token_logprob", err, err_cap);
+  if (st != TT_CUDA_OK) return st;
+  if (p->rows < 0 || p->vocab <= 0 || p->ld_logits < p->vocab ||
+      (p->rows > 0 && (p->d_logits == nullptr || p->d_tokens == nullptr || p->d_out == nullptr)))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "token_logprob: bad shape or null buffer");
+  return Finish(tt::cuda::TokenLogprob(*p, tt::cuda::StreamOr(ctx, stream)), "token_logprob", err, err_cap);
+}
+
 }  // extern "C"

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct layout or a function signature below changes. */
-#define THINKTREE_CUDA_ABI_VERSION 1
+#define THINKTREE_CUDA_ABI_VERSION 2
 
 typedef enum {
   TT_CUDA_OK = 0,
@@ -159,7 +159,7 @@ typedef struct {
   const void* d_v_pages;     /* [pages, page_tokens, num_kv_heads, head_dim] one layer's values */
   int32_t kv_dtype;          /* tt_cuda_dtype: F32 or BF16 */
   int32_t page_tokens;
-  int32_t num_heads, num_kv_heads, head_dim; /* head_dim 64, 128 or 256 (others: TT_CUDA_INVALID) */
+  int32_t num_heads, num_kv_heads, head_dim; /* head_dim 16, 32, 64, 128 or 256 (others: TT_CUDA_INVALID) */
   int32_t num_seqs;
   const int32_t* h_page_indptr;  /* [num_seqs + 1] offsets into h_page_indices, first 0 */
   const int32_t* h_page_indices; /* [h_page_indptr[num_seqs]] page ids of each sequence, position order */
@@ -245,6 +245,58 @@ typedef struct {
   const int32_t* h_tokens;  /* [copies] leading tokens of each page to copy, in [0, page_tokens] */
 } tt_cuda_kv_copy_params;
 
+/* ---- whole-model glue (ABI 2): what a forward pass needs between the kernels above ---- */
+
+/* out[r] = table[tokens[r]] upcast to f32 (the token embedding lookup). */
+typedef struct {
+  const void* d_table;     /* [vocab, dim] dense rows, dtype table_dtype */
+  int32_t table_dtype;     /* tt_cuda_dtype */
+  const int32_t* d_tokens; /* [rows] ids in [0, vocab) (the caller checked them) */
+  int64_t rows, dim;
+  float* d_out;            /* [rows, dim] row stride ld_out */
+  int64_t ld_out;
+} tt_cuda_embed_params;
+
+/* x[i] += y[i] (a residual connection). */
+typedef struct {
+  float* d_x;       /* [n] */
+  const float* d_y; /* [n]; must not alias d_x */
+  int64_t n;
+} tt_cuda_add_params;
+
+/* dst[i] = src[rows[i]] (the rows of a chunk that want head outputs). */
+typedef struct {
+  const float* d_src;     /* [?, dim] row stride ld_src */
+  int64_t ld_src;
+  const int32_t* d_rows;  /* [count] rows of src */
+  int64_t count, dim;
+  float* d_dst;           /* [count, dim] row stride ld_dst; must not alias d_src */
+  int64_t ld_dst;
+} tt_cuda_gather_rows_params;
+
+/* Writes each row's new key and value into its page slot of one layer, rounded to the pool's dtype
+ * (round to nearest even for bf16, as F32ToBf16 does on the host). */
+typedef struct {
+  const float* d_k;       /* [rows, kv_dim] row stride ld */
+  const float* d_v;       /* [rows, kv_dim] row stride ld */
+  int64_t ld;
+  void* d_k_pages;        /* [pages, page_tokens, kv_dim] one layer's keys, dtype */
+  void* d_v_pages;        /* [pages, page_tokens, kv_dim] one layer's values */
+  int32_t dtype;          /* tt_cuda_dtype: F32 or BF16 */
+  const int64_t* d_slots; /* [rows] page * page_tokens + slot of each row */
+  int64_t rows, kv_dim;
+} tt_cuda_kv_write_params;
+
+/* out[r] = log softmax(logits[r][0, vocab))[tokens[r]] (twin of tt::TokenLogprob: max-subtracted,
+ * summed in double; NaN for a row with a NaN or a token outside the vocabulary). */
+typedef struct {
+  const float* d_logits;   /* [rows, vocab] row stride ld_logits */
+  int64_t ld_logits;
+  int32_t rows, vocab;
+  const int32_t* d_tokens; /* [rows] */
+  float* d_out;            /* [rows] */
+} tt_cuda_token_logprob_params;
+
 TT_CUDA_API tt_cuda_status tt_cuda_gemm(tt_cuda_context* ctx, const tt_cuda_gemm_params* p, void* stream, char* err,
                             size_t err_cap);
 TT_CUDA_API tt_cuda_status tt_cuda_rms_norm(tt_cuda_context* ctx, const tt_cuda_rms_norm_params* p, void* stream, char* err,
@@ -265,6 +317,17 @@ TT_CUDA_API tt_cuda_status tt_cuda_score_gather(tt_cuda_context* ctx, const tt_c
                                     char* err, size_t err_cap);
 TT_CUDA_API tt_cuda_status tt_cuda_kv_copy(tt_cuda_context* ctx, const tt_cuda_kv_copy_params* p, void* stream, char* err,
                                size_t err_cap);
+
+TT_CUDA_API tt_cuda_status tt_cuda_embed(tt_cuda_context* ctx, const tt_cuda_embed_params* p, void* stream, char* err,
+                             size_t err_cap);
+TT_CUDA_API tt_cuda_status tt_cuda_add(tt_cuda_context* ctx, const tt_cuda_add_params* p, void* stream, char* err,
+                           size_t err_cap);
+TT_CUDA_API tt_cuda_status tt_cuda_gather_rows(tt_cuda_context* ctx, const tt_cuda_gather_rows_params* p, void* stream,
+                                   char* err, size_t err_cap);
+TT_CUDA_API tt_cuda_status tt_cuda_kv_write(tt_cuda_context* ctx, const tt_cuda_kv_write_params* p, void* stream,
+                                char* err, size_t err_cap);
+TT_CUDA_API tt_cuda_status tt_cuda_token_logprob(tt_cuda_context* ctx, const tt_cuda_token_logprob_params* p,
+                                     void* stream, char* err, size_t err_cap);
 
 #ifdef __cplusplus
 }

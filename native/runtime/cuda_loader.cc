@@ -73,6 +73,11 @@ Status LoadCudaLibrary(const std::string& path, const CudaApi** out) {
   Resolve(handle, "tt_cuda_reward_head", &api->reward_head, &missing);
   Resolve(handle, "tt_cuda_score_gather", &api->score_gather, &missing);
   Resolve(handle, "tt_cuda_kv_copy", &api->kv_copy, &missing);
+  Resolve(handle, "tt_cuda_embed", &api->embed, &missing);
+  Resolve(handle, "tt_cuda_add", &api->add, &missing);
+  Resolve(handle, "tt_cuda_gather_rows", &api->gather_rows, &missing);
+  Resolve(handle, "tt_cuda_kv_write", &api->kv_write, &missing);
+  Resolve(handle, "tt_cuda_token_logprob", &api->token_logprob, &missing);
   if (!missing.empty()) {
     dlclose(handle);
     return Status::Invalid("the CUDA library at " + path + " lacks " + missing +

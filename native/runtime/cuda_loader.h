@@ -35,6 +35,11 @@ struct CudaApi {
   decltype(&tt_cuda_reward_head) reward_head;
   decltype(&tt_cuda_score_gather) score_gather;
   decltype(&tt_cuda_kv_copy) kv_copy;
+  decltype(&tt_cuda_embed) embed;
+  decltype(&tt_cuda_add) add;
+  decltype(&tt_cuda_gather_rows) gather_rows;
+  decltype(&tt_cuda_kv_write) kv_write;
+  decltype(&tt_cuda_token_logprob) token_logprob;
 };
 
 // The library at `path`, loaded on first use (later calls with the same path return the same table).

@@ -87,6 +87,10 @@ void EmbedRow(const WeightRef& embed, int32_t token, int64_t dim, float* out) {
 Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits) {
   for (Sequence* s : seqs) MakeWritable(s, static_cast<int64_t>(s->tokens.size()), pool_.get());
   const int64_t rows = BatchRows(seqs);
+  if (device_) {
+    const Status st = device_->BeginOutputs(mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : rows);
+    if (!st.ok()) return st;
+  }
   for (int64_t r0 = 0; r0 < rows; r0 += kChunkRows) {
     const int64_t r1 = std::min(rows, r0 + kChunkRows);
     BuildChunk(seqs, mode, spec_.page_tokens, r0, r1, &scratch_.chunk);
@@ -98,6 +102,7 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
 }
 
 Status Model::RunChunk(const BatchChunk& c, float* logits) {
+  if (device_) return device_->RunChunk(c, logits);
   const ModelSpec& s = spec_;
   const int64_t T = c.rows;
   const int64_t E = s.hidden_size, I = s.intermediate_size, out_width = s.OutputWidth();

@@ -75,6 +75,8 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
   ThreadPool* pool = model->threads();
   std::vector<int32_t> drawn;  // [active] sampled token of each active sequence
   std::vector<float> lp;       // [active] its log-probability
+  std::vector<SamplingParams> params;      // [active] device sampling: each active sequence's filters,
+  std::vector<uint64_t> seeds, counters;   // Philox key and draw counter
   for (;;) {
     active.clear();
     index.clear();
@@ -89,26 +91,48 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
       Rollback(st, model->kv_pool());
       return status;
     }
-    std::vector<float>& logits = model->step_logits();
-    if (logits.size() < active.size() * static_cast<size_t>(vocab)) logits.resize(active.size() * static_cast<size_t>(vocab));
-    status = model->RunBatch(active, LogitsMode::kLast, logits.data());
-    if (!status.ok()) {
-      Rollback(st, model->kv_pool());
-      return status;
-    }
     // Sampling: each sequence's draw depends only on (its seed, its draw counter).
     drawn.assign(active.size(), 0);
     lp.assign(active.size(), 0.0f);
-    auto sample = [&](int t, int nt) {
-      SampleWorkspace* ws = &model->sample_workspaces()[t];
-      for (size_t a = t; a < active.size(); a += nt) {
-        const float* row = logits.data() + a * vocab;
-        const size_t i = index[a];
-        drawn[a] = SampleToken(row, sample_vocab, req.sampling[i], active[a]->seed, active[a]->draws, ws);
-        lp[a] = TokenLogprob(row, sample_vocab, drawn[a]);
+    if (DeviceModel* device = model->device()) {
+      // On a device the logits stay there: tt_cuda_sample draws from the same Philox streams, and
+      // only tokens and log-probabilities come back.
+      status = model->RunBatch(active, LogitsMode::kLast, nullptr);
+      if (status.ok()) {
+        params.clear();
+        seeds.clear();
+        counters.clear();
+        for (size_t a = 0; a < active.size(); a++) {
+          params.push_back(req.sampling[index[a]]);
+          seeds.push_back(active[a]->seed);
+          counters.push_back(active[a]->draws);
+        }
+        status = device->SampleOutputs(static_cast<int32_t>(active.size()), sample_vocab, params, seeds, counters,
+                                       drawn.data(), lp.data());
       }
-    };
-    pool->Run(sample);
+      if (!status.ok()) {
+        Rollback(st, model->kv_pool());
+        return status;
+      }
+    } else {
+      std::vector<float>& logits = model->step_logits();
+      if (logits.size() < active.size() * static_cast<size_t>(vocab)) logits.resize(active.size() * static_cast<size_t>(vocab));
+      status = model->RunBatch(active, LogitsMode::kLast, logits.data());
+      if (!status.ok()) {
+        Rollback(st, model->kv_pool());
+        return status;
+      }
+      auto sample = [&](int t, int nt) {
+        SampleWorkspace* ws = &model->sample_workspaces()[t];
+        for (size_t a = t; a < active.size(); a += nt) {
+          const float* row = logits.data() + a * vocab;
+          const size_t i = index[a];
+          drawn[a] = SampleToken(row, sample_vocab, req.sampling[i], active[a]->seed, active[a]->draws, ws);
+          lp[a] = TokenLogprob(row, sample_vocab, drawn[a]);
+        }
+      };
+      pool->Run(sample);
+    }
     for (size_t a = 0; a < active.size(); a++) {
       SeqState& s = st[index[a]];
       const int32_t tok = drawn[a];

@@ -7,7 +7,7 @@
 
 namespace tt {
 
-KvPool* KvPool::Create(const KvShape& shape, int64_t budget_bytes, std::string* error) {
+KvPool* KvPool::Create(const KvShape& shape, int64_t budget_bytes, std::string* error, bool host_storage) {
   const int64_t per_page = shape.BytesPerPage();
   const int64_t pages = per_page > 0 ? budget_bytes / per_page : 0;
   if (pages < 1) {
@@ -20,20 +20,23 @@ KvPool* KvPool::Create(const KvShape& shape, int64_t budget_bytes, std::string* 
     return nullptr;
   }
   const size_t bytes = static_cast<size_t>(pages * per_page);
-  // Anonymous mapping: the kernel hands out zeroed memory lazily, so a large budget costs RAM only
-  // for the pages sequences actually touch.
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) {
-    *error = "could not reserve " + std::to_string(bytes) + " bytes for the KV cache (kvCacheBytes " +
-             std::to_string(budget_bytes) + ")";
-    return nullptr;
+  void* mem = nullptr;
+  if (host_storage) {
+    // Anonymous mapping: the kernel hands out zeroed memory lazily, so a large budget costs RAM only
+    // for the pages sequences actually touch.
+    mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+      *error = "could not reserve " + std::to_string(bytes) + " bytes for the KV cache (kvCacheBytes " +
+               std::to_string(budget_bytes) + ")";
+      return nullptr;
+    }
   }
   KvPool* pool = new KvPool();
   pool->shape_ = shape;
   pool->pages_total_ = static_cast<int32_t>(pages);
   pool->layer_floats_ = pages * shape.PageFloats();
   pool->base_ = static_cast<float*>(mem);
-  pool->mapped_bytes_ = bytes;
+  pool->mapped_bytes_ = host_storage ? bytes : 0;
   pool->refcount_.assign(pages, 0);
   pool->free_.reserve(pages);
   // Pushed in reverse so that page 0 is handed out first (tidier page tables when debugging).
@@ -66,6 +69,10 @@ void KvPool::Free(int32_t page) {
 
 void KvPool::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {
   if (tokens <= 0) return;
+  if (copier_) {
+    copier_(src, dst, tokens);
+    return;
+  }
   const int64_t page_floats = shape_.PageFloats();
   const size_t bytes = static_cast<size_t>(tokens) * shape_.kv_heads * shape_.head_dim * 4;
   for (int32_t l = 0; l < shape_.layers; l++) {

@@ -3,6 +3,7 @@
 // counted (vLLM block_pool style): forks share pages, the last owner's free returns a page.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,16 +14,19 @@ struct KvShape {
   int32_t page_tokens = 0;
   int32_t kv_heads = 0;
   int32_t head_dim = 0;
-  // Floats of one page in one layer for K (or V): [page_tokens, kv_heads, head_dim].
+  int32_t elem_bytes = 4;  // 4 for f32 storage; 2 for bf16 (a device pool)
+  // Elements of one page in one layer for K (or V): [page_tokens, kv_heads, head_dim].
   int64_t PageFloats() const { return static_cast<int64_t>(page_tokens) * kv_heads * head_dim; }
   // Bytes of one page across all layers, K and V.
-  int64_t BytesPerPage() const { return static_cast<int64_t>(layers) * 2 * PageFloats() * 4; }
+  int64_t BytesPerPage() const { return static_cast<int64_t>(layers) * 2 * PageFloats() * elem_bytes; }
 };
 
 class KvPool {
  public:
   // Reserves floor(budget_bytes / BytesPerPage) pages. Fewer than one page is an error sentence.
-  static KvPool* Create(const KvShape& shape, int64_t budget_bytes, std::string* error);
+  // host_storage false: bookkeeping only (the K/V live on a device; K() and V() must not be used and
+  // CopyTokens goes to the copier set with SetCopier).
+  static KvPool* Create(const KvShape& shape, int64_t budget_bytes, std::string* error, bool host_storage = true);
   ~KvPool();
   KvPool(const KvPool&) = delete;
   KvPool& operator=(const KvPool&) = delete;
@@ -46,6 +50,8 @@ class KvPool {
   // Copies token slots [0, tokens) of page `src` into page `dst`, in every layer, K and V: the
   // copy-on-write of a partly filled page (slots past `tokens` are not valid, so not copied).
   void CopyTokens(int32_t src, int32_t dst, int32_t tokens);
+  // Where CopyTokens goes when the storage is not on the host.
+  void SetCopier(std::function<void(int32_t src, int32_t dst, int32_t tokens)> copier) { copier_ = std::move(copier); }
 
  private:
   KvPool() = default;
@@ -57,6 +63,7 @@ class KvPool {
   size_t mapped_bytes_ = 0;
   std::vector<int32_t> refcount_;  // [pages_total] owners of each page; 0 = free
   std::vector<int32_t> free_;      // stack of free page ids; the most recently freed is reused first
+  std::function<void(int32_t, int32_t, int32_t)> copier_;  // device pools: the device's page copy
 };
 
 }  // namespace tt

@@ -18,11 +18,23 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
   shape.page_tokens = s.page_tokens;
   shape.kv_heads = s.num_kv_heads;
   shape.head_dim = s.head_dim;
+  const bool on_device = !s.cuda_library.empty();
+  if (on_device) shape.elem_bytes = static_cast<int32_t>(DTypeSize(DeviceKvDtype(s.precision)));
   // The pool first: a budget too small for one page is cheaper to report than after mapping weights.
-  m->pool_.reset(KvPool::Create(shape, s.kv_cache_bytes, error));
+  // On a device the host keeps only the bookkeeping; the pages' storage is the device's.
+  m->pool_.reset(KvPool::Create(shape, s.kv_cache_bytes, error, !on_device));
   if (!m->pool_) return nullptr;
   m->weights_.reset(Weights::Load(s, progress, error));
   if (!m->weights_) return nullptr;
+  if (on_device) {
+    const Status st = DeviceModel::Create(s, *m->weights_, shape, m->pool_->pages_total(), &m->device_);
+    if (!st.ok()) {
+      *error = st.message;
+      return nullptr;
+    }
+    DeviceModel* dev = m->device_.get();
+    m->pool_->SetCopier([dev](int32_t src, int32_t dst, int32_t tokens) { dev->CopyTokens(src, dst, tokens); });
+  }
   m->threads_.reset(new ThreadPool(s.threads));
   m->sample_ws_.resize(m->threads_->size());
   return m.release();
@@ -35,6 +47,7 @@ void Model::Dispose() {
   disposed_ = true;
   if (pool_) seqs_.ReleaseAll(pool_.get());
   threads_.reset();
+  device_.reset();
   pool_.reset();
   weights_.reset();
   scratch_ = ForwardScratch();

@@ -13,6 +13,7 @@
 #include "../kernels/cpu/attention.h"
 #include "../kernels/cpu/sampling.h"
 #include "batch.h"
+#include "device_model.h"
 #include "kv_pool.h"
 #include "model_spec.h"
 #include "sequence.h"
@@ -68,6 +69,9 @@ class Model {
   const KvPool& pool() const { return *pool_; }
   KvPool* kv_pool() { return pool_.get(); }
   int64_t weight_bytes() const { return weights_->weight_bytes; }
+  // The device executor, or null when the model runs on the CPU.
+  const DeviceModel* device() const { return device_.get(); }
+  DeviceModel* device() { return device_.get(); }
   KvStats Stats() const;
 
   // Sequences. Unknown ids give Invalid(NoSuchSequence(id)).
@@ -96,7 +100,7 @@ class Model {
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
   // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
-  // go to `logits`.
+  // go to `logits`; on a device, a null `logits` leaves them there (DeviceModel::SampleOutputs).
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }
@@ -112,6 +116,7 @@ class Model {
   std::atomic<bool> dispose_requested_{false};
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
+  std::unique_ptr<DeviceModel> device_;  // set: K/V, weights and the forward live on a CUDA device
   std::unique_ptr<KvPool> pool_;
   std::unique_ptr<ThreadPool> threads_;
   SequenceTable seqs_;

@@ -67,6 +67,10 @@ struct ModelSpec {
   std::vector<uint32_t> token_offsets;  // [tokenizer vocab + 1] offsets into token_bytes
   std::vector<int32_t> eos_token_ids;
   HeadSpec head;
+  // Where the model runs: empty = the CPU; else the CUDA backend library to load and the device index
+  // (NativeModelSpec.device).
+  std::string cuda_library;
+  int32_t cuda_device = 0;
 
   // Floats per output row of a forward: the head's output features.
   int32_t OutputWidth() const {

@@ -1,5 +1,6 @@
-// Device selection: 'cpu' always, 'auto' falls back to the CPU and says why, 'cuda' without a usable
-// GPU is a clear error (and in this version, with one too: the GPU forward pass is not built yet).
+// Device selection: 'cpu' always, 'auto' takes a usable GPU or falls back to the CPU and says why,
+// 'cuda' without a usable GPU is a clear error. (With THINKTREE_CUDA_LIB naming the emulator build,
+// model.emu.test.ts covers the 'cuda' side on this machine.)
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,31 +32,42 @@ describe('chooseDevice', () => {
     );
   });
 
-  it("throws for 'cuda' on this machine, with a reason", () => {
-    const expected = gpu ? /whole-model execution on the GPU is not built yet/ : /the GPU cannot be used: /;
-    expect(() => chooseDevice('cuda')).toThrow(expected);
+  it.skipIf(gpu)("throws for 'cuda' on a machine without a GPU, with a reason", () => {
+    expect(() => chooseDevice('cuda')).toThrow(/the GPU cannot be used: /);
   });
 
-  it("runs 'auto' on the CPU on this machine and says why", () => {
+  it.skipIf(!gpu)("picks the GPU for 'cuda' where one is usable, naming the library and device", () => {
+    const c = chooseDevice('cuda');
+    expect(c.device).toBe('cuda');
+    expect(c.native).toEqual({ libraryPath: c.cuda!.libraryPath, index: expect.any(Number) });
+    expect(c.reason).toMatch(/^device 'cuda' was requested: running on .* through /);
+  });
+
+  it("runs 'auto' where this machine can and says why", () => {
     const c = chooseDevice('auto');
-    expect(c.device).toBe('cpu');
-    expect(c.reason).toMatch(gpu ? /is usable, but whole-model execution on the GPU is not built yet/ : /^no usable GPU: /);
+    expect(c.device).toBe(gpu ? 'cuda' : 'cpu');
+    expect(c.reason).toMatch(gpu ? /^device 'auto' found a usable GPU: running on / : /^no usable GPU: /);
   });
 });
 
 describe('loadModel device option', () => {
-  it("rejects device 'cuda' with DeviceUnavailableError", async () => {
+  it.skipIf(gpu)("rejects device 'cuda' with DeviceUnavailableError where no GPU is usable", async () => {
     await expect(loadModel(tinyDir, { ...small, device: 'cuda' })).rejects.toThrow(DeviceUnavailableError);
   });
 
-  it("reports the CPU and the reason in info for device 'auto'", async () => {
+  it("reports the device and the reason in info for device 'auto'", async () => {
     const model = await loadModel(tinyDir, { ...small, device: 'auto' });
     try {
-      expect(model.info.device).toBe('cpu');
-      expect(model.info.deviceReason).toMatch(gpu ? /not built yet; running on the CPU$/ : /^no usable GPU: /);
+      expect(model.info.device).toBe(gpu ? 'cuda' : 'cpu');
+      expect(model.info.deviceReason).toMatch(gpu ? /^device 'auto' found a usable GPU/ : /^no usable GPU: /);
     } finally {
       model.dispose();
     }
+  });
+
+  it('exports DeviceUnavailableError from the package entry point', async () => {
+    const index = await import('../../lib/index.js');
+    expect(index.DeviceUnavailableError).toBe(DeviceUnavailableError);
   });
 
   it('rejects an unknown device name with an OptionError listing the choices', async () => {

@@ -142,7 +142,7 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
         { len: 40, queries: 40 },
         { len: 700, queries: 3 },
       ];
-      for (const headDim of [64, 128, 256]) {
+      for (const headDim of [16, 32, 64, 128, 256]) {
         it(`matches the CPU for decode, prefill and forked beams at head_dim ${headDim}`, () => {
           const args = build(headDim, beams, headDim);
           expect(maxAbsDiff(s.attention(args), cpu.attention(args))).toBeLessThanOrEqual(1e-5);
@@ -162,7 +162,7 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
       // bf16 pages run on the tensor cores, which round Q and the softmax weights P to bf16 too
       // (FlashAttention's precision): within 1e-2 of the f32 CPU twin on the same rounded pages.
       it('reads bf16 pages on the tensor cores to within bf16 rounding of the CPU on the same pages', () => {
-        for (const headDim of [64, 128, 256]) {
+        for (const headDim of [16, 32, 64, 128, 256]) {
           const args = build(headDim, beams, 13 + headDim);
           const rounded = { ...args, kPages: bf16ToF32(toBf16(args.kPages)), vPages: bf16ToF32(toBf16(args.vPages)) };
           expect(maxAbsDiff(s.attention({ ...args, kvDtype: 'BF16' }), cpu.attention(rounded)), `head_dim ${headDim}`).toBeLessThanOrEqual(1e-2);
@@ -330,6 +330,73 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
           for (let e = 0; e < tokens[c]! * tokenFloats; e++)
             want[(plane * pagesTotal + dst[c]!) * pageFloats + e] = pool[(plane * pagesTotal + src[c]!) * pageFloats + e]!;
       expect(Array.from(got)).toEqual(Array.from(want));
+    });
+
+    describe('whole-model glue (ABI 2)', () => {
+      it('embed upcasts the rows of the given tokens exactly, for every table dtype', () => {
+        const vocab = 37, dim = 20;
+        const table = randomArray(vocab * dim, 61, 2);
+        const tokens = Int32Array.from([0, 36, 5, 5, 17]);
+        for (const [dtype, bits, exact] of [
+          ['F32', table, table],
+          ['BF16', toBf16(table), bf16ToF32(toBf16(table))],
+          ['F16', toF16(table), cpu.gemm({ x: Float32Array.of(1), w: toF16(table), wDtype: 'F16', m: 1, n: vocab * dim, k: 1, precision: 'f32', isa: best, threads: 1 })],
+        ] as const) {
+          const want = new Float32Array(tokens.length * dim);
+          tokens.forEach((t, r) => want.set(exact.subarray(t * dim, (t + 1) * dim), r * dim));
+          expect(Array.from(s.embed(bits, dtype, dim, tokens)), dtype).toEqual(Array.from(want));
+        }
+      });
+
+      it('add is the elementwise f32 sum', () => {
+        const x = randomArray(1001, 62, 4), y = randomArray(1001, 63, 4);
+        expect(Array.from(s.add(x, y))).toEqual(Array.from(x, (v, i) => Math.fround(v + y[i]!)));
+      });
+
+      it('gatherRows copies the chosen rows, repeats included', () => {
+        const dim = 9, src = randomArray(6 * dim, 64, 1);
+        const rows = Int32Array.from([5, 0, 5, 2]);
+        const want = new Float32Array(rows.length * dim);
+        rows.forEach((r, i) => want.set(src.subarray(r * dim, (r + 1) * dim), i * dim));
+        expect(Array.from(s.gatherRows(src, dim, rows))).toEqual(Array.from(want));
+      });
+
+      it('tokenLogprob gives log softmax at the token, with the CPU sampler\'s rules for inf and NaN rows', () => {
+        const vocab = 111, rowsN = 6;
+        const logits = randomArray(vocab * rowsN, 67, 6);
+        logits.fill(-Infinity, 3 * vocab, 4 * vocab); // no mass anywhere
+        logits[4 * vocab + 7] = Infinity; // one +inf token holds all the mass
+        logits[4 * vocab + 9] = Infinity;
+        logits[5 * vocab + 2] = NaN;
+        const tokens = Int32Array.from([0, 110, 50, 4, 7, 1]);
+        const got = s.tokenLogprob(logits, vocab, tokens);
+        const row = (r: number) => Array.from(logits.subarray(r * vocab, (r + 1) * vocab));
+        for (let r = 0; r < 3; r++) {
+          const x = row(r), mx = Math.max(...x);
+          const want = x[tokens[r]!]! - mx - Math.log(x.reduce((a, v) => a + Math.exp(v - mx), 0));
+          expect(got[r]! - want, `row ${r}`).toBeCloseTo(0, 5);
+        }
+        expect(got[3]).toBe(-Infinity);
+        expect(got[4]).toBeCloseTo(-Math.log(2), 6);
+        expect(got[5]).toBeNaN();
+      });
+
+      it('kvWrite puts each row in its slot, rounded to bf16 as the CPU rounds', () => {
+        const kvDim = 12, pages = 3, pageTokens = 4;
+        const slots = Int32Array.from([0, 7, 11, 4]);
+        const k = randomArray(slots.length * kvDim, 65, 3), v = randomArray(slots.length * kvDim, 66, 3);
+        for (const kvDtype of ['F32', 'BF16'] as const) {
+          const round = (a: Float32Array) => (kvDtype === 'F32' ? a : bf16ToF32(toBf16(a)));
+          const want = (rows: Float32Array) => {
+            const out = new Float32Array(pages * pageTokens * kvDim);
+            slots.forEach((slot, r) => out.set(round(rows).subarray(r * kvDim, (r + 1) * kvDim), slot * kvDim));
+            return Array.from(out);
+          };
+          const got = s.kvWrite({ k, v, kvDim, pages, pageTokens, slots, kvDtype });
+          expect(Array.from(got.kPages), kvDtype).toEqual(want(k));
+          expect(Array.from(got.vPages), kvDtype).toEqual(want(v));
+        }
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchSharedPrefixAttention } from '../bench/attention.js';
-import { benchCuda } from '../bench/cuda.js';
+import { benchCuda, benchCudaModel } from '../bench/cuda.js';
 import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { measureMachine } from '../bench/machine.js';
@@ -94,6 +94,13 @@ export const benchCommand: Command = {
         summary.push(
           `cuda decode attention at context ≥ 4K: ${long.map((r) => pct(r.fraction)).join(', ')} of copy bandwidth; ` +
             `cascade at prefix 16K batch 128: ${res.cascade.speedup.toFixed(1)}× per-sequence`,
+        );
+      }
+      const model = await benchCudaModel(log, { threads });
+      if (model !== null) {
+        summary.push(
+          `cuda end to end (0.5B shape): decode ${model.decode.map((r) => `batch ${r.batch} ${r.speedup.toFixed(1)}×`).join(', ')}, ` +
+            `beam search ${model.beam.speedup.toFixed(1)}× the CPU backend`,
         );
       }
       log('');

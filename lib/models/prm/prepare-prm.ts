@@ -47,8 +47,8 @@ function checkToken(name: string, v: unknown): void {
 /** Validates every option that needs no file; returns the runtime numbers with defaults applied. */
 export function checkPrmOptions(options: LoadPrmOptions): RuntimeChoice {
   const device = options.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cpu') {
-    throw new OptionError(`Expected \`device\` to be 'auto' or 'cpu', got ${String(device)}`);
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') {
+    throw new OptionError(`Expected \`device\` to be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
   }
   if (options.format !== undefined && !(PRM_FORMAT_NAMES as readonly string[]).includes(options.format)) {
     throw new OptionError(`Expected \`format\` to be one of ${PRM_FORMAT_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(options.format)}`);

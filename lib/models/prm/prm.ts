@@ -9,7 +9,8 @@ import { nativeAddon } from '../../native/load.js';
 import { DisposedError, OptionError, abortError, translateNativeError } from '../../errors.js';
 import { SerialQueue } from '../../util/mutex.js';
 import type { ModelConfig } from '../config.js';
-import { checkpointIdentity } from '../model.js';
+import { checkpointIdentity, defaultPrecision, withDevice } from '../model.js';
+import { chooseDevice } from '../../native/cuda.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { TokenComposer, type Extension, type Tokenized } from './compose.js';
 import { PrmFormatError, PrmNodeError } from './errors.js';
@@ -20,7 +21,8 @@ import { checkPrmOptions, preparePrm, type LoadPrmOptions } from './prepare-prm.
 export type PrmNodeId = number & { readonly __prmNode: never };
 
 export interface PrmInfo extends NativeModelInfo {
-  device: 'cpu';
+  /** Why this device was chosen (as ModelInfo.deviceReason). */
+  deviceReason: string;
   /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
   id: string;
   /** Parameters in the tensors the PRM uses (decoder and head). */
@@ -86,7 +88,8 @@ export class Prm {
   static async load(dir: string, options: LoadPrmOptions = {}): Promise<Prm> {
     checkPrmOptions(options);
     const addon = nativeAddon();
-    const precision = options.precision ?? (addon.kernels.cpuInfo().avx512bf16 ? 'bf16' : 'f32');
+    const choice = chooseDevice(options.device ?? 'auto');
+    const precision = options.precision ?? defaultPrecision(choice);
     const { signal, onProgress } = options;
     if (signal?.aborted) throw abortError(signal);
     const { prepared, format, minWindowChars } = await preparePrm(dir, {
@@ -95,7 +98,7 @@ export class Prm {
       onProgress: onProgress && ((f) => onProgress(0.1 * f)),
     });
     if (signal?.aborted) throw abortError(signal);
-    const native = await addon.loadModel(prepared.spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+    const native = await addon.loadModel(withDevice(prepared.spec, choice), onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
     if (signal?.aborted) {
       native.dispose();
       throw abortError(signal);
@@ -105,7 +108,13 @@ export class Prm {
       native.dispose();
       throw new PrmFormatError(dir, `the native ${format.head.kind} head returns rows of ${ni.outputWidth} values; the ${format.name} format reads ${format.outputs}`);
     }
-    const info: PrmInfo = { ...ni, ...checkpointIdentity(dir, prepared.spec), device: 'cpu', format: format.name, head: format.head };
+    const info: PrmInfo = {
+      ...ni,
+      ...checkpointIdentity(dir, prepared.spec),
+      deviceReason: choice.reason,
+      format: format.name,
+      head: format.head,
+    };
     return new Prm(native, dir, prepared.config, prepared.tokenizer, format, info, minWindowChars);
   }
 

@@ -13,13 +13,16 @@
 #pragma once
 #include <ucontext.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #define __host__
@@ -68,19 +71,89 @@ inline float EmuBf16ToF32(__nv_bfloat16 h) {
   return f;
 }
 
+// Switching between emulated threads. glibc's swapcontext makes a sigprocmask system call on every
+// switch, and every __syncthreads and warp shuffle switches all the threads of a block: on x86-64 a
+// plain register switch (callee-saved registers and the stack pointer) does the same job without
+// entering the kernel. Other hosts keep ucontext.
+#if defined(__x86_64__)
+extern "C" void tt_emu_switch(void** save_sp, void* load_sp);
+asm(R"(
+  .pushsection .text.tt_emu_switch,"axG",@progbits,tt_emu_switch,comdat
+  .globl tt_emu_switch
+  .hidden tt_emu_switch
+  .type tt_emu_switch,@function
+tt_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size tt_emu_switch, .-tt_emu_switch
+  .popsection
+)");
+#endif
+
 namespace tt_emu {
 
+#if defined(__x86_64__)
+struct Context {
+  void* sp = nullptr;
+};
+inline void Switch(Context* from, Context* to) { tt_emu_switch(&from->sp, to->sp); }
+// A context that starts fn on the given stack (fn must never return: it switches away for good).
+inline void Start(Context* c, char* stack, size_t size, void (*fn)()) {
+  void** top = reinterpret_cast<void**>((reinterpret_cast<uintptr_t>(stack) + size) & ~uintptr_t{15});
+  top[-1] = nullptr;                    // fn's return address slot: rsp ≡ 8 (mod 16) at its entry
+  top[-2] = reinterpret_cast<void*>(fn);  // where tt_emu_switch's ret goes
+  for (int i = 3; i <= 8; i++) top[-i] = nullptr;  // the six callee-saved registers it pops
+  c->sp = top - 8;
+}
+#else
+struct Context {
+  ucontext_t uc;
+};
+inline void Switch(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
+inline void Start(Context* c, char* stack, size_t size, void (*fn)()) {
+  getcontext(&c->uc);
+  c->uc.uc_stack.ss_sp = stack;
+  c->uc.uc_stack.ss_size = size;
+  c->uc.uc_link = nullptr;
+  makecontext(&c->uc, fn, 0);
+}
+#endif
+
 struct Thread {
-  ucontext_t ctx;
+  Context ctx;
   std::vector<char> stack;
   bool done = false;
   uint3 tid;
 };
 
-inline ucontext_t g_sched;
+inline Context g_sched;
 inline Thread* g_cur = nullptr;
 inline const std::function<void()>* g_body = nullptr;
 inline unsigned char g_xchg[1024][8];  // warp-shuffle exchange, one slot per thread of the block
+
+// The emulated device's memory: THINKTREE_CUDA_EMU_MEMORY_BYTES when set (so tests can pretend a small
+// GPU and meet the out-of-memory paths), else 4 GiB. Allocations count against it. Read at every
+// call, so a test may change it between loads in one process.
+inline size_t MemoryBytes() {
+  const char* v = getenv("THINKTREE_CUDA_EMU_MEMORY_BYTES");
+  const unsigned long long n = v != nullptr ? strtoull(v, nullptr, 10) : 0;
+  return n > 0 ? static_cast<size_t>(n) : size_t{1} << 32;
+}
+inline size_t g_allocated = 0;                        // bytes handed out by cudaMalloc and not freed
+inline std::unordered_map<void*, size_t> g_sizes;     // size of each live allocation
 
 inline std::vector<unsigned char> g_dynamic_smem;  // the launch's dynamic shared memory
 inline unsigned char* DynamicSmem() { return g_dynamic_smem.data(); }
@@ -88,28 +161,35 @@ inline unsigned char* DynamicSmem() { return g_dynamic_smem.data(); }
 inline void Entry() {
   (*g_body)();
   g_cur->done = true;
+  Switch(&g_cur->ctx, &g_sched);  // never resumed
 }
 
+// One emulated launch at a time: the block state above is global, and two models (a policy and its
+// PRM) may call in from two worker threads.
+inline std::mutex g_mu;
+
 inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, size_t smem = 0, void* = nullptr) {
+  std::lock_guard<std::mutex> lock(g_mu);
   constexpr size_t kStack = 256 << 10;
   g_dynamic_smem.assign(smem + 128, 0);
   const unsigned n = block.x * block.y * block.z;
   gridDim = grid;
   blockDim = block;
   g_body = &body;
-  std::vector<Thread> ts(n);
-  for (Thread& t : ts) t.stack.resize(kStack);
+  // Threads (and their stacks) are kept between launches: zero-filling a fresh 256 KiB stack per
+  // thread per launch would cost more than most emulated kernels do.
+  static std::vector<Thread> pool;
+  if (pool.size() < n) pool.resize(n);
+  for (unsigned i = 0; i < n; i++)
+    if (pool[i].stack.size() < kStack) pool[i].stack.resize(kStack);
+  Thread* ts = pool.data();
   for (unsigned bz = 0; bz < grid.z; bz++)
     for (unsigned by = 0; by < grid.y; by++)
       for (unsigned bx = 0; bx < grid.x; bx++) {
         blockIdx.x = bx, blockIdx.y = by, blockIdx.z = bz;
         for (unsigned i = 0; i < n; i++) {
           Thread& t = ts[i];
-          getcontext(&t.ctx);
-          t.ctx.uc_stack.ss_sp = t.stack.data();
-          t.ctx.uc_stack.ss_size = kStack;
-          t.ctx.uc_link = &g_sched;
-          makecontext(&t.ctx, Entry, 0);
+          Start(&t.ctx, t.stack.data(), kStack, Entry);
           t.done = false;
           t.tid.x = i % block.x;
           t.tid.y = (i / block.x) % block.y;
@@ -117,11 +197,12 @@ inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, siz
         }
         for (bool running = true; running;) {
           running = false;
-          for (Thread& t : ts) {
+          for (unsigned i = 0; i < n; i++) {
+            Thread& t = ts[i];
             if (t.done) continue;
             threadIdx = t.tid;
             g_cur = &t;
-            swapcontext(&g_sched, &t.ctx);
+            Switch(&g_sched, &t.ctx);
             running = running || !t.done;
           }
         }
@@ -132,7 +213,7 @@ inline void Launch(const std::function<void()>& body, dim3 grid, dim3 block, siz
 
 inline void __syncthreads() {
   tt_emu::Thread* self = tt_emu::g_cur;
-  swapcontext(&self->ctx, &tt_emu::g_sched);
+  tt_emu::Switch(&self->ctx, &tt_emu::g_sched);
 }
 
 template <typename T>
@@ -204,19 +285,35 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int) {
   strcpy(p->name, "thinktree CUDA emulator (CPU)");
   p->major = 9;
   p->minor = 0;
-  p->totalGlobalMem = size_t{1} << 32;
+  p->totalGlobalMem = tt_emu::MemoryBytes();
   p->multiProcessorCount = 1;
   return cudaSuccess;
 }
 inline cudaError_t cudaMemGetInfo(size_t* free_b, size_t* total_b) {
-  *free_b = *total_b = size_t{1} << 32;
+  std::lock_guard<std::mutex> lock(tt_emu::g_mu);
+  *total_b = tt_emu::MemoryBytes();
+  *free_b = *total_b - std::min(*total_b, tt_emu::g_allocated);
   return cudaSuccess;
 }
 inline cudaError_t cudaMalloc(void** p, size_t n) {
+  std::lock_guard<std::mutex> lock(tt_emu::g_mu);
+  *p = nullptr;
+  if (n > tt_emu::MemoryBytes() - std::min(tt_emu::MemoryBytes(), tt_emu::g_allocated)) return cudaErrorMemoryAllocation;
   *p = malloc(n);
-  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+  if (*p == nullptr) return cudaErrorMemoryAllocation;
+  tt_emu::g_sizes[*p] = n;
+  tt_emu::g_allocated += n;
+  return cudaSuccess;
 }
-inline cudaError_t cudaFree(void* p) { return free(p), cudaSuccess; }
+inline cudaError_t cudaFree(void* p) {
+  std::lock_guard<std::mutex> lock(tt_emu::g_mu);
+  auto it = tt_emu::g_sizes.find(p);
+  if (it != tt_emu::g_sizes.end()) {
+    tt_emu::g_allocated -= it->second;
+    tt_emu::g_sizes.erase(it);
+  }
+  return free(p), cudaSuccess;
+}
 inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
 inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
   static char token;

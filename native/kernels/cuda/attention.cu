@@ -44,16 +44,25 @@ struct AttnDeviceArgs {
 
 constexpr int kItemThreads = 128;
 
-// Keys per shared-memory tile: K and V tiles of kTile × D floats stay ≈ 8 KiB each.
+// Keys per shared-memory tile: K and V tiles of kTile × D floats stay ≈ 8 KiB each (at most 32 keys,
+// so small heads do not blow up the [queries][keys] logit tile).
 template <int D>
 constexpr int TileKeys() {
-  return 2048 / D;
+  return 2048 / D < 32 ? 2048 / D : 32;
 }
+
+// Query vectors one f32 item holds: head_dim × this ≤ kCudaAttnQueryFloats, and at most 64 so that
+// the logit tile of small heads (16, 32) stays inside static shared memory.
+constexpr int SimtQueries(int d) { return kCudaAttnQueryFloats / d < 64 ? kCudaAttnQueryFloats / d : 64; }
+
+// The tensor-core kernel needs 16-wide WMMA tiles and whole 16-byte loads per thread: head_dim ≥ 64.
+// Smaller heads (the tiny test models) run the SIMT item kernel on bf16 pages too.
+constexpr bool UsesTensorCores(int d, int32_t kv_dtype) { return kv_dtype == kBF16 && d >= 64; }
 
 template <int D, int32_t KVT>
 __global__ void __launch_bounds__(kItemThreads) AttnItemKernel(AttnDeviceArgs a) {
   constexpr int kTile = TileKeys<D>();
-  constexpr int kMaxQ = kCudaAttnQueryFloats / D;
+  constexpr int kMaxQ = SimtQueries(D);
   constexpr int kPerThread = kCudaAttnQueryFloats / kItemThreads;  // output floats each thread owns
   __shared__ float q_s[kMaxQ * D];          // [nq, D] queries × 1/sqrt(D)
   __shared__ float k_s[kTile][D + 1];       // padded: consecutive threads read consecutive keys
@@ -174,7 +183,7 @@ __global__ void AttnMergeKernel(AttnDeviceArgs a) {
   const int lane = threadIdx.x & 31;
   if (w >= static_cast<int64_t>(a.tokens) * p.num_heads) return;
   const int r = static_cast<int>(w / p.num_heads), hq = static_cast<int>(w % p.num_heads);
-  constexpr int kPer = D / 32;
+  constexpr int kPer = (D + 31) / 32;  // lanes past head_dim (D < 32) idle
   const int h = hq / a.group, g = hq % a.group;
   float o[kPer];
   for (int i = 0; i < kPer; i++) o[i] = 0.0f;
@@ -189,13 +198,15 @@ __global__ void AttnMergeKernel(AttnDeviceArgs a) {
     if (m2 == -INFINITY) continue;  // AttnMerge's empty-state guard
     const float mm = fmaxf(m, m2);
     const float sa = AttnRescale(m, mm), sb = expf(m2 - mm);
-    for (int k = 0; k < kPer; k++) o[k] = o[k] * sa + so[i * D + lane + 32 * k] * sb;
+    for (int k = 0; k < kPer; k++)
+      if (lane + 32 * k < D) o[k] = o[k] * sa + so[i * D + lane + 32 * k] * sb;
     d = d * sa + d2 * sb;
     m = mm;
   }
   const float inv = d > 0.0f ? 1.0f / d : 0.0f;  // no visible key: zeros, not 0/0
   float* out = p.d_out + static_cast<int64_t>(r) * p.ld_out + static_cast<int64_t>(hq) * D;
-  for (int k = 0; k < kPer; k++) out[lane + 32 * k] = o[k] * inv;
+  for (int k = 0; k < kPer; k++)
+    if (lane + 32 * k < D) out[lane + 32 * k] = o[k] * inv;
 }
 
 
@@ -401,17 +412,23 @@ template <int D>
 const char* Launch(const AttnDeviceArgs& a, const AttentionHostPlan& plan, cudaStream_t stream) {
   const int32_t n_items = static_cast<int32_t>(plan.plan.items.size());
   const int32_t tokens = plan.plan.tokens;
-  if (a.p.kv_dtype == kBF16) {
-    // shared-prefix items first (wide), then per-sequence items (narrow unless the group needs more)
-    const char* e = LaunchTc<D, TcWideQueries<D>()>(a, 0, plan.plan.shared_items, stream);
-    if (e == nullptr) {
-      e = a.group <= kTcNarrowQueries
-              ? LaunchTc<D, kTcNarrowQueries>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream)
-              : LaunchTc<D, TcWideQueries<D>()>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream);
+  int32_t n_items_simt = n_items;  // items left for the SIMT kernel
+  if constexpr (D >= 64) {
+    if (UsesTensorCores(D, a.p.kv_dtype)) {
+      // shared-prefix items first (wide), then per-sequence items (narrow unless the group needs more)
+      const char* e = LaunchTc<D, TcWideQueries<D>()>(a, 0, plan.plan.shared_items, stream);
+      if (e == nullptr) {
+        e = a.group <= kTcNarrowQueries
+                ? LaunchTc<D, kTcNarrowQueries>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream)
+                : LaunchTc<D, TcWideQueries<D>()>(a, plan.plan.shared_items, n_items - plan.plan.shared_items, stream);
+      }
+      if (e != nullptr) return e;
+      n_items_simt = 0;
     }
-    if (e != nullptr) return e;
-  } else if (n_items > 0) {
-    AttnItemKernel<D, kF32><<<static_cast<unsigned>(n_items), kItemThreads, 0, stream>>>(a);
+  }
+  if (n_items_simt > 0) {
+    if (a.p.kv_dtype == kBF16) AttnItemKernel<D, kBF16><<<static_cast<unsigned>(n_items_simt), kItemThreads, 0, stream>>>(a);
+    else AttnItemKernel<D, kF32><<<static_cast<unsigned>(n_items_simt), kItemThreads, 0, stream>>>(a);
     if (const char* e = LaunchError()) return e;
   }
   const int64_t warps = static_cast<int64_t>(tokens) * a.p.num_heads;
@@ -423,12 +440,13 @@ const char* Launch(const AttnDeviceArgs& a, const AttentionHostPlan& plan, cudaS
 
 const char* PlanAttention(const tt_cuda_attention_params& p, AttentionHostPlan* plan) {
   const int32_t D = p.head_dim;
-  if (D != 64 && D != 128 && D != 256) return "attention: head_dim must be 64, 128 or 256 on the GPU";
+  if (D != 16 && D != 32 && D != 64 && D != 128 && D != 256)
+    return "attention: head_dim must be 16, 32, 64, 128 or 256 on the GPU";
   const int32_t group = p.num_heads / p.num_kv_heads;
   // Query vectors an item may hold: the f32 kernel's shared-memory budget, or the tensor-core
   // kernel's wide (shared-prefix) and narrow (per-sequence) tiles.
-  int32_t shared_q = kCudaAttnQueryFloats / D, own_q = shared_q;
-  if (p.kv_dtype == kBF16) {
+  int32_t shared_q = SimtQueries(D), own_q = shared_q;
+  if (UsesTensorCores(D, p.kv_dtype)) {
     shared_q = D <= 128 ? TcWideQueries<128>() : TcWideQueries<256>();
     own_q = group <= kTcNarrowQueries ? kTcNarrowQueries : shared_q;
   }
@@ -489,10 +507,12 @@ const char* RunAttention(const tt_cuda_attention_params& p, const AttentionHostP
   a.tokens = plan.plan.tokens;
   a.item_offset = 0;
   switch (p.head_dim) {
+    case 16: return Launch<16>(a, plan, stream);
+    case 32: return Launch<32>(a, plan, stream);
     case 64: return Launch<64>(a, plan, stream);
     case 128: return Launch<128>(a, plan, stream);
     case 256: return Launch<256>(a, plan, stream);
-    default: return "attention: head_dim must be 64, 128 or 256 on the GPU";
+    default: return "attention: head_dim must be 16, 32, 64, 128 or 256 on the GPU";
   }
 }
 

@@ -19,6 +19,12 @@ const char* Relu(float* d_x, int64_t n, cudaStream_t stream);
 const char* Sample(const tt_cuda_sample_params& p, cudaStream_t stream);
 const char* SegmentedSelect(const tt_cuda_segmented_select_params& p, cudaStream_t stream);
 const char* ScoreGather(const tt_cuda_score_gather_params& p, cudaStream_t stream);
+// Whole-model glue (model_ops.cu).
+const char* Embed(const tt_cuda_embed_params& p, cudaStream_t stream);
+const char* Add(const tt_cuda_add_params& p, cudaStream_t stream);
+const char* GatherRows(const tt_cuda_gather_rows_params& p, cudaStream_t stream);
+const char* KvWrite(const tt_cuda_kv_write_params& p, cudaStream_t stream);
+const char* TokenLogprob(const tt_cuda_token_logprob_params& p, cudaStream_t stream);
 // Copies pages by a plan staged on the device: [copies] src, dst and token counts.
 const char* KvCopy(const tt_cuda_kv_copy_params& p, const int32_t* d_src, const int32_t* d_dst,
                    const int32_t* d_tokens, cudaStream_t stream);

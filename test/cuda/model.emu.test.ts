@@ -1,0 +1,73 @@
+// Whole-model execution on the CUDA device path, run through the CPU emulator build of the CUDA
+// library (native/cuda/emu, `npm run build:cuda-emu`): the same .cu kernels and the same DeviceModel
+// as on a GPU, slowly, on this machine. Skips, naming the build command, when the emulator library
+// has not been built.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadModel } from '../../lib/models/model.js';
+import { TINY_DIR } from '../helpers/reference-fixtures.js';
+import { ROOT } from './gpu.js';
+import { deviceModelSuite } from './model-cases.js';
+
+const EMU_LIB = path.join(ROOT, 'build-cuda-emu', 'libthinktree_cuda_emu.so');
+
+if (existsSync(EMU_LIB)) {
+  // chooseDevice tries THINKTREE_CUDA_LIB first: every 'cuda' model of this file runs on the emulator.
+  const before = process.env.THINKTREE_CUDA_LIB;
+  process.env.THINKTREE_CUDA_LIB = EMU_LIB;
+  afterAll(() => {
+    if (before === undefined) delete process.env.THINKTREE_CUDA_LIB;
+    else process.env.THINKTREE_CUDA_LIB = before;
+  });
+  deviceModelSuite('whole model on the emulated CUDA device vs the CPU backend');
+
+  describe('device memory check', () => {
+    const dir = path.join(TINY_DIR, 'llama-f32');
+    afterEach(() => {
+      delete process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES;
+    });
+
+    it('refuses a model that does not fit, naming the numbers and the fixes', async () => {
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const load = loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 });
+      await expect(load).rejects.toThrow(
+        /^the model does not fit on thinktree CUDA emulator \(CPU\): it needs [\d.]+ GiB \(weights [\d.]+ MiB, KV cache 16\.0 MiB, workspace [\d.]+ MiB\) but the GPU has 0\.00 GiB free of 0\.00 GiB; lower kvCacheBytes to at most \d+ \([\d.]+ MiB\), or load it with device 'cpu'$/,
+      );
+    });
+
+    /** On a 4 MiB device: the largest kvCacheBytes the memory error suggests, and the model loaded with it. */
+    async function loadWithSuggestedBudget() {
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const err = await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
+      const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
+      return { suggested, model: await loadModel(dir, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested }) };
+    }
+
+    it('loads with the kvCacheBytes the error suggests', async () => {
+      const { suggested, model } = await loadWithSuggestedBudget();
+      try {
+        expect(model.info.device).toBe('cuda');
+        expect(model.info.pagesTotal * model.info.bytesPerPage).toBeLessThanOrEqual(suggested);
+        expect((await model.logits([1, 2, 3])).length).toBe(3 * model.config.vocabSize);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it('turns a later device allocation failure into an error and keeps the model usable', async () => {
+      const { model } = await loadWithSuggestedBudget();
+      try {
+        // 1000 rows of logits (1.2 MiB) need a bigger head-output buffer than the device has left
+        const long = Array.from({ length: 1000 }, (_, i) => (i * 37) % 300);
+        await expect(model.logits(long)).rejects.toThrow(/^out of GPU memory: the GPU has .* free .*use device 'cpu'/);
+        expect((await model.logits([1, 2, 3])).length).toBe(3 * model.config.vocabSize);
+        expect(model.kvStats().pagesFree).toBe(model.kvStats().pagesTotal);
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+} else {
+  it.skip(`CUDA emulator model tests skipped: ${EMU_LIB} is not built (npm run build:cuda-emu)`, () => {});
+}
