@@ -106,6 +106,23 @@ def packed_batch(eqs, rows: int, length: int, enc: Encoder, rng: random.Random, 
     return ids, pos, M.causal_mask(valid), judge, lm
 
 
+def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(train, held out) problems: 2% of them (every level) held out, the same 2% in every run."""
+    shuffled = records[:]
+    random.Random(0).shuffle(shuffled)
+    cut = len(shuffled) * 49 // 50
+    return shuffled[:cut], shuffled[cut:]
+
+
+def equation_loss(prm, ids, pos, mask, judge, lm, lm_weight: float):
+    """(total, judgement, next-token) losses of one packed batch."""
+    hidden = prm.model(ids, pos, mask)
+    judge_loss = F.cross_entropy(prm.score(hidden).view(-1, 2), judge.view(-1), ignore_index=-100)
+    lm_logits = hidden @ prm.model.embed_tokens.weight.T
+    lm_loss = F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)
+    return judge_loss + lm_weight * lm_loss, judge_loss, lm_loss
+
+
 @torch.no_grad()
 def verification_accuracy(prm, eqs, enc: Encoder, pad: int, seed: int, header: list[int]) -> dict:
     """Per operation: how often the head's judgement (reward >= 0.5) is right on held-out equations,
@@ -158,11 +175,9 @@ def main() -> None:
     log = common.RunLog(args.name, {**vars(args), "spec": vars(spec), "params": M.count_params(prm)})
 
     records = common.read_jsonl(os.path.join(common.WORK, "train.jsonl"))
-    cut = len(records) * 49 // 50  # 2% of the problems (every level) are held out, the same 2% whatever --seed
-    shuffled = records[:]
-    random.Random(0).shuffle(shuffled)
     rng = random.Random(args.seed)
-    train_eqs, heldout_eqs = equations(shuffled[:cut]), equations(shuffled[cut:])
+    train_problems, heldout_problems = split(records)
+    train_eqs, heldout_eqs = equations(train_problems), equations(heldout_problems)
     heldout_eqs = heldout_eqs[:4000]
     log.event("data", train_equations=len(train_eqs), heldout_equations=len(heldout_eqs),
               by_op=dict(collections.Counter(e[1] for e in train_eqs)))
@@ -178,11 +193,7 @@ def main() -> None:
         ids, pos, mask, judge, lm = packed_batch(train_eqs, args.rows, args.length, enc, rng, pad, header)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        hidden = prm.model(ids, pos, mask)
-        judge_loss = F.cross_entropy(prm.score(hidden).view(-1, 2), judge.view(-1), ignore_index=-100)
-        lm_logits = hidden @ prm.model.embed_tokens.weight.T
-        lm_loss = F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)
-        loss = judge_loss + args.lm_weight * lm_loss
+        loss, judge_loss, lm_loss = equation_loss(prm, ids, pos, mask, judge, lm, args.lm_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)

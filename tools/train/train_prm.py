@@ -170,6 +170,9 @@ def main() -> None:
     parser.add_argument("--lm-weight", type=float, default=0.0,
                         help="weight of an auxiliary next-token loss on right solutions (keeps the policy's arithmetic features)")
     parser.add_argument("--backbone-lr-scale", type=float, default=1.0, help="backbone learning rate relative to the head's")
+    parser.add_argument("--equation-every", type=int, default=0,
+                        help="every K-th step trains on packed equations instead (arith_pretrain.py's objective), "
+                             "so the arithmetic learnt there is kept while the PRM learns whole solutions; 0: never")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -214,7 +217,22 @@ def main() -> None:
     queue, epoch, seen, running = [], 0, 0, None
     t0 = time.time()
     prm.train()
+    if args.equation_every > 0:
+        import arith_pretrain as A
+        records = common.read_jsonl(os.path.join(common.WORK, "train.jsonl"))
+        train_eqs = A.equations(A.split(records)[0])
+        enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     for step in range(args.steps):
+        if args.equation_every > 0 and step % args.equation_every == args.equation_every - 1:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
+            ids, pos, mask, judge, lm = A.packed_batch(train_eqs, 16, 256, enc, rng, pad, header)
+            loss = A.equation_loss(prm, ids, pos, mask, judge, lm, 1.0)[0]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)
+            opt.step()
+            continue
         if not queue:
             queue = batches(data, args.batch_tokens, rng)
             epoch += 1
