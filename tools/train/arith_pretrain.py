@@ -28,9 +28,9 @@ import torch.nn.functional as F
 
 import common
 import model as M
-import tokenizer as T
 from prm_negatives import OPS, STEP, digit_slip
 from train_policy import lr_at, param_groups
+from train_prm import prm_from
 
 
 def equations(records: list[dict]) -> list[tuple[int, str, int, int]]:
@@ -165,14 +165,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     common.seed_everything(args.seed)
 
-    tok = T.load(args.init)
-    source = M.load_pretrained(args.init)
-    spec = M.Spec(**{**vars(source.s), "arch": "Qwen2ForProcessRewardModel"})
-    prm = M.build(spec)
-    M.init_weights(prm, args.seed)
-    missing, unexpected = prm.load_state_dict(source.state_dict(), strict=False)
-    assert not unexpected and all(k.endswith(".bias") or k.startswith("score.") for k in missing), (missing, unexpected)
-    log = common.RunLog(args.name, {**vars(args), "spec": vars(spec), "params": M.count_params(prm)})
+    tok, prm, _ = prm_from(args.init, args.seed)
+    log = common.RunLog(args.name, {**vars(args), "spec": vars(prm.s), "params": M.count_params(prm)})
 
     records = common.read_jsonl(os.path.join(common.WORK, "train.jsonl"))
     rng = random.Random(args.seed)

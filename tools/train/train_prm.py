@@ -154,6 +154,18 @@ def sibling_accuracy(prm, tok, rows: list[dict], pad: int) -> dict:
     return {str(k): {"pairs": n, "right_above_wrong": round(w / n, 4)} for k, (w, n) in per_level.items()}
 
 
+def prm_from(init: str, seed: int):
+    """(tokenizer, PRM, names of tensors that start fresh) for a PRM built on `init`: a policy gives the
+    backbone (the q/k/v biases and the head start fresh), a PRM gives everything."""
+    tok = T.load(init)
+    source = M.load_pretrained(init)
+    prm = M.build(M.Spec(**{**vars(source.s), "arch": "Qwen2ForProcessRewardModel"}))
+    M.init_weights(prm, seed)
+    missing, unexpected = prm.load_state_dict(source.state_dict(), strict=False)
+    assert not unexpected and all(k.endswith(".bias") or k.startswith("score.") for k in missing), (missing, unexpected)
+    return tok, prm, missing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--init", default=os.path.join(common.MODELS, "policy"),
@@ -179,13 +191,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     common.seed_everything(args.seed)
 
-    tok = T.load(args.init)
-    source = M.load_pretrained(args.init)
-    spec = M.Spec(**{**vars(source.s), "arch": "Qwen2ForProcessRewardModel"})
-    prm = M.build(spec)
-    M.init_weights(prm, args.seed)
-    missing, unexpected = prm.load_state_dict(source.state_dict(), strict=False)
-    assert not unexpected and all(k.endswith(".bias") or k.startswith("score.") for k in missing), (missing, unexpected)
+    tok, prm, missing = prm_from(args.init, args.seed)
+    spec = prm.s
     log = common.RunLog(args.name, {**vars(args), "spec": vars(spec), "params": M.count_params(prm),
                                 "initialised_from": args.init, "new_tensors": sorted(missing)[:6] + ["..."]})
 
