@@ -66,18 +66,33 @@ class Encoder:
         return hit
 
 
-def draw(eq: tuple[int, str, int, int], rng: random.Random) -> tuple[int, int]:
-    """(shown result, label): the right result or a one-slip wrong one, half and half."""
+def near_miss(n: int, rng: random.Random) -> int | None:
+    """n with one of its last three digits changed (mostly by one), its length kept: the slips the
+    policy makes when it loses a carry ("48 + 87 = 125"), which length changes do not teach."""
+    s = str(n)
+    i = len(s) - 1 - rng.choices(range(min(3, len(s))), weights=(4, 4, 2)[: min(3, len(s))])[0]
+    d = int(s[i])
+    new = (d + rng.choice((-1, 1))) % 10 if rng.random() < 0.6 else rng.choice([x for x in range(10) if x != d])
+    if i == 0 and new == 0 and len(s) > 1:
+        return None
+    return int(s[:i] + str(new) + s[i + 1 :])
+
+
+def draw(eq: tuple[int, str, int, int], rng: random.Random, near: float = 0.0) -> tuple[int, int]:
+    """(shown result, label): the right result or a one-slip wrong one, half and half; a `near`
+    fraction of the slips are near misses, the rest prm_negatives.digit_slip's mix."""
     a, op, b, c = eq
     if rng.random() < 0.5:
+        slip = near_miss if rng.random() < near else digit_slip
         for _ in range(4):
-            wrong = digit_slip(c, rng)
+            wrong = slip(c, rng)
             if wrong is not None and wrong != OPS[op](a, b):
                 return wrong, 0
     return c, 1
 
 
-def packed_batch(eqs, rows: int, length: int, enc: Encoder, rng: random.Random, pad: int, header: list[int]):
+def packed_batch(eqs, rows: int, length: int, enc: Encoder, rng: random.Random, pad: int, header: list[int],
+                 near: float = 0.0):
     """[rows, length] ids: `header` (an assistant turn's opening, so the first positions look like a
     real PRM input's) then equations packed end to end; head targets at each <extra_0> (-100
     elsewhere) and next-token targets on the digits of right results."""
@@ -90,7 +105,7 @@ def packed_batch(eqs, rows: int, length: int, enc: Encoder, rng: random.Random, 
         at = len(header)
         while True:
             eq = eqs[rng.randrange(len(eqs))]
-            shown, label = draw(eq, rng)
+            shown, label = draw(eq, rng, near)
             piece, start = enc(eq[0], eq[1], eq[2], shown)
             if at + len(piece) > length:
                 break
@@ -123,15 +138,20 @@ def equation_loss(prm, ids, pos, mask, judge, lm, lm_weight: float):
     return judge_loss + lm_weight * lm_loss, judge_loss, lm_loss
 
 
-@torch.no_grad()
 def verification_accuracy(prm, eqs, enc: Encoder, pad: int, seed: int, header: list[int]) -> dict:
-    """Per operation: how often the head's judgement (reward >= 0.5) is right on held-out equations,
-    half of them shown with a slip, each equation alone."""
+    """Per slip mix ("mixed": prm_negatives' slips, "near": near misses only) and operation: how often
+    the head's judgement (reward >= 0.5) is right on held-out equations, half of them shown with a
+    slip, each equation alone."""
+    return {"mixed": judged(prm, eqs, enc, pad, seed, header, 0.0), "near": judged(prm, eqs, enc, pad, seed, header, 1.0)}
+
+
+@torch.no_grad()
+def judged(prm, eqs, enc: Encoder, pad: int, seed: int, header: list[int], near: float) -> dict:
     prm.eval()
     rng = random.Random(seed)
     items = []
     for eq in eqs:
-        shown, label = draw(eq, rng)
+        shown, label = draw(eq, rng, near)
         items.append((header + enc(eq[0], eq[1], eq[2], shown)[0], label, eq[1]))
     hits = collections.defaultdict(lambda: [0, 0])
     for s in range(0, len(items), 256):
@@ -159,6 +179,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--lm-weight", type=float, default=1.0)
+    parser.add_argument("--near-miss", type=float, default=0.0,
+                        help="fraction of the wrong results that are near misses (length kept, one of the last three digits changed)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -184,7 +206,7 @@ def main() -> None:
     t0, seen, running = time.time(), 0, None
     prm.train()
     for step in range(args.steps):
-        ids, pos, mask, judge, lm = packed_batch(train_eqs, args.rows, args.length, enc, rng, pad, header)
+        ids, pos, mask, judge, lm = packed_batch(train_eqs, args.rows, args.length, enc, rng, pad, header, args.near_miss)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
         loss, judge_loss, lm_loss = equation_loss(prm, ids, pos, mask, judge, lm, args.lm_weight)
