@@ -20,7 +20,6 @@ import argparse
 import collections
 import os
 import random
-import shutil
 import time
 
 import torch
@@ -30,7 +29,7 @@ import common
 import model as M
 from prm_negatives import OPS, STEP, digit_slip
 from train_policy import lr_at, param_groups
-from train_prm import prm_from
+from train_prm import prm_from, save_prm
 
 
 def equations(records: list[dict]) -> list[tuple[int, str, int, int]]:
@@ -228,10 +227,7 @@ def main() -> None:
             print("heldout", acc, flush=True)
     log.set(train_seconds=round(time.time() - t0, 1), tokens_seen=seen, final_judge_smooth=round(running, 4))
 
-    M.save_pretrained(prm, args.out, bos=pad, eos=tok.token("<|im_end|>"), eos_list=[tok.token("<|im_end|>"), pad], pad=pad)
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(args.init, f), os.path.join(args.out, f))
-    saved = M.load_pretrained(args.out)
+    saved = save_prm(prm, tok, args.init, args.out)
     final = verification_accuracy(saved, heldout_eqs, enc, pad, args.seed, header)
     log.set(heldout_verification=final)
     print("heldout (saved bf16)", final)

@@ -166,6 +166,16 @@ def prm_from(init: str, seed: int):
     return tok, prm, missing
 
 
+def save_prm(prm, tok, init: str, out: str):
+    """Writes the PRM (bf16 safetensors, config.json) with `init`'s tokenizer files; returns it reloaded
+    from disk, so what is measured next is what was saved."""
+    pad = tok.token("<|endoftext|>")
+    M.save_pretrained(prm, out, bos=pad, eos=tok.token("<|im_end|>"), eos_list=[tok.token("<|im_end|>"), pad], pad=pad)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(init, f), os.path.join(out, f))
+    return M.load_pretrained(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--init", default=os.path.join(common.MODELS, "policy"),
@@ -270,10 +280,7 @@ def main() -> None:
     train_seconds = time.time() - t0
     log.set(train_seconds=round(train_seconds, 1), tokens_seen=seen, epochs=epoch, final_loss_smooth=round(running, 4))
 
-    M.save_pretrained(prm, args.out, bos=pad, eos=tok.token("<|im_end|>"), eos_list=[tok.token("<|im_end|>"), pad], pad=pad)
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(args.init, f), os.path.join(args.out, f))
-    saved = M.load_pretrained(args.out)
+    saved = save_prm(prm, tok, args.init, args.out)
     heldout = evaluate(saved, tok, common.read_jsonl(os.path.join(common.WORK, "prm-heldout.jsonl")), pad)
     negatives = os.path.join(common.WORK, "prm-negatives-heldout.jsonl")
     if os.path.exists(negatives):
