@@ -77,6 +77,8 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
   std::vector<float> lp;       // [active] its log-probability
   std::vector<SamplingParams> params;      // [active] device sampling: each active sequence's filters,
   std::vector<uint64_t> seeds, counters;   // Philox key and draw counter
+  DeviceModel* device = model->device();   // null: the model runs on the CPU
+  std::vector<float>& logits = model->step_logits();  // [active, vocab] CPU path only
   for (;;) {
     active.clear();
     index.clear();
@@ -94,7 +96,7 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
     // Sampling: each sequence's draw depends only on (its seed, its draw counter).
     drawn.assign(active.size(), 0);
     lp.assign(active.size(), 0.0f);
-    if (DeviceModel* device = model->device()) {
+    if (device) {
       // On a device the logits stay there: tt_cuda_sample draws from the same Philox streams, and
       // only tokens and log-probabilities come back.
       status = model->RunBatch(active, LogitsMode::kLast, nullptr);
@@ -110,18 +112,15 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
         status = device->SampleOutputs(static_cast<int32_t>(active.size()), sample_vocab, params, seeds, counters,
                                        drawn.data(), lp.data());
       }
-      if (!status.ok()) {
-        Rollback(st, model->kv_pool());
-        return status;
-      }
     } else {
-      std::vector<float>& logits = model->step_logits();
       if (logits.size() < active.size() * static_cast<size_t>(vocab)) logits.resize(active.size() * static_cast<size_t>(vocab));
       status = model->RunBatch(active, LogitsMode::kLast, logits.data());
-      if (!status.ok()) {
-        Rollback(st, model->kv_pool());
-        return status;
-      }
+    }
+    if (!status.ok()) {
+      Rollback(st, model->kv_pool());
+      return status;
+    }
+    if (!device) {
       auto sample = [&](int t, int nt) {
         SampleWorkspace* ws = &model->sample_workspaces()[t];
         for (size_t a = t; a < active.size(); a += nt) {

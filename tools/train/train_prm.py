@@ -240,35 +240,32 @@ def main() -> None:
         train_eqs = A.equations(A.split(records)[0])
         enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     for step in range(args.steps):
-        if args.equation_every > 0 and step % args.equation_every == args.equation_every - 1:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
-            ids, pos, mask, judge, lm = A.packed_batch(train_eqs, 16, 256, enc, rng, pad, header)
-            loss = A.equation_loss(prm, ids, pos, mask, judge, lm, 1.0)[0]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)
-            opt.step()
-            continue
-        if not queue:
-            queue = batches(data, args.batch_tokens, rng)
-            epoch += 1
-        last_batch = queue.pop()
-        ids, pos, mask, targets = collate(data, last_batch, pad)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
-        hidden = prm.model(ids, pos, mask)
-        logits = prm.score(hidden)
-        loss = F.cross_entropy(logits.view(-1, 2), targets.view(-1), weight=weight, ignore_index=-100)
-        if args.lm_weight > 0:
-            lm = lm_targets(data, last_batch, ids, sep_id, newline)
-            if (lm >= 0).any():
-                lm_logits = hidden @ prm.model.embed_tokens.weight.T
-                loss = loss + args.lm_weight * F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)
+        on_equations = args.equation_every > 0 and step % args.equation_every == args.equation_every - 1
+        if on_equations:
+            ids, pos, mask, judge, lm = A.packed_batch(train_eqs, 16, 256, enc, rng, pad, header)
+            loss = A.equation_loss(prm, ids, pos, mask, judge, lm, 1.0)[0]
+        else:
+            if not queue:
+                queue = batches(data, args.batch_tokens, rng)
+                epoch += 1
+            last_batch = queue.pop()
+            ids, pos, mask, targets = collate(data, last_batch, pad)
+            hidden = prm.model(ids, pos, mask)
+            logits = prm.score(hidden)
+            loss = F.cross_entropy(logits.view(-1, 2), targets.view(-1), weight=weight, ignore_index=-100)
+            if args.lm_weight > 0:
+                lm = lm_targets(data, last_batch, ids, sep_id, newline)
+                if (lm >= 0).any():
+                    lm_logits = hidden @ prm.model.embed_tokens.weight.T
+                    loss = loss + args.lm_weight * F.cross_entropy(lm_logits.view(-1, lm_logits.shape[-1]), lm.view(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)
         opt.step()
+        if on_equations:
+            continue  # the log and the token count follow the whole-solution batches
         seen += int(ids.numel())
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % 25 == 0 or step == args.steps - 1:
