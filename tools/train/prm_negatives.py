@@ -1,19 +1,24 @@
 #!/usr/bin/python3
-"""Local hard negatives for the PRM: reference solutions cut after a step that is wrong in one small
-way, next to the same prefix with the right step.
+"""Hard negatives for the PRM in context: reference solutions with one step wrong in the ways the
+policy's are, next to the right solution.
 
-Usage: tools/train/py tools/train/prm_negatives.py [--per-level 6000] [--seed 7]
+Usage: tools/train/py tools/train/prm_negatives.py [--problems tools/train/work/big/train.jsonl] [--n 150000] [--seed 3]
 
-Why: the policy's own samples (prm_data.py) teach the PRM that a solution went wrong somewhere, but a
-search needs the PRM to rank sibling candidates that differ in one step: "48 + 87 = 135" against
-"48 + 87 = 125". The policy's slips are of a few kinds, and each kind here imitates one: a result digit
-off (carry errors: +-1, +-10, +-100, one digit changed, dropped or doubled), an operand copied wrong from
-the problem or from the previous result (the result then computed for the wrong operand, so only a
-check against the problem finds it), the wrong operation, and a wrong boxed answer. Every row is
-labelled by the package's exact checker, never by how it was made, so a corruption that happens to be
-right is labelled right. Each corrupted row comes with its correct twin (same prefix, right step).
+Why: a search asks the PRM to rank sibling steps that differ in one small way: "48 + 87 = 135" against
+"48 + 87 = 125". Among the policy's own wrong siblings (siblings.mjs) four in five are arithmetic
+slips, mostly near misses of the right result, and most of the rest copy an operand wrong. So for each
+of `--n` fresh training problems one step i is drawn and made wrong, with weights: the result a near
+miss (near_miss: a low digit changed, length kept) 45, another digit slip (digit_slip:
+off by 1/10/100, a digit changed, dropped or doubled) 15, an operand copied wrong 25, the running value
+copied wrong 7, the wrong operation 8 (these three compute the result for what they copied, and then
+slip it too 40% of the time), or, for the answer step, a wrong boxed number. The right solution is kept
+alongside, cut after step i half of the time. Half of the wrong rows stop at the slip; the other half
+continue to the end from the wrong value, computing every later step right, so that the PRM learns that
+a step carrying an earlier error forward is wrong too (the checker judges every step against the true
+running values). Labels come from the package's exact checker with the prefix rule (a step is good iff
+it and every step before it are right), never from how a row was made.
 
-Writes tools/train/work/prm-negatives-{train,heldout}.jsonl (rows as prm_data.py writes them) and
+Writes tools/train/work/prm-negatives-train.jsonl, rows {"problem", "level", "steps", "labels"}, and
 tools/train/logs/prm-negatives.json.
 """
 
@@ -50,46 +55,84 @@ def digit_slip(n: int, rng: random.Random) -> int | None:
     return out if out >= 0 and out != n else None
 
 
-def corrupt(step: str, rng: random.Random) -> str | None:
-    """One wrong version of a reference step, or None when this draw gives nothing usable."""
-    m = ANSWER.match(step)
-    if m:
-        wrong = digit_slip(int(m.group(1)), rng)
-        return None if wrong is None else f"The answer is \\boxed{{{wrong}}}."
-    m = STEP.match(step)
-    if not m:
+def near_miss(n: int, rng: random.Random) -> int | None:
+    """n with one of its last three digits changed (mostly by one), its length kept: the slips the
+    policy makes when it loses a carry ("48 + 87 = 125"), which length changes do not teach."""
+    s = str(n)
+    i = len(s) - 1 - rng.choices(range(min(3, len(s))), weights=(4, 4, 2)[: min(3, len(s))])[0]
+    d = int(s[i])
+    new = (d + rng.choice((-1, 1))) % 10 if rng.random() < 0.6 else rng.choice([x for x in range(10) if x != d])
+    if i == 0 and new == 0 and len(s) > 1:
         return None
-    a, op, b, c = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-    kind = rng.choice(["result", "result", "result", "operand", "previous", "operation"])
-    if kind == "result":
-        wrong = digit_slip(c, rng)
-        return None if wrong is None else f"{a} {op} {b} = {wrong}"
+    return int(s[:i] + str(new) + s[i + 1 :])
+
+
+def slip_step(a: int, op: str, b: int, c: int, rng: random.Random) -> tuple[int, str, int, int] | None:
+    """A wrong version (a, op, b, shown result) of the equation a op b = c, or None for an unusable draw."""
+    kind = rng.choices(["near", "digit", "operand", "previous", "operation"], [45, 15, 25, 7, 8])[0]
+    if kind in ("near", "digit"):
+        wrong = (near_miss if kind == "near" else digit_slip)(c, rng)
+        return None if wrong is None or wrong == c else (a, op, b, wrong)
     if kind == "operation":
         op = rng.choice([o for o in OPS if o != op])
     elif kind == "operand":
-        b = digit_slip(b, rng)
+        b = near_miss(b, rng) if rng.random() < 0.5 else digit_slip(b, rng)
     else:
-        a = digit_slip(a, rng)
-    if a is None or b is None:
+        a = near_miss(a, rng) if rng.random() < 0.5 else digit_slip(a, rng)
+    if a is None or b is None or b == 0:
         return None
     value = OPS[op](a, b)
-    return None if value is None or value < 0 else f"{a} {op} {b} = {value}"
+    if value is None or value < 0:
+        return None
+    if rng.random() < 0.4:
+        slipped = near_miss(value, rng)
+        if slipped is not None:
+            value = slipped
+    return (a, op, b, value)
 
 
 def build(records: list[dict], rng: random.Random) -> list[dict]:
-    pairs = []
+    items = []
     for r in records:
         steps = common.split_steps(r["solution"])
+        eqs = [STEP.match(s) for s in steps]
         i = rng.randrange(len(steps))
-        for _ in range(4):
-            wrong = corrupt(steps[i], rng)
-            if wrong is not None:
-                pairs.append((r, steps[:i], steps[i], wrong))
-                break
-    items = []
-    for r, prefix, right, wrong in pairs:
-        for step in (right, wrong):
-            items.append((r, prefix + [step]))
+        wrong = None
+        for _ in range(6):
+            if eqs[i]:
+                a, op, b, c = int(eqs[i].group(1)), eqs[i].group(2), int(eqs[i].group(3)), int(eqs[i].group(4))
+                w = slip_step(a, op, b, c, rng)
+                if w:
+                    wrong = w
+                    break
+            else:
+                w = digit_slip(int(ANSWER.match(steps[i]).group(1)), rng)
+                if w is not None:
+                    wrong = ("answer", w)
+                    break
+        items.append((r, steps[: i + 1] if rng.random() < 0.5 else steps))
+        if wrong is None:
+            continue
+        if wrong[0] == "answer":
+            items.append((r, steps[:i] + [f"The answer is \\boxed{{{wrong[1]}}}."]))
+            continue
+        a, op, b, value = wrong
+        bad = steps[:i] + [f"{a} {op} {b} = {value}"]
+        if rng.random() < 0.5:  # carry the wrong value to the end
+            ok = True
+            for m in eqs[i + 1 :]:
+                if not m:
+                    break
+                op2, b2 = m.group(2), int(m.group(3))
+                nxt = OPS[op2](value, b2)
+                if nxt is None or nxt < 0:
+                    ok = False
+                    break
+                bad.append(f"{value} {op2} {b2} = {nxt}")
+                value = nxt
+            if ok:
+                bad.append(f"The answer is \\boxed{{{value}}}.")
+        items.append((r, bad))
     checked = common.check([(r["structured"], common.STEP_SEPARATOR.join(steps)) for r, steps in items])
     rows = []
     for (r, steps), res in zip(items, checked):
@@ -99,31 +142,25 @@ def build(records: list[dict], rng: random.Random) -> list[dict]:
         for s in res["steps"]:
             ok = ok and s["correct"]
             labels.append(int(ok))
-        rows.append({"problem": r["problem"], "level": r["level"], "steps": steps, "labels": labels,
-                     "source": "negative" if labels[-1] == 0 else "reference-prefix", "solved": False})
+        rows.append({"problem": r["problem"], "level": r["level"], "steps": steps, "labels": labels})
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", default=os.path.join(common.WORK, "train.jsonl"))
-    parser.add_argument("--per-level", type=int, default=6000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--problems", default=os.path.join(common.WORK, "big", "train.jsonl"))
+    parser.add_argument("--n", type=int, default=150000)
+    parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     log = common.RunLog("prm-negatives", vars(args))
     rng = random.Random(args.seed)
-    records = common.read_jsonl(args.train)
-    chosen = []
-    for level in common.LEVELS:
-        pool = [r for r in records if r["level"] == level]
-        chosen.extend(rng.sample(pool, min(args.per_level, len(pool))))
-    train = build(chosen, rng)
-    heldout = build(common.read_jsonl(os.path.join(common.DATA, "calibration.jsonl")), rng)
-    for name, rows in (("train", train), ("heldout", heldout)):
-        common.write_jsonl(os.path.join(common.WORK, f"prm-negatives-{name}.jsonl"), rows)
-        last = collections.Counter(r["labels"][-1] for r in rows)
-        log.event(name, rows=len(rows), last_step_good=last[1], last_step_bad=last[0])
-    log.set(train_rows=len(train), heldout_rows=len(heldout))
+    records = common.read_jsonl(args.problems)
+    rng.shuffle(records)
+    rows = build(records[: args.n], rng)
+    common.write_jsonl(os.path.join(common.WORK, "prm-negatives-train.jsonl"), rows)
+    labels = collections.Counter(label for r in rows for label in r["labels"])
+    log.set(rows=len(rows), good_steps=labels[1], bad_steps=labels[0])
+    log.event("written", rows=len(rows), good_steps=labels[1], bad_steps=labels[0])
     print("log:", log.write())
 
 
