@@ -17,11 +17,11 @@ const PARAMS = { temperature: EVAL_DEFAULTS.temperature, maxStepTokens: EVAL_DEF
 const FAILURES = 16;
 const SCANNED_PER_LEVEL = 40;
 /**
- * With the shipped models beam search solves 2 of the 16 (measured); the bar is one below, so the test
- * holds the claim "beam search with the PRM gets some of greedy's failures right" and no more (the
- * README's results show it does not beat greedy on the whole test set yet).
+ * With the shipped models beam search solves 4 of the 16 (measured); the bar is one below, so seeds or
+ * float rounding on another CPU do not flip it, while a PRM that no longer tells right steps from the
+ * policy's slips (the previous one solved 2) fails it.
  */
-const MIN_SOLVED = 1;
+const MIN_SOLVED = 3;
 
 describe.skipIf(!READY)(`search on the shipped models${READY ? '' : ' (skipped: models/policy or models/prm is absent)'}`, () => {
   let engine: Engine;

@@ -3,7 +3,8 @@
 number in a card is the one a run measured.
 
 Usage: /usr/bin/python3 tools/train/cards.py
-Reads tools/train/logs/{policy-small,policy-large,prm-data,prm,verify-*}.json.
+Reads tools/train/logs/{policy-small-stage*,policy-large-stage*,eval-*,prm-arith-d,prm-v7,prm-negatives,
+prm-siblings-rank-v7,verify-*}.json.
 """
 
 import json
@@ -153,78 +154,79 @@ answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['see
 """
 
 
-# The log of the PRM shipped in models/prm (train_prm.py --name), and the runs it continued from.
-PRM_LOG = "prm-v2"
+# The logs of the PRM shipped in models/prm: its arithmetic pretraining (arith_pretrain.py) and the
+# training on steps that followed it (train_prm.py --name).
+ARITH_LOG = "prm-arith-d"
+PRM_LOG = "prm-v7"
+SIBLINGS_LOG = "prm-siblings-rank-v7"
+OPS = ("+", "-", "*", "/")
 
 
-def prm_chain(name: str) -> list[dict]:
-    """The shipped PRM's log and those of the checkpoints it was initialised from, oldest first."""
-    chain = []
-    while (log := load(name)) is not None:
-        chain.insert(0, {**log, "file": name})
-        init = os.path.basename(os.path.normpath(log["settings"]["init"]))
-        # prm-v2 continued the first PRM while it sat in models/prm; the README keeps that one as prm-v1.
-        name = "prm-v1" if log["settings"]["init"] == "models/prm" else init if init.startswith("prm-") else ""
-    return chain
+def schedule(s: dict) -> str:
+    return (f"peak lr {s['lr']}, {s['warmup']} warmup steps then cosine to 10%, weight decay {s['weight_decay']}, "
+            f"seed {s['seed']}")
 
 
-def prm_training_lines(log: dict) -> str:
-    lines = []
-    for run in prm_chain(log["name"]):
-        s = run["settings"]
-        first, last = run["losses"][0], run["losses"][-1]
-        data = s.get("data", "prm-train.jsonl")
-        extra = []
-        if s.get("lm_weight"):
-            extra.append(f"plus {s['lm_weight']} x next-token loss on right solutions through the tied embeddings")
-        if s.get("backbone_lr_scale", 1.0) != 1.0:
-            extra.append(f"backbone lr {s['backbone_lr_scale']} x the head's")
-        lines.append(
-            f"- `{run['file']}`: from `{s['init']}`{' (prm-v1, then in models/prm)' if s['init'] == 'models/prm' else ''}, on `{data}`: {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, "
-            f"peak lr {s['lr']}, {s['warmup']} warmup then cosine to 10%, weight decay {s['weight_decay']}, seed {s['seed']}"
-            f"{'; ' + '; '.join(extra) if extra else ''}. {run.get('tokens_seen', 0):,} tokens, "
-            f"{run.get('train_seconds', 0) / 60:.1f} min; loss {first['loss']} at step 0, {last['smooth']} smoothed at the end "
-            f"(`tools/train/logs/{run['file']}.json`).")
-    lines.append("- A policy backbone starts with q/k/v biases at 0 and a new head; float32 training, saved in bf16.")
-    return "\n".join(lines)
+def arith_lines(arith: dict) -> str:
+    s, h = arith["settings"], arith["heldout_final"]
+    ops = ", ".join(f"`{op}` {h['near_judge'][op]:.1%}" for op in OPS)
+    return (f"1. Arithmetic of its own (`tools/train/arith_pretrain.py`, log `tools/train/logs/{arith['name']}.json`): "
+            f"the small policy's 4 layers plus {s['add_layers']} new ones on top (reading with random weights, writing "
+            "through zeros, so the start is the policy's function), trained on packed equations of the training "
+            f"solutions ({s['problems'].split('/')[-2]}/train.jsonl), each right or with a one-slip result "
+            f"({s['near_miss']:.0%} of the slips near misses: length kept, one of the last three digits changed, as the "
+            "policy's carry slips are), judged at the `<extra_0>` after it, plus a next-token loss on right results. "
+            f"{s['steps']} AdamW steps of {s['rows']} rows x {s['length']} tokens, {schedule(s)}; "
+            f"{arith['wall_seconds'] / 60:.0f} min wall time. On 3,000 held-out equations of the test problems it "
+            f"verifies near misses {h['near_judge']['all']:.1%} right ({ops}) and writes the right result "
+            f"{h['exact']['all']:.1%} of the time: checking is easier than computing, and the depth the policy lacks "
+            "is what makes it so.")
 
 
-def negatives_line(log: dict) -> str:
-    if "negatives" not in log["settings"].get("data", ""):
-        return ""
+def training_lines(log: dict) -> str:
+    s, d = log["settings"], log["events"][0]
+    last = log["losses"][-1]
+    return (f"2. Steps in context (`tools/train/train_prm.py`, log `tools/train/logs/{log['name']}.json`), on "
+            f"{' + '.join(f'`{f}`' for f in s['data'].split(','))}: {d['rows']:,} sequences, {d['steps']:,} labelled "
+            f"steps ({d['good']:,} good, {d['bad']:,} bad; the cross-entropy weights the classes to balance them), "
+            f"{d['tokens']:,} tokens. {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, {schedule(s)}; every "
+            f"{s['equation_every']}rd step is a batch of packed equations as in stage 1, so the arithmetic is kept; "
+            f"{s['lm_weight']} x next-token loss on right steps through the tied embeddings. "
+            f"{log['tokens_seen']:,} solution tokens, {log['train_seconds'] / 60:.0f} min on 2 cores; judge loss "
+            f"{last['judge']} at the last logged step.")
+
+
+def data_lines(log: dict) -> str:
     neg = load("prm-negatives")
-    return (f"- Local hard negatives (`tools/train/prm_negatives.py`, {neg['train_rows']} rows): for train problems, the "
-            "reference solution cut after a random step, once with that step right and once with one slip of the kinds "
-            "the policy makes (a result digit off by 1, 10 or 100, changed, dropped or doubled; an operand miscopied from "
-            "the problem or the previous result, the result then computed for it; the wrong operation; a wrong boxed "
-            "answer), each labelled by the checker, not by construction.\n")
+    return (f"- `prm-negatives-train.jsonl` (`tools/train/prm_negatives.py`, {neg['rows']:,} rows): for train problems, "
+            "the reference solution up to a random step, then that step once right and once with one slip of the kinds "
+            "the policy makes (a result digit changed, an operand miscopied from the problem or the previous "
+            "result, the wrong operation, a slip in the boxed answer); half of the wrong rows go on from the wrong "
+            "value, so later steps are judged in a wrong context too.\n"
+            "- `siblings-train.jsonl` (`tools/train/siblings.mjs`): the policy's own candidates. Train problems of "
+            "levels 2-5 are walked along a right path; at every state the engine samples 16 next steps at "
+            "temperature 0.8, exactly as a search does, and each distinct candidate becomes a row (prefix + candidate).\n"
+            "- Every step is labelled by the package's exact checker (`checkSolution`), never by construction: a step "
+            "is good iff it and every step before it are right (Math-Shepherd's prefix rule with exact labels), so "
+            "the reward of a step estimates whether the path can still be solved.")
 
 
-def sibling_lines(h: dict) -> str:
-    sib = h.get("siblings")
-    if not sib:
-        return ""
-    cells = " / ".join(f"{sib[lv]['right_above_wrong']:.0%}" for lv in ("1", "2", "3", "4", "5") if lv in sib)
-    return (f"\nSibling ranking (what beam search asks of a PRM): on {sib['all']['pairs']} calibration-problem pairs of a right "
-            f"step and a one-slip wrong step after the same right prefix (`prm_negatives.py`), the right step scores higher "
-            f"{sib['all']['right_above_wrong']:.1%} of the time (levels 1-5: {cells}).\n")
+def ranked(rank_log: dict) -> dict:
+    """The per-level ranking prm_siblings.py measured for models/prm."""
+    return next(e for e in rank_log["events"] if e["what"] == "ranked" and e["prm"] == "models/prm")
 
 
-def prm_card(log: dict, data: dict) -> str:
+def sibling_table(rank: dict) -> str:
+    rows = ["| level | mixed states | PRM top-1 right | PRM pairwise AUC | step majority top-1 right |", "|---|---|---|---|---|"]
+    for lv in ("2", "3", "4", "5", "all"):
+        if lv in rank:
+            r = rank[lv]
+            rows.append(f"| {lv} | {r['states']} | {r['top1']:.1%} | {r['auc']:.3f} | {r['step_majority']:.1%} |")
+    return "\n".join(rows)
+
+
+def prm_card(arith: dict, log: dict, rank: dict) -> str:
     s = log["settings"]
-    spec = s["spec"]
-    h = log["heldout"]
-    first, last = log["losses"][0], log["losses"][-1]
-    rows = ["| level | held-out steps | good | accuracy @0.5 | AUC |", "|---|---|---|---|---|"]
-    for lv, v in h["by_level"].items():
-        rows.append(f"| {lv} | {v['steps']} | {v['good']} | {v['accuracy']:.1%} | {'n/a' if v['auc'] is None else format(v['auc'], '.3f')} |")
-    a = h["all"]
-    rows.append(f"| all | {a['steps']} | {a['good']} | {a['accuracy']:.1%} | {'n/a' if a['auc'] is None else format(a['auc'], '.3f')} |")
-    b = h["best_of_k"]
-    samples = [e for e in data["events"] if e["what"] == "train-samples"][0]
-    sample_rows = ["| level | policy samples (unique) | solved | good steps / steps |", "|---|---|---|---|"]
-    for lv, v in samples["per_level"].items():
-        sample_rows.append(f"| {lv} | {v['samples']} | {v['solved']:.1%} | {v['good_steps']} / {v['steps']} |")
     return f"""# thinktree demo PRM
 
 A tiny process reward model in the layout of Qwen/Qwen2.5-Math-PRM-7B, trained by thinktree for its
@@ -233,7 +235,7 @@ arithmetic task: it scores every step of a solution written by the demo policy (
 ## Architecture
 `Qwen2ForProcessRewardModel` (`model_type: "qwen2"`, `auto_map` as the published config): a Qwen2
 backbone under `model.` (q/k/v biases, untied, no `lm_head`) and the head `score.0` Linear(h, h) ->
-ReLU -> `score.2` Linear(h, 2). {arch_line(spec, s['params'])}.
+ReLU -> `score.2` Linear(h, 2). {arch_line(s['spec'], s['params'])}.
 Reward of a step = softmax(score logits)[1] at its `<extra_0>` token.
 
 {COMMON_FILES}
@@ -251,34 +253,26 @@ Steps are the pieces of the solution split on `"\\n\\n"`, trimmed (the separator
 input). Attention is causal, so the reward of step i depends only on the text up to its `<extra_0>`:
 a search can score a new step by extending a cached prefix.
 
-## Training data and labels
-- The small policy's own samples at temperature 0.8: {data['settings']['per_level']} train problems per level,
-  {data['settings']['k']} samples each, duplicates per problem removed, plus the reference solution of each
-  problem (all steps good). Labelled with the package's exact checker (`checkSolution`).
-- Label rule (Math-Shepherd style prefix correctness): a step is good iff the checker marks it and
-  every earlier step correct. The checker already judges each step against the true running value,
-  so a step that carries a slip forward is wrong by itself; the prefix rule also makes a step that
-  happens to return to the true value after an error bad, since the path holding it is already wrong.
-  With this rule the last step's reward estimates P(solved), which is what search ranks by.
-{negatives_line(log)}- {log['events'][0]['rows']} sequences, {log['events'][0]['steps']} labelled steps ({log['events'][0]['good']} good,
-  {log['events'][0]['bad']} bad); the cross-entropy weights the two classes to balance them
-  ({[round(w, 3) for w in log['events'][0]['class_weight']]}).
-
-{chr(10).join(sample_rows)}
-
 ## Training
-{prm_training_lines(log)}
+Initialised from the small policy's weights (q/k/v biases at 0, a new head); float32, saved in bf16.
 
-## Held-out accuracy
-Policy samples (T=0.8, {data['settings']['k']} per problem) on the {b['problems']} calibration problems, which no
-model trained on, evaluated from the saved bf16 file:
+{arith_lines(arith)}
 
-{chr(10).join(rows)}
+{training_lines(log)}
 
-Best-of-{data['settings']['k']} on the same problems (solved rate of the chosen sample): PRM last-step reward
-{b['prm_last']:.1%}, PRM min-step reward {b['prm_min']:.1%}, a random sample {b['random_sample']:.1%}, oracle
-(any sample solved) {b['oracle']:.1%}.
-{sibling_lines(h)}
+Data of stage 2:
+{data_lines(log)}
+
+## Held-out: ranking the policy's own candidates
+What beam search and DVTS ask of a PRM is to pick a right next step among the policy's samples. On the
+calibration problems (no model trained on them), walked along right paths by `tools/train/siblings.mjs`
+(16 engine samples per state), in the states whose candidates are mixed (some right, some wrong), from
+the saved bf16 file (`tools/train/prm_siblings.py`, log `tools/train/logs/{SIBLINGS_LOG}.json`):
+
+{sibling_table(rank)}
+
+Step majority is what the policy's own vote picks without a PRM.
+
 ## Verification
 {verify_line('prm')}.
 """
@@ -292,11 +286,12 @@ def write_index() -> None:
         if e and os.path.exists(os.path.join(common.MODELS, d, "model.safetensors")):
             acc = " / ".join(f"{e['greedy'][lv]['solved']:.0%}" for lv in sorted(e["greedy"]))
             rows.append(f"| `{d}/` | LlamaForCausalLM | {e['params']:,} | {size_mb(os.path.join(common.MODELS, d)):.1f} MB bf16 | {acc} |")
-    prm = load(PRM_LOG)
-    if prm and os.path.exists(os.path.join(common.MODELS, "prm", "model.safetensors")):
-        a = prm["heldout"]["all"]
+    prm, rank = load(PRM_LOG), load(SIBLINGS_LOG)
+    if prm and rank and os.path.exists(os.path.join(common.MODELS, "prm", "model.safetensors")):
+        a = ranked(rank)["all"]
         rows.append(f"| `prm/` | Qwen2ForProcessRewardModel | {prm['settings']['params']:,} | "
-                    f"{size_mb(os.path.join(common.MODELS, 'prm')):.1f} MB bf16 | held-out step accuracy {a['accuracy']:.0%}, AUC {a['auc']} |")
+                    f"{size_mb(os.path.join(common.MODELS, 'prm')):.1f} MB bf16 | picks a right step among the policy's "
+                    f"samples {a['top1']:.0%} of the time (step majority {a['step_majority']:.0%}) |")
     text = f"""# Demo models
 
 Tiny models thinktree trained for its arithmetic word-problem task (docs/tasks/arithmetic.md), in
@@ -328,7 +323,7 @@ def stages_named(prefix: str) -> list[dict]:
 def main() -> None:
     small = stages_named("policy-small-stage")
     large = stages_named("policy-large-stage")
-    prm, data = load(PRM_LOG), load("prm-data")
+    arith, prm, rank = load(ARITH_LOG), load(PRM_LOG), load(SIBLINGS_LOG)
     if small and load("eval-policy"):
         text = policy_card("policy (small)", small, load("eval-policy"), "models/policy", "policy",
                            "The small policy of the demo: good on levels 1-2, slips on the long chains of levels 3-5, "
@@ -347,9 +342,9 @@ def main() -> None:
         text = policy_card("policy (large, 14x)", large, load("eval-policy-large"), "models/policy-large", "policy-large", intro)
         with open(os.path.join(common.MODELS, "policy-large", "README.md"), "w") as f:
             f.write(text)
-    if prm and data:
+    if arith and prm and rank:
         with open(os.path.join(common.MODELS, "prm", "README.md"), "w") as f:
-            f.write(prm_card(prm, data))
+            f.write(prm_card(arith, prm, ranked(rank)))
     write_index()
     print("cards written")
 
