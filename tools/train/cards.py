@@ -280,7 +280,7 @@ Step majority is what the policy's own vote picks without a PRM.
 
 def write_index() -> None:
     """models/README.md: what is here, sizes, and the headline numbers."""
-    rows = ["| directory | architecture | parameters | file | greedy solved L1 / L2 / L3 / L4 / L5 |", "|---|---|---|---|---|"]
+    rows = ["| directory | architecture | parameters | file | measured (policies: greedy solved L1 / L2 / L3 / L4 / L5) |", "|---|---|---|---|---|"]
     for d in ("policy", "policy-large"):
         e = load(f"eval-{d}")
         if e and os.path.exists(os.path.join(common.MODELS, d, "model.safetensors")):
