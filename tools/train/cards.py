@@ -189,8 +189,8 @@ def training_lines(log: dict) -> str:
     return (f"2. Steps in context (`tools/train/train_prm.py`, log `tools/train/logs/{log['name']}.json`), on "
             f"{' + '.join(f'`{f}`' for f in s['data'].split(','))}: {d['rows']:,} sequences, {d['steps']:,} labelled "
             f"steps ({d['good']:,} good, {d['bad']:,} bad; the cross-entropy weights the classes to balance them), "
-            f"{d['tokens']:,} tokens. {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, {schedule(s)}; every "
-            f"{s['equation_every']}rd step is a batch of packed equations as in stage 1, so the arithmetic is kept; "
+            f"{d['tokens']:,} tokens. {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, {schedule(s)}; one step "
+            f"in {s['equation_every']} is a batch of packed equations as in stage 1, so the arithmetic is kept; "
             f"{s['lm_weight']} x next-token loss on right steps through the tied embeddings. "
             f"{log['tokens_seen']:,} solution tokens, {log['train_seconds'] / 60:.0f} min on 2 cores; judge loss "
             f"{last['judge']} at the last logged step.")

@@ -10,7 +10,7 @@
 //        [--levels 2,3,4,5] [--limit N] [--skip N] [--seed 7] [--temperature 0.8] [--concurrency 32]
 //
 // Rows: {"level", "problem", "prefix": [steps], "candidates": [{"step", "correct", "reasons"}]}, the
-// format tools/train/prm_siblings.py ranks and train_prm.py trains on (--siblings). A summary per level
+// format tools/train/prm_siblings.py ranks and train_prm.py trains on (as one of its --data files). A summary per level
 // (problems, solved by the walk, states, mixed states) goes to stderr as JSON.
 // Needs the built package (npm run build) and `npx tsc -p tools/train/tsconfig.json`.
 

@@ -131,9 +131,9 @@ def main() -> None:
     parser.add_argument("--equation-every", type=int, default=3,
                         help="every K-th step trains on packed equations (arith_pretrain.py's objective); 0: never")
     parser.add_argument("--equation-problems", type=int, default=200000,
-                        help="the first N problems of arith_pretrain.py's --problems file give the equations")
+                        help="the first N problems of tools/train/work/big/train.jsonl give the equations")
     parser.add_argument("--near-miss", type=float, default=0.7, help="near-miss share of the equation batches' slips")
-    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=500, help="rank held-out siblings every N steps; 0: only after saving")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -194,7 +194,7 @@ def main() -> None:
         if step % 100 == 0:
             print(f"step {step} judge {judge_loss.item():.4f} lm {lm_loss.item():.4f} epoch {epoch} "
                   f"{time.time() - t0:.0f}s", flush=True)
-        if step % args.eval_every == args.eval_every - 1 and step != args.steps - 1:
+        if args.eval_every and step % args.eval_every == args.eval_every - 1 and step != args.steps - 1:
             log.event("siblings", step=step, **prm_siblings.ranking(siblings, prm_siblings.candidate_scores(prm, tok, siblings)))
             prm.train()
     log.set(train_seconds=round(time.time() - t0, 1), tokens_seen=seen, epochs=epoch)
