@@ -3,8 +3,8 @@
 number in a card is the one a run measured.
 
 Usage: /usr/bin/python3 tools/train/cards.py
-Reads tools/train/logs/{policy-small-stage*,policy-large-stage*,eval-*,prm-arith-d,prm-v7,prm-negatives,
-prm-siblings-rank-v7,verify-*}.json.
+Reads tools/train/logs/{policy-small-stage*,policy-large-stage*,eval-*,prm-arith-d,prm-v7,prm-v9a,prm-v10,
+prm-negatives,prm-siblings-rank-v10,verify-*}.json.
 """
 
 import json
@@ -155,10 +155,10 @@ answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['see
 
 
 # The logs of the PRM shipped in models/prm: its arithmetic pretraining (arith_pretrain.py) and the
-# training on steps that followed it (train_prm.py --name).
+# training runs on steps that followed it, each continuing the one before (train_prm.py --name).
 ARITH_LOG = "prm-arith-d"
-PRM_LOG = "prm-v7"
-SIBLINGS_LOG = "prm-siblings-rank-v7"
+PRM_LOGS = ("prm-v7", "prm-v9a", "prm-v10")
+SIBLINGS_LOG = "prm-siblings-rank-v10"
 OPS = ("+", "-", "*", "/")
 
 
@@ -183,29 +183,43 @@ def arith_lines(arith: dict) -> str:
             "is what makes it so.")
 
 
-def training_lines(log: dict) -> str:
-    s, d = log["settings"], log["events"][0]
-    last = log["losses"][-1]
-    return (f"2. Steps in context (`tools/train/train_prm.py`, log `tools/train/logs/{log['name']}.json`), on "
-            f"{' + '.join(f'`{f}`' for f in s['data'].split(','))}: {d['rows']:,} sequences, {d['steps']:,} labelled "
+def equation_source(s: dict) -> str:
+    """Which packed equations a train_prm.py run mixed in (its --equation-problems; runs before the option
+    said 0 = all had no 0 and took the first 200,000 problems, which are levels 1-3 of the sorted file)."""
+    n = s.get("equation_problems", 200000)
+    return "of all levels" if not n else f"of the first {n:,} train problems (levels 1-3 only)"
+
+
+def training_lines(logs: list[dict]) -> str:
+    """Stage 2 onwards: each train_prm.py run, continued from the one before."""
+    out = []
+    for i, log in enumerate(logs):
+        s, d = log["settings"], log["events"][0]
+        last = log["losses"][-1]
+        start = "the stage-1 checkpoint" if i == 0 else f"`{logs[i - 1]['name']}`'s f32 train state"
+        out.append(
+            f"{i + 2}. Steps in context (`tools/train/train_prm.py`, log `tools/train/logs/{log['name']}.json`), from {start}, "
+            f"on {' + '.join(f'`{f}`' for f in s['data'].split(','))}: {d['rows']:,} sequences, {d['steps']:,} labelled "
             f"steps ({d['good']:,} good, {d['bad']:,} bad; the cross-entropy weights the classes to balance them), "
             f"{d['tokens']:,} tokens. {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, {schedule(s)}; one step "
-            f"in {s['equation_every']} is a batch of packed equations as in stage 1, so the arithmetic is kept; "
+            f"in {s['equation_every']} is a batch of packed equations as in stage 1, {equation_source(s)}; "
             f"{s['lm_weight']} x next-token loss on right steps through the tied embeddings. "
             f"{log['tokens_seen']:,} solution tokens, {log['train_seconds'] / 60:.0f} min on 2 cores; judge loss "
             f"{last['judge']} at the last logged step.")
+    return "\n\n".join(out)
 
 
-def data_lines(log: dict) -> str:
+def data_lines() -> str:
     neg = load("prm-negatives")
     return (f"- `prm-negatives-train.jsonl` (`tools/train/prm_negatives.py`, {neg['rows']:,} rows): for train problems, "
             "the reference solution up to a random step, then that step once right and once with one slip of the kinds "
             "the policy makes (a result digit changed, an operand miscopied from the problem or the previous "
             "result, the wrong operation, a slip in the boxed answer); half of the wrong rows go on from the wrong "
             "value, so later steps are judged in a wrong context too.\n"
-            "- `siblings-train.jsonl` (`tools/train/siblings.mjs`): the policy's own candidates. Train problems of "
-            "levels 2-5 are walked along a right path; at every state the engine samples 16 next steps at "
-            "temperature 0.8, exactly as a search does, and each distinct candidate becomes a row (prefix + candidate).\n"
+            "- `siblings-train.jsonl` and `siblings-train-b.jsonl` (`tools/train/siblings.mjs`): the policy's own "
+            "candidates. Train problems (2,000 per level; levels 2-5, then 3-5 on the next 2,000) are walked along a "
+            "right path; at every state the engine samples 16 next steps at temperature 0.8, exactly as a search "
+            "does, and each distinct candidate becomes a row (prefix + candidate).\n"
             "- Every step is labelled by the package's exact checker (`checkSolution`), never by construction: a step "
             "is good iff it and every step before it are right (Math-Shepherd's prefix rule with exact labels), so "
             "the reward of a step estimates whether the path can still be solved.")
@@ -225,8 +239,8 @@ def sibling_table(rank: dict) -> str:
     return "\n".join(rows)
 
 
-def prm_card(arith: dict, log: dict, rank: dict) -> str:
-    s = log["settings"]
+def prm_card(arith: dict, logs: list[dict], rank: dict) -> str:
+    s = logs[-1]["settings"]
     return f"""# thinktree demo PRM
 
 A tiny process reward model in the layout of Qwen/Qwen2.5-Math-PRM-7B, trained by thinktree for its
@@ -258,10 +272,10 @@ Initialised from the small policy's weights (q/k/v biases at 0, a new head); flo
 
 {arith_lines(arith)}
 
-{training_lines(log)}
+{training_lines(logs)}
 
-Data of stage 2:
-{data_lines(log)}
+Data of the stages in context:
+{data_lines()}
 
 ## Held-out: ranking the policy's own candidates
 What beam search and DVTS ask of a PRM is to pick a right next step among the policy's samples. On the
@@ -286,7 +300,7 @@ def write_index() -> None:
         if e and os.path.exists(os.path.join(common.MODELS, d, "model.safetensors")):
             acc = " / ".join(f"{e['greedy'][lv]['solved']:.0%}" for lv in sorted(e["greedy"]))
             rows.append(f"| `{d}/` | LlamaForCausalLM | {e['params']:,} | {size_mb(os.path.join(common.MODELS, d)):.1f} MB bf16 | {acc} |")
-    prm, rank = load(PRM_LOG), load(SIBLINGS_LOG)
+    prm, rank = load(PRM_LOGS[-1]), load(SIBLINGS_LOG)
     if prm and rank and os.path.exists(os.path.join(common.MODELS, "prm", "model.safetensors")):
         a = ranked(rank)["all"]
         rows.append(f"| `prm/` | Qwen2ForProcessRewardModel | {prm['settings']['params']:,} | "
@@ -323,7 +337,11 @@ def stages_named(prefix: str) -> list[dict]:
 def main() -> None:
     small = stages_named("policy-small-stage")
     large = stages_named("policy-large-stage")
-    arith, prm, rank = load(ARITH_LOG), load(PRM_LOG), load(SIBLINGS_LOG)
+    arith, rank = load(ARITH_LOG), load(SIBLINGS_LOG)
+    prm = [load(n) for n in PRM_LOGS]
+    for n, log in zip(PRM_LOGS, prm):
+        if log:
+            log["name"] = n
     if small and load("eval-policy"):
         text = policy_card("policy (small)", small, load("eval-policy"), "models/policy", "policy",
                            "The small policy of the demo: good on levels 1-2, slips on the long chains of levels 3-5, "
@@ -342,7 +360,7 @@ def main() -> None:
         text = policy_card("policy (large, 14x)", large, load("eval-policy-large"), "models/policy-large", "policy-large", intro)
         with open(os.path.join(common.MODELS, "policy-large", "README.md"), "w") as f:
             f.write(text)
-    if arith and prm and rank:
+    if arith and all(prm) and rank:
         with open(os.path.join(common.MODELS, "prm", "README.md"), "w") as f:
             f.write(prm_card(arith, prm, ranked(rank)))
     write_index()

@@ -130,8 +130,9 @@ def main() -> None:
                         help="weight of the next-token loss on rows whose steps are all right")
     parser.add_argument("--equation-every", type=int, default=3,
                         help="every K-th step trains on packed equations (arith_pretrain.py's objective); 0: never")
-    parser.add_argument("--equation-problems", type=int, default=200000,
-                        help="the first N problems of tools/train/work/big/train.jsonl give the equations")
+    parser.add_argument("--equation-problems", type=int, default=0,
+                        help="the first N problems of tools/train/work/big/train.jsonl give the equations; 0: all "
+                             "(the file is sorted by level: its first 200k hold levels 1-3 only)")
     parser.add_argument("--near-miss", type=float, default=0.7, help="near-miss share of the equation batches' slips")
     parser.add_argument("--eval-every", type=int, default=500, help="rank held-out siblings every N steps; 0: only after saving")
     parser.add_argument("--seed", type=int, default=5)
@@ -157,7 +158,7 @@ def main() -> None:
     sep_id = tok.token(common.PRM_STEP_TOKEN)
     newline = tok.encode("\n")[0]
     rng = random.Random(args.seed)
-    equations = A.equations(common.read_jsonl(os.path.join(common.WORK, "big", "train.jsonl"))[: args.equation_problems])
+    equations = A.equations(common.read_jsonl(os.path.join(common.WORK, "big", "train.jsonl"))[: args.equation_problems or None])
     enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     opt = torch.optim.AdamW(param_groups(prm, args.weight_decay), lr=args.lr, betas=(0.9, 0.98))
     queue, epoch, seen = [], 0, 0
