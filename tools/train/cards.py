@@ -184,10 +184,9 @@ def arith_lines(arith: dict) -> str:
 
 
 def equation_source(s: dict) -> str:
-    """Which packed equations a train_prm.py run mixed in (its --equation-problems; runs before the option
-    said 0 = all had no 0 and took the first 200,000 problems, which are levels 1-3 of the sorted file)."""
-    n = s.get("equation_problems", 200000)
-    return "of all levels" if not n else f"of the first {n:,} train problems (levels 1-3 only)"
+    """Which packed equations a train_prm.py run mixed in (its --equation-problems, 0 = all)."""
+    n = s["equation_problems"]
+    return "of all levels" if not n else f"of the first {n:,} train problems (the file is sorted by level)"
 
 
 def training_lines(logs: list[dict]) -> str:
