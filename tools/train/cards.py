@@ -338,9 +338,6 @@ def main() -> None:
     large = stages_named("policy-large-stage")
     arith, rank = load(ARITH_LOG), load(SIBLINGS_LOG)
     prm = [load(n) for n in PRM_LOGS]
-    for n, log in zip(PRM_LOGS, prm):
-        if log:
-            log["name"] = n
     if small and load("eval-policy"):
         text = policy_card("policy (small)", small, load("eval-policy"), "models/policy", "policy",
                            "The small policy of the demo: good on levels 1-2, slips on the long chains of levels 3-5, "
