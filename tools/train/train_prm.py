@@ -14,7 +14,9 @@ biases and head start fresh, as Qwen's PRM starts from its instruct model) or a 
 arith_pretrain.py's output (continued from its f32 train-state.pt). Every `--equation-every`-th step
 trains on arith_pretrain.py's packed equations instead, so the arithmetic learnt there is kept. A
 sibling file (rows with "candidates") becomes one training row per distinct candidate: the right
-prefix, labelled good, then the candidate. Held out, every --eval-every steps and on the saved bf16
+prefix, labelled good, then the candidate. With `--rank-every K`, every K-th of the other steps trains
+instead on whole sibling states whose candidates disagree: a listwise loss on the last step's log-odds
+(ranking_loss), the choice a beam search makes there, which the per-step loss only reaches indirectly. Held out, every --eval-every steps and on the saved bf16
 checkpoint: how the PRM ranks the policy's sibling candidates on calibration problems
 (prm_siblings.py, tools/train/work/prm-siblings.jsonl).
 """
@@ -74,23 +76,68 @@ def lm_targets(data, idx, ids, sep: int, newline: int) -> torch.Tensor:
     return out
 
 
-def sibling_rows(states: list[dict]) -> list[dict]:
-    """Training rows from siblings.mjs states: per distinct non-empty candidate, prefix + candidate."""
+def sibling_rows(states: list[dict], first_state: int = 0) -> list[dict]:
+    """Training rows from siblings.mjs states: per distinct non-empty candidate, prefix + candidate,
+    tagged with the state's number (for the ranking batches)."""
     rows = []
-    for st in states:
+    for k, st in enumerate(states):
         for step, right in dict((c["step"], c["correct"]) for c in st["candidates"]).items():
             if step:
                 rows.append({"problem": st["problem"], "level": st["level"], "steps": st["prefix"] + [step],
-                             "labels": [1] * len(st["prefix"]) + [int(right)]})
+                             "labels": [1] * len(st["prefix"]) + [int(right)], "state": first_state + k})
     return rows
 
 
 def read_rows(names: str) -> list[dict]:
-    rows = []
+    rows, states = [], 0
     for name in names.split(","):
         file_rows = common.read_jsonl(os.path.join(common.WORK, name))
-        rows += sibling_rows(file_rows) if file_rows and "candidates" in file_rows[0] else file_rows
+        if file_rows and "candidates" in file_rows[0]:
+            rows += sibling_rows(file_rows, states)
+            states += len(file_rows)
+        else:
+            rows += file_rows
     return rows
+
+
+def mixed_groups(data) -> list[list[int]]:
+    """Indices into `data` of each sibling state's candidates, for the states whose candidates hold
+    both a right and a wrong step (the states where a search's choice matters)."""
+    groups: dict[int, list[int]] = {}
+    for i, (_, _, _, row) in enumerate(data):
+        if "state" in row:
+            groups.setdefault(row["state"], []).append(i)
+    return [g for g in groups.values() if len({data[i][2][-1] for i in g}) == 2]
+
+
+def ranking_batch(groups, data, budget: int, rng: random.Random) -> list[list[int]]:
+    """Whole states drawn at random until the batch holds about `budget` tokens (rows x longest row)."""
+    out, longest, rows = [], 0, 0
+    while True:
+        g = groups[rng.randrange(len(groups))]
+        n = max(len(data[i][0]) for i in g)
+        if out and max(longest, n) * (rows + len(g)) > budget:
+            return out
+        out.append(g)
+        longest, rows = max(longest, n), rows + len(g)
+
+
+def ranking_loss(prm, data, states: list[list[int]], pad: int) -> torch.Tensor:
+    """Listwise loss over each state's candidates: -log of the softmax mass the PRM's last-step
+    log-odds put on the right ones. It trains the very decision beam search makes at that state."""
+    flat = [i for g in states for i in g]
+    ids, pos, mask, _ = collate(data, flat, pad)
+    logits = prm.score(prm.model(ids, pos, mask))
+    last = torch.tensor([data[i][1][-1] for i in flat])
+    z = logits[torch.arange(len(flat)), last]
+    z = z[:, 1] - z[:, 0]
+    right = torch.tensor([bool(data[i][2][-1]) for i in flat])
+    losses, at = [], 0
+    for g in states:
+        zg, rg = z[at : at + len(g)], right[at : at + len(g)]
+        losses.append(torch.logsumexp(zg, 0) - torch.logsumexp(zg[rg], 0))
+        at += len(g)
+    return torch.stack(losses).mean()
 
 
 def prm_from(init: str, seed: int):
@@ -135,6 +182,9 @@ def main() -> None:
                              "(the file is sorted by level: its first 200k hold levels 1-3 only)")
     parser.add_argument("--near-miss", type=float, default=0.7, help="near-miss share of the equation batches' slips")
     parser.add_argument("--eval-every", type=int, default=500, help="rank held-out siblings every N steps; 0: only after saving")
+    parser.add_argument("--rank-every", type=int, default=0,
+                        help="every K-th step (of those not on equations) trains the listwise ranking of the sibling "
+                             "candidates of mixed states; 0: never")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -152,6 +202,10 @@ def main() -> None:
     weight = torch.tensor([n_all / (2 * (n_all - n_good)), n_all / (2 * n_good)])
     log.event("data", rows=len(data), steps=n_all, good=n_good, bad=n_all - n_good, class_weight=weight.tolist(),
               tokens=sum(len(d[0]) for d in data))
+    groups = mixed_groups(data) if args.rank_every else []
+    if args.rank_every:
+        assert groups, "--rank-every needs sibling data (files with candidates) holding mixed states"
+        log.event("ranking", mixed_states=len(groups), candidates=sum(len(g) for g in groups))
     siblings = prm_siblings.mixed_states(common.read_jsonl(prm_siblings.OUT))
 
     pad = tok.token("<|endoftext|>")
@@ -161,16 +215,22 @@ def main() -> None:
     equations = A.equations(common.read_jsonl(os.path.join(common.WORK, "big", "train.jsonl"))[: args.equation_problems or None])
     enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     opt = torch.optim.AdamW(param_groups(prm, args.weight_decay), lr=args.lr, betas=(0.9, 0.98))
-    queue, epoch, seen = [], 0, 0
+    queue, epoch, seen, trained = [], 0, 0, 0
     t0 = time.time()
     prm.train()
     for step in range(args.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
         on_equations = args.equation_every > 0 and step % args.equation_every == args.equation_every - 1
+        on_ranking = not on_equations and args.rank_every > 0 and trained % args.rank_every == args.rank_every - 1
+        trained += 0 if on_equations else 1
         if on_equations:
             ids, pos, mask, judge, lm = A.packed_batch(equations, 16, 256, enc, rng, pad, header, args.near_miss)
             loss, judge_loss, lm_loss = A.equation_loss(prm, ids, pos, mask, judge, lm, 1.0)
+        elif on_ranking:
+            states = ranking_batch(groups, data, args.batch_tokens, rng)
+            judge_loss = loss = ranking_loss(prm, data, states, pad)
+            lm_loss = torch.tensor(0.0)
         else:
             if not queue:
                 queue = batches(data, args.batch_tokens, rng)
@@ -190,7 +250,7 @@ def main() -> None:
         gnorm = torch.nn.utils.clip_grad_norm_(prm.parameters(), 1.0)
         opt.step()
         if step % 25 == 0 or step == args.steps - 1:
-            log.loss(step, judge=round(judge_loss.item(), 4), lm=round(lm_loss.item(), 4), equations=on_equations,
+            log.loss(step, judge=round(judge_loss.item(), 4), ranking=on_ranking, lm=round(lm_loss.item(), 4), equations=on_equations,
                      grad_norm=round(float(gnorm), 3), lr=round(opt.param_groups[0]["lr"], 6), epoch=epoch, tokens=seen)
         if step % 100 == 0:
             print(f"step {step} judge {judge_loss.item():.4f} lm {lm_loss.item():.4f} epoch {epoch} "
