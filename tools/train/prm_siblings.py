@@ -56,8 +56,10 @@ def candidate_scores(prm, tok, rows: list[dict], batch: int = 128) -> list[list[
 
 
 def ranking(rows: list[dict], scores: list[list[float]]) -> dict:
-    """Per level and overall: top-1 right rate, pairwise AUC within states, and step majority's rate."""
+    """Per level and overall: top-1 right rate, pairwise AUC within states, step majority's rate, and
+    the checker's reasons for the wrong top picks (`misses`: which slips the PRM lets through)."""
     acc = collections.defaultdict(lambda: [0, 0, 0.0, 0, 0])  # top-1 right, states, pair wins, pairs, majority right
+    misses = collections.defaultdict(collections.Counter)
     for r, s in zip(rows, scores):
         cands = r["candidates"]
         counts = collections.Counter(c["step"] for c in cands)
@@ -68,13 +70,16 @@ def ranking(rows: list[dict], scores: list[list[float]]) -> dict:
             a[0] += cands[top]["correct"]
             a[1] += 1
             a[4] += cands[majority]["correct"]
+            if not cands[top]["correct"]:
+                misses[key][",".join(cands[top]["reasons"])] += 1
             for i, ci in enumerate(cands):
                 for j, cj in enumerate(cands):
                     if ci["correct"] and not cj["correct"]:
                         a[3] += 1
                         a[2] += 1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
     return {k: {"states": a[1], "top1": round(a[0] / a[1], 3), "auc": round(a[2] / a[3], 3),
-                "step_majority": round(a[4] / a[1], 3)} for k, a in sorted(acc.items())}
+                "step_majority": round(a[4] / a[1], 3), "misses": dict(misses[k].most_common())}
+            for k, a in sorted(acc.items())}
 
 
 def main() -> None:

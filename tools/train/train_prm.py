@@ -16,9 +16,9 @@ trains on arith_pretrain.py's packed equations instead, so the arithmetic learnt
 sibling file (rows with "candidates") becomes one training row per distinct candidate: the right
 prefix, labelled good, then the candidate. With `--rank-every K`, every K-th of the other steps trains
 instead on whole sibling states whose candidates disagree: a listwise loss on the last step's log-odds
-(ranking_loss), the choice a beam search makes there, which the per-step loss only reaches indirectly. Held out, every --eval-every steps and on the saved bf16
-checkpoint: how the PRM ranks the policy's sibling candidates on calibration problems
-(prm_siblings.py, tools/train/work/prm-siblings.jsonl).
+(ranking_loss), the choice a beam search makes there, which the per-step loss only reaches indirectly.
+Held out, every --eval-every steps and on the saved bf16 checkpoint: how the PRM ranks the policy's
+sibling candidates on calibration problems (prm_siblings.py, tools/train/work/prm-siblings.jsonl).
 """
 
 import argparse

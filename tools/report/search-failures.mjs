@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Where a step-level search loses the arithmetic problems it does not solve: runs beam search or DVTS
+// on each problem (the seeds `thinktree eval` uses: problem i of the list gets seed S + i, so the solved
+// counts match its rows), labels every node of the search tree with the exact checker, and sorts each
+// unsolved problem into the first way it was lost:
+//   no right sample: at some depth none of the samples drawn from the kept beams is right (the kept
+//     right beams included), so no verifier could have saved it at this budget (policy coverage);
+//   pruned:          right steps were drawn at some depth but the PRM kept only wrong ones (verifier);
+//   not chosen:      a right solution finished, but the final vote picked another answer.
+//
+// Usage: node tools/report/search-failures.mjs --data FILE.jsonl[,FILE...] --model DIR --prm DIR
+//          [--strategy beam|dvts] [--budget 16] [--limit N] [--seed 0] [--threads N] [--concurrency 8]
+// Records need the arithmetic task's `structured` field. Prints a Markdown table per level.
+
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Engine, arithmetic, mathTask } from '../../dist/index.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    model: { type: 'string' },
+    prm: { type: 'string' },
+    strategy: { type: 'string', default: 'beam' },
+    budget: { type: 'string', default: '16' },
+    limit: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    threads: { type: 'string' },
+    concurrency: { type: 'string', default: '8' },
+  },
+});
+if (!values.data || !values.model || !values.prm) {
+  console.error('Usage: node tools/report/search-failures.mjs --data FILE.jsonl --model DIR --prm DIR [--strategy beam|dvts] [--budget 16] [--limit N]');
+  process.exit(2);
+}
+if (!['beam', 'dvts'].includes(values.strategy)) {
+  console.error(`--strategy: expected beam or dvts (a step-level search), got ${values.strategy}`);
+  process.exit(2);
+}
+
+// The first --limit records of each level, in file order, as `thinktree eval --limit` takes them.
+const limit = values.limit === undefined ? Infinity : Number(values.limit);
+const perLevel = new Map();
+const records = values.data.split(',').flatMap((file) =>
+  readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    const r = JSON.parse(l);
+    if (!r.structured) throw new Error(`${file}:${i + 1}: no "structured" field (an arithmetic task record is needed)`);
+    return r;
+  }),
+).filter((r) => {
+  const n = (perLevel.get(r.level) ?? 0) + 1;
+  perLevel.set(r.level, n);
+  return n <= limit;
+});
+
+const threads = Number(values.threads ?? availableParallelism());
+const engine = await Engine.load(values.model, values.prm, { policy: { threads }, prm: { threads } });
+
+/** 'solved' or the first way the problem was lost (see the header). */
+async function classify(record, seed) {
+  const result = await engine.search(record.problem, { strategy: values.strategy, n: Number(values.budget), seed });
+  // Graded as `thinktree eval` grades.
+  if (result.answer !== null && mathTask.answersEqual(result.answer, record.answer)) return 'solved';
+  if (result.candidates.some((c) => arithmetic.checkSolution(record.structured, c.text).solved)) return 'not chosen';
+  const byId = new Map(result.tree.map((node) => [node.id, node]));
+  const pathText = (node) => {
+    const steps = [];
+    for (let at = node; at.kind !== 'root'; at = byId.get(at.parent)) steps.unshift(at.stepText.trim());
+    return steps.join('\n\n');
+  };
+  const expanded = new Set(result.tree.map((node) => node.parent));
+  const right = (node) => {
+    const check = arithmetic.checkSolution(record.structured, pathText(node));
+    return node.finish !== null && check.answer.found ? check.solved : check.allStepsCorrect;
+  };
+  const deepest = Math.max(...result.tree.map((node) => node.depth));
+  for (let depth = 1; depth <= deepest; depth++) {
+    const rightHere = result.tree.filter((node) => node.depth === depth && node.kind === 'step' && right(node));
+    if (rightHere.length === 0) return 'no right sample';
+    if (!rightHere.some((node) => expanded.has(node.id))) return 'pruned';
+  }
+  return 'no right sample';
+}
+
+const outcomes = new Array(records.length);
+let next = 0;
+await Promise.all(Array.from({ length: Number(values.concurrency) }, async () => {
+  while (next < records.length) {
+    const i = next++;
+    outcomes[i] = await classify(records[i], Number(values.seed) + i);
+  }
+}));
+engine.dispose();
+
+const kinds = ['solved', 'not chosen', 'pruned', 'no right sample'];
+console.log(`${values.strategy} N=${values.budget}, ${records.length} problems; problems lost, by the first way they were lost\n`);
+console.log(`| level | n | ${kinds.join(' | ')} | solved + not chosen + pruned |`);
+console.log(`|--:|--:|${kinds.map(() => '--:').join('|')}|--:|`);
+for (const level of [...perLevel.keys()].sort((a, b) => a - b)) {
+  const mine = outcomes.filter((_, i) => records[i].level === level);
+  const count = (k) => mine.filter((o) => o === k).length;
+  console.log(`| ${level} | ${mine.length} | ${kinds.map(count).join(' | ')} | ${count('solved') + count('not chosen') + count('pruned')} |`);
+}
