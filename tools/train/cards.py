@@ -4,7 +4,7 @@ number in a card is the one a run measured.
 
 Usage: /usr/bin/python3 tools/train/cards.py
 Reads tools/train/logs/{policy-small-stage*,policy-large-stage*,eval-*,prm-arith-d,prm-v7,prm-v9a,prm-v10,
-prm-negatives,prm-siblings-rank-v10,verify-*}.json.
+prm-v11,prm-v12,prm-negatives,prm-siblings-rank-v12,verify-*}.json.
 """
 
 import json
@@ -157,8 +157,8 @@ answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['see
 # The logs of the PRM shipped in models/prm: its arithmetic pretraining (arith_pretrain.py) and the
 # training runs on steps that followed it, each continuing the one before (train_prm.py --name).
 ARITH_LOG = "prm-arith-d"
-PRM_LOGS = ("prm-v7", "prm-v9a", "prm-v10")
-SIBLINGS_LOG = "prm-siblings-rank-v10"
+PRM_LOGS = ("prm-v7", "prm-v9a", "prm-v10", "prm-v11", "prm-v12")
+SIBLINGS_LOG = "prm-siblings-rank-v12"
 OPS = ("+", "-", "*", "/")
 
 
@@ -189,6 +189,14 @@ def equation_source(s: dict) -> str:
     return "of all levels" if not n else f"of the first {n:,} train problems (the file is sorted by level)"
 
 
+def ranking_source(s: dict) -> str:
+    """The listwise ranking batches of a train_prm.py run (its --rank-every, absent in older logs = never)."""
+    k = s.get("rank_every", 0)
+    return "" if not k else (f"one step in {k} of the others is a ranking batch instead: whole sibling states whose "
+                             "candidates disagree, with a listwise loss on the last step's log-odds (the softmax mass on "
+                             "the right candidates), the choice a beam search makes there; ")
+
+
 def training_lines(logs: list[dict]) -> str:
     """Stage 2 onwards: each train_prm.py run, continued from the one before."""
     out = []
@@ -202,6 +210,7 @@ def training_lines(logs: list[dict]) -> str:
             f"steps ({d['good']:,} good, {d['bad']:,} bad; the cross-entropy weights the classes to balance them), "
             f"{d['tokens']:,} tokens. {s['steps']} AdamW steps of about {s['batch_tokens']} tokens, {schedule(s)}; one step "
             f"in {s['equation_every']} is a batch of packed equations as in stage 1, {equation_source(s)}; "
+            f"{ranking_source(s)}"
             f"{s['lm_weight']} x next-token loss on right steps through the tied embeddings. "
             f"{log['tokens_seen']:,} solution tokens, {log['train_seconds'] / 60:.0f} min on 2 cores; judge loss "
             f"{last['judge']} at the last logged step.")
@@ -215,8 +224,9 @@ def data_lines() -> str:
             "the policy makes (a result digit changed, an operand miscopied from the problem or the previous "
             "result, the wrong operation, a slip in the boxed answer); half of the wrong rows go on from the wrong "
             "value, so later steps are judged in a wrong context too.\n"
-            "- `siblings-train.jsonl` and `siblings-train-b.jsonl` (`tools/train/siblings.mjs`): the policy's own "
-            "candidates. Train problems (2,000 per level; levels 2-5, then 3-5 on the next 2,000) are walked along a "
+            "- `siblings-train.jsonl`, `siblings-train-b.jsonl` and `siblings-train-c4a/c4/c5.jsonl` "
+            "(`tools/train/siblings.mjs`): the policy's own candidates. Train problems (2,000 per level; levels 2-5, "
+            "then 3-5 on the next 2,000, then levels 4 and 5 on 2,000 more each) are walked along a "
             "right path; at every state the engine samples 16 next steps at temperature 0.8, exactly as a search "
             "does, and each distinct candidate becomes a row (prefix + candidate).\n"
             "- Every step is labelled by the package's exact checker (`checkSolution`), never by construction: a step "
