@@ -10,7 +10,7 @@ export { aggregateResults, levelGroups, parseLevelGroups, poolRows, type EvalRow
 export { formatPercent, markdownReport, type MarkdownOptions } from './markdown.js';
 export { accuracyChart, escapeXml, type ChartOptions } from './svg.js';
 export { ProgressBar, formatDuration, type ProgressBarOptions } from './progress.js';
-export { nodeFates, oneLine, renderTree, type NodeFate, type TreeViewOptions } from './tree-view.js';
+export { nodeFates, oneLine, pathsOf, renderTree, type NodeFate, type TreeViewOptions } from './tree-view.js';
 export { rowsJson, timestampedDir, writeEvalOutputs, type EvalOutputs, type WrittenFiles } from './output.js';
 export {
   calibratedBudgets, calibrationCandidates, runCalibration,

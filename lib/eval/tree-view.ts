@@ -23,8 +23,8 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** The step texts from the root to each node (rollout and prompt nodes contribute nothing). */
-function pathsOf(tree: readonly TreeNode[]): string[][] {
+/** The step texts from the root to each node, indexed by node id (rollout and prompt nodes contribute nothing). */
+export function pathsOf(tree: readonly TreeNode[]): string[][] {
   const paths: string[][] = [];
   for (const node of tree) {
     const parent = node.parent === null ? [] : paths[node.parent]!;

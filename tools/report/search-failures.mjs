@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Engine, arithmetic, mathTask } from '../../dist/index.js';
+import { Engine, arithmetic, evaluation, mathTask } from '../../dist/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,19 +40,19 @@ if (!['beam', 'dvts'].includes(values.strategy)) {
 }
 
 // The first --limit records of each level, in file order, as `thinktree eval --limit` takes them.
-const limit = values.limit === undefined ? Infinity : Number(values.limit);
-const perLevel = new Map();
-const records = values.data.split(',').flatMap((file) =>
-  readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
-    const r = JSON.parse(l);
-    if (!r.structured) throw new Error(`${file}:${i + 1}: no "structured" field (an arithmetic task record is needed)`);
-    return r;
-  }),
-).filter((r) => {
-  const n = (perLevel.get(r.level) ?? 0) + 1;
-  perLevel.set(r.level, n);
-  return n <= limit;
-});
+const records = evaluation.firstPerLevel(
+  values.data.split(',').flatMap((file) =>
+    readFileSync(file, 'utf8').split('\n').flatMap((line, i) => {
+      if (line.trim() === '') return [];
+      try {
+        return [arithmetic.parseRecord(line)];
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: ${err.message} (an arithmetic task record is needed)`);
+      }
+    }),
+  ),
+  values.limit === undefined ? Infinity : Number(values.limit),
+);
 
 const threads = Number(values.threads ?? availableParallelism());
 const engine = await Engine.load(values.model, values.prm, { policy: { threads }, prm: { threads } });
@@ -60,18 +60,12 @@ const engine = await Engine.load(values.model, values.prm, { policy: { threads }
 /** 'solved' or the first way the problem was lost (see the header). */
 async function classify(record, seed) {
   const result = await engine.search(record.problem, { strategy: values.strategy, n: Number(values.budget), seed });
-  // Graded as `thinktree eval` grades.
-  if (result.answer !== null && mathTask.answersEqual(result.answer, record.answer)) return 'solved';
+  if (evaluation.isCorrect(mathTask, result, record.answer)) return 'solved';
   if (result.candidates.some((c) => arithmetic.checkSolution(record.structured, c.text).solved)) return 'not chosen';
-  const byId = new Map(result.tree.map((node) => [node.id, node]));
-  const pathText = (node) => {
-    const steps = [];
-    for (let at = node; at.kind !== 'root'; at = byId.get(at.parent)) steps.unshift(at.stepText.trim());
-    return steps.join('\n\n');
-  };
+  const paths = evaluation.pathsOf(result.tree);
   const expanded = new Set(result.tree.map((node) => node.parent));
   const right = (node) => {
-    const check = arithmetic.checkSolution(record.structured, pathText(node));
+    const check = arithmetic.checkSolution(record.structured, paths[node.id].join(''));
     return node.finish !== null && check.answer.found ? check.solved : check.allStepsCorrect;
   };
   const deepest = Math.max(...result.tree.map((node) => node.depth));
@@ -83,21 +77,15 @@ async function classify(record, seed) {
   return 'no right sample';
 }
 
-const outcomes = new Array(records.length);
-let next = 0;
-await Promise.all(Array.from({ length: Number(values.concurrency) }, async () => {
-  while (next < records.length) {
-    const i = next++;
-    outcomes[i] = await classify(records[i], Number(values.seed) + i);
-  }
-}));
+const seed = Number(values.seed);
+const outcomes = await evaluation.runPool(records.length, Number(values.concurrency), (i) => classify(records[i], seed + i));
 engine.dispose();
 
 const kinds = ['solved', 'not chosen', 'pruned', 'no right sample'];
 console.log(`${values.strategy} N=${values.budget}, ${records.length} problems; problems lost, by the first way they were lost\n`);
 console.log(`| level | n | ${kinds.join(' | ')} | solved + not chosen + pruned |`);
 console.log(`|--:|--:|${kinds.map(() => '--:').join('|')}|--:|`);
-for (const level of [...perLevel.keys()].sort((a, b) => a - b)) {
+for (const level of [...new Set(records.map((r) => r.level))].sort((a, b) => a - b)) {
   const mine = outcomes.filter((_, i) => records[i].level === level);
   const count = (k) => mine.filter((o) => o === k).length;
   console.log(`| ${level} | ${mine.length} | ${kinds.map(count).join(' | ')} | ${count('solved') + count('not chosen') + count('pruned')} |`);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Sibling states with operand-miscopy twins of their right step added as candidates.
 
-Usage: tools/train/py tools/train/operand_twins.py --data siblings-train.jsonl,... [--per-state 2] [--seed 14]
+Usage: tools/train/py tools/train/operand_twins.py --data siblings-train.jsonl,... [--per-state 1] [--seed 14]
 
 Why: prm-v12's wrong top picks among the policy's own candidates are mostly (58 of 74 held out) a true
 equation on an operand copied wrong from the problem: "8792 + 81 = 8873" where the problem says 181,
@@ -37,9 +37,9 @@ def miscopy(n: int, problem_numbers: list[int], rng: random.Random) -> int | Non
     kind = rng.choices(["slip", "swap", "other"], [5, 3, 2])[0]
     if kind == "swap" and len(s) > 1:
         i = rng.randrange(len(s) - 1)
-        out = int(s[:i] + s[i + 1] + s[i] + s[i + 2:])
-        if s[i + 1] == "0" and i == 0:
+        if i == 0 and s[1] == "0":  # would lead with a zero
             return None
+        out = int(s[:i] + s[i + 1] + s[i] + s[i + 2:])
     elif kind == "other":
         others = [m for m in problem_numbers if m != n]
         out = rng.choice(others) if others else None
@@ -50,10 +50,9 @@ def miscopy(n: int, problem_numbers: list[int], rng: random.Random) -> int | Non
 
 def twins(state: dict, per_state: int, rng: random.Random) -> list[str]:
     """Up to `per_state` distinct miscopied versions of the state's first right step not already among its candidates."""
-    right = next((c["step"] for c in state["candidates"] if c["correct"] and STEP.match(c["step"])), None)
-    if right is None:
+    m = next((m for c in state["candidates"] if c["correct"] and (m := STEP.match(c["step"]))), None)
+    if m is None:
         return []
-    m = STEP.match(right)
     a, op, b = int(m.group(1)), m.group(2), int(m.group(3))
     numbers = [int(x) for x in NUMBER.findall(state["problem"])]
     have = {c["step"] for c in state["candidates"]}
@@ -95,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="comma-separated siblings.mjs files in tools/train/work/")
     parser.add_argument("--problems", default=os.path.join(common.WORK, "big", "train.jsonl"))
-    parser.add_argument("--per-state", type=int, default=2)
+    parser.add_argument("--per-state", type=int, default=1)
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -108,7 +107,8 @@ def main() -> None:
     if missing:
         raise SystemExit(f"{len(missing)} sibling problems are not in {args.problems}, e.g. {next(iter(missing))!r}")
 
-    totals = {"states": 0, "twins": 0, "dropped_right": 0, "newly_mixed": 0}
+    # dropped: twins the checker calls right, or whose step it does not find
+    totals = {"states": 0, "twins": 0, "dropped": 0, "newly_mixed": 0}
     for name, states in files.items():
         made = [(st, t) for st in states for t in twins(st, args.per_state, rng)]
         checked = common.check([(structured[st["problem"]], common.STEP_SEPARATOR.join(st["prefix"] + [t]))
@@ -117,7 +117,7 @@ def main() -> None:
         for (st, t), res in zip(made, checked):
             last = res["steps"][len(st["prefix"])] if len(res["steps"]) > len(st["prefix"]) else None
             if last is None or last["correct"]:
-                totals["dropped_right"] += 1
+                totals["dropped"] += 1
                 continue
             added.setdefault(id(st), []).append({"step": t, "correct": False, "reasons": last["reasons"], "twin": True})
         out = []
@@ -126,11 +126,12 @@ def main() -> None:
             if extra and all(c["correct"] for c in st["candidates"]):
                 totals["newly_mixed"] += 1
             out.append({**st, "candidates": st["candidates"] + extra})
-            totals["twins"] += len(extra)
+        n_twins = sum(len(v) for v in added.values())
+        totals["twins"] += n_twins
         totals["states"] += len(states)
         target = os.path.join(common.WORK, name.removesuffix(".jsonl") + "-twins.jsonl")
         common.write_jsonl(target, out)
-        print(f"{name}: {len(states)} states, {sum(len(v) for v in added.values())} twins -> {target}")
+        print(f"{name}: {len(states)} states, {n_twins} twins -> {target}")
     log.set(**totals)
     log.write()
     print(totals)
