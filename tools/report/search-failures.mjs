@@ -8,14 +8,22 @@
 //   pruned:          right steps were drawn at some depth but the PRM kept only wrong ones (verifier);
 //   not chosen:      a right solution finished, but the final vote picked another answer.
 //
+// With --veto KIND the PRM's reward of every step the checker finds wrong in that way is set to 0, so
+// the search runs with a verifier that never misses those errors: what a better PRM could give.
+//   operand:    misreadings of the problem (wrong operand or operation, skipped, repeated or extra
+//               step, an answer before the last operation);
+//   arithmetic: a false equation, or a running value not carried from the previous true result;
+//   any:        every wrong step (the search's ceiling at this budget).
+//
 // Usage: node tools/report/search-failures.mjs --data FILE.jsonl[,FILE...] --model DIR --prm DIR
-//          [--strategy beam|dvts] [--budget 16] [--limit N] [--seed 0] [--threads N] [--concurrency 8]
+//          [--strategy beam|dvts] [--budget 16] [--limit N] [--seed 0] [--veto operand|arithmetic|any]
+//          [--threads N] [--concurrency 8]
 // Records need the arithmetic task's `structured` field. Prints a Markdown table per level.
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Engine, arithmetic, evaluation, mathTask } from '../../dist/index.js';
+import { Engine, arithmetic, evaluation, mathTask, search } from '../../dist/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +36,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     threads: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
+    veto: { type: 'string' },
   },
 });
 if (!values.data || !values.model || !values.prm) {
@@ -36,6 +45,15 @@ if (!values.data || !values.model || !values.prm) {
 }
 if (!['beam', 'dvts'].includes(values.strategy)) {
   console.error(`--strategy: expected beam or dvts (a step-level search), got ${values.strategy}`);
+  process.exit(2);
+}
+const VETOED = {
+  operand: ['wrong-operand', 'wrong-operation', 'skipped-step', 'repeated-step', 'extra-step', 'premature-answer'],
+  arithmetic: ['arithmetic', 'wrong-running-value'],
+  any: null,
+};
+if (values.veto !== undefined && !(values.veto in VETOED)) {
+  console.error(`--veto: expected ${Object.keys(VETOED).join(', ')}, got ${values.veto}`);
   process.exit(2);
 }
 
@@ -57,9 +75,59 @@ const records = evaluation.firstPerLevel(
 const threads = Number(values.threads ?? availableParallelism());
 const engine = await Engine.load(values.model, values.prm, { policy: { threads }, prm: { threads } });
 
+/**
+ * The engine's backend, with the PRM's reward of a step set to 0 where the checker finds that step wrong
+ * in a vetoed way. It follows each node's solution text through forks and generations to check it.
+ */
+function vetoing(backend, structured, reasons) {
+  const texts = new Map();
+  const extend = (nodes, added) => nodes.forEach((node, i) => texts.set(node, texts.get(node) + added[i]));
+  return {
+    info: backend.info,
+    async createRoot(question, options) {
+      const root = await backend.createRoot(question, options);
+      texts.set(root.node, '');
+      return root;
+    },
+    async fork(parents) {
+      const children = await backend.fork(parents);
+      children.forEach((child, i) => texts.set(child, texts.get(parents[i])));
+      return children;
+    },
+    async release(nodes) {
+      nodes.forEach((node) => texts.delete(node));
+      return backend.release(nodes);
+    },
+    async generate(nodes, sampling, signal) {
+      const steps = await backend.generate(nodes, sampling, signal);
+      extend(nodes, steps.map((step) => step.text));
+      return steps;
+    },
+    async appendText(nodes, added) {
+      const tokens = await backend.appendText(nodes, added);
+      extend(nodes, added);
+      return tokens;
+    },
+    async score(nodes, steps, signal) {
+      const scored = await backend.score(nodes, steps, signal);
+      const rewards = scored.rewards.map((reward, i) => {
+        const labels = arithmetic.checkSolution(structured, texts.get(nodes[i])).steps;
+        const last = labels[labels.length - 1];
+        const vetoed = last !== undefined && !last.correct && (reasons === null || last.reasons.some((r) => reasons.includes(r)));
+        return vetoed ? 0 : reward;
+      });
+      return { ...scored, rewards };
+    },
+  };
+}
+
 /** 'solved' or the first way the problem was lost (see the header). */
 async function classify(record, seed) {
-  const result = await engine.search(record.problem, { strategy: values.strategy, n: Number(values.budget), seed });
+  const options = { strategy: values.strategy, n: Number(values.budget), seed };
+  const result =
+    values.veto === undefined
+      ? await engine.search(record.problem, options)
+      : await search(record.problem, { ...options, backend: vetoing(engine.backend, record.structured, VETOED[values.veto]) });
   if (evaluation.isCorrect(mathTask, result, record.answer)) return 'solved';
   if (result.candidates.some((c) => arithmetic.checkSolution(record.structured, c.text).solved)) return 'not chosen';
   const paths = evaluation.pathsOf(result.tree);
@@ -82,7 +150,8 @@ const outcomes = await evaluation.runPool(records.length, Number(values.concurre
 engine.dispose();
 
 const kinds = ['solved', 'not chosen', 'pruned', 'no right sample'];
-console.log(`${values.strategy} N=${values.budget}, ${records.length} problems; problems lost, by the first way they were lost\n`);
+const verifier = values.veto === undefined ? '' : `, PRM rewards of steps wrong by ${values.veto} set to 0`;
+console.log(`${values.strategy} N=${values.budget}, ${records.length} problems${verifier}; problems lost, by the first way they were lost\n`);
 console.log(`| level | n | ${kinds.join(' | ')} | solved + not chosen + pruned |`);
 console.log(`|--:|--:|${kinds.map(() => '--:').join('|')}|--:|`);
 for (const level of [...new Set(records.map((r) => r.level))].sort((a, b) => a - b)) {
