@@ -8,11 +8,15 @@
 //   pruned:          right steps were drawn at some depth but the PRM kept only wrong ones (verifier);
 //   not chosen:      a right solution finished, but the final vote picked another answer.
 //
-// With --veto KIND the PRM's reward of every step the checker finds wrong in that way is set to 0, so
-// the search runs with a verifier that never misses those errors: what a better PRM could give.
-//   operand:    misreadings of the problem (wrong operand or operation, skipped, repeated or extra
-//               step, an answer before the last operation);
-//   arithmetic: a false equation, or a running value not carried from the previous true result;
+// With --veto KIND the PRM's reward of every wrong step whose error is of that kind is set to 0, so the
+// search runs with a verifier that never misses those errors and is the PRM otherwise: what a better
+// PRM could give. A step that only carries on a wrong value (a wrong running value, or an answer that
+// differs from the problem's) is of the kind of the path's first wrong step, and a copy slip of the
+// previous result when there is none.
+//   operand:    a number or operation taken wrong from the problem or the previous step (wrong
+//               operand, operation or running value; a skipped, repeated or extra step; an answer
+//               before the last operation or different from the last result);
+//   arithmetic: a false equation;
 //   any:        every wrong step (the search's ceiling at this budget).
 //
 // Usage: node tools/report/search-failures.mjs --data FILE.jsonl[,FILE...] --model DIR --prm DIR
@@ -48,8 +52,8 @@ if (!['beam', 'dvts'].includes(values.strategy)) {
   process.exit(2);
 }
 const VETOED = {
-  operand: ['wrong-operand', 'wrong-operation', 'skipped-step', 'repeated-step', 'extra-step', 'premature-answer'],
-  arithmetic: ['arithmetic', 'wrong-running-value'],
+  operand: ['wrong-operand', 'wrong-operation', 'wrong-running-value', 'skipped-step', 'repeated-step', 'extra-step', 'premature-answer', 'wrong-answer'],
+  arithmetic: ['arithmetic'],
   any: null,
 };
 if (values.veto !== undefined && !(values.veto in VETOED)) {
@@ -76,8 +80,9 @@ const threads = Number(values.threads ?? availableParallelism());
 const engine = await Engine.load(values.model, values.prm, { policy: { threads }, prm: { threads } });
 
 /**
- * The engine's backend, with the PRM's reward of a step set to 0 where the checker finds that step wrong
- * in a vetoed way. It follows each node's solution text through forks and generations to check it.
+ * The engine's backend, with the PRM's reward of a step set to 0 where the checker finds the step wrong
+ * in a vetoed way (see the header). It follows each node's solution text through forks and generations
+ * to check it.
  */
 function vetoing(backend, structured, reasons) {
   const texts = new Map();
@@ -113,8 +118,12 @@ function vetoing(backend, structured, reasons) {
       const rewards = scored.rewards.map((reward, i) => {
         const labels = arithmetic.checkSolution(structured, texts.get(nodes[i])).steps;
         const last = labels[labels.length - 1];
-        const vetoed = last !== undefined && !last.correct && (reasons === null || last.reasons.some((r) => reasons.includes(r)));
-        return vetoed ? 0 : reward;
+        if (last === undefined || last.correct) return reward;
+        if (reasons === null) return 0;
+        const own = last.reasons.filter((r) => r !== 'wrong-running-value' && r !== 'wrong-answer');
+        const earlier = labels.slice(0, -1).find((step) => !step.correct);
+        const origin = own.length > 0 || earlier === undefined ? last.reasons : earlier.reasons;
+        return origin.some((r) => reasons.includes(r)) ? 0 : reward;
       });
       return { ...scored, rewards };
     },

@@ -181,6 +181,9 @@ def main() -> None:
                         help="the first N problems of tools/train/work/big/train.jsonl give the equations; 0: all "
                              "(the file is sorted by level: its first 200k hold levels 1-3 only)")
     parser.add_argument("--near-miss", type=float, default=0.7, help="near-miss share of the equation batches' slips")
+    parser.add_argument("--equation-min-digits", type=int, default=1,
+                        help="only equations whose result has at least this many digits (the multi-digit arithmetic "
+                             "the PRM misses most)")
     parser.add_argument("--eval-every", type=int, default=500, help="rank held-out siblings every N steps; 0: only after saving")
     parser.add_argument("--rank-every", type=int, default=0,
                         help="every K-th step (of those not on equations) trains the listwise ranking of the sibling "
@@ -213,6 +216,7 @@ def main() -> None:
     newline = tok.encode("\n")[0]
     rng = random.Random(args.seed)
     equations = A.equations(common.read_jsonl(os.path.join(common.WORK, "big", "train.jsonl"))[: args.equation_problems or None])
+    equations = [eq for eq in equations if len(str(eq[3])) >= args.equation_min_digits]
     enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     opt = torch.optim.AdamW(param_groups(prm, args.weight_decay), lr=args.lr, betas=(0.9, 0.98))
     queue, epoch, seen, trained = [], 0, 0, 0
