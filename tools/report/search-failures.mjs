@@ -116,13 +116,12 @@ function vetoing(backend, structured, reasons) {
     async score(nodes, steps, signal) {
       const scored = await backend.score(nodes, steps, signal);
       const rewards = scored.rewards.map((reward, i) => {
-        const labels = arithmetic.checkSolution(structured, texts.get(nodes[i])).steps;
+        const { steps: labels, firstError } = arithmetic.checkSolution(structured, texts.get(nodes[i]));
         const last = labels[labels.length - 1];
         if (last === undefined || last.correct) return reward;
         if (reasons === null) return 0;
         const own = last.reasons.filter((r) => r !== 'wrong-running-value' && r !== 'wrong-answer');
-        const earlier = labels.slice(0, -1).find((step) => !step.correct);
-        const origin = own.length > 0 || earlier === undefined ? last.reasons : earlier.reasons;
+        const origin = own.length > 0 ? last.reasons : labels[firstError].reasons;
         return origin.some((r) => reasons.includes(r)) ? 0 : reward;
       });
       return { ...scored, rewards };

@@ -217,6 +217,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     equations = A.equations(common.read_jsonl(os.path.join(common.WORK, "big", "train.jsonl"))[: args.equation_problems or None])
     equations = [eq for eq in equations if len(str(eq[3])) >= args.equation_min_digits]
+    if not equations:
+        parser.error(f"--equation-min-digits {args.equation_min_digits}: no equation of the training problems has a result that long")
     enc, header = A.Encoder(tok), tok.encode("<|im_start|>assistant\n")
     opt = torch.optim.AdamW(param_groups(prm, args.weight_decay), lr=args.lr, betas=(0.9, 0.98))
     queue, epoch, seen, trained = [], 0, 0, 0
