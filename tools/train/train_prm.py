@@ -188,6 +188,8 @@ def main() -> None:
     parser.add_argument("--rank-every", type=int, default=0,
                         help="every K-th step (of those not on equations) trains the listwise ranking of the sibling "
                              "candidates of mixed states; 0: never")
+    parser.add_argument("--add-layers", type=int, default=0,
+                        help="new layers on top of --init's (random reads, zero writes: the scores are unchanged until they learn)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -198,6 +200,8 @@ def main() -> None:
     import prm_siblings
 
     tok, prm = A.load_training_prm(args.init, args.seed)
+    if args.add_layers:
+        prm = A.with_layers_on_top(prm, args.add_layers, args.seed + 1)
     log = common.RunLog(args.name, {**vars(args), "spec": vars(prm.s), "params": M.count_params(prm)})
     data = encode_rows(tok, read_rows(args.data))
     n_good = sum(sum(d[2]) for d in data)
