@@ -1,10 +1,12 @@
 /**
  * Evaluation data: MATH-500-style JSONL, one problem a line with `problem` (the question), `answer` (the
  * reference final answer, a string as in MATH-500) and `level` (a positive integer). `unique_id` is kept
- * when present; other fields (the arithmetic task's `solution`, `structured`) are ignored here.
+ * when present; other fields (the arithmetic task's `solution`, `structured`) are ignored here. A file may
+ * be gzip-compressed (the shipped `models/data/*.jsonl.gz` are, to leave the models room in the package).
  */
 
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 
 export interface EvalRecord {
   problem: string;
@@ -67,14 +69,24 @@ export function parseDataset(text: string, file: string): EvalRecord[] {
   return records;
 }
 
-export async function loadDataset(file: string): Promise<EvalRecord[]> {
-  let text: string;
+/** The text of a data file, gunzipped when it starts with the gzip magic bytes (whatever its name). */
+export async function readDataText(file: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new DatasetError(`Cannot read data file ${file}: ${(err as Error).message}`);
   }
-  return parseDataset(text, file);
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.toString('utf8');
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (err) {
+    throw new DatasetError(`${file}: starts as gzip but does not decompress (${(err as Error).message})`);
+  }
+}
+
+export async function loadDataset(file: string): Promise<EvalRecord[]> {
+  return parseDataset(await readDataText(file), file);
 }
 
 /** The records of several files, in order. */

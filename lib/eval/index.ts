@@ -1,4 +1,6 @@
-export { DatasetError, firstPerLevel, loadDataset, loadDatasets, parseDataset, type EvalRecord } from './dataset.js';
+export {
+  DatasetError, firstPerLevel, loadDataset, loadDatasets, parseDataset, readDataText, type EvalRecord,
+} from './dataset.js';
 export { EVAL_DEFAULTS } from './defaults.js';
 export {
   EVAL_STRATEGIES, GREEDY, buildPlan, checkEvalStrategy, parseBudgets, parseStrategies,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatasetError, firstPerLevel, loadDataset, parseDataset } from '../../lib/eval/dataset.js';
 
@@ -66,6 +67,22 @@ describe('loadDataset', () => {
     const file = path.join(dir, 'bad.jsonl');
     await writeFile(file, `${line(ok)}\n${line({ ...ok, level: 0 })}\n`);
     await expect(loadDataset(file)).rejects.toThrow(`${file}:2: field \`level\``);
+  });
+
+  it('reads a gzip-compressed file as its plain text, and names a corrupt one', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'thinktree-ds-'));
+    dirs.push(dir);
+    const text = `${line(ok)}\n${line({ ...ok, unique_id: 'q2', level: 4 })}\n`;
+    const plain = path.join(dir, 'd.jsonl');
+    const packed = path.join(dir, 'd.jsonl.gz');
+    await writeFile(plain, text);
+    await writeFile(packed, gzipSync(Buffer.from(text)));
+    const records = await loadDataset(packed);
+    expect(records.map((r) => [r.uniqueId, r.level])).toEqual([['q1', 1], ['q2', 4]]);
+    expect(records).toEqual(await loadDataset(plain));
+    const corrupt = path.join(dir, 'cut.jsonl.gz');
+    await writeFile(corrupt, gzipSync(Buffer.from(text)).subarray(0, 20));
+    await expect(loadDataset(corrupt)).rejects.toThrow(`${corrupt}: starts as gzip but does not decompress`);
   });
 });
 

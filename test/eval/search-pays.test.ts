@@ -30,7 +30,7 @@ describe.skipIf(!READY)(`search on the shipped models${READY ? '' : ' (skipped: 
 
   beforeAll(async () => {
     engine = await Engine.load(path.join(MODELS, 'policy'), path.join(MODELS, 'prm'));
-    const records = (await loadDatasets([3, 4].map((l) => path.join(MODELS, 'data', `test-level-${l}.jsonl`))))
+    const records = (await loadDatasets([3, 4].map((l) => path.join(MODELS, 'data', `test-level-${l}.jsonl.gz`))))
       .filter((r, i, all) => all.filter((o) => o.level === r.level).indexOf(r) < SCANNED_PER_LEVEL);
     const greedy = await Promise.all(
       records.map((r) => engine.search(r.problem, { ...PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: 0 })),

@@ -24,7 +24,6 @@
 //          [--threads N] [--concurrency 8]
 // Records need the arithmetic task's `structured` field. Prints a Markdown table per level.
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Engine, arithmetic, evaluation, mathTask, search } from '../../dist/index.js';
@@ -63,8 +62,8 @@ if (values.veto !== undefined && !(values.veto in VETOED)) {
 
 // The first --limit records of each level, in file order, as `thinktree eval --limit` takes them.
 const records = evaluation.firstPerLevel(
-  values.data.split(',').flatMap((file) =>
-    readFileSync(file, 'utf8').split('\n').flatMap((line, i) => {
+  (await Promise.all(values.data.split(',').map(async (file) => [file, await evaluation.readDataText(file)]))).flatMap(([file, text]) =>
+    text.split('\n').flatMap((line, i) => {
       if (line.trim() === '') return [];
       try {
         return [arithmetic.parseRecord(line)];

@@ -2,6 +2,7 @@
 bridge, determinism and logging. Every other script in tools/train imports this first.
 """
 
+import gzip
 import json
 import os
 import subprocess
@@ -50,7 +51,8 @@ def split_steps(solution: str) -> list[str]:
 
 
 def read_jsonl(path: str) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
+    """Rows of a JSONL file; `.gz` files (models/data ships gzipped) are decompressed."""
+    with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 

@@ -4,7 +4,7 @@ the package's exact checker. Writes tools/train/logs/eval-<model dir name>.json.
 
 Usage: tools/train/py tools/train/eval.py models/policy models/policy-large [--per-level 500]
            [--sampled-per-level 500] [--seed 1]
-The first N problems of each models/data/test-level-L.jsonl are used, so two models evaluated with
+The first N problems of each models/data/test-level-L.jsonl.gz are used, so two models evaluated with
 the same N see the same problems.
 """
 

@@ -2,7 +2,7 @@
 """The choice a step-level search asks of a PRM, measured on the policy's own candidates.
 
 Usage:
-    node tools/train/siblings.mjs --data models/data/calibration.jsonl --out tools/train/work/prm-siblings.jsonl
+    node tools/train/siblings.mjs --data models/data/calibration.jsonl.gz --out tools/train/work/prm-siblings.jsonl
     tools/train/py tools/train/prm_siblings.py PRM_DIR [PRM_DIR ...] [--name prm-siblings-rank]
 
 Why: synthetic sibling pairs (prm_negatives.py) say how a PRM ranks a right step against a slip we

@@ -14,10 +14,10 @@
 // (problems, solved by the walk, states, mixed states) goes to stderr as JSON.
 // Needs the built package (npm run build) and `npx tsc -p tools/train/tsconfig.json`.
 
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../../dist/index.js';
+import { evaluation, loadModel } from '../../dist/index.js';
 import { checkSolution } from './dist/tasks/arithmetic/index.js';
 
 const { values } = parseArgs({
@@ -47,7 +47,7 @@ const maxSteps = Number(values['max-steps']);
 const maxStepTokens = Number(values['max-step-tokens']);
 
 const seen = new Map();
-const records = readFileSync(values.data, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+const records = (await evaluation.readDataText(values.data)).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
   .filter((r) => {
     if (!levels.has(r.level)) return false;
     const n = (seen.get(r.level) ?? 0) + 1;

@@ -95,8 +95,8 @@ function demoPaths(models: string): DemoPaths {
   return {
     policy: path.join(models, 'policy'),
     prm: path.join(models, 'prm'),
-    tests: [1, 2, 3, 4, 5].map((l) => path.join(data, `test-level-${l}.jsonl`)).filter((f) => existsSync(f)),
-    calibrationSet: path.join(data, 'calibration.jsonl'),
+    tests: [1, 2, 3, 4, 5].map((l) => path.join(data, `test-level-${l}.jsonl.gz`)).filter((f) => existsSync(f)),
+    calibrationSet: path.join(data, 'calibration.jsonl.gz'),
     table: path.join(models, 'calibration.json'),
   };
 }
@@ -107,7 +107,7 @@ function checkPaths(p: DemoPaths): void {
       throw new Error(`The demo needs the shipped ${what} in ${dir}, and it is missing (are the models still being trained?)`);
     }
   }
-  if (p.tests.length === 0) throw new Error(`The demo needs held-out problems in ${path.dirname(p.calibrationSet)}/test-level-*.jsonl; none found`);
+  if (p.tests.length === 0) throw new Error(`The demo needs held-out problems in ${path.dirname(p.calibrationSet)}/test-level-*.jsonl.gz; none found`);
 }
 
 const verdict = (right: boolean) => (right ? 'right' : 'wrong');

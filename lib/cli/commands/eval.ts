@@ -27,7 +27,7 @@ Runs search strategies at several budgets on every problem of a MATH-500-style J
 answer, level), plus greedy decoding, and reports accuracy per level.
 
 Options:
-  --data FILE          JSONL data (repeatable, or comma-separated)
+  --data FILE          JSONL data, plain or gzipped (repeatable, or comma-separated)
   --model DIR          policy model directory (Hugging Face layout)
   --prm DIR            process reward model directory (needed by every strategy but majority)
   --strategy S[,S...]  strategies (default majority,weighted-best-of-n,beam,dvts with --prm, else majority);
