@@ -128,7 +128,7 @@ def equation_loss(prm, ids, pos, mask, judge, lm, lm_weight: float):
 
 def heldout_equations() -> list[tuple[int, str, int, int]]:
     """3000 equations of the test problems, the same ones in every run."""
-    records = [r for level in common.LEVELS for r in common.read_jsonl(os.path.join(common.DATA, f"test-level-{level}.jsonl.gz"))]
+    records = [r for level in common.LEVELS for r in common.test_records_of(level)]
     eqs = equations(records)
     random.Random(0).shuffle(eqs)
     return eqs[:3000]

@@ -50,6 +50,11 @@ def split_steps(solution: str) -> list[str]:
     return [p.strip() for p in solution.split(STEP_SEPARATOR) if p.strip()]
 
 
+def test_records_of(level: int) -> list[dict]:
+    """The shipped test split of one level (models/data/test-level-L.jsonl.gz, written by gen_data.mjs)."""
+    return read_jsonl(os.path.join(DATA, f"test-level-{level}.jsonl.gz"))
+
+
 def read_jsonl(path: str) -> list[dict]:
     """Rows of a JSONL file; `.gz` files (models/data ships gzipped) are decompressed."""
     with (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")) as f:

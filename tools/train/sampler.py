@@ -104,6 +104,6 @@ def evaluate(lm, tok, records: list[dict], temperature: float, seed: int = 0, **
 def test_records(per_level: int | None = None) -> list[dict]:
     rows = []
     for level in common.LEVELS:
-        recs = common.read_jsonl(f"{common.DATA}/test-level-{level}.jsonl.gz")
+        recs = common.test_records_of(level)
         rows.extend(recs[:per_level] if per_level else recs)
     return rows

@@ -95,7 +95,7 @@ def collate(data, idx, pad: int):
 @torch.no_grad()
 def growth_drift(small, large, tok) -> float:
     """Largest logit change growth caused on a test problem (only RMSNorm's eps should move them)."""
-    r = common.read_jsonl(f"{common.DATA}/test-level-3.jsonl.gz")[0]
+    r = common.test_records_of(3)[0]
     ids, pos, valid = M.right_padded([tok.encode(common.policy_prompt(r["problem"]) + r["solution"])], 0)
     mask = M.causal_mask(valid)
     return round(float((small(ids, pos, mask) - large(ids, pos, mask)).abs().max()), 5)

@@ -49,7 +49,7 @@ def texts_for(records: list[dict], prm: bool) -> list[str]:
 def main() -> None:
     torch.set_num_threads(1)
     failures = 0
-    records = [common.read_jsonl(f"{common.DATA}/test-level-{lv}.jsonl.gz")[0] for lv in common.LEVELS]
+    records = [common.test_records_of(lv)[0] for lv in common.LEVELS]
     for model_dir in sys.argv[1:]:
         module = M.load_pretrained(model_dir)
         prm = module.s.arch == "Qwen2ForProcessRewardModel"
