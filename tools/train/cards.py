@@ -4,7 +4,7 @@ number in a card is the one a run measured.
 
 Usage: /usr/bin/python3 tools/train/cards.py
 Reads tools/train/logs/{policy-small-stage*,policy-large-stage*,eval-*,prm-arith-d,prm-v7,prm-v9a,prm-v10,
-prm-v11,prm-v12,prm-negatives,prm-siblings-rank-v12,verify-*}.json.
+prm-v11,prm-v12,prm-v18,prm-negatives,prm-siblings-rank-v18,operand-twins-v18,verify-*}.json.
 """
 
 import json
@@ -157,8 +157,9 @@ answer correct. T=0.8: one sample per problem (seed {evaluation['settings']['see
 # The logs of the PRM shipped in models/prm: its arithmetic pretraining (arith_pretrain.py) and the
 # training runs on steps that followed it, each continuing the one before (train_prm.py --name).
 ARITH_LOG = "prm-arith-d"
-PRM_LOGS = ("prm-v7", "prm-v9a", "prm-v10", "prm-v11", "prm-v12")
-SIBLINGS_LOG = "prm-siblings-rank-v12"
+PRM_LOGS = ("prm-v7", "prm-v9a", "prm-v10", "prm-v11", "prm-v12", "prm-v18")
+SIBLINGS_LOG = "prm-siblings-rank-v18"
+TWINS_LOG = "operand-twins-v18"
 OPS = ("+", "-", "*", "/")
 
 
@@ -204,6 +205,10 @@ def training_lines(logs: list[dict]) -> str:
         s, d = log["settings"], log["events"][0]
         last = log["losses"][-1]
         start = "the stage-1 checkpoint" if i == 0 else f"`{logs[i - 1]['name']}`'s f32 train state"
+        if s.get("add_layers"):
+            # prm-v18 started from the saved file (the f32 state was lost) and grew on top of it.
+            start = (f"`{logs[i - 1]['name']}`'s saved bf16 weights with {s['add_layers']} new layers on top (reading "
+                     "with random weights, writing through zeros, so its scores start unchanged)")
         out.append(
             f"{i + 2}. Steps in context (`tools/train/train_prm.py`, log `tools/train/logs/{log['name']}.json`), from {start}, "
             f"on {' + '.join(f'`{f}`' for f in s['data'].split(','))}: {d['rows']:,} sequences, {d['steps']:,} labelled "
@@ -218,7 +223,7 @@ def training_lines(logs: list[dict]) -> str:
 
 
 def data_lines() -> str:
-    neg = load("prm-negatives")
+    neg, twins = load("prm-negatives"), load(TWINS_LOG)
     return (f"- `prm-negatives-train.jsonl` (`tools/train/prm_negatives.py`, {neg['rows']:,} rows): for train problems, "
             "the reference solution up to a random step, then that step once right and once with one slip of the kinds "
             "the policy makes (a result digit changed, an operand miscopied from the problem or the previous "
@@ -229,6 +234,11 @@ def data_lines() -> str:
             "then 3-5 on the next 2,000, then levels 4 and 5 on 2,000 more each) are walked along a "
             "right path; at every state the engine samples 16 next steps at temperature 0.8, exactly as a search "
             "does, and each distinct candidate becomes a row (prefix + candidate).\n"
+            f"- `siblings-train-twins.jsonl` and `siblings-train-c5-twins.jsonl` (`tools/train/operand_twins.py`, log "
+            f"`tools/train/logs/{TWINS_LOG}.json`): the first and last of those sets, remade, with each state given one twin "
+            f"of its right step whose operand is copied wrong ({twins['twins']:,} twins in {twins['states']:,} states, "
+            f"{twins['newly_mixed']:,} of them newly mixed): the miscopied operands most of the earlier stages' wrong "
+            "picks were.\n"
             "- Every step is labelled by the package's exact checker (`checkSolution`), never by construction: a step "
             "is good iff it and every step before it are right (Math-Shepherd's prefix rule with exact labels), so "
             "the reward of a step estimates whether the path can still be solved.")
