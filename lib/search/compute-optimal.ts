@@ -155,12 +155,28 @@ export function checkCalibrationModels(table: CalibrationTable, info: BackendMod
         `(made for policy ${table.policyId}, PRM ${table.prmId}) cannot be checked against its models`,
     );
   }
-  if (info.policyId !== table.policyId || info.prmId !== table.prmId) {
+  if (!sameCheckpoint(info.policyId, table.policyId) || !sameCheckpoint(info.prmId, table.prmId)) {
     throw new OptionError(
       `The calibration table was made for policy ${table.policyId} with PRM ${table.prmId}, but the backend ` +
         `runs policy ${info.policyId} with PRM ${info.prmId}; calibrate for these models first`,
     );
   }
+}
+
+/**
+ * Checkpoint ids are `folder@weights-hash` (checkpointIdentity). The folder name says where the weights
+ * were when the table was made, not what they are, so two ids of that form match on the hash alone: a
+ * checkpoint copied or renamed keeps its table, and other weights under the same name do not. Ids of
+ * any other form must be equal.
+ */
+function sameCheckpoint(running: string, calibrated: string): boolean {
+  const hashOf = (id: string): string | null => {
+    const at = id.lastIndexOf('@');
+    return at > 0 && at < id.length - 1 ? id.slice(at + 1) : null;
+  };
+  const a = hashOf(running);
+  const b = hashOf(calibrated);
+  return a !== null && b !== null ? a === b : running === calibrated;
 }
 
 /** The largest calibrated budget that fits in `available` generations, or null. */

@@ -70,6 +70,26 @@ describe('compute-optimal', () => {
     expect(backend.totalCalls).toBe(0);
   });
 
+  it('matches checkpoints by their weights hash, not by the folder they were loaded from', async () => {
+    const ids = { policyId: 'policy@0123456789ab', prmId: 'prm@ba9876543210' };
+    const renamed = new ScriptedBackend(script(), { policyId: 'my-policy@0123456789ab', prmId: 'prm-copy@ba9876543210' });
+    const r = await search(Q, { backend: renamed, strategy: 'compute-optimal', n: 10, calibration: tableFor(0.5, 3, ids) });
+    expect(r.usage.generations).toBe(SAMPLES + BUDGET);
+
+    // Same folder name, other weights: refused.
+    const retrained = new ScriptedBackend(script(), { policyId: 'policy@0123456789ab', prmId: 'prm@ba9876543211' });
+    await expect(search(Q, { backend: retrained, strategy: 'compute-optimal', n: 10, calibration: tableFor(0.5, 3, ids) })).rejects.toThrow(
+      /made for policy policy@0123456789ab with PRM prm@ba9876543210, but the backend runs policy policy@0123456789ab with PRM prm@ba9876543211/,
+    );
+    expect(retrained.totalCalls).toBe(0);
+
+    // An id without a hash never matches a hashed one by its name.
+    const unhashed = new ScriptedBackend(script(), { policyId: 'policy', prmId: 'prm' });
+    await expect(
+      search(Q, { backend: unhashed, strategy: 'compute-optimal', n: 10, calibration: tableFor(0.5, 3, ids) }),
+    ).rejects.toBeInstanceOf(OptionError);
+  });
+
   it('rejects a budget that leaves no calibrated budget after the difficulty samples', async () => {
     const backend = new ScriptedBackend(script());
     await expect(
