@@ -24,7 +24,10 @@ export interface EvalConfig {
   /** The row name in results: the strategy, or `greedy`. */
   label: string;
   strategy: StrategyName;
-  /** The strategy's `n` (for compute-optimal: the total, difficulty samples included). */
+  /**
+   * Generations the configuration spends: the strategy's `n` (for compute-optimal the total, difficulty
+   * samples included; for lookahead n·(k + 1), rollouts included).
+   */
   budget: number;
   /** Parameters this configuration fixes; the evaluation's shared parameters fill in the rest. */
   params: Partial<StrategyParams>;
@@ -57,7 +60,10 @@ export interface PlanInput {
 
 export interface Plan {
   configs: EvalConfig[];
-  /** Configurations that cannot run (compute-optimal at a budget below its difficulty samples + 1). */
+  /**
+   * Configurations that cannot run: compute-optimal at a budget below its difficulty samples + 1,
+   * lookahead at a budget its cost per candidate does not divide.
+   */
   skipped: SkippedConfig[];
 }
 
@@ -85,22 +91,38 @@ export function checkEvalStrategy(name: string): void {
   }
 }
 
-function beamWidthFor(strategy: StrategyName, budget: number, explicit: number | undefined): number {
-  const m = explicit ?? Math.min(DEFAULTS.beamWidth, budget);
-  if (budget % m !== 0) {
+function beamWidthFor(strategy: StrategyName, budget: number, n: number, explicit: number | undefined): number {
+  const m = explicit ?? Math.min(DEFAULTS.beamWidth, n);
+  if (n % m !== 0) {
+    const runs = n === budget ? `Budget ${budget}` : `Budget ${budget} (${n} candidates of ${budget / n} generations each)`;
     throw new OptionError(
-      `Budget ${budget} is not divisible by beam width ${m}: ${strategy} runs budget / beamWidth groups of ` +
-        `beamWidth candidates; choose budgets that are multiples of ${m}` +
+      `${runs} is not divisible by beam width ${m}: ${strategy} runs n / beamWidth groups of ` +
+        `beamWidth candidates; choose budgets that are multiples of ${(m * budget) / n}` +
         (explicit === undefined ? ' or pass a beam width that divides them' : ' or another beam width'),
     );
   }
   return m;
 }
 
-/** The configuration of one strategy at one budget; throws OptionError with the cell named. */
-function configFor(strategy: StrategyName, budget: number, input: PlanInput): EvalConfig {
-  const params: Partial<StrategyParams> = { n: budget };
-  if (GROUPED.includes(strategy)) params.beamWidth = beamWidthFor(strategy, budget, input.beamWidth);
+/**
+ * Generations each of the strategy's n candidates costs. Budgets count generations, as in Snell et al.,
+ * where lookahead search with k rollout steps spends N·(k + 1) on N candidates: at budget B it runs
+ * n = B / (k + 1). Every other strategy spends one generation a candidate.
+ */
+function generationsPerCandidate(strategy: StrategyName, input: PlanInput): number {
+  if (strategy !== 'beam' && strategy !== 'lookahead') return 1;
+  try {
+    return resolveParams(strategy, { ...input.params, n: 1, beamWidth: 1 }).lookahead + 1;
+  } catch (err) {
+    if (err instanceof OptionError) throw new OptionError(`${strategy}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The configuration of one strategy at one budget, running n candidates; throws OptionError with the cell named. */
+function configFor(strategy: StrategyName, budget: number, input: PlanInput, n = budget): EvalConfig {
+  const params: Partial<StrategyParams> = { n };
+  if (GROUPED.includes(strategy)) params.beamWidth = beamWidthFor(strategy, budget, n, input.beamWidth);
   try {
     const resolved = resolveParams(strategy, { ...input.params, ...params });
     if (input.hasPrm === false && STRATEGIES.get(strategy)!.needsPrm(resolved)) {
@@ -150,7 +172,18 @@ export function buildPlan(input: PlanInput): Plan {
       }
       continue;
     }
-    for (const budget of budgets) configs.push(configFor(name, budget, input));
+    const perCandidate = generationsPerCandidate(name, input);
+    for (const budget of budgets) {
+      if (budget % perCandidate !== 0) {
+        skipped.push({
+          label: name,
+          budget,
+          reason: `each candidate costs ${perCandidate} generations (its lookahead rollout included), which does not divide ${budget}`,
+        });
+      } else {
+        configs.push(configFor(name, budget, input, budget / perCandidate));
+      }
+    }
   }
   if (configs.length === 0) throw new OptionError(`Nothing to run: ${skipped.map((s) => `${s.label} at ${s.budget}: ${s.reason}`).join('; ')}`);
   return { configs, skipped };

@@ -36,7 +36,8 @@ export function pathsOf(tree: readonly TreeNode[]): string[][] {
 /** What became of every node of the search (indexed by node id). */
 export function nodeFates(result: Pick<SearchResult, 'tree' | 'candidates' | 'completion'>): NodeFate[] {
   const { tree } = result;
-  const hasChildren = new Set(tree.filter((n) => n.parent !== null).map((n) => n.parent!));
+  // A lookahead rollout hangs under every candidate it valued, kept or pruned: it does not extend one.
+  const hasChildren = new Set(tree.filter((n) => n.parent !== null && n.kind !== 'rollout').map((n) => n.parent!));
   const paths = pathsOf(tree);
   const candidateTexts = new Set(result.candidates.map((c) => c.steps.join('\u0000')));
   const fates: NodeFate[] = tree.map((n) =>

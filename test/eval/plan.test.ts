@@ -36,6 +36,26 @@ describe('buildPlan', () => {
     expect(() => buildPlan({ strategies: ['dvts'], budgets: [6] })).toThrow(/Budget 6 is not divisible by beam width 4: dvts/);
   });
 
+  it('counts lookahead budgets in generations: n = budget / (k + 1), rollouts included', () => {
+    const { configs, skipped } = buildPlan({ strategies: ['lookahead', 'beam'], budgets: [1, 4, 16, 64], greedy: false });
+    const la = configs.filter((c) => c.label === 'lookahead');
+    expect(la.map((c) => [c.budget, c.params.n, c.params.beamWidth])).toEqual([[4, 2, 2], [16, 8, 4], [64, 32, 4]]);
+    expect(skipped).toEqual([
+      { label: 'lookahead', budget: 1, reason: 'each candidate costs 2 generations (its lookahead rollout included), which does not divide 1' },
+    ]);
+    // Beam search without rollouts spends one generation a candidate.
+    expect(configs.filter((c) => c.label === 'beam').map((c) => c.params.n)).toEqual([1, 4, 16, 64]);
+    // Three rollout steps: four generations a candidate.
+    const deep = buildPlan({ strategies: ['lookahead'], budgets: [16], greedy: false, params: { lookahead: 3 } });
+    expect(deep.configs.map((c) => [c.budget, c.params.n, c.params.beamWidth])).toEqual([[16, 4, 4]]);
+  });
+
+  it('names the candidate count when the beam width does not divide it', () => {
+    expect(() => buildPlan({ strategies: ['lookahead'], budgets: [4], beamWidth: 4 })).toThrow(
+      /Budget 4 \(2 candidates of 2 generations each\) is not divisible by beam width 4: lookahead .* multiples of 8/,
+    );
+  });
+
   it('ignores the beam width for strategies that do not group', () => {
     expect(() => buildPlan({ strategies: ['majority'], budgets: [6], beamWidth: 4 })).not.toThrow();
   });

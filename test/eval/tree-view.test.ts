@@ -30,6 +30,13 @@ describe('nodeFates', () => {
   it('marks the chosen path, nodes extended or ending a candidate as kept, and the rest pruned', () => {
     expect(nodeFates(result)).toEqual(['chosen', 'chosen', 'pruned', 'kept', 'pruned', 'chosen', 'pruned', 'pruned', 'kept']);
   });
+
+  it('does not count a lookahead rollout as extending the candidate it valued', () => {
+    // Before the second iteration, the rollouts under c and d (nodes 3, 4) valued them; neither was kept.
+    const rollout = (id: number, parent: number): TreeNode => ({ ...node(id, parent, '2 + 2 = 4\n\n', 0.5, 2), kind: 'rollout' });
+    const withRollouts = { ...result, candidates: [result.candidates[0]!], tree: [...tree.slice(0, 7), rollout(7, 3), rollout(8, 4)] };
+    expect(nodeFates(withRollouts)).toEqual(['chosen', 'chosen', 'pruned', 'pruned', 'pruned', 'chosen', 'pruned', 'pruned', 'pruned']);
+  });
 });
 
 describe('renderTree', () => {

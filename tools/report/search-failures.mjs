@@ -20,7 +20,7 @@
 //   any:        every wrong step (the search's ceiling at this budget).
 //
 // Usage: node tools/report/search-failures.mjs --data FILE.jsonl[,FILE...] --model DIR --prm DIR
-//          [--strategy beam|dvts] [--budget 16] [--limit N] [--seed 0] [--veto operand|arithmetic|any]
+//          [--strategy beam|dvts|lookahead] [--budget 16] [--limit N] [--seed 0] [--veto operand|arithmetic|any]
 //          [--threads N] [--concurrency 8]
 // Records need the arithmetic task's `structured` field. Prints a Markdown table per level.
 
@@ -43,11 +43,11 @@ const { values } = parseArgs({
   },
 });
 if (!values.data || !values.model || !values.prm) {
-  console.error('Usage: node tools/report/search-failures.mjs --data FILE.jsonl --model DIR --prm DIR [--strategy beam|dvts] [--budget 16] [--limit N]');
+  console.error('Usage: node tools/report/search-failures.mjs --data FILE.jsonl --model DIR --prm DIR [--strategy beam|dvts|lookahead] [--budget 16] [--limit N]');
   process.exit(2);
 }
-if (!['beam', 'dvts'].includes(values.strategy)) {
-  console.error(`--strategy: expected beam or dvts (a step-level search), got ${values.strategy}`);
+if (!['beam', 'dvts', 'lookahead'].includes(values.strategy)) {
+  console.error(`--strategy: expected beam, dvts or lookahead (a step-level search), got ${values.strategy}`);
   process.exit(2);
 }
 const VETOED = {
@@ -138,7 +138,8 @@ async function classify(record, seed) {
   if (evaluation.isCorrect(mathTask, result, record.answer)) return 'solved';
   if (result.candidates.some((c) => arithmetic.checkSolution(record.structured, c.text).solved)) return 'not chosen';
   const paths = evaluation.pathsOf(result.tree);
-  const expanded = new Set(result.tree.map((node) => node.parent));
+  // A lookahead rollout hangs under every candidate it valued, kept or not: only steps count as kept.
+  const expanded = new Set(result.tree.filter((node) => node.kind === 'step').map((node) => node.parent));
   const right = (node) => {
     const check = arithmetic.checkSolution(record.structured, paths[node.id].join(''));
     return node.finish !== null && check.answer.found ? check.solved : check.allStepsCorrect;
