@@ -1,3 +1,5 @@
+import type { Aggregation } from '../search/aggregate.js';
+
 /**
  * Search settings the eval, calibrate and demo commands share, so a calibration table is fit under the
  * same sampling as the evaluations that use it. The arithmetic task's steps are one short equation and
@@ -6,6 +8,8 @@
  */
 export const EVAL_DEFAULTS = {
   temperature: 0.8,
+  /** How a path's step scores make its value. */
+  aggregation: 'last' as Aggregation,
   maxStepTokens: 64,
   maxIterations: 10,
   /** Searches in flight at once (the engine batches across them). */

@@ -1,9 +1,9 @@
 // Flag mistakes of eval, calibrate and demo: each is a sentence naming the flag, exit code 2, and no
 // model is loaded (the model paths here do not exist, so a load would fail differently).
 import { describe, expect, it } from 'vitest';
-import { calibrateCommand } from '../../lib/cli/commands/calibrate.js';
+import { calibrateCommand, parseCalibrateFlags } from '../../lib/cli/commands/calibrate.js';
 import { demoCommand } from '../../lib/cli/commands/demo.js';
-import { evalCommand } from '../../lib/cli/commands/eval.js';
+import { evalCommand, parseEvalFlags } from '../../lib/cli/commands/eval.js';
 import type { Command } from '../../lib/cli/commands/types.js';
 
 async function run(command: Command, argv: string[]) {
@@ -36,6 +36,7 @@ describe('thinktree eval flags', () => {
     ['a fractional limit', [...BASE, '--limit', '2.5'], /--limit must be an integer ≥ 1, got '2.5'/],
     ['a negative seed', [...BASE, '--seed=-1'], /--seed must be an integer ≥ 0/],
     ['a temperature that is not a number', [...BASE, '--temperature', 'hot'], /--temperature must be a number/],
+    ['an unknown aggregation', [...BASE, '--aggregation', 'max'], /--aggregation must be one of last, min, prod, mean, got 'max'/],
     ['a malformed level-groups spec', [...BASE, '--level-groups', '1..2'], /Level groups look like 1-2,3,4-5/],
   ])('refuses %s with exit code 2', async (_, argv, message) => {
     const { code, err } = await run(evalCommand, argv);
@@ -57,10 +58,24 @@ describe('thinktree calibrate flags', () => {
     ['no --out', [...BASE, '--prm', 'p'], /Missing required flag --out/],
     ['a budget not above the difficulty samples', [...CAL, '--budget', '2,16'], /Budget 2 leaves nothing after 2 difficulty samples/],
     ['zero difficulty samples', [...CAL, '--difficulty-samples', '0'], /--difficulty-samples must be an integer ≥ 1/],
+    ['an unknown aggregation', [...CAL, '--aggregation', 'sum'], /--aggregation must be one of last, min, prod, mean, got 'sum'/],
   ])('refuses %s with exit code 2', async (_, argv, message) => {
     const { code, err } = await run(calibrateCommand, argv);
     expect(code).toBe(2);
     expect(err).toMatch(message);
+  });
+});
+
+describe('the search flags eval and calibrate share', () => {
+  it('pass the aggregation, sampling and step limits to every search, with the shared defaults', () => {
+    const flags = ['--temperature', '0.5', '--max-step-tokens', '32', '--max-iterations', '7', '--aggregation', 'min'];
+    const want = { temperature: 0.5, maxStepTokens: 32, maxIterations: 7, aggregation: 'min' };
+    const evalFlags = parseEvalFlags([...BASE, ...flags]);
+    const calFlags = parseCalibrateFlags([...BASE, '--prm', 'p', '--out', 'o.json', ...flags]);
+    expect(evalFlags !== 'help' && evalFlags.params).toEqual(want);
+    expect(calFlags !== 'help' && calFlags.params).toEqual(want);
+    const plain = parseEvalFlags(BASE);
+    expect(plain !== 'help' && plain.params).toEqual({ temperature: 0.8, maxStepTokens: 64, maxIterations: 10, aggregation: 'last' });
   });
 });
 

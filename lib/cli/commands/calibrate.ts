@@ -13,7 +13,8 @@ import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { parseBudgets } from '../../eval/plan.js';
 import { formatDuration } from '../../eval/progress.js';
 import {
-  asUsage, intFlag, listFlag, numberFlag, parseFlags, stderrProgress, str, strs, UsageError, withUsage, type CliIo,
+  asUsage, intFlag, listFlag, parseFlags, SEARCH_FLAGS, searchFlagsHelp, searchParams, stderrProgress, str, strs,
+  UsageError, withUsage, type CliIo,
 } from '../../eval/cli-support.js';
 import type { Command } from './types.js';
 
@@ -36,9 +37,7 @@ Options:
   --limit N                 only the first N questions of each level
   --concurrency K           searches in flight at once (default ${EVAL_DEFAULTS.concurrency})
   --seed S                  question i uses seed S + i (default ${EVAL_DEFAULTS.seed})
-  --temperature T           sampling temperature (default ${EVAL_DEFAULTS.temperature})
-  --max-step-tokens N       most tokens per step (default ${EVAL_DEFAULTS.maxStepTokens})
-  --max-iterations N        most steps per solution (default ${EVAL_DEFAULTS.maxIterations})
+${searchFlagsHelp(28)}
   --rows FILE               also write the raw calibration rows as JSON
   --threads N               kernel threads (default: all cores)
   -h, --help                show this help
@@ -56,9 +55,7 @@ const FLAGS = {
   limit: { type: 'string' },
   concurrency: { type: 'string' },
   seed: { type: 'string' },
-  temperature: { type: 'string' },
-  'max-step-tokens': { type: 'string' },
-  'max-iterations': { type: 'string' },
+  ...SEARCH_FLAGS,
   rows: { type: 'string' },
   threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -107,11 +104,7 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
     limit: v.limit === undefined ? undefined : intFlag('limit', str(v, 'limit'), 1),
     concurrency: intFlag('concurrency', str(v, 'concurrency'), EVAL_DEFAULTS.concurrency),
     seed: intFlag('seed', str(v, 'seed'), EVAL_DEFAULTS.seed, 0),
-    params: {
-      temperature: numberFlag('temperature', str(v, 'temperature'), EVAL_DEFAULTS.temperature, 0, 100),
-      maxStepTokens: intFlag('max-step-tokens', str(v, 'max-step-tokens'), EVAL_DEFAULTS.maxStepTokens),
-      maxIterations: intFlag('max-iterations', str(v, 'max-iterations'), EVAL_DEFAULTS.maxIterations),
-    },
+    params: searchParams(v),
     rows: str(v, 'rows'),
     threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
   };

@@ -78,6 +78,7 @@ const FLAGS = {
 
 const PARAMS = {
   temperature: EVAL_DEFAULTS.temperature,
+  aggregation: EVAL_DEFAULTS.aggregation,
   maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
   maxIterations: EVAL_DEFAULTS.maxIterations,
 };
@@ -226,7 +227,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       title: 'thinktree demo: accuracy vs budget',
       skipped: plan.skipped,
       notes: [
-        `${records.length} held-out problems (${perLevel} per level); temperature ${PARAMS.temperature}; beam width min(4, N)`,
+        `${records.length} held-out problems (${perLevel} per level); temperature ${PARAMS.temperature}; ${PARAMS.aggregation} step-score aggregation; beam width min(4, N)`,
         `compute-optimal: ${calibration === null ? 'not run (no calibration set)' : `difficulty from ${calibration.difficultySamples} samples, counted in N`}`,
         costLine(results, performance.now() - runStarted),
       ],

@@ -15,8 +15,8 @@ import { formatDuration } from '../../eval/progress.js';
 import { rowsJson, timestampedDir, writeEvalOutputs } from '../../eval/output.js';
 import { runEval } from '../../eval/runner.js';
 import {
-  asUsage, intFlag, listFlag, numberFlag, parseFlags, reportKvLeaks, stderrProgress, str, strs, UsageError, withUsage,
-  type CliIo,
+  asUsage, intFlag, listFlag, parseFlags, reportKvLeaks, SEARCH_FLAGS, searchFlagsHelp, searchParams, stderrProgress, str,
+  strs, UsageError, withUsage, type CliIo,
 } from '../../eval/cli-support.js';
 import { parseLevelGroups } from '../../eval/aggregate.js';
 import type { Command } from './types.js';
@@ -39,9 +39,7 @@ Options:
   --concurrency K      searches in flight at once, batched together (default ${EVAL_DEFAULTS.concurrency})
   --limit N            only the first N problems of each level
   --seed S             problem i uses seed S + i (default ${EVAL_DEFAULTS.seed})
-  --temperature T      sampling temperature (default ${EVAL_DEFAULTS.temperature})
-  --max-step-tokens N  most tokens per step (default ${EVAL_DEFAULTS.maxStepTokens})
-  --max-iterations N   most steps per solution (default ${EVAL_DEFAULTS.maxIterations})
+${searchFlagsHelp(23)}
   --level-groups SPEC  tables and panels over level groups, e.g. 1-2,3,4-5 (default one per level)
   --no-greedy          leave out the greedy baseline
   --threads N          kernel threads (default: all cores)
@@ -61,9 +59,7 @@ const FLAGS = {
   concurrency: { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
-  temperature: { type: 'string' },
-  'max-step-tokens': { type: 'string' },
-  'max-iterations': { type: 'string' },
+  ...SEARCH_FLAGS,
   'level-groups': { type: 'string' },
   'no-greedy': { type: 'boolean' },
   threads: { type: 'string' },
@@ -115,11 +111,7 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
     concurrency: intFlag('concurrency', str(v, 'concurrency'), EVAL_DEFAULTS.concurrency),
     limit: v.limit === undefined ? undefined : intFlag('limit', str(v, 'limit'), 1),
     seed: intFlag('seed', str(v, 'seed'), EVAL_DEFAULTS.seed, 0),
-    params: {
-      temperature: numberFlag('temperature', str(v, 'temperature'), EVAL_DEFAULTS.temperature, 0, 100),
-      maxStepTokens: intFlag('max-step-tokens', str(v, 'max-step-tokens'), EVAL_DEFAULTS.maxStepTokens),
-      maxIterations: intFlag('max-iterations', str(v, 'max-iterations'), EVAL_DEFAULTS.maxIterations),
-    },
+    params: searchParams(v),
     levelGroups: groups,
     greedy: v['no-greedy'] !== true,
     threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
@@ -181,7 +173,7 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
       notes: [
         `data: ${flags.data.join(', ')} (${records.length} problems); policy ${engine.backend.info.policyId}` +
           (flags.prm ? `; PRM ${engine.backend.info.prmId}` : ''),
-        `temperature ${p.temperature}, at most ${p.maxIterations} steps of ${p.maxStepTokens} tokens, seed ${flags.seed}` +
+        `temperature ${p.temperature}, ${p.aggregation} step-score aggregation, at most ${p.maxIterations} steps of ${p.maxStepTokens} tokens, seed ${flags.seed}` +
           (flags.beamWidth ? `, beam width ${flags.beamWidth}` : ', beam width min(4, N)'),
         costLine(results, runMs),
       ],
