@@ -68,14 +68,14 @@ describe('thinktree calibrate flags', () => {
 
 describe('the search flags eval and calibrate share', () => {
   it('pass the aggregation, sampling and step limits to every search, with the shared defaults', () => {
-    const flags = ['--temperature', '0.5', '--max-step-tokens', '32', '--max-iterations', '7', '--aggregation', 'min'];
-    const want = { temperature: 0.5, maxStepTokens: 32, maxIterations: 7, aggregation: 'min' };
+    const flags = ['--temperature', '0.5', '--max-step-tokens', '32', '--max-iterations', '7', '--aggregation', 'prod'];
+    const want = { temperature: 0.5, maxStepTokens: 32, maxIterations: 7, aggregation: 'prod' };
     const evalFlags = parseEvalFlags([...BASE, ...flags]);
     const calFlags = parseCalibrateFlags([...BASE, '--prm', 'p', '--out', 'o.json', ...flags]);
     expect(evalFlags !== 'help' && evalFlags.params).toEqual(want);
     expect(calFlags !== 'help' && calFlags.params).toEqual(want);
     const plain = parseEvalFlags(BASE);
-    expect(plain !== 'help' && plain.params).toEqual({ temperature: 0.8, maxStepTokens: 64, maxIterations: 10, aggregation: 'last' });
+    expect(plain !== 'help' && plain.params).toEqual({ temperature: 0.8, maxStepTokens: 64, maxIterations: 10, aggregation: 'min' });
   });
 });
 

@@ -12,7 +12,12 @@ import { mathTask } from '../../lib/search/task.js';
 
 const MODELS = path.resolve(import.meta.dirname, '..', '..', 'models');
 const READY = existsSync(path.join(MODELS, 'policy', 'config.json')) && existsSync(path.join(MODELS, 'prm', 'config.json'));
-const PARAMS = { temperature: EVAL_DEFAULTS.temperature, maxStepTokens: EVAL_DEFAULTS.maxStepTokens, maxIterations: EVAL_DEFAULTS.maxIterations };
+const PARAMS = {
+  temperature: EVAL_DEFAULTS.temperature,
+  aggregation: EVAL_DEFAULTS.aggregation,
+  maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
+  maxIterations: EVAL_DEFAULTS.maxIterations,
+};
 /** Greedy failures to collect, and where to look for them. */
 const FAILURES = 16;
 const SCANNED_PER_LEVEL = 40;

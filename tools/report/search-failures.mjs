@@ -21,7 +21,8 @@
 //
 // Usage: node tools/report/search-failures.mjs --data FILE.jsonl[,FILE...] --model DIR --prm DIR
 //          [--strategy beam|dvts|lookahead] [--budget 16] [--limit N] [--seed 0] [--veto operand|arithmetic|any]
-//          [--threads N] [--concurrency 8]
+//          [--aggregation last|min|prod|mean] [--threads N] [--concurrency 8]
+// (--aggregation defaults to thinktree eval's.)
 // Records need the arithmetic task's `structured` field. Prints a Markdown table per level.
 
 import { availableParallelism } from 'node:os';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
     veto: { type: 'string' },
+    aggregation: { type: 'string', default: evaluation.EVAL_DEFAULTS.aggregation },
   },
 });
 if (!values.data || !values.model || !values.prm) {
@@ -130,7 +132,7 @@ function vetoing(backend, structured, reasons) {
 
 /** 'solved' or the first way the problem was lost (see the header). */
 async function classify(record, seed) {
-  const options = { strategy: values.strategy, n: Number(values.budget), seed };
+  const options = { strategy: values.strategy, n: Number(values.budget), seed, aggregation: values.aggregation };
   const result =
     values.veto === undefined
       ? await engine.search(record.problem, options)
@@ -159,7 +161,7 @@ engine.dispose();
 
 const kinds = ['solved', 'not chosen', 'pruned', 'no right sample'];
 const verifier = values.veto === undefined ? '' : `, PRM rewards of steps wrong by ${values.veto} set to 0`;
-console.log(`${values.strategy} N=${values.budget}, ${records.length} problems${verifier}; problems lost, by the first way they were lost\n`);
+console.log(`${values.strategy} N=${values.budget}, ${values.aggregation} aggregation, ${records.length} problems${verifier}; problems lost, by the first way they were lost\n`);
 console.log(`| level | n | ${kinds.join(' | ')} | solved + not chosen + pruned |`);
 console.log(`|--:|--:|${kinds.map(() => '--:').join('|')}|--:|`);
 for (const level of [...new Set(records.map((r) => r.level))].sort((a, b) => a - b)) {
