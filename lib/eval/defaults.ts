@@ -11,9 +11,9 @@ export const EVAL_DEFAULTS = {
   /**
    * How a path's step scores make its value: the lowest. The demo PRM, trained on step-correctness
    * labels, scores the step after a mistake much higher than the mistake itself (0.47 against 0.22 on
-   * average), so the last score forgets errors that the minimum keeps. With the demo models, min instead
-   * of Snell et al.'s `last` raised beam search at N = 16 from 75.4 / 48.2 / 22.0% to 79.0 / 54.4 /
-   * 25.0% on the test split's levels 3-5 (README).
+   * average over 12 level-4 problems), so the last score forgets errors that the minimum keeps. With
+   * the demo models, min instead of Snell et al.'s `last` raised beam search at N = 16 from
+   * 75.4 / 48.2 / 22.0% to 79.0 / 54.4 / 25.0% on the test split's levels 3-5 (README).
    */
   aggregation: 'min' as Aggregation,
   maxStepTokens: 64,

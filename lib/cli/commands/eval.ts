@@ -34,7 +34,7 @@ Options:
                        known: ${EVAL_STRATEGIES.join(', ')}
   --budget N[,N...]    budgets in generations (default 1,4,16,64); lookahead, whose rollouts cost a
                        generation per step, runs budget / 2 candidates
-  --beam-width M       M of beam, lookahead and DVTS; must divide every candidate count (default min(4, it))
+  --beam-width M       M of beam, lookahead and DVTS; must divide every candidate count (default min(4, count))
   --calibration FILE   calibration table for compute-optimal (thinktree calibrate)
   --concurrency K      searches in flight at once, batched together (default ${EVAL_DEFAULTS.concurrency})
   --limit N            only the first N problems of each level
