@@ -1,12 +1,12 @@
 /**
- * Fits a compute-optimal calibration table on a question set: each question's difficulty as
- * compute-optimal estimates it at run time, then every candidate configuration at every budget, graded
- * against the reference answer; fitCalibration picks the best configuration per budget and level.
+ * Fits a compute-optimal calibration table on a question set: every candidate configuration at every
+ * budget, run as compute-optimal runs it (difficulty samples first, then the candidate) and graded
+ * against the reference answer; fitCalibration picks the best configuration per budget and level of
+ * the difficulty those runs estimated.
  */
 
 import { OptionError } from '../errors.js';
-import { fitCalibration, type CalibrationRow, type CalibrationTable } from '../search/compute-optimal.js';
-import { difficultyScore } from '../search/difficulty.js';
+import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationTable } from '../search/compute-optimal.js';
 import { mathTask, type Task } from '../search/task.js';
 import type { StrategyName, StrategyParams } from '../search/types.js';
 import type { EvalRecord } from './dataset.js';
@@ -84,13 +84,15 @@ export interface RunCalibrationOptions {
 export interface CalibrationRun {
   rows: CalibrationRow[];
   table: CalibrationTable;
-  /** Difficulty score per question, in record order. */
-  difficulties: number[];
 }
 
-type Job =
-  | { kind: 'difficulty'; index: number; work: number }
-  | { kind: 'run'; index: number; budget: number; candidate: CalibrationCandidate; work: number };
+interface Job {
+  index: number;
+  budget: number;
+  candidate: CalibrationCandidate;
+  /** Generations: the difficulty samples and the budget. */
+  work: number;
+}
 
 export async function runCalibration(searcher: Searcher, records: readonly EvalRecord[], options: RunCalibrationOptions): Promise<CalibrationRun> {
   if (records.length === 0) throw new OptionError('Calibration needs at least one question');
@@ -98,14 +100,14 @@ export async function runCalibration(searcher: Searcher, records: readonly EvalR
   const budgets = calibratedBudgets(options.budgets, samples);
   const task = options.task ?? mathTask;
   const seed = options.seed ?? 0;
-  const jobs: Job[] = records.map((_, index) => ({ kind: 'difficulty' as const, index, work: samples }));
+  const ids = { policyId: options.policyId, prmId: options.prmId };
+  const jobs: Job[] = [];
   for (const budget of budgets) {
     for (const candidate of calibrationCandidates(budget, options.beamWidth)) {
-      for (let index = 0; index < records.length; index++) jobs.push({ kind: 'run', index, budget, candidate, work: budget });
+      for (let index = 0; index < records.length; index++) jobs.push({ index, budget, candidate, work: samples + budget });
     }
   }
   const totalWork = jobs.reduce((s, j) => s + j.work, 0);
-  const difficulties = new Array<number>(records.length);
   const started = performance.now();
   let done = 0;
   let work = 0;
@@ -115,43 +117,44 @@ export async function runCalibration(searcher: Searcher, records: readonly EvalR
     async (i, signal) => {
       const job = jobs[i]!;
       const record = records[job.index]!;
-      const base = { ...options.params, seed: seed + job.index, task, signal };
-      let correct: boolean | null = null;
-      if (job.kind === 'difficulty') {
-        const res = await searcher.search(record.problem, { ...base, strategy: 'best-of-n', n: samples });
-        // No scored sample (nothing generated) is the hardest case, as levelOf treats NaN at run time.
-        const score = difficultyScore(res.candidates);
-        difficulties[job.index] = Number.isNaN(score) ? 0 : score;
-      } else {
-        const res = await searcher.search(record.problem, { ...base, n: job.budget, ...job.candidate.params, strategy: job.candidate.strategy });
-        correct = isCorrect(task, res, record.answer);
+      // The candidate forced as compute-optimal's only choice: the same difficulty samples (same seed)
+      // for every candidate, and the samples join the candidate's answer choice as at run time.
+      const calibration = singleChoiceTable(ids, samples, job.budget, job.candidate);
+      const res = await searcher.search(record.problem, {
+        ...options.params,
+        seed: seed + job.index,
+        task,
+        signal,
+        strategy: 'compute-optimal',
+        n: samples + job.budget,
+        calibration,
+      });
+      if (res.details?.kind !== 'compute-optimal') {
+        throw new Error(`compute-optimal search for question ${record.uniqueId} reported no difficulty`);
       }
       done++;
       work += job.work;
       options.onProgress?.({ done, total: jobs.length, work, totalWork, elapsedMs: performance.now() - started });
-      return correct;
+      // No scored sample (nothing generated) is the hardest case, as levelOf treats NaN at run time.
+      const difficulty = Number.isNaN(res.details.difficulty) ? 0 : res.details.difficulty;
+      return { difficulty, correct: isCorrect(task, res, record.answer) };
     },
     options.signal,
   );
-  const rows: CalibrationRow[] = [];
-  jobs.forEach((job, i) => {
-    if (job.kind !== 'run') return;
-    const record = records[job.index]!;
-    rows.push({
-      // The unique id, not the text: two records with the same text are still two questions.
-      question: record.uniqueId,
-      difficulty: difficulties[job.index]!,
-      budget: job.budget,
-      strategy: job.candidate.strategy,
-      params: job.candidate.params,
-      correct: outcomes[i]!,
-    });
-  });
+  const rows: CalibrationRow[] = jobs.map((job, i) => ({
+    // The unique id, not the text: two records with the same text are still two questions.
+    question: records[job.index]!.uniqueId,
+    difficulty: outcomes[i]!.difficulty,
+    budget: job.budget,
+    strategy: job.candidate.strategy,
+    params: job.candidate.params,
+    correct: outcomes[i]!.correct,
+  }));
   const table = fitCalibration(rows, {
     policyId: options.policyId,
     prmId: options.prmId,
     difficultySamples: samples,
     levels: options.levels ?? EVAL_DEFAULTS.calibrationLevels,
   });
-  return { rows, table, difficulties };
+  return { rows, table };
 }

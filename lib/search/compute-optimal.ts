@@ -11,11 +11,11 @@ import type { StrategyName, StrategyParams } from './types.js';
  * strategy predicts the question's level from a few samples and runs that choice.
  *
  * How a calibration set becomes a table (the `thinktree calibrate` command does the running):
- * 1. for each question, difficulty = difficultyScore(search(q, { strategy: 'best-of-n',
- *    n: difficultySamples, ... }).candidates) — the same estimate compute-optimal makes at run time;
- * 2. for each question, budget and candidate configuration, run search and record whether the answer
- *    was right: one CalibrationRow each;
- * 3. fitCalibration(rows, { policyId, prmId, difficultySamples }) → table; saveCalibration(file, table).
+ * 1. for each question, budget and candidate configuration, run compute-optimal with
+ *    singleChoiceTable(…, budget, candidate): the difficulty samples, then the candidate, the samples
+ *    joining its answer choice, just as at run time; record the difficulty it estimated and whether
+ *    the answer was right: one CalibrationRow each;
+ * 2. fitCalibration(rows, { policyId, prmId, difficultySamples }) → table; saveCalibration(file, table).
  */
 
 export const CALIBRATION_VERSION = 1;
@@ -177,6 +177,27 @@ function sameCheckpoint(running: string, calibrated: string): boolean {
   const a = hashOf(running);
   const b = hashOf(calibrated);
   return a !== null && b !== null ? a === b : running === calibrated;
+}
+
+/**
+ * A table with one level and one budget: compute-optimal run with it always runs `choice` at `budget`
+ * after its difficulty samples. Calibration measures each candidate this way, so that a row is exactly
+ * what compute-optimal will do when the fitted table picks that candidate.
+ */
+export function singleChoiceTable(
+  ids: { policyId: string; prmId: string },
+  difficultySamples: number,
+  budget: number,
+  choice: CalibrationChoice,
+): CalibrationTable {
+  return checkCalibration({
+    version: CALIBRATION_VERSION,
+    policyId: ids.policyId,
+    prmId: ids.prmId,
+    difficultySamples,
+    thresholds: [],
+    choices: { [String(budget)]: { '1': { strategy: choice.strategy, params: { ...choice.params } } } },
+  });
 }
 
 /** The largest calibrated budget that fits in `available` generations, or null. */

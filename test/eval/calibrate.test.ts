@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../lib/eval/calibrate.js';
 import type { EvalRecord } from '../../lib/eval/dataset.js';
+import type { CalibrationTable } from '../../lib/search/compute-optimal.js';
 import { FakeSearcher, candidate } from './fake-searcher.js';
 
 describe('calibrationCandidates', () => {
@@ -33,21 +34,28 @@ describe('calibratedBudgets', () => {
 
 describe('runCalibration', () => {
   const records: EvalRecord[] = [0, 1, 2, 3].map((i) => ({ problem: `q${i}`, answer: '7', level: 1, uniqueId: `u${i}` }));
-  // Final-step scores of the two difficulty samples: q0, q1 easy (mean 0.8), q2 hard (0.2), q3 unscored.
-  const samples: Record<string, number[][]> = { q0: [[0.5, 0.9], [0.7]], q1: [[0.8], [0.8]], q2: [[0.1], [0.9, 0.3]], q3: [] };
+  // The difficulty compute-optimal's samples give: q0, q1 easy (0.8), q2 hard (0.2), q3 nothing scored.
+  const difficulty: Record<string, number> = { q0: 0.8, q1: 0.8, q2: 0.2, q3: Number.NaN };
+  const forced = (o: { calibration?: CalibrationTable }) => {
+    const [budget, byLevel] = Object.entries(o.calibration!.choices)[0]!;
+    return { budget: Number(budget), ...byLevel['1']! };
+  };
   // Majority answers the easy questions, beam search the hard ones; nothing else is ever right.
   const fake = () =>
     new FakeSearcher((q, o) => {
-      if (o.strategy === 'best-of-n') return { answer: null, candidates: samples[q]!.map((s) => candidate(s)) };
+      const { budget, strategy, params } = forced(o);
       const easy = q === 'q0' || q === 'q1';
-      const right = (easy && o.strategy === 'majority') || (!easy && o.strategy === 'beam');
-      return { answer: right ? '7' : '8' };
+      const right = (easy && strategy === 'majority') || (!easy && strategy === 'beam');
+      const chosen = { strategy, params };
+      return { answer: right ? '7' : '8', details: { kind: 'compute-optimal', difficulty: difficulty[q]!, level: 1, budget, chosen } };
     });
   const options = { budgets: [4, 16], policyId: 'pol', prmId: 'prm', difficultySamples: 2, levels: 2 };
 
-  it('estimates difficulty as the mean final PRM score of the samples, unscored as 0', async () => {
+  it('takes each question’s difficulty from its compute-optimal runs, nothing scored as 0', async () => {
     const run = await runCalibration(fake(), records, options);
-    expect(run.difficulties).toEqual([0.8, 0.8, 0.2, 0]);
+    const perQuestion = new Map(run.rows.map((r) => [r.question, new Set<number>()]));
+    for (const r of run.rows) perQuestion.get(r.question)!.add(r.difficulty);
+    expect([...perQuestion].map(([q, ds]) => [q, [...ds]])).toEqual([['u0', [0.8]], ['u1', [0.8]], ['u2', [0.2]], ['u3', [0]]]);
   });
 
   it('records one row per question, calibrated budget and candidate', async () => {
@@ -68,12 +76,18 @@ describe('runCalibration', () => {
     expect(table.choices['2']!['2']).toEqual({ strategy: 'beam', params: { beamWidth: 2 } });
   });
 
-  it('runs the difficulty samples as best-of-n and the candidates with their own n and the shared parameters', async () => {
+  it('runs every candidate as compute-optimal with it as the only choice, the samples counted in n', async () => {
     const s = fake();
     await runCalibration(s, records, { ...options, params: { maxStepTokens: 11 }, seed: 5 });
     const q2 = s.calls.filter((c) => c.question === 'q2');
-    expect(q2.every((c) => c.options.seed === 7 && c.options.maxStepTokens === 11)).toBe(true);
-    expect(q2.filter((c) => c.options.strategy === 'best-of-n').map((c) => c.options.n)).toEqual([2]);
-    expect(q2.filter((c) => c.options.strategy === 'beam').map((c) => [c.options.n, c.options.beamWidth])).toEqual([[2, 2], [12, 4]]);
+    expect(q2).toHaveLength(2 * 4);
+    expect(q2.every((c) => c.options.strategy === 'compute-optimal' && c.options.seed === 7 && c.options.maxStepTokens === 11)).toBe(true);
+    for (const c of q2) {
+      const table = c.options.calibration!;
+      expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, thresholds: [] });
+      expect(c.options.n).toBe(2 + forced(c.options).budget);
+    }
+    const beams = q2.map((c) => forced(c.options)).filter((f) => f.strategy === 'beam');
+    expect(beams.map((f) => [f.budget, f.params])).toEqual([[2, { beamWidth: 2 }], [14, { n: 12, beamWidth: 4 }]]);
   });
 });

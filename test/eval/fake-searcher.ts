@@ -1,5 +1,5 @@
 import type { Searcher } from '../../lib/eval/runner.js';
-import type { Candidate, SearchOptions, SearchResult } from '../../lib/search/types.js';
+import type { Candidate, SearchOptions, SearchResult, StrategyDetails } from '../../lib/search/types.js';
 
 type Options = Omit<SearchOptions, 'backend'>;
 
@@ -9,6 +9,7 @@ export interface FakeReply {
   policyTokens?: number;
   prmTokens?: number;
   flops?: number;
+  details?: StrategyDetails;
 }
 
 /** A searcher whose replies a test scripts; records every call and the most calls in flight at once. */
@@ -29,7 +30,7 @@ export class FakeSearcher implements Searcher {
     try {
       await new Promise((r) => setTimeout(r, this.delayMs));
       const r = await this.reply(question, options);
-      return {
+      const result: SearchResult = {
         strategy: options.strategy,
         answer: r.answer,
         completion: null,
@@ -46,6 +47,8 @@ export class FakeSearcher implements Searcher {
         },
         stopReason: 'done',
       };
+      if (r.details !== undefined) result.details = r.details;
+      return result;
     } finally {
       this.inFlight--;
     }

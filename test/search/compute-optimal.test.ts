@@ -55,10 +55,23 @@ describe('compute-optimal', () => {
   it('shows the chosen strategy’s structure in the tree (DVTS groups at level 4)', async () => {
     const d = await standaloneDifficulty();
     const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: tableFor(d, 4) });
-    expect(r.candidates).toHaveLength(BUDGET);
+    expect(r.candidates).toHaveLength(SAMPLES + BUDGET);
     // Two difficulty samples (groups 0, 1), then 8/4 = 2 DVTS subtrees (groups 0, 1) of width 4.
     const dvtsFirst = r.tree.filter((n) => n.parent === 0).slice(SAMPLES);
     expect(dvtsFirst.map((n) => n.group)).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+  });
+
+  it('chooses the answer among the difficulty samples and the choice’s candidates together', async () => {
+    const d = await standaloneDifficulty();
+    const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: tableFor(d, 2) });
+    expect(r.candidates).toHaveLength(SAMPLES + BUDGET);
+    // The first candidates are the difficulty samples: they give the difficulty the search reported.
+    expect(difficultyScore(r.candidates.slice(0, SAMPLES))).toBeCloseTo(d, 12);
+    // Weighted best-of-n over all ten: the answer with the largest summed score.
+    const sums = new Map<string, number>();
+    for (const c of r.candidates) if (c.answer !== null) sums.set(c.answer, (sums.get(c.answer) ?? 0) + c.aggregatedScore!);
+    const best = [...sums].sort((a, b) => b[1] - a[1])[0]![0];
+    expect(r.answer).toBe(best);
   });
 
   it('rejects a table made for another model before any backend call', async () => {

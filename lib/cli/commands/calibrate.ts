@@ -20,9 +20,10 @@ import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --prm DIR --out table.json [options]
 
-For each question: its difficulty as compute-optimal predicts it (mean final PRM score of a few samples),
-then majority, weighted best-of-N, beam search and DVTS at each budget; the table keeps, per budget and
-difficulty level, the configuration that answered most questions of that level.
+Runs each question as compute-optimal would with each of majority, weighted best-of-N, beam search and
+DVTS at each budget: a few samples whose mean final PRM score is the question's difficulty, then the
+configuration, the samples joining its answer choice. The table keeps, per budget and difficulty level,
+the configuration that answered most questions of that level.
 
 Options:
   --data FILE               calibration JSONL (problem, answer, level); repeatable or comma-separated
@@ -141,8 +142,8 @@ async function runCalibrateCommand(argv: string[], io: CliIo): Promise<number> {
     const budgets = calibratedBudgets(flags.budgets, flags.difficultySamples);
     const candidates = calibrationCandidates(budgets[0]!, flags.beamWidth).length;
     io.stderr(
-      `${records.length} questions × (${flags.difficultySamples} difficulty samples + ${candidates} candidates at budgets ` +
-        `${budgets.join(', ')}), ${flags.concurrency} in flight\n`,
+      `${records.length} questions × ${candidates} candidates at budgets ${budgets.join(', ')}, each after ` +
+        `${flags.difficultySamples} difficulty samples, ${flags.concurrency} in flight\n`,
     );
     const bar = stderrProgress(io, 'calibrate');
     const started = performance.now();

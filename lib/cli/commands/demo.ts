@@ -228,7 +228,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       skipped: plan.skipped,
       notes: [
         `${records.length} held-out problems (${perLevel} per level); temperature ${PARAMS.temperature}; ${PARAMS.aggregation} step-score aggregation; beam width min(4, N)`,
-        `compute-optimal: ${calibration === null ? 'not run (no calibration set)' : `difficulty from ${calibration.difficultySamples} samples, counted in N`}`,
+        `compute-optimal: ${calibration === null ? 'not run (no calibration set)' : `difficulty from ${calibration.difficultySamples} samples, counted in N and kept among the candidates`}`,
         costLine(results, performance.now() - runStarted),
       ],
     });

@@ -31,8 +31,9 @@ function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
 /**
  * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget),
  * bins it with the table's thresholds, and runs the table's choice for that level at the largest
- * calibrated budget that the rest of n affords. The samples are not candidates: the choice was
- * calibrated without them.
+ * calibrated budget that the rest of n affords. The samples are finished solutions, so they join the
+ * choice's candidates when the answer is chosen rather than being thrown away; `thinktree calibrate`
+ * runs this same strategy with each choice forced (singleChoiceTable), so the table was fit with them.
  */
 export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strategy {
   return {
@@ -68,7 +69,12 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
       if (ctx.exhausted) return { ...samples, details: base };
       const inner = choiceParams(ctx.options, table, budget, level);
       const out = await lookup(inner.strategy).run(ctx, root, inner);
-      return { ...out, aggregation: inner.aggregation, details: { ...base, inner: out.details } };
+      return {
+        ...out,
+        candidates: [...samples.candidates, ...out.candidates],
+        aggregation: inner.aggregation,
+        details: { ...base, inner: out.details },
+      };
     },
   };
 }
