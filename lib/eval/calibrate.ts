@@ -23,7 +23,8 @@ export interface CalibrationCandidate {
 /**
  * The configurations tried at calibrated budget `budget`: majority and weighted best-of-n with n =
  * budget; beam search and DVTS with M = min(beamWidth, budget) and n the largest multiple of M that
- * fits (a budget such as 14 = 16 − 2 difficulty samples still runs 12 beams).
+ * fits (a budget such as 14 = 16 − 2 difficulty samples runs 12 beams, and compute-optimal spends the
+ * other 2 on samples).
  */
 export function calibrationCandidates(budget: number, beamWidth: number = EVAL_DEFAULTS.calibrationBeamWidth): CalibrationCandidate[] {
   const m = Math.min(beamWidth, budget);

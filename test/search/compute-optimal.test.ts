@@ -74,6 +74,19 @@ describe('compute-optimal', () => {
     expect(r.answer).toBe(best);
   });
 
+  it('spends what the choice leaves of the budget on more samples for the answer choice', async () => {
+    const d = await standaloneDifficulty();
+    // Beam search with 6 of the 8 generations; 2 are left.
+    const table = tableFor(d, 3);
+    table.choices[BUDGET]!['3'] = { strategy: 'beam', params: { n: 6, beamWidth: 2 } };
+    const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: table });
+    expect(r.usage.generations).toBe(SAMPLES + BUDGET);
+    // First steps from the root: 2 difficulty samples, 6 beams, 2 more samples.
+    expect(r.tree.filter((n) => n.parent === 0)).toHaveLength(SAMPLES + 6 + 2);
+    // The more samples are finished solutions among the candidates.
+    expect(r.candidates.slice(-2).every((c) => c.finished && c.answer !== null)).toBe(true);
+  });
+
   it('rejects a table made for another model before any backend call', async () => {
     const backend = new ScriptedBackend(script());
     const table = tableFor(0.5, 3, { policyId: 'someone-else', prmId: 'scripted-prm' });

@@ -32,8 +32,9 @@ function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
  * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget),
  * bins it with the table's thresholds, and runs the table's choice for that level at the largest
  * calibrated budget that the rest of n affords. The samples are finished solutions, so they join the
- * choice's candidates when the answer is chosen rather than being thrown away; `thinktree calibrate`
- * runs this same strategy with each choice forced (singleChoiceTable), so the table was fit with them.
+ * choice's candidates when the answer is chosen rather than being thrown away, and so do samples drawn
+ * with whatever of the budget the choice cannot use; `thinktree calibrate` runs this same strategy with
+ * each choice forced (singleChoiceTable), so the table was fit with them.
  */
 export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strategy {
   return {
@@ -68,10 +69,18 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
       const base = { kind: 'compute-optimal' as const, difficulty, level, budget, chosen };
       if (ctx.exhausted) return { ...samples, details: base };
       const inner = choiceParams(ctx.options, table, budget, level);
-      const out = await lookup(inner.strategy).run(ctx, root, inner);
+      const strategy = lookup(inner.strategy);
+      const out = await strategy.run(ctx, root, inner);
+      // Beam search needs a multiple of its width (14 runs 12): what the choice leaves of the budget
+      // is spent on more samples for the same answer choice rather than not at all.
+      const leftover = budget - strategy.cost(inner, ctx.options);
+      const extra =
+        leftover > 0 && !ctx.exhausted
+          ? (await bestOfN.run(ctx, root, resolveParams('best-of-n', { ...ctx.options.given, n: leftover }))).candidates
+          : [];
       return {
         ...out,
-        candidates: [...samples.candidates, ...out.candidates],
+        candidates: [...samples.candidates, ...out.candidates, ...extra],
         aggregation: inner.aggregation,
         details: { ...base, inner: out.details },
       };
