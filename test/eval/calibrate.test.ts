@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../lib/eval/calibrate.js';
 import type { EvalRecord } from '../../lib/eval/dataset.js';
 import type { CalibrationTable } from '../../lib/search/compute-optimal.js';
-import { FakeSearcher, candidate } from './fake-searcher.js';
+import { FakeSearcher } from './fake-searcher.js';
 
 describe('calibrationCandidates', () => {
   it('tries weighted best-of-n, beam, DVTS and majority', () => {
