@@ -1,4 +1,5 @@
 import type { Aggregation } from '../search/aggregate.js';
+import type { StrategyParams } from '../search/types.js';
 
 /**
  * Search settings the eval, calibrate and demo commands share, so a calibration table is fit under the
@@ -28,3 +29,11 @@ export const EVAL_DEFAULTS = {
   /** M of beam search and DVTS in calibration candidates. */
   calibrationBeamWidth: 4,
 } as const;
+
+/** EVAL_DEFAULTS' sampling and scoring settings as search parameters (what the commands run without flags). */
+export const EVAL_SEARCH_PARAMS = {
+  temperature: EVAL_DEFAULTS.temperature,
+  aggregation: EVAL_DEFAULTS.aggregation,
+  maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
+  maxIterations: EVAL_DEFAULTS.maxIterations,
+} as const satisfies Partial<StrategyParams>;

@@ -1,7 +1,7 @@
 export {
   DatasetError, firstPerLevel, loadDataset, loadDatasets, parseDataset, readDataText, type EvalRecord,
 } from './dataset.js';
-export { EVAL_DEFAULTS } from './defaults.js';
+export { EVAL_DEFAULTS, EVAL_SEARCH_PARAMS } from './defaults.js';
 export {
   EVAL_STRATEGIES, GREEDY, buildPlan, checkEvalStrategy, parseBudgets, parseStrategies,
   type EvalConfig, type Plan, type PlanInput, type SkippedConfig,

@@ -6,18 +6,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
 import { loadDatasets, type EvalRecord } from '../../lib/eval/dataset.js';
-import { EVAL_DEFAULTS } from '../../lib/eval/defaults.js';
+import { EVAL_SEARCH_PARAMS } from '../../lib/eval/defaults.js';
 import { isCorrect } from '../../lib/eval/runner.js';
 import { mathTask } from '../../lib/search/task.js';
 
 const MODELS = path.resolve(import.meta.dirname, '..', '..', 'models');
 const READY = existsSync(path.join(MODELS, 'policy', 'config.json')) && existsSync(path.join(MODELS, 'prm', 'config.json'));
-const PARAMS = {
-  temperature: EVAL_DEFAULTS.temperature,
-  aggregation: EVAL_DEFAULTS.aggregation,
-  maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
-  maxIterations: EVAL_DEFAULTS.maxIterations,
-};
 /** Greedy failures to collect, and where to look for them. */
 const FAILURES = 16;
 const SCANNED_PER_LEVEL = 40;
@@ -39,7 +33,7 @@ describe.skipIf(!READY)(`search on the shipped models${READY ? '' : ' (skipped: 
     const records = (await loadDatasets([3, 4].map((l) => path.join(MODELS, 'data', `test-level-${l}.jsonl.gz`))))
       .filter((r, i, all) => all.filter((o) => o.level === r.level).indexOf(r) < SCANNED_PER_LEVEL);
     const greedy = await Promise.all(
-      records.map((r) => engine.search(r.problem, { ...PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: 0 })),
+      records.map((r) => engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: 0 })),
     );
     failed = records.filter((r, i) => !isCorrect(mathTask, greedy[i]!, r.answer)).slice(0, FAILURES);
   });
@@ -52,7 +46,7 @@ describe.skipIf(!READY)(`search on the shipped models${READY ? '' : ' (skipped: 
 
   it('beam search with the PRM (N=16, beam width 4) solves some of them on fixed seeds', async () => {
     const beam = await Promise.all(
-      failed.map((r, i) => engine.search(r.problem, { ...PARAMS, strategy: 'beam', n: 16, beamWidth: 4, seed: 1000 + i })),
+      failed.map((r, i) => engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'beam', n: 16, beamWidth: 4, seed: 1000 + i })),
     );
     const solved = failed.filter((r, i) => isCorrect(mathTask, beam[i]!, r.answer)).length;
     expect(solved).toBeGreaterThanOrEqual(MIN_SOLVED);

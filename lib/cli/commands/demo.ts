@@ -16,7 +16,7 @@ import { mathTask } from '../../search/task.js';
 import type { SearchResult } from '../../search/types.js';
 import { runCalibration } from '../../eval/calibrate.js';
 import { firstPerLevel, loadDataset, loadDatasets, type EvalRecord } from '../../eval/dataset.js';
-import { EVAL_DEFAULTS } from '../../eval/defaults.js';
+import { EVAL_DEFAULTS, EVAL_SEARCH_PARAMS } from '../../eval/defaults.js';
 import { buildPlan, parseBudgets } from '../../eval/plan.js';
 import { formatDuration } from '../../eval/progress.js';
 import { buildReport, costLine } from '../../eval/report.js';
@@ -75,13 +75,6 @@ const FLAGS = {
   threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const PARAMS = {
-  temperature: EVAL_DEFAULTS.temperature,
-  aggregation: EVAL_DEFAULTS.aggregation,
-  maxStepTokens: EVAL_DEFAULTS.maxStepTokens,
-  maxIterations: EVAL_DEFAULTS.maxIterations,
-};
 
 interface DemoPaths {
   policy: string;
@@ -154,7 +147,7 @@ async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], g
     policyId: engine.backend.info.policyId!,
     prmId: engine.backend.info.prmId!,
     levels: grid.calibrationLevels,
-    params: PARAMS,
+    params: EVAL_SEARCH_PARAMS,
     concurrency,
     onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total}`),
   });
@@ -198,8 +191,8 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     const shown = await Promise.all(
       picks.map((r, i) =>
         Promise.all([
-          engine.search(r.problem, { ...PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: i }),
-          engine.search(r.problem, { ...PARAMS, strategy: 'beam', ...SHOWCASE_BEAM, seed: i }),
+          engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: i }),
+          engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'beam', ...SHOWCASE_BEAM, seed: i }),
         ]),
       ),
     );
@@ -209,7 +202,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`(showcase: ${formatDuration(performance.now() - showStarted)})\n\n`);
     const calibration = await calibrationFor(engine, paths, budgets, grid, concurrency, io);
     const strategies = calibration === null ? STRATEGIES.filter((s) => s !== 'compute-optimal') : STRATEGIES;
-    const plan = asUsage(() => buildPlan({ strategies, budgets, calibration, params: PARAMS }));
+    const plan = asUsage(() => buildPlan({ strategies, budgets, calibration, params: EVAL_SEARCH_PARAMS }));
     const records = firstPerLevel(tests, perLevel);
     io.stderr(`${records.length} problems × ${plan.configs.length} configurations, ${concurrency} in flight\n`);
     const bar = stderrProgress(io, 'demo');
@@ -217,7 +210,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     const results = await runEval(engine, records, {
       configs: plan.configs,
       concurrency,
-      params: PARAMS,
+      params: EVAL_SEARCH_PARAMS,
       calibration,
       onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total} · ${x.last.strategy} N=${x.last.budget}`),
     });
@@ -227,7 +220,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       title: 'thinktree demo: accuracy vs budget',
       skipped: plan.skipped,
       notes: [
-        `${records.length} held-out problems (${perLevel} per level); temperature ${PARAMS.temperature}; ${PARAMS.aggregation} step-score aggregation; beam width min(4, N)`,
+        `${records.length} held-out problems (${perLevel} per level); temperature ${EVAL_SEARCH_PARAMS.temperature}; ${EVAL_SEARCH_PARAMS.aggregation} step-score aggregation; beam width min(4, N)`,
         `compute-optimal: ${calibration === null ? 'not run (no calibration set)' : `difficulty from ${calibration.difficultySamples} samples, counted in N and kept among the candidates`}`,
         costLine(results, performance.now() - runStarted),
       ],
