@@ -6,7 +6,8 @@
  */
 
 import { OptionError } from '../errors.js';
-import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationTable } from '../search/compute-optimal.js';
+import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationSetup, type CalibrationTable } from '../search/compute-optimal.js';
+import { DEFAULTS } from '../search/defaults.js';
 import { mathTask, type Task } from '../search/task.js';
 import type { StrategyName, StrategyParams } from '../search/types.js';
 import type { EvalRecord } from './dataset.js';
@@ -101,7 +102,13 @@ export async function runCalibration(searcher: Searcher, records: readonly EvalR
   const budgets = calibratedBudgets(options.budgets, samples);
   const task = options.task ?? mathTask;
   const seed = options.seed ?? 0;
-  const ids = { policyId: options.policyId, prmId: options.prmId };
+  // The difficulty is measured under the aggregation the searches run with, and the table says which.
+  const setup: CalibrationSetup = {
+    policyId: options.policyId,
+    prmId: options.prmId,
+    difficultySamples: samples,
+    aggregation: options.params?.aggregation ?? DEFAULTS.aggregation,
+  };
   const jobs: Job[] = [];
   for (const budget of budgets) {
     for (const candidate of calibrationCandidates(budget, options.beamWidth)) {
@@ -120,7 +127,7 @@ export async function runCalibration(searcher: Searcher, records: readonly EvalR
       const record = records[job.index]!;
       // The candidate forced as compute-optimal's only choice: the same difficulty samples (same seed)
       // for every candidate, and the samples join the candidate's answer choice as at run time.
-      const calibration = singleChoiceTable(ids, samples, job.budget, job.candidate);
+      const calibration = singleChoiceTable(setup, job.budget, job.candidate);
       const res = await searcher.search(record.problem, {
         ...options.params,
         seed: seed + job.index,
@@ -151,11 +158,6 @@ export async function runCalibration(searcher: Searcher, records: readonly EvalR
     params: job.candidate.params,
     correct: outcomes[i]!.correct,
   }));
-  const table = fitCalibration(rows, {
-    policyId: options.policyId,
-    prmId: options.prmId,
-    difficultySamples: samples,
-    levels: options.levels ?? EVAL_DEFAULTS.calibrationLevels,
-  });
+  const table = fitCalibration(rows, { ...setup, levels: options.levels ?? EVAL_DEFAULTS.calibrationLevels });
   return { rows, table };
 }

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { BackendModelInfo } from '../backends/types.js';
 import { OptionError } from '../errors.js';
+import { AGGREGATIONS, isAggregation, type Aggregation } from './aggregate.js';
 import { quantileThresholds, levelOf } from './difficulty.js';
 import { checkStrategyName } from './options.js';
 import type { StrategyName, StrategyParams } from './types.js';
@@ -15,10 +16,12 @@ import type { StrategyName, StrategyParams } from './types.js';
  *    singleChoiceTable(…, budget, candidate): the difficulty samples, then the candidate, the samples
  *    joining its answer choice, just as at run time; record the difficulty it estimated and whether
  *    the answer was right: one CalibrationRow each;
- * 2. fitCalibration(rows, { policyId, prmId, difficultySamples }) → table; saveCalibration(file, table).
+ * 2. fitCalibration(rows, { policyId, prmId, difficultySamples, aggregation }) → table;
+ *    saveCalibration(file, table).
  */
 
-export const CALIBRATION_VERSION = 1;
+/** 2: the table records the aggregation its difficulty thresholds were measured under. */
+export const CALIBRATION_VERSION = 2;
 
 export interface CalibrationChoice {
   strategy: StrategyName;
@@ -33,6 +36,11 @@ export interface CalibrationTable {
   prmId: string;
   /** Samples spent estimating a question's difficulty (charged to the budget at run time). */
   difficultySamples: number;
+  /**
+   * How the samples' step scores became the difficulty (difficultyScore). The thresholds are on that
+   * scale, so compute-optimal runs only under this aggregation.
+   */
+  aggregation: Aggregation;
   /** Ascending; levels = thresholds.length + 1, level 1 the easiest. */
   thresholds: number[];
   /** budget (generations, as a decimal string) → level (as a string) → choice. */
@@ -50,10 +58,10 @@ export interface CalibrationRow {
   correct: boolean;
 }
 
-export interface FitOptions {
-  policyId: string;
-  prmId: string;
-  difficultySamples: number;
+/** What a table is made for and how its difficulty was measured: the models, the samples, the aggregation. */
+export type CalibrationSetup = Pick<CalibrationTable, 'policyId' | 'prmId' | 'difficultySamples' | 'aggregation'>;
+
+export interface FitOptions extends CalibrationSetup {
   /** @default 5 */
   levels?: number;
 }
@@ -116,6 +124,7 @@ export function fitCalibration(rows: readonly CalibrationRow[], options: FitOpti
     policyId: options.policyId,
     prmId: options.prmId,
     difficultySamples: options.difficultySamples,
+    aggregation: options.aggregation,
     thresholds,
     choices,
   };
@@ -129,6 +138,7 @@ export function checkCalibration(table: unknown): CalibrationTable {
   if (t.version !== CALIBRATION_VERSION) throw bad(`version ${String(t.version)}, expected ${CALIBRATION_VERSION}`);
   if (typeof t.policyId !== 'string' || typeof t.prmId !== 'string') throw bad('policyId and prmId must be strings');
   if (!Number.isInteger(t.difficultySamples) || t.difficultySamples! < 1) throw bad('difficultySamples must be a positive integer');
+  if (!isAggregation(t.aggregation)) throw bad(`aggregation ${String(t.aggregation)}, expected one of ${AGGREGATIONS.join(', ')}`);
   const th = t.thresholds;
   if (!Array.isArray(th) || th.some((x, i) => typeof x !== 'number' || (i > 0 && x < th[i - 1]!))) {
     throw bad('thresholds must be ascending numbers');
@@ -184,17 +194,13 @@ function sameCheckpoint(running: string, calibrated: string): boolean {
  * after its difficulty samples. Calibration measures each candidate this way, so that a row is exactly
  * what compute-optimal will do when the fitted table picks that candidate.
  */
-export function singleChoiceTable(
-  ids: { policyId: string; prmId: string },
-  difficultySamples: number,
-  budget: number,
-  choice: CalibrationChoice,
-): CalibrationTable {
+export function singleChoiceTable(setup: CalibrationSetup, budget: number, choice: CalibrationChoice): CalibrationTable {
   return checkCalibration({
     version: CALIBRATION_VERSION,
-    policyId: ids.policyId,
-    prmId: ids.prmId,
-    difficultySamples,
+    policyId: setup.policyId,
+    prmId: setup.prmId,
+    difficultySamples: setup.difficultySamples,
+    aggregation: setup.aggregation,
     thresholds: [],
     choices: { [String(budget)]: { '1': { strategy: choice.strategy, params: { ...choice.params } } } },
   });

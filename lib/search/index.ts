@@ -29,6 +29,7 @@ export {
   saveCalibration,
   type CalibrationChoice,
   type CalibrationRow,
+  type CalibrationSetup,
   type CalibrationTable,
   type FitOptions,
 } from './compute-optimal.js';

@@ -50,7 +50,7 @@ describe('Engine on the tiny models', () => {
         correct: strategy === 'beam',
       })),
     );
-    return fitCalibration(rows, { policyId: engine.backend.info.policyId!, prmId: engine.backend.info.prmId!, difficultySamples: 2 });
+    return fitCalibration(rows, { policyId: engine.backend.info.policyId!, prmId: engine.backend.info.prmId!, difficultySamples: 2, aggregation: 'last' });
   };
 
   it.each(STRATEGY_NAMES.filter((s) => s !== 'compute-optimal'))('runs %s and returns every page', async (strategy) => {

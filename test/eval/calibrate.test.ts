@@ -68,7 +68,8 @@ describe('runCalibration', () => {
 
   it('fits a table that picks majority for easy questions and beam search for hard ones', async () => {
     const { table } = await runCalibration(fake(), records, options);
-    expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, thresholds: [0.5] });
+    // No aggregation given: the search's default, under which the difficulty was measured.
+    expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, aggregation: 'last', thresholds: [0.5] });
     expect(table.choices['14']).toEqual({
       '1': { strategy: 'majority', params: {} },
       '2': { strategy: 'beam', params: { n: 12, beamWidth: 4 } },
@@ -78,13 +79,13 @@ describe('runCalibration', () => {
 
   it('runs every candidate as compute-optimal with it as the only choice, the samples counted in n', async () => {
     const s = fake();
-    await runCalibration(s, records, { ...options, params: { maxStepTokens: 11 }, seed: 5 });
+    await runCalibration(s, records, { ...options, params: { maxStepTokens: 11, aggregation: 'min' }, seed: 5 });
     const q2 = s.calls.filter((c) => c.question === 'q2');
     expect(q2).toHaveLength(2 * 4);
     expect(q2.every((c) => c.options.strategy === 'compute-optimal' && c.options.seed === 7 && c.options.maxStepTokens === 11)).toBe(true);
     for (const c of q2) {
       const table = c.options.calibration!;
-      expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, thresholds: [] });
+      expect(table).toMatchObject({ policyId: 'pol', prmId: 'prm', difficultySamples: 2, aggregation: 'min', thresholds: [] });
       expect(c.options.n).toBe(2 + forced(c.options).budget);
     }
     const beams = q2.map((c) => forced(c.options)).filter((f) => f.strategy === 'beam');

@@ -5,7 +5,7 @@ import { fitCalibration } from '../../lib/search/compute-optimal.js';
 // A table calibrated at budgets 2 and 14 with 2 difficulty samples: serves totals 4.. and 16...
 const table = fitCalibration(
   [2, 14].flatMap((budget) => [0.2, 0.8].map((difficulty, q) => ({ question: `q${q}`, difficulty, budget, strategy: 'majority' as const, correct: true }))),
-  { policyId: 'p', prmId: 'r', difficultySamples: 2, levels: 2 },
+  { policyId: 'p', prmId: 'r', difficultySamples: 2, aggregation: 'last', levels: 2 },
 );
 
 describe('buildPlan', () => {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  CALIBRATION_VERSION,
+  checkCalibration,
   fitCalibration,
   loadCalibration,
   saveCalibration,
@@ -31,13 +33,20 @@ const byLevel: Record<string, { strategy: StrategyName; params: Record<string, u
 function tableFor(d: number, level: number, ids = { policyId: 'scripted-policy', prmId: 'scripted-prm' }): CalibrationTable {
   const below = 5 - level;
   const thresholds = [0, 1, 2, 3].map((i) => (i < below ? d - 0.4 + i * 0.01 : d + 0.01 + i * 0.01));
-  return { version: 1, ...ids, difficultySamples: SAMPLES, thresholds, choices: { [BUDGET]: byLevel } } as CalibrationTable;
+  return {
+    version: CALIBRATION_VERSION,
+    ...ids,
+    difficultySamples: SAMPLES,
+    aggregation: 'last',
+    thresholds,
+    choices: { [BUDGET]: byLevel },
+  } as CalibrationTable;
 }
 
 /** The difficulty the calibrate command would record: best-of-n with the table's sample count. */
 async function standaloneDifficulty(): Promise<number> {
   const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'best-of-n', n: SAMPLES });
-  return difficultyScore(r.candidates);
+  return difficultyScore(r.candidates, 'last');
 }
 
 describe('compute-optimal', () => {
@@ -66,7 +75,7 @@ describe('compute-optimal', () => {
     const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: tableFor(d, 2) });
     expect(r.candidates).toHaveLength(SAMPLES + BUDGET);
     // The first candidates are the difficulty samples: they give the difficulty the search reported.
-    expect(difficultyScore(r.candidates.slice(0, SAMPLES))).toBeCloseTo(d, 12);
+    expect(difficultyScore(r.candidates.slice(0, SAMPLES), 'last')).toBeCloseTo(d, 12);
     // Weighted best-of-n over all ten: the answer with the largest summed score.
     const sums = new Map<string, number>();
     for (const c of r.candidates) if (c.answer !== null) sums.set(c.answer, (sums.get(c.answer) ?? 0) + c.aggregatedScore!);
@@ -85,6 +94,25 @@ describe('compute-optimal', () => {
     expect(r.tree.filter((n) => n.parent === 0)).toHaveLength(SAMPLES + 6 + 2);
     // The more samples are finished solutions among the candidates.
     expect(r.candidates.slice(-2).every((c) => c.finished && c.answer !== null)).toBe(true);
+  });
+
+  it('measures the difficulty under the table’s aggregation', async () => {
+    const table = { ...tableFor(0.5, 3), aggregation: 'min' as const };
+    const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, aggregation: 'min', calibration: table });
+    const samples = r.candidates.slice(0, SAMPLES);
+    const lows = samples.map((c) => Math.min(...c.stepScores));
+    const finals = samples.map((c) => c.stepScores.at(-1)!);
+    // The script's samples score lower somewhere before their last step, so the two measures differ.
+    expect(lows).not.toEqual(finals);
+    expect(r.details?.kind === 'compute-optimal' && r.details.difficulty).toBeCloseTo((lows[0]! + lows[1]!) / 2, 12);
+  });
+
+  it('refuses a search that aggregates otherwise than the table before any backend call', async () => {
+    const backend = new ScriptedBackend(script());
+    await expect(
+      search(Q, { backend, strategy: 'compute-optimal', n: 10, aggregation: 'min', calibration: tableFor(0.5, 3) }),
+    ).rejects.toThrow(/thresholds were measured with aggregation `last`, but this search aggregates with `min`/);
+    expect(backend.totalCalls).toBe(0);
   });
 
   it('rejects a table made for another model before any backend call', async () => {
@@ -133,7 +161,7 @@ describe('fitCalibration', () => {
     rows.push({ question: `q${i}`, difficulty: d, budget: 4, strategy: 'beam', params: { beamWidth: 2 }, correct: d <= 0.5 });
     rows.push({ question: `q${i}`, difficulty: d, budget: 4, strategy: 'best-of-n', params: {}, correct: d > 0.5 });
   }
-  const table = fitCalibration(rows, { policyId: 'p', prmId: 'r', difficultySamples: 3 });
+  const table = fitCalibration(rows, { policyId: 'p', prmId: 'r', difficultySamples: 3, aggregation: 'min' });
 
   it('puts the thresholds at the quintiles of the difficulty scores (linear interpolation)', () => {
     // Sorted 0.1 … 1.0: the 20% quantile sits at position 1.8 → 0.2 + 0.8 × 0.1 = 0.28, etc.
@@ -150,7 +178,7 @@ describe('fitCalibration', () => {
       '2': { strategy: 'best-of-n', params: {} },
       '1': { strategy: 'best-of-n', params: {} },
     });
-    expect(table).toMatchObject({ version: 1, policyId: 'p', prmId: 'r', difficultySamples: 3 });
+    expect(table).toMatchObject({ version: CALIBRATION_VERSION, policyId: 'p', prmId: 'r', difficultySamples: 3, aggregation: 'min' });
   });
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-cal-'));
@@ -168,5 +196,25 @@ describe('fitCalibration', () => {
     delete broken.choices['4']!['3'];
     writeFileSync(file, JSON.stringify(broken));
     await expect(loadCalibration(file)).rejects.toThrow('no choice for budget 4, level 3');
+  });
+
+  it('refuses a table that does not say how its difficulty was aggregated', () => {
+    const { aggregation: _, ...without } = table;
+    expect(() => checkCalibration(without)).toThrow('Invalid calibration table: aggregation undefined, expected one of last, min, prod, mean');
+    expect(() => checkCalibration({ ...table, aggregation: 'max' })).toThrow(/aggregation max, expected/);
+  });
+});
+
+describe('difficultyScore', () => {
+  const solutions = [{ stepScores: [0.9, 0.2, 0.8] }, { stepScores: [] }, { stepScores: [0.5, 0.6] }];
+
+  it('averages the scored solutions’ aggregated scores', () => {
+    expect(difficultyScore(solutions, 'min')).toBeCloseTo((0.2 + 0.5) / 2, 12);
+    expect(difficultyScore(solutions, 'last')).toBeCloseTo((0.8 + 0.6) / 2, 12);
+    expect(difficultyScore(solutions, 'prod')).toBeCloseTo((0.9 * 0.2 * 0.8 + 0.5 * 0.6) / 2, 12);
+  });
+
+  it('is NaN when nothing was scored', () => {
+    expect(difficultyScore([{ stepScores: [] }], 'min')).toBeNaN();
   });
 });

@@ -21,8 +21,8 @@ import type { Command } from './types.js';
 const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --prm DIR --out table.json [options]
 
 Runs each question as compute-optimal would with each of majority, weighted best-of-N, beam search and
-DVTS at each budget: a few samples whose mean final PRM score is the question's difficulty, then the
-configuration, the samples joining its answer choice. The table keeps, per budget and difficulty level,
+DVTS at each budget: a few samples whose mean PRM score (under --aggregation) is the question's
+difficulty, then the configuration, the samples joining its answer choice. The table keeps, per budget and difficulty level,
 the configuration that answered most questions of that level.
 
 Options:
@@ -115,7 +115,7 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
 export function describeTable(table: CalibrationTable): string {
   const levels = table.thresholds.length + 1;
   const lines = [
-    `difficulty thresholds (mean final PRM score; level 1 = easiest): ${table.thresholds.map((t) => t.toFixed(3)).join(', ')}`,
+    `difficulty thresholds (mean ${table.aggregation} PRM score; level 1 = easiest): ${table.thresholds.map((t) => t.toFixed(3)).join(', ')}`,
   ];
   for (const [budget, byLevel] of Object.entries(table.choices).sort((a, b) => Number(a[0]) - Number(b[0]))) {
     const cells = Array.from({ length: levels }, (_, i) => {

@@ -17,6 +17,12 @@ function choiceParams(o: ResolvedOptions, table: CalibrationTable, budget: numbe
 function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
   if (o.calibration === null) throw new OptionError('Strategy `compute-optimal` needs a `calibration` table');
   const table = checkCalibration(o.calibration);
+  if (o.aggregation !== table.aggregation) {
+    throw new OptionError(
+      `The calibration table's difficulty thresholds were measured with aggregation \`${table.aggregation}\`, ` +
+        `but this search aggregates with \`${o.aggregation}\`; run it with aggregation ${table.aggregation} or calibrate for ${o.aggregation}`,
+    );
+  }
   const available = o.n - table.difficultySamples;
   const budget = budgetFor(table, available);
   if (available < 1 || budget === null) {
@@ -29,9 +35,9 @@ function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
 }
 
 /**
- * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget),
- * bins it with the table's thresholds, and runs the table's choice for that level at the largest
- * calibrated budget that the rest of n affords. The samples are finished solutions, so they join the
+ * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget;
+ * their mean score under the table's aggregation), bins it with the table's thresholds, and runs the
+ * table's choice for that level at the largest calibrated budget that the rest of n affords. The samples are finished solutions, so they join the
  * choice's candidates when the answer is chosen rather than being thrown away, and so do samples drawn
  * with whatever of the budget the choice cannot use; `thinktree calibrate` runs this same strategy with
  * each choice forced (singleChoiceTable), so the table was fit with them.
@@ -63,7 +69,10 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
       const { table, budget } = plan({ ...ctx.options, ...p });
       const sampleParams = resolveParams('best-of-n', { ...ctx.options.given, n: table.difficultySamples });
       const samples = await bestOfN.run(ctx, root, sampleParams);
-      const difficulty = difficultyScore(samples.candidates.map((c) => ({ stepScores: attemptScores(c) })));
+      const difficulty = difficultyScore(
+        samples.candidates.map((c) => ({ stepScores: attemptScores(c) })),
+        table.aggregation,
+      );
       const level = levelOf(difficulty, table.thresholds);
       const chosen = table.choices[String(budget)]![String(level)]!;
       const base = { kind: 'compute-optimal' as const, difficulty, level, budget, chosen };
