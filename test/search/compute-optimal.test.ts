@@ -96,22 +96,27 @@ describe('compute-optimal', () => {
     expect(r.candidates.slice(-2).every((c) => c.finished && c.answer !== null)).toBe(true);
   });
 
-  it('measures the difficulty under the table’s aggregation', async () => {
-    const table = { ...tableFor(0.5, 3), aggregation: 'min' as const };
-    const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, aggregation: 'min', calibration: table });
-    const samples = r.candidates.slice(0, SAMPLES);
-    const lows = samples.map((c) => Math.min(...c.stepScores));
-    const finals = samples.map((c) => c.stepScores.at(-1)!);
-    // The script's samples score lower somewhere before their last step, so the two measures differ.
-    expect(lows).not.toEqual(finals);
-    expect(r.details?.kind === 'compute-optimal' && r.details.difficulty).toBeCloseTo((lows[0]! + lows[1]!) / 2, 12);
-  });
+  it.each([['given', { aggregation: 'min' as const }], ['not given', {}]])(
+    'measures the difficulty and chooses the answer under the table’s aggregation (search’s %s)',
+    async (_, asked) => {
+      const table = { ...tableFor(0.5, 2), aggregation: 'min' as const };
+      const r = await search(Q, { backend: new ScriptedBackend(script()), strategy: 'compute-optimal', n: 10, calibration: table, ...asked });
+      const samples = r.candidates.slice(0, SAMPLES);
+      const lows = samples.map((c) => Math.min(...c.stepScores));
+      const finals = samples.map((c) => c.stepScores.at(-1)!);
+      // The script's samples score lower somewhere before their last step, so the two measures differ.
+      expect(lows).not.toEqual(finals);
+      expect(r.details?.kind === 'compute-optimal' && r.details.difficulty).toBeCloseTo((lows[0]! + lows[1]!) / 2, 12);
+      // Every candidate is valued by its lowest step, the search's default (last) notwithstanding.
+      for (const c of r.candidates) expect(c.aggregatedScore).toBe(Math.min(...c.stepScores));
+    },
+  );
 
   it('refuses a search that aggregates otherwise than the table before any backend call', async () => {
     const backend = new ScriptedBackend(script());
     await expect(
       search(Q, { backend, strategy: 'compute-optimal', n: 10, aggregation: 'min', calibration: tableFor(0.5, 3) }),
-    ).rejects.toThrow(/thresholds were measured with aggregation `last`, but this search aggregates with `min`/);
+    ).rejects.toThrow(/thresholds were measured with aggregation `last`, but this search asks for `min`/);
     expect(backend.totalCalls).toBe(0);
   });
 

@@ -5,22 +5,30 @@ import { difficultyScore, levelOf } from '../difficulty.js';
 import { resolveParams, type ResolvedOptions, type ResolvedParams } from '../options.js';
 import type { Strategy } from '../strategy.js';
 import { attemptScores } from '../tree.js';
-import type { StrategyName } from '../types.js';
+import type { StrategyName, StrategyParams } from '../types.js';
 import { bestOfN } from './sampling.js';
 
-/** The parameters the table's choice runs with: the caller's, then the table's, n = budget by default. */
+/** The caller's parameters, under the table's aggregation where the caller gave none (plan checks one given). */
+function givenParams(o: ResolvedOptions, table: CalibrationTable): Partial<StrategyParams> {
+  return { aggregation: table.aggregation, ...o.given };
+}
+
+/** The parameters the table's choice runs with: the caller's, then the choice's, n = budget by default. */
 function choiceParams(o: ResolvedOptions, table: CalibrationTable, budget: number, level: number): ResolvedParams {
   const choice = table.choices[String(budget)]![String(level)]!;
-  return resolveParams(choice.strategy, { ...o.given, ...choice.params, n: choice.params.n ?? budget });
+  return resolveParams(choice.strategy, { ...givenParams(o, table), ...choice.params, n: choice.params.n ?? budget });
 }
 
 function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
   if (o.calibration === null) throw new OptionError('Strategy `compute-optimal` needs a `calibration` table');
   const table = checkCalibration(o.calibration);
-  if (o.aggregation !== table.aggregation) {
+  // The thresholds are on the scale of the table's aggregation: a search that asks for another would
+  // bin its questions by the wrong measure. Without one it runs under the table's.
+  const asked = o.given.aggregation;
+  if (asked !== undefined && asked !== table.aggregation) {
     throw new OptionError(
       `The calibration table's difficulty thresholds were measured with aggregation \`${table.aggregation}\`, ` +
-        `but this search aggregates with \`${o.aggregation}\`; run it with aggregation ${table.aggregation} or calibrate for ${o.aggregation}`,
+        `but this search asks for \`${asked}\`; leave aggregation unset, set it to ${table.aggregation}, or calibrate for ${asked}`,
     );
   }
   const available = o.n - table.difficultySamples;
@@ -67,7 +75,8 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
     },
     async run(ctx, root, p) {
       const { table, budget } = plan({ ...ctx.options, ...p });
-      const sampleParams = resolveParams('best-of-n', { ...ctx.options.given, n: table.difficultySamples });
+      const given = givenParams(ctx.options, table);
+      const sampleParams = resolveParams('best-of-n', { ...given, n: table.difficultySamples });
       const samples = await bestOfN.run(ctx, root, sampleParams);
       const difficulty = difficultyScore(
         samples.candidates.map((c) => ({ stepScores: attemptScores(c) })),
@@ -76,7 +85,7 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
       const level = levelOf(difficulty, table.thresholds);
       const chosen = table.choices[String(budget)]![String(level)]!;
       const base = { kind: 'compute-optimal' as const, difficulty, level, budget, chosen };
-      if (ctx.exhausted) return { ...samples, details: base };
+      if (ctx.exhausted) return { ...samples, aggregation: table.aggregation, details: base };
       const inner = choiceParams(ctx.options, table, budget, level);
       const strategy = lookup(inner.strategy);
       const out = await strategy.run(ctx, root, inner);
@@ -85,7 +94,7 @@ export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strate
       const leftover = budget - strategy.cost(inner, ctx.options);
       const extra =
         leftover > 0 && !ctx.exhausted
-          ? (await bestOfN.run(ctx, root, resolveParams('best-of-n', { ...ctx.options.given, n: leftover }))).candidates
+          ? (await bestOfN.run(ctx, root, resolveParams('best-of-n', { ...given, n: leftover }))).candidates
           : [];
       return {
         ...out,
