@@ -22,8 +22,9 @@ const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --
 
 Runs each question as compute-optimal would with each of majority, weighted best-of-N, beam search and
 DVTS at each budget: a few samples whose mean PRM score (under --aggregation) is the question's
-difficulty, then the configuration, the samples joining its answer choice. The table keeps, per budget and difficulty level,
-the configuration that answered most questions of that level.
+difficulty, then the configuration, the samples joining its answer choice. The table keeps, per budget
+and difficulty level, the configuration that answered most questions of that level, and records the
+aggregation: compute-optimal runs under it.
 
 Options:
   --data FILE               calibration JSONL (problem, answer, level); repeatable or comma-separated
