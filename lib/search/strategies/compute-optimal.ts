@@ -45,10 +45,11 @@ function plan(o: ResolvedOptions): { table: CalibrationTable; budget: number } {
 /**
  * Estimates the question's difficulty from difficultySamples best-of-n samples (charged to the budget;
  * their mean score under the table's aggregation), bins it with the table's thresholds, and runs the
- * table's choice for that level at the largest calibrated budget that the rest of n affords. The samples are finished solutions, so they join the
- * choice's candidates when the answer is chosen rather than being thrown away, and so do samples drawn
- * with whatever of the budget the choice cannot use; `thinktree calibrate` runs this same strategy with
- * each choice forced (singleChoiceTable), so the table was fit with them.
+ * table's choice for that level at the largest calibrated budget that the rest of n affords. The
+ * samples are finished solutions, so they join the choice's candidates when the answer is chosen
+ * rather than being thrown away, and so do samples drawn with whatever of the budget the choice cannot
+ * use; `thinktree calibrate` runs this same strategy with each choice forced (singleChoiceTable), so
+ * the table was fit with them.
  */
 export function computeOptimal(lookup: (name: StrategyName) => Strategy): Strategy {
   return {
