@@ -21,6 +21,7 @@ export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';
 export * from './search/index.js';
+export { loadCalibration, saveCalibration } from './eval/calibration-file.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';

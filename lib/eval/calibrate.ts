@@ -6,7 +6,7 @@
  */
 
 import { OptionError } from '../errors.js';
-import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationSetup, type CalibrationTable } from '../search/compute-optimal.js';
+import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationSetup, type CalibrationTable } from '../search/calibration-table.js';
 import { DEFAULTS } from '../search/defaults.js';
 import { mathTask, type Task } from '../search/task.js';
 import type { StrategyName, StrategyParams } from '../search/types.js';

@@ -18,4 +18,5 @@ export {
   calibratedBudgets, calibrationCandidates, runCalibration,
   type CalibrateProgress, type CalibrationCandidate, type CalibrationRun, type RunCalibrationOptions,
 } from './calibrate.js';
+export { loadCalibration, saveCalibration } from './calibration-file.js';
 export { buildReport, costLine, type Report, type ReportOptions } from './report.js';

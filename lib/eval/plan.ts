@@ -5,9 +5,10 @@
  */
 
 import { OptionError } from '../errors.js';
-import { budgetFor, type CalibrationTable } from '../search/compute-optimal.js';
+import { budgetFor, type CalibrationTable } from '../search/calibration-table.js';
 import { DEFAULTS } from '../search/defaults.js';
-import { isStrategyName, resolveParams } from '../search/options.js';
+import { resolveParams } from '../search/options.js';
+import { isStrategyName } from '../search/params.js';
 import { STRATEGIES } from '../search/registry.js';
 import { STRATEGY_NAMES, type StrategyName, type StrategyParams } from '../search/types.js';
 

@@ -4,7 +4,7 @@
  * scorings together.
  */
 
-import type { CalibrationTable } from '../search/compute-optimal.js';
+import type { CalibrationTable } from '../search/calibration-table.js';
 import { mathTask, type Task } from '../search/task.js';
 import type { SearchOptions, SearchResult, StrategyName, StrategyParams } from '../search/types.js';
 import type { EvalRecord } from './dataset.js';

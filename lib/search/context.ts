@@ -3,9 +3,7 @@ import { abortError } from '../errors.js';
 import { UsageMeter } from './accounting.js';
 import { TokenBudget } from './budget.js';
 import type { ResolvedOptions, ResolvedParams } from './options.js';
-import type { Strategy } from './strategy.js';
 import { SearchTree, type PathNode } from './tree.js';
-import type { StrategyName } from './types.js';
 
 /** The most tokens one step may generate, and whether the token cap (not the node's own limits) set it. */
 interface Allowance {
@@ -47,7 +45,6 @@ export class SearchContext {
     readonly backend: SearchBackend,
     readonly question: string,
     readonly options: ResolvedOptions,
-    readonly strategies: ReadonlyMap<StrategyName, Strategy>,
   ) {
     this.usage = new UsageMeter(backend.info);
     this.tokens = new TokenBudget(options.tokenCap);

@@ -12,7 +12,7 @@ export type {
   TreeNodeKind,
   Usage,
 } from './types.js';
-export { STRATEGY_NAMES } from './types.js';
+export { STRATEGY_NAMES, checkStrategyName, isStrategyName } from './params.js';
 export { STRATEGIES } from './registry.js';
 export { AGGREGATIONS, aggregateScores, type Aggregation } from './aggregate.js';
 export { answersEqual, extractAnswer, normalizeMathAnswer } from './answers.js';
@@ -25,12 +25,10 @@ export {
   checkCalibration,
   checkCalibrationModels,
   fitCalibration,
-  loadCalibration,
-  saveCalibration,
   type CalibrationChoice,
   type CalibrationRow,
   type CalibrationSetup,
   type CalibrationTable,
   type FitOptions,
-} from './compute-optimal.js';
+} from './calibration-table.js';
 export { select, type Ballot } from './vote.js';

@@ -1,17 +1,11 @@
 import type { BackendModelInfo } from '../backends/types.js';
 import { OptionError } from '../errors.js';
 import { AGGREGATIONS, isAggregation, type Aggregation } from './aggregate.js';
-import type { CalibrationTable } from './compute-optimal.js';
+import type { CalibrationTable } from './calibration-table.js';
 import { DEFAULTS } from './defaults.js';
 import { mathTask, type Task } from './task.js';
-import {
-  STRATEGY_NAMES,
-  type ProgressEvent,
-  type RevisionSelect,
-  type SearchOptions,
-  type StrategyName,
-  type StrategyParams,
-} from './types.js';
+import { checkStrategyName, type RevisionSelect, type StrategyName, type StrategyParams } from './params.js';
+import type { ProgressEvent, SearchOptions } from './types.js';
 
 /** Strategy parameters with every default filled in. */
 export interface ResolvedParams {
@@ -45,17 +39,6 @@ export interface ResolvedOptions extends ResolvedParams {
   onProgress: ((event: ProgressEvent) => void) | undefined;
   /** The parameters as the caller gave them (a nested strategy resolves its own defaults from these). */
   given: Partial<StrategyParams>;
-}
-
-export function isStrategyName(name: unknown): name is StrategyName {
-  return typeof name === 'string' && (STRATEGY_NAMES as readonly string[]).includes(name);
-}
-
-export function checkStrategyName(name: unknown): StrategyName {
-  if (!isStrategyName(name)) {
-    throw new OptionError(`Unknown strategy \`${String(name)}\`; known strategies: ${STRATEGY_NAMES.join(', ')}`);
-  }
-  return name;
 }
 
 function positiveInt(name: string, v: unknown): number {

@@ -29,7 +29,7 @@ export async function search(question: string, options: SearchOptions): Promise<
   strategy.validate?.(o, info);
   if (o.signal?.aborted) throw abortError(o.signal);
 
-  const ctx = new SearchContext(options.backend, question, o, STRATEGIES);
+  const ctx = new SearchContext(options.backend, question, o);
   let outcome: StrategyOutcome;
   try {
     const root = await ctx.createRoot(withPrm);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../lib/search/types.js';
-import { fitCalibration, type CalibrationRow } from '../../lib/search/compute-optimal.js';
+import { fitCalibration, type CalibrationRow } from '../../lib/search/calibration-table.js';
 import type { SearchOptions } from '../../lib/search/types.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../lib/eval/calibrate.js';
 import type { EvalRecord } from '../../lib/eval/dataset.js';
-import type { CalibrationTable } from '../../lib/search/compute-optimal.js';
+import type { CalibrationTable } from '../../lib/search/calibration-table.js';
 import { FakeSearcher } from './fake-searcher.js';
 
 describe('calibrationCandidates', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, parseBudgets, parseStrategies } from '../../lib/eval/plan.js';
-import { fitCalibration } from '../../lib/search/compute-optimal.js';
+import { fitCalibration } from '../../lib/search/calibration-table.js';
 
 // A table calibrated at budgets 2 and 14 with 2 difficulty samples: serves totals 4.. and 16...
 const table = fitCalibration(

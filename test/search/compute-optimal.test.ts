@@ -6,11 +6,10 @@ import {
   CALIBRATION_VERSION,
   checkCalibration,
   fitCalibration,
-  loadCalibration,
-  saveCalibration,
   type CalibrationRow,
   type CalibrationTable,
-} from '../../lib/search/compute-optimal.js';
+} from '../../lib/search/calibration-table.js';
+import { loadCalibration, saveCalibration } from '../../lib/eval/calibration-file.js';
 import { difficultyScore } from '../../lib/search/difficulty.js';
 import { OptionError } from '../../lib/errors.js';
 import { search } from '../../lib/search/search.js';

@@ -5,7 +5,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { Engine } from '../../engine/engine.js';
-import { saveCalibration, type CalibrationTable } from '../../search/compute-optimal.js';
+import type { CalibrationTable } from '../../search/calibration-table.js';
+import { saveCalibration } from '../../eval/calibration-file.js';
 import type { StrategyParams } from '../../search/types.js';
 import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../eval/calibrate.js';
 import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';

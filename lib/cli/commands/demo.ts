@@ -9,9 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
-import {
-  checkCalibrationModels, loadCalibration, type CalibrationTable,
-} from '../../search/compute-optimal.js';
+import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
+import { loadCalibration } from '../../eval/calibration-file.js';
 import { mathTask } from '../../search/task.js';
 import type { SearchResult } from '../../search/types.js';
 import { runCalibration } from '../../eval/calibrate.js';

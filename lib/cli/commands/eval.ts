@@ -5,7 +5,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { Engine } from '../../engine/engine.js';
-import { checkCalibrationModels, loadCalibration, type CalibrationTable } from '../../search/compute-optimal.js';
+import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
+import { loadCalibration } from '../../eval/calibration-file.js';
 import type { StrategyParams } from '../../search/types.js';
 import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';

@@ -1,6 +1,6 @@
 import type { BackendModelInfo } from '../../backends/types.js';
 import { OptionError } from '../../errors.js';
-import { budgetFor, checkCalibration, checkCalibrationModels, type CalibrationTable } from '../compute-optimal.js';
+import { budgetFor, checkCalibration, checkCalibrationModels, type CalibrationTable } from '../calibration-table.js';
 import { difficultyScore, levelOf } from '../difficulty.js';
 import { resolveParams, type ResolvedOptions, type ResolvedParams } from '../options.js';
 import type { Strategy } from '../strategy.js';

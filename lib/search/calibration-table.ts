@@ -1,10 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import type { BackendModelInfo } from '../backends/types.js';
 import { OptionError } from '../errors.js';
 import { AGGREGATIONS, isAggregation, type Aggregation } from './aggregate.js';
 import { quantileThresholds, levelOf } from './difficulty.js';
-import { checkStrategyName } from './options.js';
-import type { StrategyName, StrategyParams } from './types.js';
+import { checkStrategyName, type StrategyName, type StrategyParams } from './params.js';
 
 /**
  * Compute-optimal allocation (Snell et al. 2024): on a calibration set, for each budget and each
@@ -17,7 +15,7 @@ import type { StrategyName, StrategyParams } from './types.js';
  *    joining its answer choice, just as at run time; record the difficulty it estimated and whether
  *    the answer was right: one CalibrationRow each;
  * 2. fitCalibration(rows, { policyId, prmId, difficultySamples, aggregation }) → table;
- *    saveCalibration(file, table).
+ *    saveCalibration(file, table) (lib/eval/calibration-file.ts: the search layer reads and writes no files).
  */
 
 /** 2: the table records the aggregation its difficulty thresholds were measured under. */
@@ -212,18 +210,4 @@ export function budgetFor(table: CalibrationTable, available: number): number | 
     .map(Number)
     .filter((b) => b <= available);
   return fits.length === 0 ? null : Math.max(...fits);
-}
-
-export async function saveCalibration(file: string, table: CalibrationTable): Promise<void> {
-  await writeFile(file, `${JSON.stringify(checkCalibration(table), null, 2)}\n`, 'utf8');
-}
-
-export async function loadCalibration(file: string): Promise<CalibrationTable> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new OptionError(`Cannot read calibration table ${file}: ${(err as Error).message}`);
-  }
-  return checkCalibration(parsed);
 }
