@@ -23,6 +23,7 @@ export type * from './backends/types.js';
 export * from './search/index.js';
 export { loadCalibration, saveCalibration } from './eval/calibration-file.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
+export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './engine/native-backend.js';

@@ -1,10 +1,13 @@
 import type { Strategy } from './strategy.js';
-import { beam, lookahead } from './strategies/beam.js';
+import { beam } from './strategies/beam.js';
+import { bestOfN } from './strategies/best-of-n.js';
 import { computeOptimal } from './strategies/compute-optimal.js';
 import { dvts } from './strategies/dvts.js';
+import { lookahead } from './strategies/lookahead.js';
+import { majority } from './strategies/majority.js';
 import { mcts } from './strategies/mcts.js';
 import { revisions } from './strategies/revisions.js';
-import { bestOfN, majority, weightedBestOfN } from './strategies/sampling.js';
+import { weightedBestOfN } from './strategies/weighted-best-of-n.js';
 import type { StrategyName } from './types.js';
 
 /** Every strategy, by the name `search` takes. */

@@ -1,9 +1,7 @@
-import { answersEqual, extractAnswer } from './answers.js';
-
 /**
  * What a search needs to know about the problem domain. Strategies never look for `\boxed{` or `"\n\n"`
- * themselves; they ask the task. The default is math (MATH-style answers, steps separated by a blank
- * line as in search-and-learn).
+ * themselves; they ask the task. The default is math (lib/tasks/math: MATH-style answers, steps
+ * separated by a blank line as in search-and-learn).
  */
 export interface Task {
   /**
@@ -22,18 +20,4 @@ export interface Task {
    * @default '\n\nThe solution above may contain mistakes. Here is a revised solution.\n\n'
    */
   readonly revisionPrompt: string;
-}
-
-/** MATH-style: a step containing `\boxed{` is final (as DVTS prunes in search-and-learn). */
-export const mathTask: Task = {
-  stepStop: ['\n\n'],
-  isFinal: (stepText) => stepText.includes('\\boxed{'),
-  extractAnswer,
-  answersEqual,
-  revisionPrompt: '\n\nThe solution above may contain mistakes. Here is a revised solution.\n\n',
-};
-
-/** A task with the math defaults for whatever `overrides` leaves out. */
-export function defineTask(overrides: Partial<Task>): Task {
-  return { ...mathTask, ...overrides };
 }

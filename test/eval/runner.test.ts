@@ -3,7 +3,7 @@ import type { EvalRecord } from '../../lib/eval/dataset.js';
 import { buildPlan } from '../../lib/eval/plan.js';
 import { runPool } from '../../lib/eval/pool.js';
 import { runEval, type EvalProgress } from '../../lib/eval/runner.js';
-import { defineTask } from '../../lib/search/task.js';
+import { defineTask } from '../../lib/tasks/math/task.js';
 import { FakeSearcher } from './fake-searcher.js';
 
 const records: EvalRecord[] = [

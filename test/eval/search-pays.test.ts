@@ -8,7 +8,7 @@ import { Engine } from '../../lib/engine/engine.js';
 import { loadDatasets, type EvalRecord } from '../../lib/eval/dataset.js';
 import { EVAL_SEARCH_PARAMS } from '../../lib/eval/defaults.js';
 import { isCorrect } from '../../lib/eval/runner.js';
-import { mathTask } from '../../lib/search/task.js';
+import { mathTask } from '../../lib/tasks/math/task.js';
 
 const MODELS = path.resolve(import.meta.dirname, '..', '..', 'models');
 const READY = existsSync(path.join(MODELS, 'policy', 'config.json')) && existsSync(path.join(MODELS, 'prm', 'config.json'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateScores } from '../../lib/search/aggregate.js';
-import { answersEqual } from '../../lib/search/answers.js';
+import { answersEqual } from '../../lib/tasks/math/answers.js';
 import { search } from '../../lib/search/search.js';
 import { select, type Ballot } from '../../lib/search/vote.js';
 import { ScriptedBackend, treeScript } from './scripted-backend.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { search } from '../../lib/search/search.js';
-import { mathTask } from '../../lib/search/task.js';
+import { mathTask } from '../../lib/tasks/math/task.js';
 import { ScriptedBackend, treeScript } from './scripted-backend.js';
 
 const Q = 'revise me';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
 import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
 import { loadCalibration } from '../../eval/calibration-file.js';
-import { mathTask } from '../../search/task.js';
+import { mathTask } from '../../tasks/math/task.js';
 import type { SearchResult } from '../../search/types.js';
 import { runCalibration } from '../../eval/calibrate.js';
 import { firstPerLevel, loadDataset, loadDatasets, type EvalRecord } from '../../eval/dataset.js';

@@ -1,7 +1,7 @@
 import { aggregateScores } from '../aggregate.js';
 import type { Strategy } from '../strategy.js';
 import { attemptScores, pathText, type PathNode } from '../tree.js';
-import { candidateValues } from './lookahead.js';
+import { candidateValues } from './rollout.js';
 
 /** Higher first; a missing value ranks last. */
 function byValueDesc(values: readonly (number | null)[]) {
@@ -14,14 +14,14 @@ function byValueDesc(values: readonly (number | null)[]) {
  * remain), scores them, sets finished beams aside, and keeps the n/M best of the rest (ties: earlier
  * beam first). The last iteration generates to the end. The answer is the weighted vote over finished
  * beams (the first n, or the n best with sortCompleted). With lookahead k, candidates are ranked by
- * rollouts (lookahead.ts) and a run costs n·(k+1) generations.
+ * rollouts (rollout.ts) and a run costs n·(k+1) generations.
  *
  * Differences from search-and-learn, on purpose: a step containing a final answer (task.isFinal) also
  * finishes a beam; finished beams are not duplicated up to n when fewer finished (every candidate is a
  * distinct path of the tree); when the token cap stops the search, the unfinished kept beams are
  * candidates too.
  */
-function beamSearch(name: 'beam' | 'lookahead'): Strategy {
+export function beamSearch(name: 'beam' | 'lookahead'): Strategy {
   return {
     name,
     needsPrm: () => true,
@@ -73,5 +73,5 @@ function beamSearch(name: 'beam' | 'lookahead'): Strategy {
   };
 }
 
+/** Beam search without lookahead by default (`lookahead` may still set k). */
 export const beam = beamSearch('beam');
-export const lookahead = beamSearch('lookahead');

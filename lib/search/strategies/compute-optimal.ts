@@ -6,7 +6,7 @@ import { resolveParams, type ResolvedOptions, type ResolvedParams } from '../opt
 import type { Strategy } from '../strategy.js';
 import { attemptScores } from '../tree.js';
 import type { StrategyName, StrategyParams } from '../types.js';
-import { bestOfN } from './sampling.js';
+import { bestOfN } from './best-of-n.js';
 
 /** The caller's parameters, under the table's aggregation where the caller gave none (plan checks one given). */
 function givenParams(o: ResolvedOptions, table: CalibrationTable): Partial<StrategyParams> {

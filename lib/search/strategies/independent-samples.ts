@@ -2,10 +2,11 @@ import type { Strategy } from '../strategy.js';
 import { runChains } from './chains.js';
 
 /**
- * Parallel sampling: n independent solutions from the root. The three strategies differ only in how
- * the answer is chosen (self-consistency, best PRM score, PRM-weighted vote).
+ * Parallel sampling: n independent solutions from the root. The three strategies built on it
+ * (majority.ts, best-of-n.ts, weighted-best-of-n.ts) differ only in how the answer is chosen
+ * (self-consistency, best PRM score, PRM-weighted vote).
  */
-function sampling(name: 'majority' | 'best-of-n' | 'weighted-best-of-n'): Strategy {
+export function independentSamples(name: 'majority' | 'best-of-n' | 'weighted-best-of-n'): Strategy {
   const usesPrm = name !== 'majority';
   return {
     name,
@@ -28,7 +29,3 @@ function sampling(name: 'majority' | 'best-of-n' | 'weighted-best-of-n'): Strate
     },
   };
 }
-
-export const majority = sampling('majority');
-export const bestOfN = sampling('best-of-n');
-export const weightedBestOfN = sampling('weighted-best-of-n');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answersEqual, extractAnswer, normalizeMathAnswer } from '../../lib/search/answers.js';
+import { answersEqual, extractAnswer, normalizeMathAnswer } from '../../lib/tasks/math/answers.js';
 
 // Expected values of the MATH grader's is_equiv (Hendrycks et al.), checked against that grader.
 const graderCases: [string, string, boolean][] = [
