@@ -26,5 +26,5 @@ export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
-export { NativeBackend, type NativeBackendOptions } from './engine/native-backend.js';
+export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
 export * as evaluation from './eval/index.js';

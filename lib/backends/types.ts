@@ -1,8 +1,9 @@
 /**
  * The seam between search strategies and whatever runs the models. A strategy sees nodes, step texts
- * and rewards, never a tensor. The native engine implements this (policy and PRM sequences sharing KV
- * pages across the tree); a remote OpenAI-compatible server can implement it too; tests use a scripted
- * backend whose step distributions and scores are known.
+ * and rewards, never a tensor. The backends live beside this port: native.ts runs the models in process
+ * (policy and PRM sequences sharing KV pages across the tree, requests merged by step-batcher.ts); a
+ * remote OpenAI-compatible server can implement it too (an HTTP backend, here when it comes); tests use
+ * a scripted backend whose step distributions and scores are known.
  */
 
 /** Opaque id of a search-tree node in a backend: a policy context and, when scored, a PRM context. */

@@ -4,7 +4,7 @@ import { loadPrm, type Prm } from '../models/prm/prm.js';
 import type { LoadPrmOptions } from '../models/prm/prepare-prm.js';
 import { search } from '../search/search.js';
 import type { SearchOptions, SearchResult } from '../search/types.js';
-import { NativeBackend, type NativeBackendOptions } from './native-backend.js';
+import { NativeBackend, type NativeBackendOptions } from '../backends/native.js';
 
 export interface EngineKvStats {
   policy: KvStats;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KvBudgetError } from '../../lib/errors.js';
-import { StepBatcher } from '../../lib/engine/step-batcher.js';
+import { StepBatcher } from '../../lib/backends/step-batcher.js';
 
 describe('StepBatcher', () => {
   it('merges requests submitted together into one batch and splits the results back', async () => {

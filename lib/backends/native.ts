@@ -6,7 +6,7 @@ import type {
   ScoreResult,
   SearchBackend,
   StepSampling,
-} from '../backends/types.js';
+} from './types.js';
 import { OptionError, abortError } from '../errors.js';
 import type { Model, StepResult } from '../models/model.js';
 import type { Prm, PrmNodeId } from '../models/prm/prm.js';
