@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelConfigError, UnsupportedArchitectureError, fileReadError } from './errors.js';
+import type { NativeModelSpec } from '../native/addon-types.js';
 
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
 /**
@@ -33,19 +34,16 @@ export type RopeScaling =
       originalMaxPositionEmbeddings: number;
     };
 
-export interface ModelConfig {
+/** The decoder's shape: the same fields, with the same meaning, as the native spec built from it. */
+export type DecoderShape = Pick<
+  NativeModelSpec,
+  'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'vocabSize' | 'rmsNormEps'
+>;
+
+export interface ModelConfig extends DecoderShape {
   architecture: Architecture;
   /** The checkpoint has an output projection to the vocabulary (false for Qwen2ForProcessRewardModel). */
   hasLmHead: boolean;
-  hiddenSize: number;
-  intermediateSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  /** Rows of the embedding matrix. */
-  vocabSize: number;
-  rmsNormEps: number;
   ropeTheta: number;
   ropeScaling: RopeScaling;
   maxPositionEmbeddings: number | undefined;

@@ -2,10 +2,9 @@
  * Everything loadPrm does before native code maps the weights: validate the options, read the
  * checkpoint, pick and bind the PRM format, and build the native spec with the format's head.
  */
-import os from 'node:os';
 import type { PrecisionName } from '../../native/addon-types.js';
-import type { LoadModelOptions } from '../model.js';
 import { OptionError } from '../../errors.js';
+import { checkInt, checkLoadOptions, type LoadModelOptions, type RuntimeChoice } from '../lifecycle.js';
 import { prepareModel, type PreparedModel } from '../prepare.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { PRM_FORMAT_NAMES, type BoundFormat, type PrmFormatName, type PrmFormatOptions } from './format.js';
@@ -24,17 +23,7 @@ export interface PreparedPrm {
   minWindowChars: number;
 }
 
-export interface RuntimeChoice {
-  threads: number;
-  kvCacheBytes: number;
-  pageTokens: number;
-}
-
-function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new OptionError(`Expected \`${name}\` to be an integer in [${lo}, ${hi}], got ${String(v)}`);
-  }
-}
+export type { RuntimeChoice } from '../lifecycle.js';
 
 function checkToken(name: string, v: unknown): void {
   if (v === undefined || typeof v === 'string') {
@@ -46,15 +35,9 @@ function checkToken(name: string, v: unknown): void {
 
 /** Validates every option that needs no file; returns the runtime numbers with defaults applied. */
 export function checkPrmOptions(options: LoadPrmOptions): RuntimeChoice {
-  const device = options.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') {
-    throw new OptionError(`Expected \`device\` to be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
-  }
+  const runtime = checkLoadOptions(options);
   if (options.format !== undefined && !(PRM_FORMAT_NAMES as readonly string[]).includes(options.format)) {
     throw new OptionError(`Expected \`format\` to be one of ${PRM_FORMAT_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(options.format)}`);
-  }
-  if (options.precision !== undefined && options.precision !== 'f32' && options.precision !== 'bf16') {
-    throw new OptionError(`Expected \`precision\` to be 'f32' or 'bf16', got ${String(options.precision)}`);
   }
   for (const key of ['stepTag', 'valueHead', 'systemPrompt'] as const) {
     const v = options[key];
@@ -64,13 +47,7 @@ export function checkPrmOptions(options: LoadPrmOptions): RuntimeChoice {
   }
   checkToken('goodToken', options.goodToken);
   checkToken('badToken', options.badToken);
-  const threads = options.threads ?? os.availableParallelism();
-  checkInt('threads', threads, 1, 1024);
-  const kvCacheBytes = options.kvCacheBytes ?? 256 * 1024 * 1024;
-  checkInt('kvCacheBytes', kvCacheBytes, 1);
-  const pageTokens = options.pageTokens ?? 16;
-  checkInt('pageTokens', pageTokens, 1, 4096);
-  return { threads, kvCacheBytes, pageTokens };
+  return runtime;
 }
 
 /** Longest added-token text that tokenizer_config.json lists (added tokens are cut out before splitting). */

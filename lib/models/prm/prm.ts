@@ -4,13 +4,10 @@
  * new step; one native forward scores the pending steps of many nodes at once. Every node's tokens
  * equal a from-scratch encode of its text (compose.ts), so incremental rewards equal full recomputes.
  */
-import type { KvStats, NativeHeadSpec, NativeModel, NativeModelInfo, SeqId } from '../../native/addon-types.js';
-import { nativeAddon } from '../../native/load.js';
-import { DisposedError, OptionError, abortError, translateNativeError } from '../../errors.js';
-import { SerialQueue } from '../../util/mutex.js';
+import type { NativeHeadSpec, NativeModel, SeqId } from '../../native/addon-types.js';
+import { OptionError, abortError, translateNativeError } from '../../errors.js';
 import type { ModelConfig } from '../config.js';
-import { checkpointIdentity, defaultPrecision, withDevice } from '../model.js';
-import { chooseDevice } from '../../native/cuda.js';
+import { NativeHandle, loadNative, type LoadedInfo } from '../lifecycle.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { TokenComposer, type Extension, type Tokenized } from './compose.js';
 import { PrmFormatError, PrmNodeError } from './errors.js';
@@ -20,13 +17,8 @@ import { checkPrmOptions, preparePrm, type LoadPrmOptions } from './prepare-prm.
 /** A node of the PRM tree. Branded so it cannot be mixed up with native sequence ids. */
 export type PrmNodeId = number & { readonly __prmNode: never };
 
-export interface PrmInfo extends NativeModelInfo {
-  /** Why this device was chosen (as ModelInfo.deviceReason). */
-  deviceReason: string;
-  /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
-  id: string;
-  /** Parameters in the tensors the PRM uses (decoder and head). */
-  paramCount: number;
+/** LoadedInfo (paramCount: the decoder's and the head's) plus the bound format. */
+export interface PrmInfo extends LoadedInfo {
   format: PrmFormatName;
   head: NativeHeadSpec;
 }
@@ -61,15 +53,13 @@ function withPendingLast(ext: Extension): Extension {
   return { ...ext, keep, append: ext.tokens.slice(keep) };
 }
 
-export class Prm {
-  private disposed = false;
-  private readonly queue = new SerialQueue();
+export class Prm extends NativeHandle {
   private readonly nodes = new Map<number, PrmNode>();
   private nextNode = 1;
   private readonly composer: TokenComposer;
 
   private constructor(
-    private readonly native: NativeModel,
+    native: NativeModel,
     private readonly dir: string,
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
@@ -78,6 +68,7 @@ export class Prm {
     readonly info: PrmInfo,
     minWindowChars: number,
   ) {
+    super(native, 'Prm');
     const { addSpecialTokens } = format.layout;
     this.composer = new TokenComposer((text, special) => tokenizer.encode(text, { addSpecialTokens: special }), {
       addSpecialTokens,
@@ -87,40 +78,17 @@ export class Prm {
 
   static async load(dir: string, options: LoadPrmOptions = {}): Promise<Prm> {
     checkPrmOptions(options);
-    const addon = nativeAddon();
-    const choice = chooseDevice(options.device ?? 'auto');
-    const precision = options.precision ?? defaultPrecision(choice);
-    const { signal, onProgress } = options;
-    if (signal?.aborted) throw abortError(signal);
-    const { prepared, format, minWindowChars } = await preparePrm(dir, {
-      ...options,
-      precision,
-      onProgress: onProgress && ((f) => onProgress(0.1 * f)),
+    const { native, prepared, info: loaded } = await loadNative(dir, options, async (precision, onProgress) => {
+      const p = await preparePrm(dir, { ...options, precision, onProgress });
+      return { ...p, spec: p.prepared.spec };
     });
-    if (signal?.aborted) throw abortError(signal);
-    const native = await addon.loadModel(withDevice(prepared.spec, choice), onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
-    if (signal?.aborted) {
+    const { format } = prepared;
+    if (loaded.outputWidth !== format.outputs) {
       native.dispose();
-      throw abortError(signal);
+      throw new PrmFormatError(dir, `the native ${format.head.kind} head returns rows of ${loaded.outputWidth} values; the ${format.name} format reads ${format.outputs}`);
     }
-    const ni = native.info();
-    if (ni.outputWidth !== format.outputs) {
-      native.dispose();
-      throw new PrmFormatError(dir, `the native ${format.head.kind} head returns rows of ${ni.outputWidth} values; the ${format.name} format reads ${format.outputs}`);
-    }
-    const info: PrmInfo = {
-      ...ni,
-      ...checkpointIdentity(dir, prepared.spec),
-      deviceReason: choice.reason,
-      format: format.name,
-      head: format.head,
-    };
-    return new Prm(native, dir, prepared.config, prepared.tokenizer, format, info, minWindowChars);
-  }
-
-  private live(): NativeModel {
-    if (this.disposed) throw new DisposedError('Prm');
-    return this.native;
+    const info: PrmInfo = { ...loaded, format: format.name, head: format.head };
+    return new Prm(native, dir, prepared.prepared.config, prepared.prepared.tokenizer, format, info, prepared.minWindowChars);
   }
 
   private node(id: PrmNodeId): PrmNode {
@@ -150,19 +118,6 @@ export class Prm {
   private rewards(rows: Float32Array, at: readonly number[]): number[] {
     const width = this.info.outputWidth;
     return at.map((r) => rewardOf(this.format.reward, rows, r * width, width));
-  }
-
-  /** Runs `tokens` on a temporary sequence and returns the head rows of every position. */
-  private async forwardAll(native: NativeModel, tokens: Int32Array): Promise<Float32Array> {
-    const seq = native.createSequence(0);
-    try {
-      native.appendTokens(seq, tokens);
-      return await native.forward(Int32Array.of(seq), 'all');
-    } catch (err) {
-      return translateNativeError(err);
-    } finally {
-      native.release(seq);
-    }
   }
 
   /**
@@ -338,23 +293,9 @@ export class Prm {
     return this.nodes.size;
   }
 
-  /** KV pool usage of the PRM. */
-  kvStats(): KvStats {
-    return this.live().kvStats();
-  }
-
-  /** Frees the KV pool and unmaps the weights; every node becomes invalid. Safe to call twice. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  /** Every node becomes invalid with the native model. */
+  protected override onDispose(): void {
     this.nodes.clear();
-    this.native.dispose();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    // Let queued work finish before the native memory goes.
-    await this.queue.run(() => undefined);
-    this.dispose();
   }
 }
 

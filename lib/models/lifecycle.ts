@@ -1,0 +1,208 @@
+/**
+ * What the policy (model.ts) and the PRM (prm/prm.ts) share from load to dispose: the load options and
+ * their checks, the load itself (device choice, prepare, native load, abort checks, identity), and the
+ * handle that owns the native model (one call at a time, liveness, dispose, DisposedError).
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DisposedError, OptionError, abortError, translateNativeError } from '../errors.js';
+import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionName } from '../native/addon-types.js';
+import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
+import { nativeAddon } from '../native/load.js';
+import { SerialQueue } from '../util/mutex.js';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export interface LoadModelOptions {
+  /**
+   * Where the model runs. `'auto'` uses a usable GPU (a CUDA driver, a supported device and the CUDA
+   * backend library) and the CPU otherwise (`info.deviceReason` says why); `'cuda'` without a usable
+   * GPU throws DeviceUnavailableError naming the reason. On the GPU the weights, the KV cache and the
+   * forward pass live on the device; `kvCacheBytes` is then device memory. @default 'auto'
+   */
+  device?: Device;
+  /**
+   * GEMM input precision. `'f32'` keeps activations in f32 (matches an f32 reference); `'bf16'` rounds
+   * GEMM inputs to bf16 for the AVX-512 BF16 dot product or the GPU's tensor cores, and on the GPU
+   * also stores the KV cache in bf16 (`'f32'` keeps it f32 there).
+   * @default 'bf16' on the GPU; on the CPU the fastest mode it supports
+   */
+  precision?: PrecisionName;
+  /** Worker threads for the native kernels. @default os.availableParallelism() */
+  threads?: number;
+  /** Byte budget of the KV page pool, allocated once at load. @default 256 MiB */
+  kvCacheBytes?: number;
+  /** Tokens per KV page. @default 16 */
+  pageTokens?: number;
+  /** Load progress in [0, 1]. */
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The runtime numbers of a load, defaults applied. */
+export interface RuntimeChoice {
+  threads: number;
+  kvCacheBytes: number;
+  pageTokens: number;
+}
+
+/** What a loaded model reports: the native runtime's numbers, where it runs and why, and what was loaded. */
+export interface LoadedInfo extends NativeModelInfo {
+  /** Why this device was chosen (e.g. no usable GPU, and the reason). */
+  deviceReason: string;
+  /** Identifies the checkpoint: directory name and a hash of its tensor layout and sampled weight bytes (checkpointIdentity). */
+  id: string;
+  /** Parameters in the checkpoint's tensors the model uses (tied matrices counted once). */
+  paramCount: number;
+}
+
+export function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new OptionError(`Expected \`${name}\` to be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  }
+}
+
+/** Checks the options every load takes (no file is read); returns the runtime numbers with defaults applied. */
+export function checkLoadOptions(options: LoadModelOptions): RuntimeChoice {
+  const device = options.device ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') {
+    throw new OptionError(`Expected \`device\` to be 'auto', 'cpu' or 'cuda', got ${String(device)}`);
+  }
+  if (options.precision !== undefined && options.precision !== 'f32' && options.precision !== 'bf16') {
+    throw new OptionError(`Expected \`precision\` to be 'f32' or 'bf16', got ${String(options.precision)}`);
+  }
+  const threads = options.threads ?? os.availableParallelism();
+  checkInt('threads', threads, 1, 1024);
+  const kvCacheBytes = options.kvCacheBytes ?? 256 * 1024 * 1024;
+  checkInt('kvCacheBytes', kvCacheBytes, 1);
+  const pageTokens = options.pageTokens ?? 16;
+  checkInt('pageTokens', pageTokens, 1, 4096);
+  return { threads, kvCacheBytes, pageTokens };
+}
+
+/**
+ * A name for the checkpoint that changes when its weights change: the directory name and a hash of the
+ * tensor layout plus a few bytes from the start, middle and end of every tensor. Calibration tables are
+ * keyed by it, so a table made for other weights of the same shape is refused rather than silently used;
+ * sampling the bytes keeps this to a few reads per tensor even for multi-gigabyte checkpoints.
+ */
+export function checkpointIdentity(dir: string, spec: NativeModelSpec): { id: string; paramCount: number } {
+  const hash = createHash('sha256');
+  let paramCount = 0;
+  const fds = spec.files.map((f) => openSync(f, 'r'));
+  const sample = Buffer.alloc(IDENTITY_SAMPLE_BYTES);
+  try {
+    for (const t of spec.tensors) {
+      hash.update(`${t.name}:${t.dtype}:${t.shape.join('x')};`);
+      paramCount += t.shape.reduce((a, b) => a * b, 1);
+      const n = Math.min(IDENTITY_SAMPLE_BYTES, t.byteLength);
+      for (const at of [0, Math.floor((t.byteLength - n) / 2), t.byteLength - n]) {
+        const got = readSync(fds[t.file]!, sample, 0, n, t.offset + at);
+        hash.update(sample.subarray(0, got));
+      }
+    }
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  hash.update(`${spec.numLayers}/${spec.hiddenSize}/${spec.vocabSize}/${spec.head?.kind ?? 'lm'}`);
+  return { id: `${path.basename(path.resolve(dir))}@${hash.digest('hex').slice(0, 12)}`, paramCount };
+}
+
+/** Bytes hashed at each of three places in every tensor by checkpointIdentity. */
+const IDENTITY_SAMPLE_BYTES = 256;
+
+/** bf16 on the GPU (tensor cores, half the KV bytes); on the CPU bf16 only where AVX-512 BF16 exists. */
+export function defaultPrecision(choice: DeviceChoice): PrecisionName {
+  if (choice.device === 'cuda') return 'bf16';
+  return nativeAddon().kernels.cpuInfo().avx512bf16 ? 'bf16' : 'f32';
+}
+
+/** The native spec with the chosen device attached (the CPU needs nothing). */
+export function withDevice(spec: NativeModelSpec, choice: DeviceChoice): NativeModelSpec {
+  return choice.native === undefined ? spec : { ...spec, device: choice.native };
+}
+
+/**
+ * The load both models run once their options are checked: choose the device and precision, prepare
+ * (read and validate the checkpoint: the first 10% of the progress range), map the weights natively
+ * (the rest), and identify the checkpoint. The signal is checked between the steps; a model loaded
+ * after an abort is disposed again.
+ */
+export async function loadNative<P extends { spec: NativeModelSpec }>(
+  dir: string,
+  options: LoadModelOptions,
+  prepare: (precision: PrecisionName, onProgress: ((fraction: number) => void) | undefined) => Promise<P>,
+): Promise<{ native: NativeModel; prepared: P; info: LoadedInfo }> {
+  const choice = chooseDevice(options.device ?? 'auto');
+  const precision = options.precision ?? defaultPrecision(choice);
+  const { signal, onProgress } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const prepared = await prepare(precision, onProgress && ((f) => onProgress(0.1 * f)));
+  if (signal?.aborted) throw abortError(signal);
+  const native = await nativeAddon().loadModel(withDevice(prepared.spec, choice), onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+  if (signal?.aborted) {
+    native.dispose();
+    throw abortError(signal);
+  }
+  const info: LoadedInfo = { ...native.info(), ...checkpointIdentity(dir, prepared.spec), deviceReason: choice.reason };
+  return { native, prepared, info };
+}
+
+/**
+ * Owns a native model: its calls run one at a time in call order (`queue`), `live()` refuses use after
+ * dispose with a DisposedError naming the owner, and `dispose()` frees the KV pool and unmaps the
+ * weights, once.
+ */
+export abstract class NativeHandle {
+  private disposed = false;
+  protected readonly queue = new SerialQueue();
+
+  protected constructor(
+    private readonly native: NativeModel,
+    /** The owner's name in DisposedError ('Model', 'Prm'). */
+    private readonly owner: string,
+  ) {}
+
+  /** The native model; throws DisposedError after dispose. */
+  protected live(): NativeModel {
+    if (this.disposed) throw new DisposedError(this.owner);
+    return this.native;
+  }
+
+  /** Runs `tokens` on a temporary sequence and returns the output rows of every position. */
+  protected async forwardAll(native: NativeModel, tokens: Int32Array): Promise<Float32Array> {
+    const seq = native.createSequence(0);
+    try {
+      native.appendTokens(seq, tokens);
+      return await native.forward(Int32Array.of(seq), 'all');
+    } catch (err) {
+      return translateNativeError(err);
+    } finally {
+      native.release(seq);
+    }
+  }
+
+  /** KV pool usage: pages in use and free (for auditing leaks). */
+  kvStats(): KvStats {
+    return this.live().kvStats();
+  }
+
+  /** Forgets the owner's own handles into the native model; runs once, just before the native memory goes. */
+  protected onDispose(): void {}
+
+  /** Frees the KV pool and unmaps the weights. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.onDispose();
+    this.native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    // Let queued work finish before the native memory goes.
+    await this.queue.run(() => undefined);
+    this.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+import { OptionError } from '../errors.js';
+import { checkInt } from './lifecycle.js';
+
+export interface SamplingOptions {
+  /** 0 is greedy decoding. @default 0 */
+  temperature?: number;
+  /** Keep the k most likely tokens; 0 disables. @default 0 */
+  topK?: number;
+  /** Nucleus sampling mass; 1 disables. @default 1 */
+  topP?: number;
+  /** Drop tokens below minP × the top probability; 0 disables. @default 0 */
+  minP?: number;
+}
+
+/** The sampling parameters with their defaults, checked: the one place that says what each may be. */
+export function checkSampling(o: SamplingOptions): Required<SamplingOptions> {
+  const temperature = o.temperature ?? 0;
+  if (!(temperature >= 0) || !Number.isFinite(temperature)) {
+    throw new OptionError(`Expected \`temperature\` ≥ 0, got ${temperature}`);
+  }
+  const topK = o.topK ?? 0;
+  checkInt('topK', topK, 0);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new OptionError(`Expected \`topP\` in (0, 1], got ${topP}`);
+  const minP = o.minP ?? 0;
+  if (!(minP >= 0 && minP <= 1)) throw new OptionError(`Expected \`minP\` in [0, 1], got ${minP}`);
+  return { temperature, topK, topP, minP };
+}
