@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { commands, type CommandIo } from './commands/index.js';
+import { didYouMean } from './flags.js';
 
 const USAGE = `Usage: thinktree <command> [options]
 
@@ -21,7 +22,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   }
   const command = commands[name];
   if (command === undefined) {
-    io.stderr(`thinktree: unknown command '${name}'\n\n${USAGE}\n`);
+    io.stderr(`thinktree: unknown command '${name}'${didYouMean(name, Object.keys(commands))}\n\n${USAGE}\n`);
     return 2;
   }
   try {

@@ -4,7 +4,7 @@ import { aggregateResults, levelGroups, type EvalRow, type LevelGroup } from './
 import { markdownReport } from './markdown.js';
 import type { SkippedConfig } from './plan.js';
 import type { ProblemResult } from './runner.js';
-import { formatDuration } from './progress.js';
+import { formatDuration } from './duration.js';
 import { accuracyChart } from './svg.js';
 
 export interface Report {

@@ -1,11 +1,11 @@
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { benchSharedPrefixAttention } from '../bench/attention.js';
 import { benchCuda, benchCudaModel } from '../bench/cuda.js';
 import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { measureMachine } from '../bench/machine.js';
 import { benchPrmScoring } from '../bench/prm.js';
+import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import type { Command } from './types.js';
 
 const SUITES = ['gemm', 'decode', 'attention', 'prm', 'cuda'] as const;
@@ -22,91 +22,98 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
   cuda       GPU kernels (only with a usable GPU): decode attention vs copy bandwidth, cascade vs
              per-sequence attention at batch 128 prefix 16K, sampling over vocab 151936 at batch 1-512
+
+Options:
+  --threads N    kernel threads (default: all cores)
+  --only S[,S]   run only these suites (default all)
+  -h, --help     show this help
 `;
 
 const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
 
+const FLAGS = { threads: { type: 'string' }, only: { type: 'string' } } as const;
+
+async function runBench(argv: string[], io: CliIo): Promise<number> {
+  const values = parseFlags(argv, FLAGS);
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const threads = intFlag('threads', str(values, 'threads'), os.availableParallelism());
+  const only = (str(values, 'only')?.split(',') ?? [...SUITES]) as Suite[];
+  for (const s of only) {
+    if (!SUITES.includes(s)) throw new UsageError(`--only: unknown suite '${s}' (known: ${SUITES.join(', ')})${didYouMean(s, SUITES)}`);
+  }
+  const log = (line: string) => io.stdout(line + '\n');
+  const summary: string[] = [];
+
+  const machine = await measureMachine(threads);
+  log(
+    `machine: ${threads} threads, f32 FMA peak ${machine.fmaPeakF32.toFixed(1)} GFLOP/s, bf16 peak ` +
+      `${machine.fmaPeakBf16.toFixed(1)} GFLOP/s, read bandwidth ${machine.readBandwidth.toFixed(1)} GB/s\n`,
+  );
+
+  if (only.includes('gemm')) {
+    const rows = await benchGemmShapes({ threads, log, machine });
+    for (const r of rows.filter((r) => r.m === 64)) {
+      summary.push(`gemm 64×${r.n}×${r.k} ${r.precision}: ${r.gflops.toFixed(1)} GFLOP/s = ${pct(r.peakFraction)} of peak`);
+    }
+    log('');
+  }
+  if (only.includes('decode')) {
+    const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth });
+    const at = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b)?.tokensPerSecond ?? NaN;
+    for (const p of ['f32', 'bf16']) {
+      summary.push(
+        `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct(at(p, 1) / res.batch1BoundTokensPerSecond)} of the ` +
+          `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
+      );
+    }
+    log('');
+  }
+  if (only.includes('attention')) {
+    const res = benchSharedPrefixAttention({ threads, log, fmaPeakGflops: machine.fmaPeakF32 });
+    const shared = res.rows.find((r) => r.sharedPrefix);
+    summary.push(
+      `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence (ceiling at the FMA peak ` +
+        `${res.speedupCeiling?.toFixed(1)}×); ${pct((shared?.gflops ?? 0) / machine.fmaPeakF32)} of FMA peak; effective ` +
+        `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth`,
+    );
+    log('');
+  }
+  if (only.includes('prm')) {
+    const res = await benchPrmScoring({ threads, log });
+    const last = res.steps[res.steps.length - 1];
+    summary.push(
+      `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
+        `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
+    );
+    log('');
+  }
+  if (only.includes('cuda')) {
+    const res = benchCuda(log);
+    if (res !== null) {
+      const long = res.decode.filter((r) => r.context >= 4096);
+      summary.push(
+        `cuda decode attention at context ≥ 4K: ${long.map((r) => pct(r.fraction)).join(', ')} of copy bandwidth; ` +
+          `cascade at prefix 16K batch 128: ${res.cascade.speedup.toFixed(1)}× per-sequence`,
+      );
+    }
+    const model = await benchCudaModel(log, { threads });
+    if (model !== null) {
+      summary.push(
+        `cuda end to end (0.5B shape): decode ${model.decode.map((r) => `batch ${r.batch} ${r.speedup.toFixed(1)}×`).join(', ')}, ` +
+          `beam search ${model.beam.speedup.toFixed(1)}× the CPU backend`,
+      );
+    }
+    log('');
+  }
+  log('summary:');
+  for (const s of summary) log(`  ${s}`);
+  return 0;
+}
+
 export const benchCommand: Command = {
   summary: 'measure kernels and engine against the machine limits (ratios)',
-  async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { threads: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean' } },
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
-    const threads = values.threads === undefined ? os.availableParallelism() : Number(values.threads);
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads expects a positive integer, got '${values.threads}'`);
-    const only = (values.only?.split(',') ?? [...SUITES]) as Suite[];
-    for (const s of only) if (!SUITES.includes(s)) throw new Error(`--only: unknown suite '${s}' (known: ${SUITES.join(', ')})`);
-    const log = (line: string) => io.stdout(line + '\n');
-    const summary: string[] = [];
-
-    const machine = await measureMachine(threads);
-    log(
-      `machine: ${threads} threads, f32 FMA peak ${machine.fmaPeakF32.toFixed(1)} GFLOP/s, bf16 peak ` +
-        `${machine.fmaPeakBf16.toFixed(1)} GFLOP/s, read bandwidth ${machine.readBandwidth.toFixed(1)} GB/s\n`,
-    );
-
-    if (only.includes('gemm')) {
-      const rows = await benchGemmShapes({ threads, log, machine });
-      for (const r of rows.filter((r) => r.m === 64)) {
-        summary.push(`gemm 64×${r.n}×${r.k} ${r.precision}: ${r.gflops.toFixed(1)} GFLOP/s = ${pct(r.peakFraction)} of peak`);
-      }
-      log('');
-    }
-    if (only.includes('decode')) {
-      const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth });
-      const at = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b)?.tokensPerSecond ?? NaN;
-      for (const p of ['f32', 'bf16']) {
-        summary.push(
-          `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct(at(p, 1) / res.batch1BoundTokensPerSecond)} of the ` +
-            `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
-        );
-      }
-      log('');
-    }
-    if (only.includes('attention')) {
-      const res = benchSharedPrefixAttention({ threads, log, fmaPeakGflops: machine.fmaPeakF32 });
-      const shared = res.rows.find((r) => r.sharedPrefix);
-      summary.push(
-        `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence (ceiling at the FMA peak ` +
-          `${res.speedupCeiling?.toFixed(1)}×); ${pct((shared?.gflops ?? 0) / machine.fmaPeakF32)} of FMA peak; effective ` +
-          `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth`,
-      );
-      log('');
-    }
-    if (only.includes('prm')) {
-      const res = await benchPrmScoring({ threads, log });
-      const last = res.steps[res.steps.length - 1];
-      summary.push(
-        `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
-          `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
-      );
-      log('');
-    }
-    if (only.includes('cuda')) {
-      const res = benchCuda(log);
-      if (res !== null) {
-        const long = res.decode.filter((r) => r.context >= 4096);
-        summary.push(
-          `cuda decode attention at context ≥ 4K: ${long.map((r) => pct(r.fraction)).join(', ')} of copy bandwidth; ` +
-            `cascade at prefix 16K batch 128: ${res.cascade.speedup.toFixed(1)}× per-sequence`,
-        );
-      }
-      const model = await benchCudaModel(log, { threads });
-      if (model !== null) {
-        summary.push(
-          `cuda end to end (0.5B shape): decode ${model.decode.map((r) => `batch ${r.batch} ${r.speedup.toFixed(1)}×`).join(', ')}, ` +
-            `beam search ${model.beam.speedup.toFixed(1)}× the CPU backend`,
-        );
-      }
-      log('');
-    }
-    log('summary:');
-    for (const s of summary) log(`  ${s}`);
-    return 0;
-  },
+  run: (argv, io) => withUsage('bench', HELP, io, () => runBench(argv, io)),
 };

@@ -12,11 +12,10 @@ import { calibratedBudgets, calibrationCandidates, runCalibration } from '../../
 import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { parseBudgets } from '../../eval/plan.js';
-import { formatDuration } from '../../eval/progress.js';
-import {
-  asUsage, intFlag, listFlag, parseFlags, SEARCH_FLAGS, searchFlagsHelp, searchParams, stderrProgress, str, strs,
-  UsageError, withUsage, type CliIo,
-} from '../../eval/cli-support.js';
+import { formatDuration } from '../../eval/duration.js';
+import { asUsage, intFlag, listFlag, parseFlags, str, strs, UsageError, withUsage, type CliIo } from '../flags.js';
+import { stderrProgress } from '../progress.js';
+import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --prm DIR --out table.json [options]

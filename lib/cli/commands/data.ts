@@ -5,7 +5,7 @@
  */
 
 import { open } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { didYouMean, parseFlags, UsageError } from '../flags.js';
 import { isLevel, isSplitName, recordLine, splitStream, toRecord, type SplitName } from '../../tasks/arithmetic/index.js';
 
 /** Same shape as the CLI's CommandIo; stderr falls back to the process's own. */
@@ -33,14 +33,12 @@ Subcommands:
   gen    generate arithmetic word problems as JSONL (thinktree data gen --help)
 `;
 
+const SUBCOMMANDS = ['gen'] as const;
+
 /** Lines per write: large enough to keep write calls few, small enough to keep memory flat. */
 const LINES_PER_WRITE = 1000;
 const MAX_N = 10_000_000;
 const MAX_SEED = (1n << 64n) - 1n;
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 interface GenFlags {
   seed: bigint;
@@ -50,26 +48,16 @@ interface GenFlags {
   out: string | undefined;
 }
 
+const GEN_FLAGS = {
+  seed: { type: 'string' },
+  n: { type: 'string' },
+  level: { type: 'string' },
+  split: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
 function parseGenFlags(argv: string[]): GenFlags | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        seed: { type: 'string' },
-        n: { type: 'string' },
-        level: { type: 'string' },
-        split: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(describeParseError(error as Error & { code?: string }));
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, GEN_FLAGS) as { [K in keyof typeof GEN_FLAGS]?: string } & { help?: boolean };
   if (v.help) return 'help';
   for (const name of ['seed', 'n', 'level'] as const) {
     if (v[name] === undefined) throw new UsageError(`Missing required flag --${name}`);
@@ -89,24 +77,6 @@ function parseGenFlags(argv: string[]): GenFlags | 'help' {
   if (!isSplitName(split)) throw new UsageError(`--split must be train, calibration or test, got '${split}'`);
   if (v.out === '') throw new UsageError('--out needs a file name');
   return { seed: BigInt(seedText), n: Number(nText), level, split, out: v.out };
-}
-
-/** parseArgs' messages mention internals ("argument is ambiguous"); say what the user did instead. */
-function describeParseError(error: Error & { code?: string }): string {
-  const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1];
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `Unknown flag ${flag ?? ''}`.trim();
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (!flag) return error.message;
-      return error.message.includes('ambiguous')
-        ? `Missing value for ${flag} (the next argument starts with '-'; write ${flag}=VALUE to pass such a value)`
-        : `Missing value for ${flag}`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `Unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}; every option is a --flag`.replace(' ;', ';');
-    default:
-      return error.message;
-  }
 }
 
 /**
@@ -170,7 +140,9 @@ export async function runData(argv: string[], io: DataIo): Promise<number> {
     io.stdout(DATA_HELP);
     return sub === undefined ? 2 : 0;
   }
-  (io.stderr ?? ((s: string) => void process.stderr.write(s)))(`thinktree data: unknown subcommand '${sub}'\n\n${DATA_HELP}`);
+  (io.stderr ?? ((s: string) => void process.stderr.write(s)))(
+    `thinktree data: unknown subcommand '${sub}'${didYouMean(sub, SUBCOMMANDS)}\n\n${DATA_HELP}`,
+  );
   return 2;
 }
 

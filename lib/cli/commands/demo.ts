@@ -17,14 +17,14 @@ import { runCalibration } from '../../eval/calibrate.js';
 import { firstPerLevel, loadDataset, loadDatasets, type EvalRecord } from '../../eval/dataset.js';
 import { EVAL_DEFAULTS, EVAL_SEARCH_PARAMS } from '../../eval/defaults.js';
 import { buildPlan, parseBudgets } from '../../eval/plan.js';
-import { formatDuration } from '../../eval/progress.js';
+import { formatDuration } from '../../eval/duration.js';
 import { buildReport, costLine } from '../../eval/report.js';
 import { timestampedDir, writeEvalOutputs } from '../../eval/output.js';
 import { isCorrect, runEval } from '../../eval/runner.js';
 import { oneLine, renderTree } from '../../eval/tree-view.js';
-import {
-  asUsage, intFlag, parseFlags, reportKvLeaks, stderrProgress, str, withUsage, type CliIo,
-} from '../../eval/cli-support.js';
+import { asUsage, intFlag, parseFlags, str, withUsage, type CliIo } from '../flags.js';
+import { reportKvLeaks } from '../kv-leaks.js';
+import { stderrProgress } from '../progress.js';
 import type { Command } from './types.js';
 
 /** The package's models folder (this file is lib/cli/commands/demo.ts or dist/cli/commands/demo.js). */

@@ -12,13 +12,13 @@ import { firstPerLevel, loadDatasets } from '../../eval/dataset.js';
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { buildPlan, EVAL_STRATEGIES, parseBudgets, parseStrategies, type Plan } from '../../eval/plan.js';
 import { buildReport, costLine } from '../../eval/report.js';
-import { formatDuration } from '../../eval/progress.js';
+import { formatDuration } from '../../eval/duration.js';
 import { rowsJson, timestampedDir, writeEvalOutputs } from '../../eval/output.js';
 import { runEval } from '../../eval/runner.js';
-import {
-  asUsage, intFlag, listFlag, parseFlags, reportKvLeaks, SEARCH_FLAGS, searchFlagsHelp, searchParams, stderrProgress, str,
-  strs, UsageError, withUsage, type CliIo,
-} from '../../eval/cli-support.js';
+import { asUsage, intFlag, listFlag, parseFlags, str, strs, UsageError, withUsage, type CliIo } from '../flags.js';
+import { reportKvLeaks } from '../kv-leaks.js';
+import { stderrProgress } from '../progress.js';
+import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
 import { parseLevelGroups } from '../../eval/aggregate.js';
 import type { Command } from './types.js';
 

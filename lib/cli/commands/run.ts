@@ -1,5 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadModel } from '../../models/model.js';
+import { checkSampling } from '../../models/sampling.js';
+import { asUsage, intFlag, numberFlag, parseCommandLine, str, strs, UsageError, withUsage, type CliIo } from '../flags.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree run --model DIR [options] PROMPT
@@ -16,63 +17,59 @@ Options:
   --stop STR           stop string (repeatable; \\n escapes allowed)
   --chat               format PROMPT with the model's chat template
   --threads N          kernel threads (default: all cores)
+  -h, --help           show this help
 `;
 
 function unescape(s: string): string {
   return s.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
 }
 
-function numberFlag(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} expects a number, got '${v}'`);
-  return n;
+const FLAGS = {
+  model: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
+  stop: { type: 'string', multiple: true },
+  chat: { type: 'boolean' },
+  threads: { type: 'string' },
+} as const;
+
+async function runRun(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, FLAGS, { positionals: true });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const dir = str(values, 'model');
+  if (dir === undefined) throw new UsageError('Missing required flag --model DIR');
+  if (positionals.length !== 1) throw new UsageError(`Expected one PROMPT argument, got ${positionals.length}`);
+  const threads = values.threads === undefined ? undefined : intFlag('threads', str(values, 'threads'), 1, 1, 1024);
+  const maxTokens = intFlag('max-tokens', str(values, 'max-tokens'), 128, 1);
+  const seed = intFlag('seed', str(values, 'seed'), 0, 0);
+  const sampling = asUsage(() =>
+    checkSampling({
+      temperature: numberFlag('temperature', str(values, 'temperature'), 0, 0, Number.MAX_VALUE),
+      topP: numberFlag('top-p', str(values, 'top-p'), 1, 0, 1),
+      topK: intFlag('top-k', str(values, 'top-k'), 0, 0),
+    }),
+  );
+  const stop = strs(values, 'stop').map(unescape);
+  const model = await loadModel(dir, { threads });
+  try {
+    let prompt = positionals[0]!;
+    if (values.chat) prompt = model.chatPrompt([{ role: 'user', content: prompt }]);
+    const result = await model.generate(prompt, { maxTokens, ...sampling, seed, stop });
+    io.stdout(result.text + '\n');
+    io.stderr(`[${result.tokens.length} tokens, finish: ${result.finishReason}, device: ${model.info.device}/${model.info.isa}/${model.info.precision}]\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }
 
 export const runCommand: Command = {
   summary: 'generate text from a prompt with a model directory',
-  async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        model: { type: 'string' },
-        'max-tokens': { type: 'string' },
-        temperature: { type: 'string' },
-        'top-p': { type: 'string' },
-        'top-k': { type: 'string' },
-        seed: { type: 'string' },
-        stop: { type: 'string', multiple: true },
-        chat: { type: 'boolean' },
-        threads: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
-    if (values.model === undefined) throw new Error('--model DIR is required');
-    if (positionals.length !== 1) throw new Error(`expected one PROMPT argument, got ${positionals.length}`);
-    const model = await loadModel(values.model, {
-      threads: values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1),
-    });
-    try {
-      let prompt = positionals[0];
-      if (values.chat) prompt = model.chatPrompt([{ role: 'user', content: prompt }]);
-      const result = await model.generate(prompt, {
-        maxTokens: numberFlag('max-tokens', values['max-tokens'], 128),
-        temperature: numberFlag('temperature', values.temperature, 0),
-        topP: numberFlag('top-p', values['top-p'], 1),
-        topK: numberFlag('top-k', values['top-k'], 0),
-        seed: numberFlag('seed', values.seed, 0),
-        stop: (values.stop ?? []).map(unescape),
-      });
-      io.stdout(result.text + '\n');
-      io.stderr(`[${result.tokens.length} tokens, finish: ${result.finishReason}, device: ${model.info.device}/${model.info.isa}/${model.info.precision}]\n`);
-      return 0;
-    } finally {
-      model.dispose();
-    }
-  },
+  run: (argv, io) => withUsage('run', HELP, io, () => runRun(argv, io)),
 };

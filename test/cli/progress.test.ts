@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, ProgressBar } from '../../lib/eval/progress.js';
+import { formatDuration } from '../../lib/eval/duration.js';
+import { ProgressBar } from '../../lib/cli/progress.js';
 
 function bar(isTTY: boolean) {
   const writes: string[] = [];

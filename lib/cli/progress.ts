@@ -1,3 +1,6 @@
+import { formatDuration } from '../eval/duration.js';
+import type { CommandIo } from './commands/types.js';
+
 /**
  * A text progress bar for stderr. On a terminal it redraws one line with `\r`; elsewhere (a log file, a
  * CI pipe) it prints a plain line at every tenth of the work, so logs stay readable.
@@ -15,14 +18,6 @@ export interface ProgressBarOptions {
   redrawMs?: number;
   /** @default performance.now */
   now?: () => number;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 export class ProgressBar {
@@ -77,4 +72,9 @@ export class ProgressBar {
     this.finished = true;
     if (this.options.isTTY && this.lastLength > 0) this.options.write('\n');
   }
+}
+
+/** A progress bar on stderr (redrawn in place on a terminal, plain lines otherwise). */
+export function stderrProgress(io: CommandIo, label: string): ProgressBar {
+  return new ProgressBar({ write: io.stderr, isTTY: process.stderr.isTTY === true, label });
 }
