@@ -289,17 +289,6 @@ export interface AttentionArgs {
   threads: number;
 }
 
-/**
- * The result of a segmented selection: segment s chose `indices[offsets[s] .. offsets[s + 1])`,
- * indices into the flat score array, best (or first drawn) first.
- */
-export interface SegmentSelection {
-  /** Indices into `scores`, segments in order. */
-  indices: Int32Array;
-  /** [segments + 1] offsets into `indices`, first 0; segment s kept min(k[s], its length). */
-  offsets: Int32Array;
-}
-
 export interface NativeKernels {
   cpuInfo(): CpuInfo;
   /** y[m, n] = x · wᵀ (+ bias). */
@@ -312,31 +301,6 @@ export interface NativeKernels {
   sample(args: SampleArgs): Int32Array;
   /** [tokens, numHeads, headDim] attention output. */
   attention(args: AttentionArgs): Float32Array;
-  /**
-   * The best `k[s]` candidates of each segment s (scores[segmentOffsets[s] .. segmentOffsets[s + 1])),
-   * highest score first. Ties go to the lower index; NaN ranks as −∞; a k above the segment's length
-   * keeps the whole segment.
-   * @param segmentOffsets [segments + 1] CSR offsets into scores: first 0, last scores.length, non-decreasing.
-   * @param k [segments] candidates to keep per segment, each ≥ 0.
-   */
-  segmentedTopK(scores: Float32Array, segmentOffsets: Int32Array, k: Int32Array): SegmentSelection;
-  /**
-   * `count[s]` distinct candidates per segment drawn without replacement from softmax(scores / temperature),
-   * in draw order (Gumbel-top-k). Segment s's draw depends only on (seeds[s], counters[s]) and its scores,
-   * never on the other segments. Candidates scored −∞ or NaN come only after every other one;
-   * temperature 0 is segmentedTopK.
-   * @param count [segments] candidates per segment, each ≥ 0 (above the segment's length: all of it, ordered).
-   * @param seeds [segments] integers in [0, 2^53).
-   * @param counters [segments] draw counters: the counter-based generator's position for each segment.
-   */
-  sampleCandidates(
-    scores: Float32Array,
-    segmentOffsets: Int32Array,
-    count: Int32Array,
-    temperature: number,
-    seeds: Float64Array,
-    counters: Uint32Array,
-  ): SegmentSelection;
   /** Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU has it). */
   benchFmaPeak(precision: PrecisionName, threads: number): number;
   /** Measured read bandwidth in GB/s streaming a buffer of `bytes`. */
@@ -433,7 +397,7 @@ export interface CudaKvWriteArgs {
  * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
  * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
  */
-export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'sampleCandidates'> {
+export interface CudaSession {
   gemm(args: Omit<GemmArgs, 'isa' | 'threads'>): Float32Array;
   rmsNorm(args: RmsNormArgs): Float32Array;
   rope(args: RopeArgs): Float32Array;
@@ -441,8 +405,6 @@ export interface CudaSession extends Pick<NativeKernels, 'segmentedTopK' | 'samp
   attention(args: CudaAttentionArgs): Float32Array;
   sample(args: Omit<SampleArgs, 'isa'>): Int32Array;
   rewardHead(args: CudaRewardHeadArgs): Float32Array;
-  /** Step rewards: softmax(headOut[row])[pick] ('softmax') or headOut[row][pick] ('value') for each row. */
-  scoreGather(headOut: Float32Array, width: number, rows: Int32Array, kind: 'softmax' | 'value', pick: number): Float32Array;
   /** The pool after the copies. */
   kvCopy(args: CudaKvCopyArgs): Float32Array;
   /** Embedding lookup: [tokens.length, dim] f32 rows of `table` ([vocab, dim] in `dtype`, F16/BF16 as bits). */

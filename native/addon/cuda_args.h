@@ -11,6 +11,7 @@
 
 #include "../runtime/cuda_loader.h"
 #include "napi_util.h"
+#include "sampling_args.h"
 
 namespace tt::cuda_args {
 
@@ -28,12 +29,6 @@ inline const CudaApi* LoadOrThrow(Napi::Env env, const std::string& path) {
   const Status st = LoadCudaLibrary(path, &api);
   if (!st.ok()) throw Napi::Error::New(env, st.message);
   return api;
-}
-
-inline std::string Num(double v) {
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
 }
 
 inline void ExpectLength(Napi::Env env, size_t got, int64_t want, const std::string& what, const std::string& shape) {
@@ -223,12 +218,12 @@ inline SampleCall ParseSample(const Napi::Value& value) {
   ExpectLength(env, counters.ElementLength(), c.rows, "counters", "rows");
   c.counters.assign(counters.Data(), counters.Data() + c.rows);
   for (int32_t r = 0; r < c.rows; r++) {
-    const float t = c.temperature[r], p = c.top_p[r], m = c.min_p[r];
-    const std::string at = "[" + std::to_string(r) + "]";
-    if (!(t >= 0.0f && std::isfinite(t))) Bad(env, "Expected `temperature" + at + "` to be a finite number ≥ 0 (0 = greedy), got " + Num(t));
-    if (c.top_k[r] < 0) Bad(env, "Expected `topK" + at + "` to be ≥ 0 (0 = off), got " + std::to_string(c.top_k[r]));
-    if (!(p > 0.0f && p <= 1.0f)) Bad(env, "Expected `topP" + at + "` to be in (0, 1] (1 = off), got " + Num(p));
-    if (!(m >= 0.0f && m <= 1.0f)) Bad(env, "Expected `minP" + at + "` to be in [0, 1] (0 = off), got " + Num(m));
+    SamplingParams sp;
+    sp.temperature = c.temperature[r];
+    sp.top_k = c.top_k[r];
+    sp.top_p = c.top_p[r];
+    sp.min_p = c.min_p[r];
+    ExpectSamplingParams(env, sp, "", r);
   }
   return c;
 }

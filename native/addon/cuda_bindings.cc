@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "../kernels/common/math.h"
-#include "../kernels/cpu/tree_ops.h"
 #include "../runtime/cuda_loader.h"
 #include "cuda_args.h"
 #include "napi_util.h"
@@ -32,10 +31,7 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
                            InstanceMethod<&CudaSession::SwiGlu>("swiglu"),
                            InstanceMethod<&CudaSession::Attention>("attention"),
                            InstanceMethod<&CudaSession::Sample>("sample"),
-                           InstanceMethod<&CudaSession::SegmentedTopK>("segmentedTopK"),
-                           InstanceMethod<&CudaSession::SampleCandidates>("sampleCandidates"),
                            InstanceMethod<&CudaSession::RewardHead>("rewardHead"),
-                           InstanceMethod<&CudaSession::ScoreGather>("scoreGather"),
                            InstanceMethod<&CudaSession::KvCopy>("kvCopy"),
                            InstanceMethod<&CudaSession::Embed>("embed"),
                            InstanceMethod<&CudaSession::Add>("add"),
@@ -311,74 +307,6 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     return Napi::Number::New(env, Timed(env, iterations, [&] { Call(env, api_->sample, p); }));
   }
 
-  // Shared by segmentedTopK and sampleCandidates: the CPU entry point's checks, SelectionOffsets on
-  // the host, the selection on the device.
-  Napi::Value Select(const Napi::CallbackInfo& info, bool sampling) {
-    Napi::Env env = info.Env();
-    Live(env);
-    const char* k_name = sampling ? "count" : "k";
-    Napi::Float32Array scores = ExpectTyped<float>(info[0], "scores");
-    Napi::Int32Array offsets = ExpectTyped<int32_t>(info[1], "segmentOffsets");
-    Napi::Int32Array k = ExpectTyped<int32_t>(info[2], k_name);
-    const size_t n = scores.ElementLength();
-    if (n > static_cast<size_t>(INT32_MAX)) Bad(env, "Expected `scores` to hold fewer than 2^31 values");
-    if (offsets.ElementLength() == 0) Bad(env, "Expected `segmentOffsets` to hold segments + 1 offsets (at least the leading 0)");
-    const int32_t segments = static_cast<int32_t>(offsets.ElementLength() - 1);
-    const int32_t* off = offsets.Data();
-    if (off[0] != 0) Bad(env, "Expected `segmentOffsets[0]` to be 0, got " + std::to_string(off[0]));
-    for (int32_t s = 0; s < segments; s++)
-      if (off[s + 1] < off[s]) Bad(env, "Expected `segmentOffsets` to be non-decreasing");
-    if (static_cast<size_t>(off[segments]) != n) Bad(env, "Expected the last of `segmentOffsets` to be scores.length");
-    ExpectLength(env, k.ElementLength(), segments, k_name, "segments");
-    for (int32_t s = 0; s < segments; s++)
-      if (k[s] < 0) Bad(env, std::string("Expected `") + k_name + "[" + std::to_string(s) + "]` to be >= 0");
-    tt_cuda_segmented_select_params p{};
-    std::vector<uint64_t> seeds;
-    std::vector<uint32_t> counters;
-    if (sampling) {
-      const double t = ExpectNumber(info[3], "temperature");
-      if (!(t >= 0.0)) Bad(env, "Expected `temperature` to be ≥ 0, got " + Num(t));
-      p.temperature = static_cast<float>(t);
-      seeds = ExpectSeeds(info[4], segments, "seeds");
-      Napi::Uint32Array c = ExpectTyped<uint32_t>(info[5], "counters");
-      ExpectLength(env, c.ElementLength(), segments, "counters", "segments");
-      counters.assign(c.Data(), c.Data() + segments);
-    }
-    std::vector<int32_t> out_offsets(segments + 1);
-    const int64_t total = SelectionOffsets(off, k.Data(), segments, out_offsets.data());
-    Napi::Int32Array indices = Napi::Int32Array::New(env, total);
-    Napi::Int32Array out_off = Napi::Int32Array::New(env, segments + 1);
-    memcpy(out_off.Data(), out_offsets.data(), out_off.ByteLength());
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("indices", indices);
-    result.Set("offsets", out_off);
-    if (total == 0) return result;
-    DeviceBuffer ds = Up(env, scores.Data(), scores.ByteLength());
-    DeviceBuffer doff = Up(env, off, offsets.ByteLength());
-    DeviceBuffer dout_off = Up(env, out_offsets.data(), out_offsets.size() * 4);
-    DeviceBuffer dind = Out(env, sizeof(int32_t) * total);
-    DeviceBuffer dkeys = Out(env, sizeof(float) * n);
-    std::unique_ptr<DeviceBuffer> dseeds, dcounters;
-    if (sampling) {
-      dseeds = std::make_unique<DeviceBuffer>(env, api_, ctx_, seeds.data(), seeds.size() * 8);
-      dcounters = std::make_unique<DeviceBuffer>(env, api_, ctx_, counters.data(), counters.size() * 4);
-      p.d_seeds = dseeds->get<uint64_t>();
-      p.d_counters = dcounters->get<uint32_t>();
-    }
-    p.d_scores = ds.get<float>();
-    p.d_segment_offsets = doff.get<int32_t>();
-    p.segments = segments;
-    p.n = static_cast<int32_t>(n);
-    p.d_out_offsets = dout_off.get<int32_t>();
-    p.d_out_indices = dind.get<int32_t>();
-    p.d_keys = dkeys.get<float>();
-    Call(env, api_->segmented_select, p);
-    Download(env, indices.Data(), dind, indices.ByteLength());
-    return result;
-  }
-  Napi::Value SegmentedTopK(const Napi::CallbackInfo& info) { return Select(info, false); }
-  Napi::Value SampleCandidates(const Napi::CallbackInfo& info) { return Select(info, true); }
-
   Napi::Value RewardHead(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Live(env);
@@ -429,40 +357,6 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     Napi::Float32Array y = Napi::Float32Array::New(env, p.rows * p.outputs);
     Download(env, y.Data(), dout, y.ByteLength());
     return y;
-  }
-
-  Napi::Value ScoreGather(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Live(env);
-    Napi::Float32Array head_out = ExpectTyped<float>(info[0], "headOut");
-    const int32_t width = static_cast<int32_t>(ExpectInt(info[1], "width", 1, INT32_MAX));
-    if (head_out.ElementLength() % width != 0) Bad(env, "Expected `headOut` to hold whole rows of `width` floats");
-    const int64_t rows = static_cast<int64_t>(head_out.ElementLength()) / width;
-    Napi::Int32Array which = ExpectTyped<int32_t>(info[2], "rows");
-    for (size_t i = 0; i < which.ElementLength(); i++)
-      if (which[i] < 0 || which[i] >= rows)
-        Bad(env, "`rows[" + std::to_string(i) + "]` = " + std::to_string(which[i]) + " is not a row of headOut (" +
-                     std::to_string(rows) + " rows)");
-    const std::string kind = ExpectString(info[3], "kind");
-    if (kind != "softmax" && kind != "value") Bad(env, "Expected `kind` to be 'softmax' or 'value', got '" + kind + "'");
-    const int32_t pick = static_cast<int32_t>(ExpectInt(info[4], "pick", 0, width - 1));
-    const int32_t count = static_cast<int32_t>(which.ElementLength());
-    Napi::Float32Array out = Napi::Float32Array::New(env, count);
-    if (count == 0) return out;
-    DeviceBuffer dh = Up(env, head_out.Data(), head_out.ByteLength());
-    DeviceBuffer dr = Up(env, which.Data(), which.ByteLength());
-    DeviceBuffer dout = Out(env, sizeof(float) * count);
-    tt_cuda_score_gather_params p{};
-    p.d_head_out = dh.get<float>();
-    p.width = width;
-    p.d_rows = dr.get<int32_t>();
-    p.count = count;
-    p.kind = kind == "softmax" ? 0 : 1;
-    p.pick = pick;
-    p.d_out = dout.get<float>();
-    Call(env, api_->score_gather, p);
-    Download(env, out.Data(), dout, out.ByteLength());
-    return out;
   }
 
   Napi::Value KvCopy(const Napi::CallbackInfo& info) {

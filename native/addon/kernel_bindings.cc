@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "../kernels/cpu/activation.h"
-#include "../kernels/cpu/bench_machine.h"
+#include "../bench/bench_machine.h"
 #include "../kernels/cpu/gemm.h"
 #include "../kernels/cpu/norm.h"
 #include "../kernels/cpu/rope.h"
-#include "../runtime/cpu_features.h"
+#include "../platform/cpu_features.h"
 #include "bindings.h"
 #include "napi_util.h"
 
@@ -156,7 +156,8 @@ Napi::Value GemmFn(const Napi::CallbackInfo& info) {
   GemmCall c = ParseGemmArgs(info[0]);
   Napi::Float32Array y = Napi::Float32Array::New(env, c.params.m * c.params.n);
   c.params.y = y.Data();
-  if (const char* err = Gemm(c.params, c.isa, Pools(info)->Get(c.threads))) throw Napi::Error::New(env, err);
+  GemmWorkspace ws;
+  if (const char* err = Gemm(c.params, c.isa, &ws, Pools(info)->Get(c.threads))) throw Napi::Error::New(env, err);
   return y;
 }
 
@@ -289,12 +290,13 @@ Napi::Value BenchGemmFn(const Napi::CallbackInfo& info) {
   for (int64_t i = 0; i < copies; i++) memcpy(w + i * c.w_bytes, c.params.w, c.w_bytes);
 
   const char* err = nullptr;
+  GemmWorkspace ws;  // grown by the first call, reused by the timed ones
   const double seconds = SecondsPerCall(
       [&](int64_t call) {
         GemmParams p = c.params;
         p.w = w + (call % copies) * c.w_bytes;
         p.y = y.data();
-        if (const char* e = Gemm(p, c.isa, pool)) err = e;
+        if (const char* e = Gemm(p, c.isa, &ws, pool)) err = e;
       },
       iterations, kBenchSeconds);
   if (err) throw Napi::Error::New(env, err);

@@ -14,6 +14,7 @@
 #include "bindings.h"
 #include "model_spec_parse.h"
 #include "napi_util.h"
+#include "sampling_args.h"
 
 namespace tt {
 
@@ -322,13 +323,9 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       sp.top_k = top_k[i];
       sp.top_p = top_p[i];
       sp.min_p = min_p[i];
-      const std::string at = "[" + std::to_string(i) + "]";
-      if (!(sp.temperature >= 0.0f) || !std::isfinite(sp.temperature))
-        throw Napi::RangeError::New(env, "Expected `req.temperature" + at + "` to be finite and >= 0");
-      if (sp.top_k < 0) throw Napi::RangeError::New(env, "Expected `req.topK" + at + "` to be >= 0");
-      if (!(sp.top_p > 0.0f && sp.top_p <= 1.0f)) throw Napi::RangeError::New(env, "Expected `req.topP" + at + "` to be in (0, 1]");
-      if (!(sp.min_p >= 0.0f && sp.min_p <= 1.0f)) throw Napi::RangeError::New(env, "Expected `req.minP" + at + "` to be in [0, 1]");
-      if (max_tokens[i] < 0) throw Napi::RangeError::New(env, "Expected `req.maxTokens" + at + "` to be >= 0");
+      ExpectSamplingParams(env, sp, "req.", static_cast<int64_t>(i));
+      if (max_tokens[i] < 0)
+        throw Napi::RangeError::New(env, "Expected `req.maxTokens[" + std::to_string(i) + "]` to be >= 0");
       req.sampling.push_back(sp);
       req.max_tokens.push_back(max_tokens[i]);
     }

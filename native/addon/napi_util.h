@@ -4,10 +4,18 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <string>
 
 namespace tt {
+
+// A number as an error message shows it: up to 9 significant digits (every f32 exactly).
+inline std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
 
 inline Napi::Object ExpectObject(const Napi::Value& v, const char* what) {
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be an object");

@@ -5,21 +5,17 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "../kernels/cpu/sampling.h"
 #include "../kernels/cpu/sampling_rows.h"
-#include "../runtime/cpu_features.h"
+#include "../platform/cpu_features.h"
 #include "napi_util.h"
+#include "sampling_args.h"
 
 namespace tt {
 
 namespace {
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
-}
 
 std::string Field(const char* name, int64_t row) { return std::string("`") + name + "[" + std::to_string(row) + "]`"; }
 
@@ -73,18 +69,15 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
     if (ops == nullptr) ThrowRange(env, "This CPU cannot run the `isa` '" + name + "' variant");
   }
 
+  std::vector<SamplingParams> params(static_cast<size_t>(rows));  // [rows]
   for (int64_t r = 0; r < rows; r++) {
-    const float t = temperature[r], p = top_p[r], m = min_p[r];
+    SamplingParams& sp = params[r];
+    sp.temperature = temperature[r];
+    sp.top_k = top_k[r];
+    sp.top_p = top_p[r];
+    sp.min_p = min_p[r];
+    ExpectSamplingParams(env, sp, "", r);
     const double s = seeds[r];
-    // Written as negated accepts so that NaN fails every check.
-    if (!(t >= 0.0f && std::isfinite(t)))
-      ThrowRange(env, "Expected " + Field("temperature", r) + " to be a finite number ≥ 0 (0 = greedy), got " + Num(t));
-    if (top_k[r] < 0)
-      ThrowRange(env, "Expected " + Field("topK", r) + " to be ≥ 0 (0 = off), got " + std::to_string(top_k[r]));
-    if (!(p > 0.0f && p <= 1.0f))
-      ThrowRange(env, "Expected " + Field("topP", r) + " to be in (0, 1] (1 = off), got " + Num(p));
-    if (!(m >= 0.0f && m <= 1.0f))
-      ThrowRange(env, "Expected " + Field("minP", r) + " to be in [0, 1] (0 = off), got " + Num(m));
     if (!(s >= 0.0 && s < 9007199254740992.0 && s == std::floor(s)))
       ThrowRange(env, "Expected " + Field("seeds", r) + " to be an integer in [0, 2^53), got " + Num(s));
   }
@@ -94,12 +87,7 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
   SampleWorkspace ws;  // one per call, reused across its rows
   const float* data = logits.Data();
   for (int64_t r = 0; r < rows; r++) {
-    SamplingParams sp;
-    sp.temperature = temperature[r];
-    sp.top_k = top_k[r];
-    sp.top_p = top_p[r];
-    sp.min_p = min_p[r];
-    out[r] = SampleTokenWith(*ops, data + r * vocab, static_cast<int32_t>(vocab), sp,
+    out[r] = SampleTokenWith(*ops, data + r * vocab, static_cast<int32_t>(vocab), params[r],
                              static_cast<uint64_t>(seeds[r]), counters[r], &ws);
   }
   return out_array;

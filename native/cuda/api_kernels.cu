@@ -112,15 +112,6 @@ tt_cuda_status tt_cuda_sample(tt_cuda_context* ctx, const tt_cuda_sample_params*
   return Finish(tt::cuda::Sample(*p, tt::cuda::StreamOr(ctx, stream)), "sample", err, err_cap);
 }
 
-tt_cuda_status tt_cuda_segmented_select(tt_cuda_context* ctx, const tt_cuda_segmented_select_params* p,
-                                        void* stream, char* err, size_t err_cap) {
-  tt_cuda_status st = Begin(ctx, p, "segmented_select", err, err_cap);
-  if (st != TT_CUDA_OK) return st;
-  if (p->segments < 0 || p->n < 0 || (p->temperature > 0.0f && (p->d_seeds == nullptr || p->d_counters == nullptr)))
-    return Fail(err, err_cap, TT_CUDA_INVALID, "segmented_select: bad shape, or sampling without seeds");
-  return Finish(tt::cuda::SegmentedSelect(*p, tt::cuda::StreamOr(ctx, stream)), "segmented_select", err, err_cap);
-}
-
 tt_cuda_status tt_cuda_reward_head(tt_cuda_context* ctx, const tt_cuda_reward_head_params* p, void* stream,
                                    char* err, size_t err_cap) {
   tt_cuda_status st = Begin(ctx, p, "reward_head", err, err_cap);
@@ -157,15 +148,6 @@ tt_cuda_status tt_cuda_reward_head(tt_cuda_context* ctx, const tt_cuda_reward_he
   g.ldy = g.n = p->outputs;
   if ((st = CheckGemm(g, "reward_head", err, err_cap)) != TT_CUDA_OK) return st;
   return Finish(tt::cuda::Gemm(g, s), "reward_head.2", err, err_cap);
-}
-
-tt_cuda_status tt_cuda_score_gather(tt_cuda_context* ctx, const tt_cuda_score_gather_params* p, void* stream,
-                                    char* err, size_t err_cap) {
-  tt_cuda_status st = Begin(ctx, p, "score_gather", err, err_cap);
-  if (st != TT_CUDA_OK) return st;
-  if (p->count < 0 || p->width <= 0 || p->pick < 0 || p->pick >= p->width || (p->kind != 0 && p->kind != 1))
-    return Fail(err, err_cap, TT_CUDA_INVALID, "score_gather: bad width, pick or kind");
-  return Finish(tt::cuda::ScoreGather(*p, tt::cuda::StreamOr(ctx, stream)), "score_gather", err, err_cap);
 }
 
 tt_cuda_status tt_cuda_kv_copy(tt_cuda_context* ctx, const tt_cuda_kv_copy_params* p, void* stream, char* err,

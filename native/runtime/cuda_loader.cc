@@ -69,9 +69,7 @@ Status LoadCudaLibrary(const std::string& path, const CudaApi** out) {
   Resolve(handle, "tt_cuda_swiglu", &api->swiglu, &missing);
   Resolve(handle, "tt_cuda_attention", &api->attention, &missing);
   Resolve(handle, "tt_cuda_sample", &api->sample, &missing);
-  Resolve(handle, "tt_cuda_segmented_select", &api->segmented_select, &missing);
   Resolve(handle, "tt_cuda_reward_head", &api->reward_head, &missing);
-  Resolve(handle, "tt_cuda_score_gather", &api->score_gather, &missing);
   Resolve(handle, "tt_cuda_kv_copy", &api->kv_copy, &missing);
   Resolve(handle, "tt_cuda_embed", &api->embed, &missing);
   Resolve(handle, "tt_cuda_add", &api->add, &missing);

@@ -31,9 +31,7 @@ struct CudaApi {
   decltype(&tt_cuda_swiglu) swiglu;
   decltype(&tt_cuda_attention) attention;
   decltype(&tt_cuda_sample) sample;
-  decltype(&tt_cuda_segmented_select) segmented_select;
   decltype(&tt_cuda_reward_head) reward_head;
-  decltype(&tt_cuda_score_gather) score_gather;
   decltype(&tt_cuda_kv_copy) kv_copy;
   decltype(&tt_cuda_embed) embed;
   decltype(&tt_cuda_add) add;

@@ -6,10 +6,10 @@
 
 #include "../kernels/common/math.h"
 #include "../kernels/cpu/activation.h"
-#include "../kernels/cpu/gemm.h"
 #include "../kernels/cpu/norm.h"
 #include "../kernels/cpu/rope.h"
 #include "head.h"
+#include "linear.h"
 #include "model.h"
 
 namespace tt {
@@ -23,28 +23,6 @@ template <typename T>
 T* Grow(std::vector<T>* v, int64_t n) {
   if (static_cast<int64_t>(v->size()) < n) v->resize(n);
   return v->data();
-}
-
-Status GemmStatus(const char* err, const char* what) {
-  return err ? Status::Internal(std::string(what) + ": " + err) : Status::Ok();
-}
-
-// y[m, n] = x[m, k] · wᵀ (+ bias), dense rows.
-const char* Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const std::vector<float>& bias, int64_t n,
-                   float* y, Precision precision, Isa isa, ThreadPool* pool) {
-  GemmParams g;
-  g.x = x;
-  g.lda = k;
-  g.w = w.data;
-  g.w_dtype = w.dtype;
-  g.bias = bias.empty() ? nullptr : bias.data();
-  g.y = y;
-  g.ldy = n;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.precision = precision;
-  return Gemm(g, isa, pool);
 }
 
 void Norm(const float* x, float* y, int64_t rows, int64_t dim, const std::vector<float>& w, float eps, ThreadPool* pool) {
@@ -112,6 +90,7 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
   const Precision prec = s.precision;
   ThreadPool* pool = threads_.get();
   ForwardScratch& w = scratch_;
+  const LinearContext lin{prec, isa, &w.gemm, pool};
   float* x = Grow(&w.x, T * E);
   float* h = Grow(&w.h, T * E);
   float* q = Grow(&w.q, T * q_dim);
@@ -153,9 +132,9 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
     // attention rmsnorm
     Norm(x, h, T, E, L.input_norm, s.rms_norm_eps, pool);
     // q, k, v projections (biases for Qwen2)
-    Status st = GemmStatus(Linear(h, T, E, L.wq, L.bq, q_dim, q, prec, isa, pool), "q_proj");
-    if (st.ok()) st = GemmStatus(Linear(h, T, E, L.wk, L.bk, kv_dim, k, prec, isa, pool), "k_proj");
-    if (st.ok()) st = GemmStatus(Linear(h, T, E, L.wv, L.bv, kv_dim, v, prec, isa, pool), "v_proj");
+    Status st = Linear(h, T, E, L.wq, L.bq, q_dim, q, lin, "q_proj");
+    if (st.ok()) st = Linear(h, T, E, L.wk, L.bk, kv_dim, k, lin, "k_proj");
+    if (st.ok()) st = Linear(h, T, E, L.wv, L.bv, kv_dim, v, lin, "v_proj");
     if (!st.ok()) return st;
     // rotary position embedding of q and k at each token's absolute position
     rope.x = q;
@@ -179,13 +158,13 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
     ap.sliding_window = s.sliding_window[l];
     if (const char* err = Attention(ap, isa, &w.attention, pool)) return Status::Internal(err);
     // output projection, residual connection back into x
-    st = GemmStatus(Linear(attn, T, q_dim, L.wo, {}, E, y, prec, isa, pool), "o_proj");
+    st = Linear(attn, T, q_dim, L.wo, {}, E, y, lin, "o_proj");
     if (!st.ok()) return st;
     AddInto(x, y, T * E);
     // mlp rmsnorm, then down(silu(gate) * up), residual connection
     Norm(x, h, T, E, L.post_norm, s.rms_norm_eps, pool);
-    st = GemmStatus(Linear(h, T, E, L.w_gate, {}, I, gate, prec, isa, pool), "gate_proj");
-    if (st.ok()) st = GemmStatus(Linear(h, T, E, L.w_up, {}, I, up, prec, isa, pool), "up_proj");
+    st = Linear(h, T, E, L.w_gate, {}, I, gate, lin, "gate_proj");
+    if (st.ok()) st = Linear(h, T, E, L.w_up, {}, I, up, lin, "up_proj");
     if (!st.ok()) return st;
     SwiGluParams sw;
     sw.gate = gate;
@@ -196,7 +175,7 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
     sw.rows = T;
     sw.dim = I;
     SwiGluRows(sw, pool);
-    st = GemmStatus(Linear(gate, T, I, L.w_down, {}, E, y, prec, isa, pool), "down_proj");
+    st = Linear(gate, T, I, L.w_down, {}, E, y, lin, "down_proj");
     if (!st.ok()) return st;
     AddInto(x, y, T * E);
   }
@@ -213,8 +192,7 @@ Status Model::RunChunk(const BatchChunk& c, float* logits) {
   hp.hidden = E;
   hp.out = logits + c.logit_out_begin * out_width;
   hp.inner = s.head.kind == HeadKind::kMlp2 ? Grow(&w.head_inner, R * E) : nullptr;
-  hp.precision = prec;
-  return RunHead(s, weights_->head, hp, isa, pool);
+  return RunHead(s, weights_->head, hp, lin);
 }
 
 }  // namespace tt

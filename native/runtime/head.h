@@ -4,10 +4,9 @@
 #pragma once
 #include <cstdint>
 
-#include "cpu_features.h"
+#include "linear.h"
 #include "model_spec.h"
 #include "status.h"
-#include "thread_pool.h"
 #include "weights.h"
 
 namespace tt {
@@ -18,10 +17,10 @@ struct HeadParams {
   int64_t hidden = 0;
   float* out = nullptr;      // [rows, OutputWidth()] dense; overwritten
   float* inner = nullptr;    // [rows, hidden] workspace for kMlp2's inner layer; unused otherwise
-  Precision precision = Precision::kF32;
 };
 
-// Runs the head over p.rows rows. Errors (a kernel variant the CPU cannot run) come back as Internal.
-Status RunHead(const ModelSpec& spec, const HeadWeights& w, const HeadParams& p, Isa isa, ThreadPool* pool);
+// Runs the head over p.rows rows with the forward's linear context. Errors (a kernel variant the CPU
+// cannot run) come back as Internal.
+Status RunHead(const ModelSpec& spec, const HeadWeights& w, const HeadParams& p, const LinearContext& ctx);
 
 }  // namespace tt

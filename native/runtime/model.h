@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../kernels/cpu/attention.h"
+#include "../kernels/cpu/gemm.h"
 #include "../kernels/cpu/sampling.h"
 #include "batch.h"
 #include "device_model.h"
@@ -18,7 +19,7 @@
 #include "model_spec.h"
 #include "sequence.h"
 #include "status.h"
-#include "thread_pool.h"
+#include "../platform/thread_pool.h"
 #include "weights.h"
 
 namespace tt {
@@ -43,6 +44,7 @@ struct ForwardScratch {
   std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
   BatchChunk chunk;
   AttentionWorkspace attention;
+  GemmWorkspace gemm;  // the bf16 view of X for every linear layer (kernels/cpu/gemm.h)
 };
 
 class Model {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "../kernels/common/dtype.h"
-#include "cpu_features.h"
+#include "../platform/cpu_features.h"
 
 namespace tt {
 

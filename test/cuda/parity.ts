@@ -269,28 +269,6 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
       });
     });
 
-    it('segmentedTopK selects exactly what the CPU selects', () => {
-      const scores = randomArray(5000, 21, 1);
-      scores[3] = NaN;
-      scores[10] = scores[11]!;
-      const offsets = Int32Array.from([0, 0, 12, 100, 2100, 2101, 5000]);
-      const k = Int32Array.from([3, 5, 100, 7, 2, 40]);
-      const g = s.segmentedTopK(scores, offsets, k), c = cpu.segmentedTopK(scores, offsets, k);
-      expect(Array.from(g.offsets)).toEqual(Array.from(c.offsets));
-      expect(Array.from(g.indices)).toEqual(Array.from(c.indices));
-    });
-
-    it('sampleCandidates draws exactly what the CPU draws for the same seeds', () => {
-      const scores = randomArray(3000, 22, 3);
-      const offsets = Int32Array.from([0, 16, 64, 3000]);
-      const count = Int32Array.from([4, 64, 10]);
-      const seeds = Float64Array.from([1, 2, 2 ** 40 + 3]);
-      const counters = Uint32Array.from([0, 5, 9]);
-      const g = s.sampleCandidates(scores, offsets, count, 0.7, seeds, counters);
-      const c = cpu.sampleCandidates(scores, offsets, count, 0.7, seeds, counters);
-      expect(Array.from(g.indices)).toEqual(Array.from(c.indices));
-    });
-
     it("rewardHead's mlp2 matches Linear, ReLU, Linear on the CPU", () => {
       const rows = 6, hidden = 96, outputs = 2;
       const x = randomArray(rows * hidden, 31, 1);
@@ -301,21 +279,6 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
       const want = cpu.gemm({ x: inner, w: second, wDtype: 'F32', bias: secondBias, m: rows, n: outputs, k: hidden, precision: 'f32', isa: best, threads: 1 });
       const got = s.rewardHead({ kind: 'mlp2', x, rows, hidden, outputs, first, firstBias, second, secondBias, wDtype: 'F32', precision: 'f32' });
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-    });
-
-    it('scoreGather picks softmax probabilities and raw values of the chosen rows', () => {
-      const width = 3;
-      const head = randomArray(10 * width, 41, 5);
-      const which = Int32Array.from([9, 0, 4, 4]);
-      const soft = s.scoreGather(head, width, which, 'softmax', 1);
-      const raw = s.scoreGather(head, width, which, 'value', 2);
-      which.forEach((r, i) => {
-        const row = Array.from(head.subarray(r * width, r * width + width));
-        const mx = Math.max(...row);
-        const e = row.map((v) => Math.exp(v - mx));
-        expect(soft[i]).toBeCloseTo(e[1]! / e.reduce((a, b) => a + b, 0), 6);
-        expect(raw[i]).toBe(row[2]);
-      });
     });
 
     it('kvCopy copies the leading tokens of each page in every layer and leaves the rest', () => {

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../runtime/cpu_features.h"
-#include "../../runtime/thread_pool.h"
+#include "../../platform/cpu_features.h"
+#include "../../platform/thread_pool.h"
 #include "../common/attention_plan.h"
 
 namespace tt {

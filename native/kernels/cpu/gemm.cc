@@ -39,14 +39,6 @@ int64_t ColumnChunk(int64_t n, int threads) {
   return std::max(kColumnGrain, target - target % kColumnGrain);
 }
 
-// Per calling thread, reused across calls: the bf16 view of X grows to the largest m·k seen and is
-// never freed, so a steady decode or prefill loop allocates nothing.
-struct XWorkspace {
-  std::vector<float> rounded;  // [m, k] X rounded to bf16, as f32
-  std::vector<uint16_t> bits;  // [m, k] X as bf16 bits
-};
-thread_local XWorkspace t_workspace;
-
 // Grows a workspace to hold `count` elements; false (never an exception) when memory runs out.
 template <typename T>
 bool Reserve(std::vector<T>* v, int64_t count) {
@@ -65,7 +57,7 @@ void ForRows(ThreadPool* pool, int64_t m, const std::function<void(int64_t, int6
 
 }  // namespace
 
-const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
+const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (!IsaSupported(isa)) return UnsupportedIsaMessage(isa);
   if (p.m < 0 || p.n <= 0 || p.k <= 0) return "gemm: sizes must be positive";
   if (p.lda < p.k || p.ldy < p.n) return "gemm: row stride smaller than the row";
@@ -82,10 +74,11 @@ const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
   GemmParams q = p;
   q.x_bf16 = nullptr;
   if (p.precision == Precision::kBF16) {
+    if (ws == nullptr) return "gemm: a bf16-precision call needs a workspace";
     // Round X to bf16 once per call, in the form the variant reads.
     const int64_t k = p.k;
     if (used == Isa::kAvx512Bf16 && p.w_dtype == DType::kBF16) {
-      std::vector<uint16_t>& bits = t_workspace.bits;
+      std::vector<uint16_t>& bits = ws->bits;
       if (!Reserve(&bits, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       uint16_t* out = bits.data();
       ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
@@ -94,7 +87,7 @@ const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool) {
       });
       q.x_bf16 = out;
     } else {
-      std::vector<float>& rounded = t_workspace.rounded;
+      std::vector<float>& rounded = ws->rounded;
       if (!Reserve(&rounded, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       float* out = rounded.data();
       ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {

@@ -2,9 +2,10 @@
 // Hugging Face Linear layout [out_features, in_features]; accumulation is always f32.
 #pragma once
 #include <cstdint>
+#include <vector>
 
-#include "../../runtime/cpu_features.h"
-#include "../../runtime/thread_pool.h"
+#include "../../platform/cpu_features.h"
+#include "../../platform/thread_pool.h"
 #include "../common/dtype.h"
 
 namespace tt {
@@ -25,9 +26,18 @@ struct GemmParams {
   const uint16_t* x_bf16 = nullptr;  // [m, k] bf16 bits of X, row stride k
 };
 
+// The caller's scratch for Precision::kBF16 calls: the bf16 view of X. The caller owns it (the
+// runtime's ForwardScratch, a bench's call); Gemm grows it to the largest m·k it has been given and
+// never frees it, so a steady decode or prefill loop allocates nothing. One workspace per concurrent
+// caller; kF32 calls leave it untouched.
+struct GemmWorkspace {
+  std::vector<float> rounded;  // [m, k] X rounded to bf16, kept as f32 (every variant but avx512bf16)
+  std::vector<uint16_t> bits;  // [m, k] X as bf16 bits (the avx512bf16 variant with BF16 weights)
+};
+
 // Returns nullptr on success, else a sentence saying what was wrong. `isa` picks the variant; one
-// the host cannot run is an error, never a crash.
-const char* Gemm(const GemmParams& p, Isa isa, ThreadPool* pool);
+// the host cannot run is an error, never a crash. `ws` may be null only for Precision::kF32.
+const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool);
 
 // One ISA's implementation over a block of output columns [n0, n1) for all m rows.
 using GemmBlockFn = void (*)(const GemmParams& p, int64_t n0, int64_t n1);

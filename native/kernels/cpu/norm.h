@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include "../../runtime/thread_pool.h"
+#include "../../platform/thread_pool.h"
 #include "../common/dtype.h"
 
 namespace tt {

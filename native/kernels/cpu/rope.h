@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "../../runtime/thread_pool.h"
+#include "../../platform/thread_pool.h"
 
 namespace tt {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "../../runtime/cpu_features.h"
+#include "../../platform/cpu_features.h"
 #include "sampling.h"
 
 namespace tt {

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../cuda/thinktree_cuda.h"
+#include "../../include/thinktree/kernel_params.h"
 #include "../common/attention_plan.h"
 
 namespace tt::cuda {

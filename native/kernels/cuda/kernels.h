@@ -1,12 +1,13 @@
 // Host launchers of the CUDA kernels, one per kernel family (FlashInfer's layout: gemm, norm and
-// position encoding, attention, sampling, tree ops, reward heads, page copies). Each takes the ABI's
-// parameter struct (native/cuda/thinktree_cuda.h, already validated by native/cuda/api_kernels.cu)
-// and a stream, queues its kernels and returns null, or a sentence when a launch failed. None
-// allocates: the attention and page-copy launchers use the workspace the caller passes.
+// position encoding, attention, sampling, model glue and page copies). Each takes its
+// parameter struct (native/include/thinktree/kernel_params.h, already validated by the ABI entries in
+// native/cuda/api_kernels.cu) and a stream, queues its kernels and returns null, or a sentence when a
+// launch failed. None allocates: the attention and page-copy launchers use the workspace the caller
+// passes.
 #pragma once
 #include <cuda_runtime.h>
 
-#include "../../cuda/thinktree_cuda.h"
+#include "../../include/thinktree/kernel_params.h"
 
 namespace tt::cuda {
 
@@ -17,8 +18,6 @@ const char* SwiGlu(const tt_cuda_swiglu_params& p, cudaStream_t stream);
 // In place max(x, 0) over n floats (the mlp2 reward head's activation).
 const char* Relu(float* d_x, int64_t n, cudaStream_t stream);
 const char* Sample(const tt_cuda_sample_params& p, cudaStream_t stream);
-const char* SegmentedSelect(const tt_cuda_segmented_select_params& p, cudaStream_t stream);
-const char* ScoreGather(const tt_cuda_score_gather_params& p, cudaStream_t stream);
 // Whole-model glue (model_ops.cu).
 const char* Embed(const tt_cuda_embed_params& p, cudaStream_t stream);
 const char* Add(const tt_cuda_add_params& p, cudaStream_t stream);

@@ -91,6 +91,22 @@ __global__ void TokenLogprobKernel(tt_cuda_token_logprob_params p) {
   p.d_out[blockIdx.x] = out;
 }
 
+// One block per (copy, layer, K or V): the leading tokens × kv_heads × head_dim elements of a page,
+// copied as 16-bit or 32-bit words.
+template <typename T>
+__global__ void KvCopyKernel(tt_cuda_kv_copy_params p, const int32_t* src, const int32_t* dst, const int32_t* tokens) {
+  const int32_t c = blockIdx.x;
+  const int32_t plane = blockIdx.y;  // layer × 2 + (0 = K, 1 = V)
+  const int64_t token_elems = static_cast<int64_t>(p.kv_heads) * p.head_dim;
+  const int64_t page_elems = p.page_tokens * token_elems;
+  const int64_t plane_elems = p.pages_total * page_elems;
+  T* base = static_cast<T*>(p.d_pool) + plane * plane_elems;
+  const T* from = base + src[c] * page_elems;
+  T* to = base + dst[c] * page_elems;
+  const int64_t n = tokens[c] * token_elems;
+  for (int64_t e = threadIdx.x; e < n; e += blockDim.x) to[e] = from[e];
+}
+
 }  // namespace
 
 const char* TokenLogprob(const tt_cuda_token_logprob_params& p, cudaStream_t stream) {
@@ -121,6 +137,15 @@ const char* KvWrite(const tt_cuda_kv_write_params& p, cudaStream_t stream) {
   if (p.rows == 0) return nullptr;
   if (p.dtype == kBF16) KvWriteKernel<true><<<static_cast<unsigned>(p.rows), kThreads, 0, stream>>>(p);
   else KvWriteKernel<false><<<static_cast<unsigned>(p.rows), kThreads, 0, stream>>>(p);
+  return LaunchError();
+}
+
+const char* KvCopy(const tt_cuda_kv_copy_params& p, const int32_t* d_src, const int32_t* d_dst,
+                   const int32_t* d_tokens, cudaStream_t stream) {
+  if (p.copies == 0 || p.layers == 0) return nullptr;
+  const dim3 grid(static_cast<unsigned>(p.copies), static_cast<unsigned>(2 * p.layers));
+  if (p.dtype == kF32) KvCopyKernel<float><<<grid, 256, 0, stream>>>(p, d_src, d_dst, d_tokens);
+  else KvCopyKernel<uint16_t><<<grid, 256, 0, stream>>>(p, d_src, d_dst, d_tokens);
   return LaunchError();
 }
 

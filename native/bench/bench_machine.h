@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <functional>
 
-#include "../../runtime/cpu_features.h"
-#include "../../runtime/thread_pool.h"
-#include "../common/dtype.h"
+#include "../kernels/common/dtype.h"
+#include "../platform/cpu_features.h"
+#include "../platform/thread_pool.h"
 
 namespace tt {
 
