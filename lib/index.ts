@@ -27,4 +27,4 @@ export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
-export * as evaluation from './eval/index.js';
+export * as evaluation from './evaluation.js';

@@ -1,5 +1,5 @@
-// The import graph of lib/: no module reaches itself through its imports (type imports included), and
-// the search layer touches no file system.
+// The import graph of lib/: no module reaches itself through its imports (type imports included), no
+// folder reaches itself through its files' imports, and the search layer touches no file system.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,22 @@ describe('the import graph of lib/', () => {
 
   it('has no import loop', () => {
     expect(findCycle(graph)).toBeNull();
+  });
+
+  it('has no loop between its folders either (the root files, errors.ts and the barrels, aside)', () => {
+    const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : null);
+    const folders = new Map<string, string[]>();
+    for (const [from, deps] of graph) {
+      const a = folderOf(from);
+      if (a === null) continue;
+      const out = folders.get(a) ?? [];
+      for (const dep of deps) {
+        const b = folderOf(dep);
+        if (b !== null && b !== a && !out.includes(b)) out.push(b);
+      }
+      folders.set(a, out);
+    }
+    expect(findCycle(folders)).toBeNull();
   });
 
   it('lib/search does no I/O: it imports no node:fs', () => {

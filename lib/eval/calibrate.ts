@@ -8,7 +8,7 @@
 import { OptionError } from '../errors.js';
 import { fitCalibration, singleChoiceTable, type CalibrationRow, type CalibrationSetup, type CalibrationTable } from '../search/calibration-table.js';
 import { DEFAULTS } from '../search/defaults.js';
-import type { Task } from '../search/task.js';
+import type { Task } from '../tasks/task.js';
 import { mathTask } from '../tasks/math/task.js';
 import type { StrategyName, StrategyParams } from '../search/types.js';
 import type { EvalRecord } from './dataset.js';

@@ -12,8 +12,6 @@ export { aggregateResults, levelGroups, parseLevelGroups, poolRows, type EvalRow
 export { formatPercent, markdownReport, type MarkdownOptions } from './markdown.js';
 export { accuracyChart, escapeXml, type ChartOptions } from './svg.js';
 export { formatDuration } from './duration.js';
-// The progress bar is CLI code (lib/cli/progress.ts); exported here as before.
-export { ProgressBar, type ProgressBarOptions } from '../cli/progress.js';
 export { nodeFates, oneLine, pathsOf, renderTree, type NodeFate, type TreeViewOptions } from './tree-view.js';
 export { rowsJson, timestampedDir, writeEvalOutputs, type EvalOutputs, type WrittenFiles } from './output.js';
 export {

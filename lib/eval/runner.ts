@@ -5,7 +5,7 @@
  */
 
 import type { CalibrationTable } from '../search/calibration-table.js';
-import type { Task } from '../search/task.js';
+import type { Task } from '../tasks/task.js';
 import { mathTask } from '../tasks/math/task.js';
 import type { SearchOptions, SearchResult, StrategyName, StrategyParams } from '../search/types.js';
 import type { EvalRecord } from './dataset.js';

@@ -15,7 +15,7 @@ export type {
 export { STRATEGY_NAMES, checkStrategyName, isStrategyName } from './params.js';
 export { STRATEGIES } from './registry.js';
 export { AGGREGATIONS, aggregateScores, type Aggregation } from './aggregate.js';
-export type { Task } from './task.js';
+export type { Task } from '../tasks/task.js';
 export { forwardFlops } from './accounting.js';
 export { difficultyScore, levelOf, quantile, quantileThresholds } from './difficulty.js';
 export {

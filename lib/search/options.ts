@@ -3,7 +3,7 @@ import { OptionError } from '../errors.js';
 import { AGGREGATIONS, isAggregation, type Aggregation } from './aggregate.js';
 import type { CalibrationTable } from './calibration-table.js';
 import { DEFAULTS } from './defaults.js';
-import type { Task } from './task.js';
+import type { Task } from '../tasks/task.js';
 import { mathTask } from '../tasks/math/task.js';
 import { checkStrategyName, type RevisionSelect, type StrategyName, type StrategyParams } from './params.js';
 import type { ProgressEvent, SearchOptions } from './types.js';

@@ -1,6 +1,6 @@
 import type { NodeId, StepFinish } from '../backends/types.js';
 import { aggregateScores, type Aggregation } from './aggregate.js';
-import type { Task } from './task.js';
+import type { Task } from '../tasks/task.js';
 import type { Candidate, TreeNode, TreeNodeKind } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { SearchBackend, StepFinish } from '../backends/types.js';
 import type { CalibrationTable } from './calibration-table.js';
 import type { StrategyName, StrategyParams } from './params.js';
-import type { Task } from './task.js';
+import type { Task } from '../tasks/task.js';
 
 export { STRATEGY_NAMES, type RevisionSelect, type StrategyName, type StrategyParams } from './params.js';
 

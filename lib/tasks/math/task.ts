@@ -1,4 +1,4 @@
-import type { Task } from '../../search/task.js';
+import type { Task } from '../task.js';
 import { answersEqual, extractAnswer } from './answers.js';
 
 /** MATH-style: a step containing `\boxed{` is final (as DVTS prunes in search-and-learn). */

@@ -1,7 +1,7 @@
 /**
- * What a search needs to know about the problem domain. Strategies never look for `\boxed{` or `"\n\n"`
- * themselves; they ask the task. The default is math (lib/tasks/math: MATH-style answers, steps
- * separated by a blank line as in search-and-learn).
+ * What a search needs to know about the problem domain, implemented by each task (lib/tasks/math is
+ * the search's default: MATH-style answers, steps separated by a blank line as in search-and-learn).
+ * Strategies never look for `\boxed{` or `"\n\n"` themselves; they ask the task.
  */
 export interface Task {
   /**
