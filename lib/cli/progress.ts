@@ -1,10 +1,10 @@
-import { formatDuration } from '../eval/duration.js';
-import type { CommandIo } from './commands/types.js';
-
 /**
  * A text progress bar for stderr. On a terminal it redraws one line with `\r`; elsewhere (a log file, a
  * CI pipe) it prints a plain line at every tenth of the work, so logs stay readable.
  */
+
+import { formatDuration } from '../eval/duration.js';
+import type { CommandIo } from './commands/types.js';
 
 export interface ProgressBarOptions {
   write: (text: string) => void;

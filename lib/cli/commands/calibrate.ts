@@ -60,7 +60,6 @@ const FLAGS = {
   ...SEARCH_FLAGS,
   rows: { type: 'string' },
   threads: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export interface CalibrateFlags {

@@ -72,7 +72,6 @@ const FLAGS = {
   concurrency: { type: 'string' },
   models: { type: 'string' },
   threads: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 interface DemoPaths {

@@ -66,7 +66,6 @@ const FLAGS = {
   threads: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export interface EvalFlags {
