@@ -186,8 +186,9 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("bytesPerPage", static_cast<double>(m->pool().shape().BytesPerPage()));
       o.Set("weightBytes", static_cast<double>(m->weight_bytes()));
       o.Set("outputWidth", m->spec().OutputWidth());
-      o.Set("device", m->device() != nullptr ? "cuda" : "cpu");
-      if (m->device() != nullptr) o.Set("deviceName", m->device()->device_name());
+      o.Set("device", m->executor()->kind());
+      const std::string device_name = m->executor()->device_name();
+      if (!device_name.empty()) o.Set("deviceName", device_name);
       return o;
     });
   }

@@ -69,16 +69,13 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
   if (!status.ok()) return status;
 
   const std::unordered_set<int32_t> eos(spec.eos_token_ids.begin(), spec.eos_token_ids.end());
-  const int32_t vocab = spec.vocab_size;
   const int32_t sample_vocab = spec.SampleVocab();  // padded embedding rows are never sampled
   std::vector<size_t> index;                        // request index of each active sequence
-  ThreadPool* pool = model->threads();
+  Executor* executor = model->executor();
   std::vector<int32_t> drawn;  // [active] sampled token of each active sequence
   std::vector<float> lp;       // [active] its log-probability
-  std::vector<SamplingParams> params;      // [active] device sampling: each active sequence's filters,
-  std::vector<uint64_t> seeds, counters;   // Philox key and draw counter
-  DeviceModel* device = model->device();   // null: the model runs on the CPU
-  std::vector<float>& logits = model->step_logits();  // [active, vocab] CPU path only
+  std::vector<SamplingParams> params;     // [active] each active sequence's filters,
+  std::vector<uint64_t> seeds, counters;  // Philox key and draw counter
   for (;;) {
     active.clear();
     index.clear();
@@ -96,41 +93,24 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
     // Sampling: each sequence's draw depends only on (its seed, its draw counter).
     drawn.assign(active.size(), 0);
     lp.assign(active.size(), 0.0f);
-    if (device) {
-      // On a device the logits stay there: tt_cuda_sample draws from the same Philox streams, and
-      // only tokens and log-probabilities come back.
-      status = model->RunBatch(active, LogitsMode::kLast, nullptr);
-      if (status.ok()) {
-        params.clear();
-        seeds.clear();
-        counters.clear();
-        for (size_t a = 0; a < active.size(); a++) {
-          params.push_back(req.sampling[index[a]]);
-          seeds.push_back(active[a]->seed);
-          counters.push_back(active[a]->draws);
-        }
-        status = device->SampleOutputs(static_cast<int32_t>(active.size()), sample_vocab, params, seeds, counters,
-                                       drawn.data(), lp.data());
+    // The outputs stay with the executor (on a device they never leave it): it draws from the same
+    // Philox streams on either side, and only tokens and log-probabilities come back.
+    status = model->RunBatch(active, LogitsMode::kLast, nullptr);
+    if (status.ok()) {
+      params.clear();
+      seeds.clear();
+      counters.clear();
+      for (size_t a = 0; a < active.size(); a++) {
+        params.push_back(req.sampling[index[a]]);
+        seeds.push_back(active[a]->seed);
+        counters.push_back(active[a]->draws);
       }
-    } else {
-      if (logits.size() < active.size() * static_cast<size_t>(vocab)) logits.resize(active.size() * static_cast<size_t>(vocab));
-      status = model->RunBatch(active, LogitsMode::kLast, logits.data());
+      status = executor->SampleOutputs(static_cast<int32_t>(active.size()), sample_vocab, params, seeds, counters,
+                                       drawn.data(), lp.data());
     }
     if (!status.ok()) {
       Rollback(st, model->kv_pool());
       return status;
-    }
-    if (!device) {
-      auto sample = [&](int t, int nt) {
-        SampleWorkspace* ws = &model->sample_workspaces()[t];
-        for (size_t a = t; a < active.size(); a += nt) {
-          const float* row = logits.data() + a * vocab;
-          const size_t i = index[a];
-          drawn[a] = SampleToken(row, sample_vocab, req.sampling[i], active[a]->seed, active[a]->draws, ws);
-          lp[a] = TokenLogprob(row, sample_vocab, drawn[a]);
-        }
-      };
-      pool->Run(sample);
     }
     for (size_t a = 0; a < active.size(); a++) {
       SeqState& s = st[index[a]];

@@ -4,14 +4,14 @@
 
 namespace tt {
 
-Status Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const std::vector<float>& bias, int64_t n,
-              float* y, const LinearContext& ctx, const char* what) {
+Status Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const float* bias, int64_t n, float* y,
+              const LinearContext& ctx, const char* what) {
   GemmParams g;
   g.x = x;
   g.lda = k;
   g.w = w.data;
   g.w_dtype = w.dtype;
-  g.bias = bias.empty() ? nullptr : bias.data();
+  g.bias = bias;
   g.y = y;
   g.ldy = n;
   g.m = m;

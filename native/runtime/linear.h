@@ -2,7 +2,6 @@
 // through the gemm kernel, with the runtime's workspace and the error as a Status naming the layer.
 #pragma once
 #include <cstdint>
-#include <vector>
 
 #include "../kernels/cpu/gemm.h"
 #include "../platform/cpu_features.h"
@@ -20,8 +19,8 @@ struct LinearContext {
   ThreadPool* pool = nullptr;   // may be null
 };
 
-// y[m, n] = x[m, k] · wᵀ (+ bias), dense rows; `bias` empty or [n]. `what` names the layer in errors.
-Status Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const std::vector<float>& bias, int64_t n,
-              float* y, const LinearContext& ctx, const char* what);
+// y[m, n] = x[m, k] · wᵀ (+ bias), dense rows; `bias` null or [n]. `what` names the layer in errors.
+Status Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const float* bias, int64_t n, float* y,
+              const LinearContext& ctx, const char* what);
 
 }  // namespace tt

@@ -1,7 +1,12 @@
-// Model lifetime and sequence bookkeeping; the forward pass itself is in forward.cc.
+// Model lifetime, sequence bookkeeping and the batched forward; the forward pass of one chunk is the
+// executor's (forward.h).
 #include "model.h"
 
+#include <algorithm>
 #include <unordered_set>
+
+#include "cpu_executor.h"
+#include "cuda_executor.h"
 
 namespace tt {
 
@@ -18,6 +23,7 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
   shape.page_tokens = s.page_tokens;
   shape.kv_heads = s.num_kv_heads;
   shape.head_dim = s.head_dim;
+  // The one place the executor is chosen: a CUDA library named in the spec puts the model on its device.
   const bool on_device = !s.cuda_library.empty();
   if (on_device) shape.elem_bytes = static_cast<int32_t>(DTypeSize(DeviceKvDtype(s.precision)));
   // The pool first: a budget too small for one page is cheaper to report than after mapping weights.
@@ -27,16 +33,14 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
   m->weights_.reset(Weights::Load(s, progress, error));
   if (!m->weights_) return nullptr;
   if (on_device) {
-    const Status st = DeviceModel::Create(s, *m->weights_, shape, m->pool_->pages_total(), &m->device_);
+    const Status st = CudaExecutor::Create(s, *m->weights_, shape, m->pool_.get(), &m->executor_);
     if (!st.ok()) {
       *error = st.message;
       return nullptr;
     }
-    DeviceModel* dev = m->device_.get();
-    m->pool_->SetCopier([dev](int32_t src, int32_t dst, int32_t tokens) { dev->CopyTokens(src, dst, tokens); });
   }
   m->threads_.reset(new ThreadPool(s.threads));
-  m->sample_ws_.resize(m->threads_->size());
+  if (!on_device) m->executor_.reset(new CpuExecutor(s, *m->weights_, m->pool_.get(), m->threads_.get()));
   return m.release();
 }
 
@@ -46,13 +50,11 @@ void Model::Dispose() {
   if (disposed_) return;
   disposed_ = true;
   if (pool_) seqs_.ReleaseAll(pool_.get());
+  executor_.reset();
   threads_.reset();
-  device_.reset();
   pool_.reset();
   weights_.reset();
-  scratch_ = ForwardScratch();
-  step_logits_ = std::vector<float>();
-  sample_ws_.clear();
+  chunk_ = BatchChunk();
 }
 
 KvStats Model::Stats() const {
@@ -147,6 +149,20 @@ Status Model::EnsureLastPending(const std::vector<int64_t>& ids, const std::vect
       return Status::Invalid("sequence " + std::to_string(ids[i]) + " is empty: append tokens first");
   for (Sequence* s : seqs)
     if (s->pending() == 0) s->kv_len--;
+  return Status::Ok();
+}
+
+Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits) {
+  for (Sequence* s : seqs) MakeWritable(s, static_cast<int64_t>(s->tokens.size()), pool_.get());
+  const int64_t rows = BatchRows(seqs);
+  Status st = executor_->BeginOutputs(mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : rows);
+  for (int64_t r0 = 0; r0 < rows && st.ok(); r0 += kChunkRows) {
+    const int64_t r1 = std::min(rows, r0 + kChunkRows);
+    BuildChunk(seqs, mode, spec_.page_tokens, r0, r1, &chunk_);
+    st = executor_->RunChunk(chunk_, logits);
+  }
+  if (!st.ok()) return st;  // kv_len unchanged: the next call recomputes these tokens
+  for (Sequence* s : seqs) s->kv_len = static_cast<int64_t>(s->tokens.size());
   return Status::Ok();
 }
 

@@ -1,5 +1,5 @@
 // A loaded decoder-only transformer (Llama / Qwen2 / Mistral math) with its KV page pool, its
-// sequences and its thread pool. One mutex serialises every call; the N-API layer takes it, so the
+// sequences, its thread pool and the executor that runs its forward (executor.h). One mutex serialises every call; the N-API layer takes it, so the
 // methods below assume it is held and that the model is not disposed.
 #pragma once
 #include <atomic>
@@ -10,16 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/cpu/attention.h"
-#include "../kernels/cpu/gemm.h"
-#include "../kernels/cpu/sampling.h"
+#include "../platform/thread_pool.h"
 #include "batch.h"
-#include "device_model.h"
+#include "executor.h"
 #include "kv_pool.h"
 #include "model_spec.h"
 #include "sequence.h"
 #include "status.h"
-#include "../platform/thread_pool.h"
 #include "weights.h"
 
 namespace tt {
@@ -27,24 +24,6 @@ namespace tt {
 struct KvStats {
   int32_t page_tokens = 0, pages_total = 0, pages_free = 0, pages_in_use = 0;
   int64_t sequences = 0;
-};
-
-// Activations of one chunk of rows; grown on demand, never shrunk, reused by every layer and call.
-struct ForwardScratch {
-  std::vector<float> x;     // [rows, hidden] residual stream
-  std::vector<float> h;     // [rows, hidden] normed input of a block
-  std::vector<float> q;     // [rows, num_heads * head_dim]
-  std::vector<float> k;     // [rows, num_kv_heads * head_dim]
-  std::vector<float> v;     // [rows, num_kv_heads * head_dim]
-  std::vector<float> attn;  // [rows, num_heads * head_dim] attention output
-  std::vector<float> gate;  // [rows, intermediate]; holds silu(gate) * up after the activation
-  std::vector<float> up;    // [rows, intermediate]
-  std::vector<float> y;     // [rows, hidden] block output before the residual add
-  std::vector<float> last;  // [logit rows, hidden] final-normed rows that get head outputs
-  std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
-  BatchChunk chunk;
-  AttentionWorkspace attention;
-  GemmWorkspace gemm;  // the bf16 view of X for every linear layer (kernels/cpu/gemm.h)
 };
 
 class Model {
@@ -71,9 +50,9 @@ class Model {
   const KvPool& pool() const { return *pool_; }
   KvPool* kv_pool() { return pool_.get(); }
   int64_t weight_bytes() const { return weights_->weight_bytes; }
-  // The device executor, or null when the model runs on the CPU.
-  const DeviceModel* device() const { return device_.get(); }
-  DeviceModel* device() { return device_.get(); }
+  // Where the forward runs (CPU or CUDA), chosen once by Load.
+  const Executor& executor() const { return *executor_; }
+  Executor* executor() { return executor_.get(); }
   KvStats Stats() const;
 
   // Sequences. Unknown ids give Invalid(NoSuchSequence(id)).
@@ -102,29 +81,24 @@ class Model {
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
   // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
-  // go to `logits`; on a device, a null `logits` leaves them there (DeviceModel::SampleOutputs).
+  // go to `logits`; a null `logits` leaves them with the executor (Executor::SampleOutputs).
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }
-  std::vector<float>& step_logits() { return step_logits_; }
-  std::vector<SampleWorkspace>& sample_workspaces() { return sample_ws_; }
 
  private:
   Model() = default;
-  Status RunChunk(const BatchChunk& c, float* logits);
 
   std::mutex mu_;
   bool disposed_ = false;
   std::atomic<bool> dispose_requested_{false};
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
-  std::unique_ptr<DeviceModel> device_;  // set: K/V, weights and the forward live on a CUDA device
   std::unique_ptr<KvPool> pool_;
   std::unique_ptr<ThreadPool> threads_;
+  std::unique_ptr<Executor> executor_;  // CpuExecutor or CudaExecutor
   SequenceTable seqs_;
-  ForwardScratch scratch_;
-  std::vector<float> step_logits_;          // [active seqs, vocab] logits of one generation step
-  std::vector<SampleWorkspace> sample_ws_;  // [threads]
+  BatchChunk chunk_;  // the chunk being run, rebuilt per chunk, its vectors reused
 };
 
 }  // namespace tt

@@ -1,5 +1,5 @@
 // Whole-model execution on the CUDA device path, run through the CPU emulator build of the CUDA
-// library (native/cuda/emu, `npm run build:cuda-emu`): the same .cu kernels and the same DeviceModel
+// library (native/cuda/emu, `npm run build:cuda-emu`): the same .cu kernels and the same CudaExecutor
 // as on a GPU, slowly, on this machine. Skips, naming the build command, when the emulator library
 // has not been built.
 import { existsSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The glue a whole-model forward needs between the big kernels (ABI 2): embedding lookup, residual
-// add, row gather for the head, and writing new keys and values into their page slots. Each mirrors
-// a few lines of runtime/forward.cc (EmbedRow, AddInto, the logit-row copy, the K/V memcpy), with
+// add, row gather for the head, writing new keys and values into their page slots, and copying pages
+// (copy-on-write). The twins of kernels/cpu/model_ops.cc (the page copy's is KvPool::CopyTokens), with
 // conversions from kernels/common/math.h so the GPU rounds exactly as the CPU does.
 #include "../common/sampling_math.h"
 #include "common.cuh"

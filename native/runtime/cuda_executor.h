@@ -1,8 +1,8 @@
 // The model's executor on a CUDA device (issue 7, the vLLM split). Page and sequence bookkeeping stay
 // on the host in Model (KvPool refcounts, SequenceTable, BuildChunk); this class owns what lives on
 // the device: the weights (uploaded once, in their dtype), the K/V storage of every page, the
-// activations of one chunk, and the forward pass over them (device_forward.cc, the twin of
-// forward.cc's RunChunk). Only the rows a call asks for come back to the host.
+// activations of one chunk, and the steps of forward.h's layer loop over them (cuda_forward.cc), each
+// a call through the loaded library's C ABI. Only the rows a call asks for come back to the host.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -13,6 +13,8 @@
 #include "../kernels/cpu/sampling.h"
 #include "batch.h"
 #include "cuda_loader.h"
+#include "executor.h"
+#include "forward.h"
 #include "kv_pool.h"
 #include "model_spec.h"
 #include "status.h"
@@ -24,37 +26,31 @@ namespace tt {
 // model runs at f32 precision so that its logits match the CPU's to f32 tolerances.
 inline DType DeviceKvDtype(Precision p) { return p == Precision::kF32 ? DType::kF32 : DType::kBF16; }
 
-// Rows of one forward chunk (forward.cc cuts batches the same way).
-constexpr int64_t kDeviceChunkRows = 512;
-
 // Bytes the device needs beyond weights and KV for a model of this shape: the activations of one
 // chunk, the head outputs of a generation step of 64 sequences, and the attention plan.
 int64_t DeviceWorkspaceBytes(const ModelSpec& spec);
 
-class DeviceModel {
+class CudaExecutor final : public Executor {
  public:
   // Opens the library and device named in spec (cuda_library, cuda_device), checks that weights,
-  // KV pool (`kv_bytes`) and workspace fit in the device's free memory, then uploads the weights and
-  // allocates everything. An error says which numbers did not fit and what to do.
-  static Status Create(const ModelSpec& spec, const Weights& weights, const KvShape& kv, int32_t pages_total,
-                       std::unique_ptr<DeviceModel>* out);
-  ~DeviceModel();
-  DeviceModel(const DeviceModel&) = delete;
-  DeviceModel& operator=(const DeviceModel&) = delete;
+  // KV pool (`kv`, pool->pages_total() pages) and workspace fit in the device's free memory, then
+  // uploads the weights, allocates everything and hooks the pool's copy-on-write copies. An error
+  // says which numbers did not fit and what to do. spec must outlive the executor.
+  static Status Create(const ModelSpec& spec, const Weights& weights, const KvShape& kv, KvPool* pool,
+                       std::unique_ptr<Executor>* out);
+  ~CudaExecutor() override;
+  CudaExecutor(const CudaExecutor&) = delete;
+  CudaExecutor& operator=(const CudaExecutor&) = delete;
 
-  // Makes room on the device for the head outputs of a batch of `rows` output rows; called before
-  // the batch's chunks run.
-  Status BeginOutputs(int64_t rows);
-  // One chunk of a batch (forward.cc RunChunk's twin): head outputs go to the device's output rows
-  // [logit_out_begin, + logit_rows), and, unless `logits` is null, to the same rows of `logits`
-  // (host, [rows, OutputWidth()]).
-  Status RunChunk(const BatchChunk& c, float* logits);
-  // Samples one token per output row of the last batch (whose outputs stayed on the device), with
-  // tt_cuda_sample (the CPU sampler's Philox streams: same seed and counter, same u) over the first
-  // `vocab` logits, and its log-probability at temperature 1. Writes [rows] tokens and logprobs.
+  const char* kind() const override { return "cuda"; }
+  std::string device_name() const override { return device_name_; }
+  Status BeginOutputs(int64_t rows) override;
+  Status RunChunk(const BatchChunk& c, float* logits) override;
+  // tt_cuda_sample (the CPU sampler's Philox streams: same seed and counter, same u) and
+  // tt_cuda_token_logprob over the outputs of the last batch, which stayed on the device.
   Status SampleOutputs(int32_t rows, int32_t vocab, const std::vector<SamplingParams>& params,
                        const std::vector<uint64_t>& seeds, const std::vector<uint64_t>& counters, int32_t* tokens,
-                       float* logprobs);
+                       float* logprobs) override;
 
   // KvPool's copy-on-write hook: copies the leading `tokens` slots of page src into page dst in every
   // layer on the device. A failure is kept and returned by TakeError (MakeWritable cannot fail).
@@ -62,18 +58,9 @@ class DeviceModel {
   // The first failure since the last call, or ok.
   Status TakeError();
 
-  const std::string& device_name() const { return device_name_; }
   // Device bytes of the uploaded weights.
   int64_t weight_bytes() const { return weight_bytes_; }
 
- private:
-  DeviceModel() = default;
-
-  // One device allocation (freed by the destructor).
-  struct Buffer {
-    void* ptr = nullptr;
-    size_t bytes = 0;
-  };
   // A matrix on the device, in its checkpoint dtype.
   struct DeviceWeight {
     const void* data = nullptr;
@@ -85,6 +72,31 @@ class DeviceModel {
     const float *input_norm = nullptr, *post_norm = nullptr;  // [hidden] f32
   };
 
+  // The steps of forward.h's ForwardChunk, on device memory (cuda_forward.cc).
+  Status BeginChunk(const BatchChunk& c, ForwardBuffers* b);
+  Status Embed(float* x);
+  const LayerBuffers& layer(int32_t l) const { return layer_[l]; }
+  const float* final_norm() const { return final_norm_; }
+  Status Norm(const float* x, float* y, int64_t rows, const float* weight, const char* what);
+  Status Linear(const float* x, int64_t m, int64_t k, const DeviceWeight& w, const float* bias, int64_t n, float* y,
+                const char* what);
+  Status Rope(float* x, int64_t ld, int32_t heads);
+  Status KvWrite(int32_t layer, const float* k, const float* v);
+  Status Attention(int32_t layer, float* out);
+  Status Add(float* x, const float* y, int64_t n);
+  Status SwiGlu(float* gate, const float* up);
+  Status GatherRows(const float* x, int64_t count, float* last);
+  Status Head(const float* last, int64_t count, float* logits);
+  Status EndChunk();
+
+ private:
+  CudaExecutor() = default;
+
+  // One device allocation (freed by the destructor).
+  struct Buffer {
+    void* ptr = nullptr;
+    size_t bytes = 0;
+  };
   // A status from a library call, with the entry's sentence.
   Status Check(tt_cuda_status st, const char* what) const;
   Status Alloc(size_t bytes, Buffer* b);
@@ -94,11 +106,11 @@ class DeviceModel {
   Status UploadWeight(const WeightRef& host, int64_t elements, DeviceWeight* device);
   Status UploadFloats(const std::vector<float>& v, const float** device);
   Status Upload(const ModelSpec& spec, const Weights& w);
-  Status Gemm(const float* x, int64_t m, int64_t k, const DeviceWeight& w, const float* bias, int64_t n, float* y,
-              const char* what);
-  Status Norm(const float* x, float* y, int64_t rows, const float* weight, const char* what);
   Status EnsureRows(int64_t rows);
+  // One layer's keys (kv 0) or values (kv 1) in kv_.
+  char* LayerPages(int32_t layer, int32_t kv) const;
 
+  const ModelSpec* spec_ = nullptr;
   const CudaApi* api_ = nullptr;
   tt_cuda_context* ctx_ = nullptr;
   mutable char err_[512] = {0};
@@ -140,6 +152,14 @@ class DeviceModel {
   Buffer out_;           // [batch output rows, out_width] head outputs of the current batch
   Buffer sample_;        // sampling parameters and results of one step (SampleOutputs)
   std::vector<char> staged_;  // host image of ints_
+
+  // the chunk being run (BeginChunk): its index arrays in ints_, and the per-chunk kernel parameters
+  const BatchChunk* chunk_ = nullptr;
+  const int64_t* d_slots_ = nullptr;        // [rows] page * page_tokens + slot
+  const int32_t* d_tokens_ = nullptr;       // [rows]
+  const int32_t* d_logit_rows_ = nullptr;   // [logit rows]
+  tt_cuda_attention_params attention_{};    // the chunk's page table; pages and window set per layer
+  tt_cuda_rope_params rope_{};              // the chunk's positions; x, ld and heads set per call
 };
 
 }  // namespace tt

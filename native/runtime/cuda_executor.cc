@@ -1,6 +1,6 @@
-// DeviceModel lifetime: opening the device, the memory check, uploading weights, allocations, and the
-// copy-on-write hook. The forward pass is in device_forward.cc.
-#include "device_model.h"
+// CudaExecutor lifetime: opening the device, the memory check, uploading weights, allocations, and the
+// copy-on-write hook. The forward's steps and the sampler are in cuda_forward.cc.
+#include "cuda_executor.h"
 
 #include <cstring>
 
@@ -52,7 +52,7 @@ int64_t DeviceWeightBytes(const ModelSpec& s, const Weights& w) {
 }  // namespace
 
 int64_t DeviceWorkspaceBytes(const ModelSpec& s) {
-  const int64_t E = s.hidden_size, I = s.intermediate_size, R = kDeviceChunkRows;
+  const int64_t E = s.hidden_size, I = s.intermediate_size, R = kChunkRows;
   const int64_t q_dim = static_cast<int64_t>(s.num_heads) * s.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(s.num_kv_heads) * s.head_dim;
   const int64_t activations = 4 * R * (3 * E + 2 * q_dim + 2 * kv_dim + 2 * I) + 20 * R;
@@ -63,12 +63,12 @@ int64_t DeviceWorkspaceBytes(const ModelSpec& s) {
   return activations + head + attention;
 }
 
-Status DeviceModel::Check(tt_cuda_status st, const char* what) const {
+Status CudaExecutor::Check(tt_cuda_status st, const char* what) const {
   if (st == TT_CUDA_OK) return Status::Ok();
   return Status::Internal(std::string(what) + " on the GPU failed: " + err_);
 }
 
-Status DeviceModel::Alloc(size_t bytes, Buffer* b) {
+Status CudaExecutor::Alloc(size_t bytes, Buffer* b) {
   void* p = nullptr;
   const tt_cuda_status st = api_->alloc(ctx_, bytes, &p, err_, sizeof(err_));
   if (st != TT_CUDA_OK) return Status::Invalid(std::string("out of GPU memory: ") + err_);
@@ -78,7 +78,7 @@ Status DeviceModel::Alloc(size_t bytes, Buffer* b) {
   return Status::Ok();
 }
 
-Status DeviceModel::Reserve(size_t bytes, Buffer* b) {
+Status CudaExecutor::Reserve(size_t bytes, Buffer* b) {
   if (bytes <= b->bytes) return Status::Ok();
   if (b->ptr != nullptr) {
     // the stream may still read the old buffer
@@ -93,7 +93,7 @@ Status DeviceModel::Reserve(size_t bytes, Buffer* b) {
   return Alloc(bytes, b);
 }
 
-Status DeviceModel::UploadWeight(const WeightRef& host, int64_t elements, DeviceWeight* device) {
+Status CudaExecutor::UploadWeight(const WeightRef& host, int64_t elements, DeviceWeight* device) {
   device->dtype = host.dtype;
   auto found = uploaded_.find(host.data);
   if (found != uploaded_.end()) {
@@ -112,7 +112,7 @@ Status DeviceModel::UploadWeight(const WeightRef& host, int64_t elements, Device
   return Status::Ok();
 }
 
-Status DeviceModel::UploadFloats(const std::vector<float>& v, const float** device) {
+Status CudaExecutor::UploadFloats(const std::vector<float>& v, const float** device) {
   *device = nullptr;
   if (v.empty()) return Status::Ok();
   DeviceWeight d;
@@ -121,7 +121,7 @@ Status DeviceModel::UploadFloats(const std::vector<float>& v, const float** devi
   return st;
 }
 
-Status DeviceModel::Upload(const ModelSpec& s, const Weights& w) {
+Status CudaExecutor::Upload(const ModelSpec& s, const Weights& w) {
   const int64_t E = s.hidden_size, I = s.intermediate_size;
   const int64_t q_dim = static_cast<int64_t>(s.num_heads) * s.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(s.num_kv_heads) * s.head_dim;
@@ -156,7 +156,7 @@ Status DeviceModel::Upload(const ModelSpec& s, const Weights& w) {
   return st;
 }
 
-Status DeviceModel::EnsureRows(int64_t rows) {
+Status CudaExecutor::EnsureRows(int64_t rows) {
   if (rows <= rows_cap_) return Status::Ok();
   const int64_t E = hidden_, I = intermediate_;
   const int64_t q_dim = static_cast<int64_t>(heads_) * head_dim_;
@@ -176,9 +176,11 @@ Status DeviceModel::EnsureRows(int64_t rows) {
   return st;
 }
 
-Status DeviceModel::Create(const ModelSpec& spec, const Weights& weights, const KvShape& kv, int32_t pages_total,
-                           std::unique_ptr<DeviceModel>* out) {
-  std::unique_ptr<DeviceModel> d(new DeviceModel());
+Status CudaExecutor::Create(const ModelSpec& spec, const Weights& weights, const KvShape& kv, KvPool* pool,
+                            std::unique_ptr<Executor>* out) {
+  std::unique_ptr<CudaExecutor> d(new CudaExecutor());
+  const int32_t pages_total = pool->pages_total();
+  d->spec_ = &spec;
   Status st = LoadCudaLibrary(spec.cuda_library, &d->api_);
   if (!st.ok()) return st;
   tt_cuda_probe_result probe;
@@ -227,17 +229,19 @@ Status DeviceModel::Create(const ModelSpec& spec, const Weights& weights, const 
 
   st = d->Upload(spec, weights);
   if (st.ok()) st = d->Alloc(static_cast<size_t>(kv_bytes), &d->kv_);
-  if (st.ok()) st = d->EnsureRows(kDeviceChunkRows);
+  if (st.ok()) st = d->EnsureRows(kChunkRows);
   const int64_t E = spec.hidden_size;
   if (st.ok()) st = d->Reserve(sizeof(float) * kHeadRowsReserved * E, &d->last_);
   if (st.ok() && spec.head.kind == HeadKind::kMlp2) st = d->Reserve(sizeof(float) * kHeadRowsReserved * E, &d->inner_);
   if (st.ok()) st = d->Reserve(sizeof(float) * kHeadRowsReserved * d->out_width_, &d->out_);
   if (!st.ok()) return st;  // the destructor frees what was allocated
+  CudaExecutor* dev = d.get();
+  pool->SetCopier([dev](int32_t src, int32_t dst, int32_t tokens) { dev->CopyTokens(src, dst, tokens); });
   *out = std::move(d);
   return Status::Ok();
 }
 
-DeviceModel::~DeviceModel() {
+CudaExecutor::~CudaExecutor() {
   if (api_ == nullptr || ctx_ == nullptr) return;
   api_->synchronize(ctx_, err_, sizeof(err_));
   for (const Buffer& b : owned_)
@@ -245,7 +249,7 @@ DeviceModel::~DeviceModel() {
   api_->context_destroy(ctx_, err_, sizeof(err_));
 }
 
-void DeviceModel::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {
+void CudaExecutor::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {
   if (tokens <= 0 || !pending_error_.ok()) return;
   tt_cuda_kv_copy_params p{};
   p.d_pool = kv_.ptr;
@@ -262,7 +266,7 @@ void DeviceModel::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {
   pending_error_ = Check(api_->kv_copy(ctx_, &p, nullptr, err_, sizeof(err_)), "copy-on-write page copy");
 }
 
-Status DeviceModel::TakeError() {
+Status CudaExecutor::TakeError() {
   Status st = pending_error_;
   pending_error_ = Status::Ok();
   return st;

@@ -1,0 +1,44 @@
+#include "model_ops.h"
+
+#include <cstring>
+
+#include "../common/math.h"
+
+namespace tt {
+
+void Embed(const EmbedParams& p) {
+  for (int64_t r = 0; r < p.rows; r++) {
+    const int64_t base = static_cast<int64_t>(p.tokens[r]) * p.dim;
+    float* out = p.out + r * p.ld_out;
+    switch (p.table_dtype) {
+      case DType::kF32: memcpy(out, static_cast<const float*>(p.table) + base, p.dim * 4); break;
+      case DType::kBF16: {
+        const uint16_t* row = static_cast<const uint16_t*>(p.table) + base;
+        for (int64_t i = 0; i < p.dim; i++) out[i] = Bf16ToF32(row[i]);
+        break;
+      }
+      case DType::kF16: {
+        const uint16_t* row = static_cast<const uint16_t*>(p.table) + base;
+        for (int64_t i = 0; i < p.dim; i++) out[i] = F16ToF32(row[i]);
+        break;
+      }
+    }
+  }
+}
+
+void Add(const AddParams& p) {
+  for (int64_t i = 0; i < p.n; i++) p.x[i] += p.y[i];
+}
+
+void GatherRows(const GatherRowsParams& p) {
+  for (int64_t i = 0; i < p.count; i++) memcpy(p.dst + i * p.ld_dst, p.src + p.rows[i] * p.ld_src, p.dim * 4);
+}
+
+void KvWrite(const KvWriteParams& p) {
+  for (int64_t r = 0; r < p.rows; r++) {
+    memcpy(p.k_pages + p.slots[r] * p.kv_dim, p.k + r * p.ld, p.kv_dim * 4);
+    memcpy(p.v_pages + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
+  }
+}
+
+}  // namespace tt
