@@ -1,14 +1,15 @@
-// Binding sections of the addon, each in its own file.
+// Binding sections of the addon's product surface, each in its own file. The test surface (kernels on
+// typed arrays, CUDA sessions) is in testing/.
 #pragma once
 #include <napi.h>
 
 namespace tt {
 
-// kernel_bindings.cc: cpuInfo, gemm/rmsNorm/rope/swiglu on typed arrays, machine-limit benches.
-void RegisterKernelBindings(Napi::Env env, Napi::Object kernels);
-// runtime_kernel_bindings.cc: sampling and attention kernels on typed arrays (tests, benches).
-void RegisterRuntimeKernelBindings(Napi::Env env, Napi::Object kernels);
+// cpu_bindings.cc: kernels.cpuInfo().
+void RegisterCpuBindings(Napi::Env env, Napi::Object kernels);
 // model_bindings.cc: loadModel and the NativeModel object (sequences, forward, generateStep).
 void RegisterModelBindings(Napi::Env env, Napi::Object exports);
+// cuda_bindings.cc: cuda.abiVersion, cuda.probe (and cuda.open from testing/).
+void RegisterCudaBindings(Napi::Env env, Napi::Object exports);
 
 }  // namespace tt

@@ -2,7 +2,8 @@
 // run against a real GPU (kernels.gpu.test.ts) and against the CPU emulator build of the same kernel
 // sources (kernels.emu.test.ts), which runs them here, slowly, on smaller inputs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttentionArgs, CudaSession, DTypeName, PrecisionName } from '../../lib/native/addon-types.js';
+import type { DTypeName, PrecisionName } from '../../lib/native/addon-types.js';
+import type { AttentionArgs, CudaSession } from '../../lib/native/kernel-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
 import { maxAbsDiff, randomArray, rng } from './gpu.js';
 

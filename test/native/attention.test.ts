@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttentionArgs } from '../../lib/native/addon-types.js';
+import type { AttentionArgs } from '../../lib/native/kernel-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
 import { maxAbsDiff } from '../helpers/reference-llama.js';
 import { rng } from '../helpers/tiny-model.js';

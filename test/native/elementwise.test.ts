@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DTypeName, RmsNormArgs, RopeArgs } from '../../lib/native/addon-types.js';
+import type { DTypeName } from '../../lib/native/addon-types.js';
+import type { RmsNormArgs, RopeArgs } from '../../lib/native/kernel-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
 import { rng } from '../helpers/tiny-model.js';
 

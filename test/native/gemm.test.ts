@@ -1,6 +1,7 @@
 import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import type { DTypeName, GemmArgs, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
+import type { DTypeName, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
+import type { GemmArgs } from '../../lib/native/kernel-types.js';
 import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
 import { nativeAddon } from '../../lib/native/load.js';
 import { rng } from '../helpers/tiny-model.js';

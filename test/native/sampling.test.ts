@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { IsaName, SampleArgs } from '../../lib/native/addon-types.js';
+import type { IsaName } from '../../lib/native/addon-types.js';
+import type { SampleArgs } from '../../lib/native/kernel-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
 
 const kernels = nativeAddon().kernels;

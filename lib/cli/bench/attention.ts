@@ -8,7 +8,7 @@
  * the per-sequence kernel loses to loads: with the machine's FMA peak given, the report also says how
  * fast the split would be at that peak, the ceiling on its speedup on this machine.
  */
-import type { AttentionArgs } from '../../native/addon-types.js';
+import type { AttentionArgs } from '../../native/kernel-types.js';
 import { nativeAddon } from '../../native/load.js';
 
 export interface SharedPrefixBenchOptions {

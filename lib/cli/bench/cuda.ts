@@ -14,14 +14,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import type {
-  CudaAttentionArgs,
-  CudaProbeResult,
-  CudaSession,
-  NativeGenerateStepRequest,
-  NativeModel,
-  SeqId,
-} from '../../native/addon-types.js';
+import type { CudaProbeResult, NativeGenerateStepRequest, NativeModel, SeqId } from '../../native/addon-types.js';
+import type { CudaAttentionArgs, CudaSession } from '../../native/kernel-types.js';
 import { probeCuda } from '../../native/cuda.js';
 import { nativeAddon } from '../../native/load.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "../kernels/cpu/attention.h"
-#include "napi_util.h"
+#include "../../kernels/cpu/attention.h"
+#include "../napi_util.h"
 
 namespace tt {
 

@@ -1,4 +1,4 @@
-// Argument checking for addon.cuda (cuda_bindings.cc): the same rules the CPU twins' entry points
+// Argument checking for the CUDA session (cuda_session.cc): the same rules the CPU twins' entry points
 // apply, so nothing out of range reaches device memory; plus a device buffer that frees itself.
 #pragma once
 #include <napi.h>
@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "../runtime/cuda_loader.h"
-#include "napi_util.h"
-#include "sampling_args.h"
+#include "../../runtime/cuda_loader.h"
+#include "../napi_util.h"
+#include "../sampling_args.h"
 
 namespace tt::cuda_args {
 

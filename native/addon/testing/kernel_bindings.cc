@@ -1,5 +1,5 @@
 // Kernel entry points on typed arrays, for parity tests and benchmarks: validate, cast, call. The
-// TypeScript description is NativeKernels in lib/native/addon-types.ts.
+// TypeScript description is NativeKernels in lib/native/kernel-types.ts.
 #include <napi.h>
 
 #include <unistd.h>
@@ -14,14 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/cpu/activation.h"
-#include "../bench/bench_machine.h"
-#include "../kernels/cpu/gemm.h"
-#include "../kernels/cpu/norm.h"
-#include "../kernels/cpu/rope.h"
-#include "../platform/cpu_features.h"
+#include "../../bench/bench_machine.h"
+#include "../../kernels/cpu/activation.h"
+#include "../../kernels/cpu/gemm.h"
+#include "../../kernels/cpu/norm.h"
+#include "../../kernels/cpu/rope.h"
+#include "../../platform/cpu_features.h"
+#include "../napi_util.h"
 #include "bindings.h"
-#include "napi_util.h"
 
 namespace tt {
 
@@ -303,17 +303,6 @@ Napi::Value BenchGemmFn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, seconds);
 }
 
-Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const CpuFeatures& f = HostCpuFeatures();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("avx2", f.avx2);
-  o.Set("avx512", f.avx512);
-  o.Set("avx512bf16", f.avx512bf16);
-  o.Set("bestIsa", IsaName(BestIsa()));
-  return o;
-}
-
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
   return CallGuarded(info, Fn, "native kernel call failed: ");
@@ -327,7 +316,6 @@ void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
   auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
     kernels.Set(name, Napi::Function::New(env, fn, name, pools));
   };
-  add("cpuInfo", CpuInfo);
   add("gemm", Guarded<GemmFn>);
   add("rmsNorm", Guarded<RmsNormFn>);
   add("rope", Guarded<RopeFn>);

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/cpu/sampling.h"
-#include "../kernels/cpu/sampling_rows.h"
-#include "../platform/cpu_features.h"
-#include "napi_util.h"
-#include "sampling_args.h"
+#include "../../kernels/cpu/sampling.h"
+#include "../../kernels/cpu/sampling_rows.h"
+#include "../../platform/cpu_features.h"
+#include "../napi_util.h"
+#include "../sampling_args.h"
 
 namespace tt {
 

@@ -1,0 +1,195 @@
+/**
+ * The test surface of the native addon (native/addon/testing/): the kernels on typed arrays, CPU
+ * (`addon.kernels`) and GPU (`addon.cuda.open` sessions), for parity tests and benchmarks. Users never
+ * call these; the product surface is addon-types.ts.
+ */
+import type { CpuInfo, DTypeName, IsaName, NativeSamplingArrays, PrecisionName } from './addon-types.js';
+
+export interface GemmArgs {
+  /** [m, k] row-major activations. */
+  x: Float32Array;
+  /** [n, k] row-major weights: Float32Array for F32, Uint16Array (raw bits) for F16/BF16. */
+  w: Float32Array | Uint16Array;
+  wDtype: DTypeName;
+  /** [n] or omitted. */
+  bias?: Float32Array;
+  m: number;
+  n: number;
+  k: number;
+  precision: PrecisionName;
+  isa: IsaName;
+  threads: number;
+}
+
+export interface RmsNormArgs {
+  /** [rows, dim] */
+  x: Float32Array;
+  /** [dim] as Float32Array (F32) or Uint16Array bits (F16/BF16). */
+  weight: Float32Array | Uint16Array;
+  wDtype: DTypeName;
+  rows: number;
+  dim: number;
+  eps: number;
+}
+
+export interface RopeArgs {
+  /** [tokens, heads, headDim], rotated in a copy that is returned. */
+  x: Float32Array;
+  tokens: number;
+  heads: number;
+  headDim: number;
+  /** [tokens] */
+  positions: Int32Array;
+  /** [headDim / 2] */
+  invFreq: Float32Array;
+  attentionScaling: number;
+}
+
+export interface SampleArgs extends NativeSamplingArrays {
+  /** [rows, vocab] raw logits. */
+  logits: Float32Array;
+  rows: number;
+  vocab: number;
+  /** [rows] seeds (integers below 2^53 as doubles). */
+  seeds: Float64Array;
+  /** [rows] draw counters: the counter-based generator's position for each row. */
+  counters: Uint32Array;
+  /** Variant of the row loops (tests compare them); omitted means the best the host supports. */
+  isa?: IsaName;
+}
+
+/** Paged attention over one layer's KV, on typed arrays (tests and benchmarks). */
+export interface AttentionArgs {
+  /** [tokens, numHeads, headDim] queries, already rotated. */
+  q: Float32Array;
+  /** [pages, pageTokens, numKvHeads, headDim] keys and values of the pool. */
+  kPages: Float32Array;
+  vPages: Float32Array;
+  pageTokens: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  /** [seqs + 1] CSR offsets into pageIndices. */
+  pageIndptr: Int32Array;
+  pageIndices: Int32Array;
+  /** [seqs] tokens in each sequence's KV (the queries' own keys included). */
+  seqLens: Int32Array;
+  /** [seqs + 1] offsets of each sequence's queries in q (the last queries of the sequence). */
+  queryIndptr: Int32Array;
+  /** 0 = full causal attention. */
+  slidingWindow: number;
+  /** Use the shared-prefix split (cascade) where sequences share pages; false = per-sequence. */
+  sharedPrefix: boolean;
+  threads: number;
+}
+
+/** addon.kernels: cpuInfo() (product surface) and the kernels on typed arrays. */
+export interface NativeKernels {
+  cpuInfo(): CpuInfo;
+  /** y[m, n] = x · wᵀ (+ bias). */
+  gemm(args: GemmArgs): Float32Array;
+  rmsNorm(args: RmsNormArgs): Float32Array;
+  rope(args: RopeArgs): Float32Array;
+  /** out = silu(gate) * up, elementwise. */
+  swiglu(gate: Float32Array, up: Float32Array): Float32Array;
+  /** One sampled token id per row. */
+  sample(args: SampleArgs): Int32Array;
+  /** [tokens, numHeads, headDim] attention output. */
+  attention(args: AttentionArgs): Float32Array;
+  /** Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU has it). */
+  benchFmaPeak(precision: PrecisionName, threads: number): number;
+  /** Measured read bandwidth in GB/s streaming a buffer of `bytes`. */
+  benchReadBandwidth(bytes: number, threads: number): number;
+  /** Seconds per call of gemm(args) averaged over `iterations` (weights and inputs made once). */
+  benchGemm(args: GemmArgs, iterations: number): number;
+  /** Seconds per call of attention(args) averaged over `iterations`. */
+  benchAttention(args: AttentionArgs, iterations: number): number;
+}
+
+/** AttentionArgs on the GPU: head_dim 16, 32, 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
+export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads'> {
+  threads?: number;
+  /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */
+  kvDtype?: 'F32' | 'BF16';
+}
+
+/** A reward head on final-normed hidden states (runtime/head.cc's kinds; lm-rows is `linear` over gathered rows). */
+export interface CudaRewardHeadArgs {
+  kind: 'linear' | 'mlp2';
+  /** [rows, hidden] */
+  x: Float32Array;
+  rows: number;
+  hidden: number;
+  outputs: number;
+  /** linear: [outputs, hidden]; mlp2: [hidden, hidden]. Float32Array for F32, Uint16Array bits otherwise. */
+  first: Float32Array | Uint16Array;
+  /** [outputs] (linear) or [hidden] (mlp2) */
+  firstBias?: Float32Array;
+  /** mlp2 only: [outputs, hidden] */
+  second?: Float32Array | Uint16Array;
+  /** mlp2 only: [outputs] */
+  secondBias?: Float32Array;
+  wDtype: DTypeName;
+  precision: PrecisionName;
+}
+
+/** Copy-on-write page copies over a whole KV pool [layers, 2, pagesTotal, pageTokens, kvHeads, headDim]. */
+export interface CudaKvCopyArgs {
+  pool: Float32Array;
+  layers: number;
+  pagesTotal: number;
+  pageTokens: number;
+  kvHeads: number;
+  headDim: number;
+  /** [copies] source pages, destination pages, and leading tokens of each to copy. */
+  src: Int32Array;
+  dst: Int32Array;
+  tokens: Int32Array;
+}
+
+/** New keys and values into page slots of one layer's pages [pages, pageTokens, kvDim]. */
+export interface CudaKvWriteArgs {
+  /** [slots.length, kvDim] rows to write. */
+  k: Float32Array;
+  v: Float32Array;
+  kvDim: number;
+  pages: number;
+  pageTokens: number;
+  /** [rows] page * pageTokens + slot of each row. */
+  slots: Int32Array;
+  kvDtype: 'F32' | 'BF16';
+}
+
+/**
+ * A context on one GPU with the CUDA twins of the CPU kernels. Each call uploads its typed arrays,
+ * runs the kernel and downloads the result, synchronously: for parity tests and benchmarks.
+ */
+export interface CudaSession {
+  gemm(args: Omit<GemmArgs, 'isa' | 'threads'>): Float32Array;
+  rmsNorm(args: RmsNormArgs): Float32Array;
+  rope(args: RopeArgs): Float32Array;
+  swiglu(gate: Float32Array, up: Float32Array): Float32Array;
+  attention(args: CudaAttentionArgs): Float32Array;
+  sample(args: Omit<SampleArgs, 'isa'>): Int32Array;
+  rewardHead(args: CudaRewardHeadArgs): Float32Array;
+  /** The pool after the copies. */
+  kvCopy(args: CudaKvCopyArgs): Float32Array;
+  /** Embedding lookup: [tokens.length, dim] f32 rows of `table` ([vocab, dim] in `dtype`, F16/BF16 as bits). */
+  embed(table: Float32Array | Uint16Array, dtype: DTypeName, dim: number, tokens: Int32Array): Float32Array;
+  /** x + y elementwise (the residual add). */
+  add(x: Float32Array, y: Float32Array): Float32Array;
+  /** Rows `rows` of src ([?, dim]): [rows.length, dim]. */
+  gatherRows(src: Float32Array, dim: number, rows: Int32Array): Float32Array;
+  /** Zeroed pages with each row's K and V written into its slot (bf16 pages come back upcast to f32). */
+  kvWrite(args: CudaKvWriteArgs): { kPages: Float32Array; vPages: Float32Array };
+  /** log softmax(row r of logits [tokens.length, vocab])[tokens[r]]; NaN for a NaN row or an id outside the vocabulary. */
+  tokenLogprob(logits: Float32Array, vocab: number, tokens: Int32Array): Float32Array;
+  /** Measured device-to-device copy bandwidth in GB/s (read + write) over a buffer of `bytes`. */
+  benchCopyBandwidth(bytes: number, iterations: number): number;
+  /** Seconds per attention call (inputs uploaded once), timed on the GPU. */
+  benchAttention(args: CudaAttentionArgs, iterations: number): number;
+  /** Seconds per sampling call (inputs uploaded once), timed on the GPU. */
+  benchSample(args: Omit<SampleArgs, 'isa'>, iterations: number): number;
+  /** Frees the context. Safe to call twice; later calls throw. */
+  dispose(): void;
+}
