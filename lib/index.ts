@@ -28,3 +28,4 @@ export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
 export * as evaluation from './evaluation.js';
+export * from './viewer/index.js';

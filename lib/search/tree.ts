@@ -59,6 +59,7 @@ export class SearchTree {
         stepText: n.stepText,
         prmScore: n.prmScore,
         tokens: n.tokens,
+        logprob: n.logprob,
         depth: n.depth,
         finish: n.finish,
         group: n.group,

@@ -59,6 +59,8 @@ export interface TreeNode {
   prmScore: number | null;
   /** Policy tokens generated for this step. */
   tokens: number;
+  /** Sum of the step tokens' log-probabilities under the policy (0 for the root and prompt nodes). */
+  logprob: number;
   /** Steps from the root. */
   depth: number;
   finish: StepFinish | null;

@@ -19,6 +19,7 @@ const SLIPS: Record<string, { argv: string[]; usage: string; slip: string; meant
   eval: { argv: ['eval'], usage: 'Usage: thinktree eval ', slip: '--budgte', meant: '--budget' },
   calibrate: { argv: ['calibrate'], usage: 'Usage: thinktree calibrate ', slip: '--difficulty-sample', meant: '--difficulty-samples' },
   demo: { argv: ['demo'], usage: 'Usage: thinktree demo ', slip: '--per-levle', meant: '--per-level' },
+  search: { argv: ['search'], usage: 'Usage: thinktree search ', slip: '--beam-widht', meant: '--beam-width' },
   data: { argv: ['data', 'gen'], usage: 'Usage: thinktree data gen ', slip: '--levle', meant: '--level' },
 };
 

@@ -1,5 +1,6 @@
 // What `npm pack` ships: the runtime (dist/, prebuilds/, models/), what a fallback build needs (native
-// sources, binding.gyp, CMakeLists.txt, the install script), README and LICENSE; nothing else.
+// sources, binding.gyp, CMakeLists.txt, the install script), the JSON Schemas of what the CLI writes,
+// README and LICENSE; nothing else.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { npm, repoRoot, withRepoLock } from './install-harness.js';
 
@@ -20,18 +21,19 @@ const allowed = [
   /^dist\/.+\.(js|d\.ts)$/,
   /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/[^/]+\.(node|so)$/,
   /^models\//,
+  /^schema\/[^/]+\.schema\.json$/,
   /^native\/sources\.json$/,
   /^native\/.+\.(cc|h|cu|cuh)$/,
   /^tools\/prebuild\/(install|paths|build-tools)\.mjs$/,
 ];
 
 describe('npm pack contents', () => {
-  test('every packed file is runtime, fallback-build source, README or LICENSE', () => {
+  test('every packed file is runtime, fallback-build source, a schema, README or LICENSE', () => {
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
   });
 
   test('the tarball has the entry points, the install script and what a source build reads', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'tools/prebuild/install.mjs', 'binding.gyp', 'native/sources.json', 'LICENSE', 'README.md']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'schema/search-tree.v1.schema.json', 'tools/prebuild/install.mjs', 'binding.gyp', 'native/sources.json', 'LICENSE', 'README.md']) {
       expect(files).toContain(f);
     }
   });

@@ -4,6 +4,7 @@ import { dataCommand } from './data.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
+import { searchCommand } from './search.js';
 import type { Command } from './types.js';
 
 export type { Command, CommandIo } from './types.js';
@@ -11,6 +12,7 @@ export type { Command, CommandIo } from './types.js';
 /** Every `thinktree <command>`, by name. */
 export const commands: Record<string, Command> = {
   run: runCommand,
+  search: searchCommand,
   data: dataCommand,
   bench: benchCommand,
   eval: evalCommand,
