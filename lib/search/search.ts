@@ -50,6 +50,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     candidates.map((c) => ({ answer: c.answer, score: c.aggregatedScore })),
     outcome.selection,
     (a, b) => o.task.answersEqual(a, b),
+    o.task.answerKey?.bind(o.task),
   );
   const chosen = pick >= 0 ? candidates[pick]! : null;
   const result: SearchResult = {

@@ -6,16 +6,34 @@ export interface Ballot {
   score: number | null;
 }
 
-/** Groups candidate indices by equal answer (first occurrence first); candidates without an answer are left out. */
-export function groupByAnswer(ballots: readonly Ballot[], equal: (a: string, b: string) => boolean): number[][] {
-  const groups: number[][] = [];
+/**
+ * Groups candidate indices by equal answer (groups in order of their first member, members in index order);
+ * candidates without an answer are left out. Answers are bucketed by `key` first (equal keys must mean
+ * equal answers: the task's string-normalised form), then buckets whose first answers are `equal` merge,
+ * each bucket into the earliest group it equals, so `equal` runs once per pair of distinct keys at most
+ * and the grouping depends on nothing but the order of the ballots.
+ */
+export function groupByAnswer(
+  ballots: readonly Ballot[],
+  equal: (a: string, b: string) => boolean,
+  key: (answer: string) => string = (a) => a,
+): number[][] {
+  const buckets = new Map<string, number[]>();
   ballots.forEach((b, i) => {
     if (b.answer === null) return;
-    const g = groups.find((members) => equal(ballots[members[0]!]!.answer!, b.answer!));
-    if (g) g.push(i);
-    else groups.push([i]);
+    const k = key(b.answer);
+    const bucket = buckets.get(k);
+    if (bucket) bucket.push(i);
+    else buckets.set(k, [i]);
   });
-  return groups;
+  const groups: { answer: string; members: number[] }[] = [];
+  for (const members of buckets.values()) {
+    const answer = ballots[members[0]!]!.answer!;
+    const g = groups.find((group) => equal(group.answer, answer));
+    if (g) g.members.push(...members);
+    else groups.push({ answer, members });
+  }
+  return groups.map((g) => g.members.sort((x, y) => x - y));
 }
 
 /** Highest score, first on ties; a null score ranks below every number. */
@@ -36,16 +54,18 @@ function best(ballots: readonly Ballot[], indices: readonly number[]): number {
  *   (search-and-learn's find_answer_with_largest_sum).
  * - naive: the best-scored candidate.
  * Candidates without an extracted answer do not vote; when none has one, the best-scored candidate wins.
+ * Answers are grouped by `groupByAnswer` (with the task's `answersEqual` and `answerKey`).
  */
 export function select(
   ballots: readonly Ballot[],
   how: Selection,
   equal: (a: string, b: string) => boolean,
+  key?: (answer: string) => string,
 ): number {
   if (ballots.length === 0) return -1;
   const all = ballots.map((_, i) => i);
   if (how === 'naive') return best(ballots, all);
-  const groups = groupByAnswer(ballots, equal);
+  const groups = groupByAnswer(ballots, equal, key);
   if (groups.length === 0) return best(ballots, all);
   const weight = (g: number[]) =>
     how === 'majority' ? g.length : g.reduce((sum, i) => sum + (ballots[i]!.score ?? 0), 0);

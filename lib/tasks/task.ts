@@ -16,6 +16,12 @@ export interface Task {
   /** Whether two extracted answers are the same answer. */
   answersEqual(a: string, b: string): boolean;
   /**
+   * A cheap grouping key for votes: answers with equal keys must be equal under `answersEqual` (answers with
+   * different keys may still be equal; the vote then asks `answersEqual`).
+   * @default the answer itself
+   */
+  answerKey?(answer: string): string;
+  /**
    * Text appended to the policy context after an attempt, before the next revision.
    * @default '\n\nThe solution above may contain mistakes. Here is a revised solution.\n\n'
    */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateScores } from '../../lib/search/aggregate.js';
-import { answersEqual } from '../../lib/tasks/math/answers.js';
+import { answersEqual, mathAnswerKey } from '../../lib/tasks/math/answers.js';
 import { search } from '../../lib/search/search.js';
-import { select, type Ballot } from '../../lib/search/vote.js';
+import { groupByAnswer, select, type Ballot } from '../../lib/search/vote.js';
 import { ScriptedBackend, treeScript } from './scripted-backend.js';
 
 describe('aggregateScores', () => {
@@ -57,6 +57,38 @@ describe('select', () => {
     ];
     expect(select(b, 'weighted', answersEqual)).toBe(0);
     expect(select(b, 'naive', answersEqual)).toBe(5);
+  });
+
+  it('groups symbolically equal answers (fractions, decimals, powers, choice letters) into one vote', () => {
+    // 1/4 family: 0.3 × 3 = 0.9 beats 0.8 for 9 written once; 3^{2} joins 9's group: 0.8 + 0.25 = 1.05 wins.
+    const b: Ballot[] = [
+      { answer: '0.25', score: 0.3 },
+      { answer: '9', score: 0.8 },
+      { answer: '\\frac14', score: 0.3 },
+      { answer: '\\frac{2}{8}', score: 0.3 },
+      { answer: '3^{2}', score: 0.25 },
+    ];
+    expect(groupByAnswer(b, answersEqual, mathAnswerKey)).toEqual([[0, 2, 3], [1, 4]]);
+    expect(select(b, 'majority', answersEqual, mathAnswerKey)).toBe(0);
+    expect(select(b, 'weighted', answersEqual, mathAnswerKey)).toBe(1);
+    const letters: Ballot[] = ['\\text{(B)}', 'A', 'B', '(B)'].map((answer) => ({ answer, score: 0.5 }));
+    expect(groupByAnswer(letters, answersEqual, mathAnswerKey)).toEqual([[0, 2, 3], [1]]);
+  });
+
+  it('groups the same way with and without the key, in ballot order', () => {
+    const answers = ['\\frac12', '(1,2)', '0.5', '(2,1)', '1/2', '(1, 2)', '2^{-1}', '\\sqrt{4}', '2'];
+    const b: Ballot[] = answers.map((answer) => ({ answer, score: 0.1 }));
+    const want = [[0, 2, 4, 6], [1, 5], [3], [7, 8]];
+    expect(groupByAnswer(b, answersEqual, mathAnswerKey)).toEqual(want);
+    expect(groupByAnswer(b, answersEqual)).toEqual(want);
+  });
+
+  it('asks the equivalence once per pair of distinct keys at most', () => {
+    let calls = 0;
+    const counting = (x: string, y: string) => (calls++, answersEqual(x, y));
+    const b: Ballot[] = Array.from({ length: 64 }, (_, i) => ({ answer: ['1', '2', '3', '4'][i % 4]!, score: 0.1 }));
+    expect(groupByAnswer(b, counting, mathAnswerKey)).toHaveLength(4);
+    expect(calls).toBeLessThanOrEqual(6);
   });
 
   it('falls back to the best score when no candidate has an answer', () => {

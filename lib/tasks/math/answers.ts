@@ -12,7 +12,14 @@
  * normalisation compare by value (`236` = `236.0` = `236.00`, `1,000` = `1000`, `-0` = `0`), exactly, on
  * their decimal digits rather than through floating point. `\frac{1}{2}` counts as the decimal `0.5` here,
  * which keeps the relation transitive with the grader's own `0.5` rule (`0.50` = `0.5` = `\frac12`).
+ *
+ * The string rules are the fast path. Answers they find different go on to choice letters, units and
+ * words (forms.ts), symbolic and numeric equivalence under a time limit (symbolic.ts), and lists compared
+ * element by element: see `answersEqual`.
  */
+
+import { choiceLetter, dropUnits, hasWord, plainText, structureOf, structuresEqual } from './forms.js';
+import { symbolicEqual } from './symbolic.js';
 
 /** The normalisation failed; the grader then falls back to comparing the raw strings. */
 class StripFailure extends Error {}
@@ -77,7 +84,7 @@ function fixSqrt(s: string): string {
  * The MATH grader's string normalisation, step for step. Throws StripFailure where the grader would
  * raise; `answersEqual` then compares the raw strings.
  */
-function stripOrThrow(input: string): string {
+function stripOrThrow(input: string, keepSpaces = false): string {
   let s = input.replace(/\n/g, '');
   s = s.replaceAll('\\!', '');
   s = s.replaceAll('\\\\', '\\');
@@ -95,7 +102,7 @@ function stripOrThrow(input: string): string {
   const eq = s.split('=');
   if (eq.length === 2 && eq[0]!.length <= 2) s = eq[1]!;
   s = fixSqrt(s);
-  s = s.replaceAll(' ', '');
+  if (!keepSpaces) s = s.replaceAll(' ', '');
   s = fixFracs(s);
   if (s === '0.5') s = '\\frac{1}{2}';
   s = fixSlash(s);
@@ -125,12 +132,29 @@ function canonicalDecimal(s: string): string | null {
   return body === '0' ? '0' : `${m[1]}${body}`;
 }
 
+/** How deep list answers nest before the element-wise comparison stops (`((1,2),(3,4))` is depth 2). */
+const MAX_DEPTH = 3;
+
 /**
- * Whether two final answers are the same under the MATH grader's normalisation (plus exact numeric
- * equality of plain decimals, see the file comment). A missing answer equals nothing.
+ * Whether two final answers are the same answer. A missing answer equals nothing. In order:
+ * 1. the MATH grader's string normalisation, then plain decimals by value (the fast path; see the file comment);
+ * 2. multiple-choice letters: `\text{(B)}` = `(B)` = `B`;
+ * 3. units after a number are dropped (`5\text{cm}` = `3.5 meters`-style), and answers that are words
+ *    compare as lower-case text (`\text{Monday}` = `monday`);
+ * 4. symbolic equivalence with @cortex-js/compute-engine (`0.25` = `\frac14`, `3^{2}` = `9`,
+ *    `\frac{\sqrt2}{2}` = `\sqrt{2}/2`), else numerically with relative tolerance 1e-9, within 200 ms per
+ *    comparison (see symbolic.ts for the limits);
+ * 5. where the engine gives up (intervals, unparsable items), lists compare element by element: tuples,
+ *    intervals and bare lists in order (`(1,2)` ≠ `(2,1)`, `[0,1)` ≠ `[0,1]`), sets and `\cup` unions as
+ *    multisets.
+ * A normalisation failure of the MATH grader leaves only the comparison of the raw strings, as in the grader.
  */
 export function answersEqual(a: string | null, b: string | null): boolean {
   if (a === null || b === null) return false;
+  return equalAt(a, b, 0);
+}
+
+function equalAt(a: string, b: string, depth: number): boolean {
   let na: string;
   let nb: string;
   try {
@@ -142,7 +166,47 @@ export function answersEqual(a: string | null, b: string | null): boolean {
   }
   if (na === nb) return true;
   const da = canonicalDecimal(na);
-  return da !== null && da === canonicalDecimal(nb);
+  if (da !== null && da === canonicalDecimal(nb)) return true;
+  return beyondStrings(a, b, depth);
+}
+
+/** Steps 2–5 of `answersEqual` on two raw answers that the string rules found different. */
+function beyondStrings(a: string, b: string, depth: number): boolean {
+  const ca = choiceLetter(a);
+  const cb = choiceLetter(b);
+  if (ca !== null && cb !== null) return ca === cb;
+  const ua = dropUnits(a);
+  const ub = dropUnits(b);
+  if (ua !== a || ub !== b) return equalAt(ua, ub, depth);
+  if (hasWord(a) || hasWord(b)) return plainText(a) === plainText(b);
+  let ea: string;
+  let eb: string;
+  try {
+    ea = stripOrThrow(a, true);
+    eb = stripOrThrow(b, true);
+  } catch {
+    return false;
+  }
+  const verdict = symbolicEqual(ea, eb);
+  if (verdict !== undefined) return verdict;
+  if (depth >= MAX_DEPTH) return false;
+  const sa = structureOf(ea);
+  const sb = structureOf(eb);
+  return sa !== null && sb !== null && structuresEqual(sa, sb, (x, y) => equalAt(x, y, depth + 1));
+}
+
+/**
+ * A grouping key for votes: answers with equal keys are equal under `answersEqual` (the string rules'
+ * normal form); answers with different keys may still be equal, which `answersEqual` then decides.
+ */
+export function mathAnswerKey(answer: string): string {
+  try {
+    const n = stripOrThrow(answer);
+    return canonicalDecimal(n) ?? n;
+  } catch (err) {
+    if (err instanceof StripFailure) return `\u0000${answer}`;
+    throw err;
+  }
 }
 
 /** The contents of the last balanced `\boxed{...}` (or `\fbox{...}`, or `\boxed 5`), nested braces kept. */

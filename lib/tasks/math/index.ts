@@ -3,5 +3,5 @@
  * by a blank line as in search-and-learn. The search's default task.
  */
 
-export { answersEqual, extractAnswer, normalizeMathAnswer } from './answers.js';
+export { answersEqual, extractAnswer, mathAnswerKey, normalizeMathAnswer } from './answers.js';
 export { defineTask, mathTask } from './task.js';
