@@ -5,6 +5,10 @@ import type { LoadPrmOptions } from '../models/prm/prepare-prm.js';
 import { search } from '../search/search.js';
 import type { SearchOptions, SearchResult } from '../search/types.js';
 import { NativeBackend, type NativeBackendOptions } from '../backends/native.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
+
+/** Every key Engine.load takes (the compiler checks the list against LoadEngineOptions). */
+const LOAD_ENGINE_KEYS = optionKeys<LoadEngineOptions>()(['policy', 'prm', 'formatPrompt']);
 
 export interface EngineKvStats {
   policy: KvStats;
@@ -35,6 +39,7 @@ export class Engine {
 
   /** Loads the policy from `policyDir` and, when given, the PRM from `prmDir`. */
   static async load(policyDir: string, prmDir?: string, options: LoadEngineOptions = {}): Promise<Engine> {
+    checkOptionKeys(options, LOAD_ENGINE_KEYS, 'the loadEngine() options');
     const policy = await loadModel(policyDir, options.policy);
     let prm: Prm | undefined;
     try {

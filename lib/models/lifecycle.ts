@@ -12,6 +12,7 @@ import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionN
 import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { nativeAddon } from '../native/load.js';
 import { SerialQueue } from '../util/mutex.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
@@ -64,8 +65,28 @@ export function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_S
   }
 }
 
-/** Checks the options every load takes (no file is read); returns the runtime numbers with defaults applied. */
-export function checkLoadOptions(options: LoadModelOptions): RuntimeChoice {
+/** Every key loadModel takes (the compiler checks the list against LoadModelOptions). */
+export const LOAD_MODEL_OPTION_KEYS = optionKeys<LoadModelOptions>()([
+  'device',
+  'precision',
+  'threads',
+  'kvCacheBytes',
+  'pageTokens',
+  'onProgress',
+  'signal',
+]);
+
+/**
+ * Checks the options every load takes (no file is read); returns the runtime numbers with defaults applied.
+ * `keys` and `where` name the options object's keys and the function for unknown-key errors (the PRM's load
+ * takes more keys than the policy's).
+ */
+export function checkLoadOptions(
+  options: LoadModelOptions,
+  keys: readonly string[] = LOAD_MODEL_OPTION_KEYS,
+  where = 'the loadModel() options',
+): RuntimeChoice {
+  checkOptionKeys(options, keys, where);
   const device = options.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') {
     throw new OptionError(`Expected \`device\` to be 'auto', 'cpu' or 'cuda', got ${String(device)}`);

@@ -6,6 +6,7 @@ import { checkSampling, type SamplingOptions } from './sampling.js';
 import type { ModelConfig } from './config.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 export type { Device, LoadModelOptions } from './lifecycle.js';
 export type { SamplingOptions } from './sampling.js';
@@ -48,6 +49,13 @@ export type ModelInfo = LoadedInfo;
 
 const FINISH: readonly FinishReason[] = ['stop', 'eos', 'length'];
 
+// The keys each method's options take (the compiler checks each list against its type).
+const SAMPLING_KEYS = ['temperature', 'topK', 'topP', 'minP'] as const satisfies readonly (keyof SamplingOptions)[];
+const GENERATE_KEYS = optionKeys<GenerateOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'seed']);
+const STEP_KEYS = optionKeys<StepOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'stopAtEos']);
+const SEED_KEYS = optionKeys<{ seed?: number }>()(['seed']);
+const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'templateName', 'variables']);
+
 /**
  * A causal language model loaded from a Hugging Face directory (config.json, safetensors,
  * tokenizer.json), with its KV page pool. Sequences are native handles; forks share KV pages.
@@ -86,6 +94,7 @@ export class Model extends NativeHandle {
    * assistant header appended unless `addGenerationPrompt` is false.
    */
   chatPrompt(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+    checkOptionKeys(options, CHAT_KEYS, 'the chatPrompt() options');
     return applyChatTemplate(this.tokenizer.tokenizerConfig, messages, { addGenerationPrompt: true, ...options });
   }
 
@@ -103,12 +112,13 @@ export class Model extends NativeHandle {
   async generate(promptOrIds: string | ArrayLike<number>, options: GenerateOptions = {}): Promise<GenerateResult> {
     const prompt = this.toIds(promptOrIds);
     if (prompt.length === 0) throw new OptionError('generate() needs a non-empty prompt');
-    const seed = options.seed ?? 0;
+    checkOptionKeys(options, GENERATE_KEYS, 'the generate() options');
+    const { seed = 0, ...stepOptions } = options;
     checkInt('seed', seed, 0);
     const seq = await this.createSequence({ seed });
     try {
       await this.appendTokens(seq, prompt);
-      const [step] = await this.generateStep([seq], options);
+      const [step] = await this.generateStep([seq], stepOptions);
       return { ...step, promptTokens: prompt.length };
     } finally {
       await this.release(seq);
@@ -117,6 +127,7 @@ export class Model extends NativeHandle {
 
   /** A new empty sequence with its own sampler stream. */
   createSequence(options: { seed?: number } = {}): Promise<SeqId> {
+    checkOptionKeys(options, SEED_KEYS, 'the createSequence() options');
     const seed = options.seed ?? 0;
     checkInt('seed', seed, 0);
     return this.queue.run(() => this.live().createSequence(seed));
@@ -124,6 +135,7 @@ export class Model extends NativeHandle {
 
   /** A child that shares all of `seq`'s KV pages; seed omitted = derived from the parent. */
   fork(seq: SeqId, options: { seed?: number } = {}): Promise<SeqId> {
+    checkOptionKeys(options, SEED_KEYS, 'the fork() options');
     if (options.seed !== undefined) checkInt('seed', options.seed, 0);
     return this.queue.run(() => this.live().fork(seq, options.seed));
   }
@@ -159,6 +171,7 @@ export class Model extends NativeHandle {
    * round trip to JavaScript per token. Sampling options apply to all sequences of the call.
    */
   generateStep(seqs: readonly SeqId[], options: StepOptions = {}): Promise<StepResult[]> {
+    checkOptionKeys(options, STEP_KEYS, 'the generateStep() options');
     const sampling = checkSampling(options);
     const maxTokens = options.maxTokens ?? 256;
     checkInt('maxTokens', maxTokens, 1, 1 << 20);

@@ -7,6 +7,7 @@ import type { Task } from '../tasks/task.js';
 import { mathTask } from '../tasks/math/task.js';
 import { checkStrategyName, type RevisionSelect, type StrategyName, type StrategyParams } from './params.js';
 import type { ProgressEvent, SearchOptions } from './types.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** Strategy parameters with every default filled in. */
 export interface ResolvedParams {
@@ -168,8 +169,22 @@ export function pickParams(input: Partial<StrategyParams>): Partial<StrategyPara
   return out as Partial<StrategyParams>;
 }
 
+/** Every key a search takes (the compiler checks the list against SearchOptions). */
+export const SEARCH_OPTION_KEYS = optionKeys<SearchOptions>()([
+  ...PARAM_KEYS,
+  'backend',
+  'strategy',
+  'tokenCap',
+  'calibration',
+  'seed',
+  'signal',
+  'onProgress',
+  'task',
+]);
+
 export function resolveOptions(input: SearchOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new OptionError('Expected an options object');
+  checkOptionKeys(input, SEARCH_OPTION_KEYS, 'the search options');
   const strategy = checkStrategyName(input.strategy);
   if (input.backend === undefined || input.backend === null) {
     throw new OptionError('Expected `backend` (a SearchBackend) in the search options');

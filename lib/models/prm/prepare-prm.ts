@@ -4,7 +4,8 @@
  */
 import type { PrecisionName } from '../../native/addon-types.js';
 import { OptionError } from '../../errors.js';
-import { checkInt, checkLoadOptions, type LoadModelOptions, type RuntimeChoice } from '../lifecycle.js';
+import { LOAD_MODEL_OPTION_KEYS, checkInt, checkLoadOptions, type LoadModelOptions, type RuntimeChoice } from '../lifecycle.js';
+import { optionKeys } from '../../util/options.js';
 import { prepareModel, type PreparedModel } from '../prepare.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { PRM_FORMAT_NAMES, type BoundFormat, type PrmFormatName, type PrmFormatOptions } from './format.js';
@@ -33,9 +34,20 @@ function checkToken(name: string, v: unknown): void {
   checkInt(name, v, 0);
 }
 
+/** Every key loadPrm takes (the compiler checks the list against LoadPrmOptions). */
+export const LOAD_PRM_OPTION_KEYS = optionKeys<LoadPrmOptions>()([
+  ...(LOAD_MODEL_OPTION_KEYS as readonly (keyof LoadModelOptions)[]),
+  'format',
+  'stepTag',
+  'goodToken',
+  'badToken',
+  'valueHead',
+  'systemPrompt',
+]);
+
 /** Validates every option that needs no file; returns the runtime numbers with defaults applied. */
 export function checkPrmOptions(options: LoadPrmOptions): RuntimeChoice {
-  const runtime = checkLoadOptions(options);
+  const runtime = checkLoadOptions(options, LOAD_PRM_OPTION_KEYS, 'the loadPrm() options');
   if (options.format !== undefined && !(PRM_FORMAT_NAMES as readonly string[]).includes(options.format)) {
     throw new OptionError(`Expected \`format\` to be one of ${PRM_FORMAT_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(options.format)}`);
   }
