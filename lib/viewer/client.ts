@@ -17,8 +17,11 @@ export const VIEWER_SCRIPT = String.raw`
   nodes.forEach(function (n) { if (n.parent !== null) kids[n.parent].push(n.id); });
   var collapsed = new Set();
   var selected = null;
-  var big = nodes.length > 80;
-  var COL = big ? 110 : 190, ROW = big ? 13 : 24;
+  // Three densities: labelled rows for small trees; dots with scores on the chosen path beyond 80 nodes;
+  // tighter rows beyond 300 (N = 64 × 10 steps is about 640 nodes), so a fitted tree stays readable.
+  var big = nodes.length > 80, huge = nodes.length > 300;
+  var VOTE_ROWS = 10;
+  var COL = big ? 110 : 190, ROW = huge ? 8 : big ? 13 : 24, RADIUS = huge ? 3.2 : big ? 4.5 : 6.5;
 
   function el(tag, attrs, parent) {
     var e = document.createElementNS(SVG, tag);
@@ -79,18 +82,31 @@ export const VIEWER_SCRIPT = String.raw`
       panel.appendChild(h('div', 'policy ' + (data.models.policy || '?') + ', PRM ' + (data.models.prm || '–'), 'meta'));
     }
 
+    panel.appendChild(h('h2', 'Selected node'));
+    var details = h('div'); details.id = 'details';
+    details.appendChild(h('div', 'Click a node of the tree.', 'hint'));
+    panel.appendChild(details);
+
     panel.appendChild(h('h2', 'Vote over ' + data.candidates.length + ' candidates'));
     var vote = h('table');
     var head = h('tr');
     ['answer', 'votes', '', 'score sum'].forEach(function (t, i) { head.appendChild(h('th', t, i === 1 || i === 3 ? 'num' : '')); });
     vote.appendChild(head);
     var most = Math.max.apply(null, [1].concat(data.vote.map(function (g) { return g.count; })));
-    data.vote.forEach(function (g) {
+    // The largest groups first; a long tail of single answers is summed up in one row.
+    var groups = data.vote.slice().sort(function (a, b) { return b.count - a.count || b.scoreSum - a.scoreSum; });
+    var shown = groups.filter(function (g, i) { return i < VOTE_ROWS || g.chosen; });
+    shown.forEach(function (g) {
       var tr = row(vote, [[(g.chosen ? '★ ' : '') + g.answer], [String(g.count), 'num'], [''], [fmt(g.scoreSum, 2), 'num']], g.chosen ? 'chosen' : '');
       var bar = h('div', null, 'bar');
-      bar.style.width = Math.round(60 * g.count / most) + 'px';
+      bar.style.width = Math.max(2, Math.round(60 * g.count / most)) + 'px';
       tr.children[2].appendChild(bar);
     });
+    if (shown.length < groups.length) {
+      var rest = groups.filter(function (g) { return shown.indexOf(g) < 0; });
+      var votes = rest.reduce(function (t, g) { return t + g.count; }, 0);
+      row(vote, [['… ' + rest.length + ' more answers'], [String(votes), 'num'], [''], ['', 'num']], 'more');
+    }
     var silent = data.candidates.filter(function (c) { return c.answer === null; }).length;
     if (silent > 0) row(vote, [['(no answer)'], [String(silent), 'num'], [''], ['', 'num']]);
     panel.appendChild(vote);
@@ -117,10 +133,6 @@ export const VIEWER_SCRIPT = String.raw`
     panel.appendChild(legend);
     panel.appendChild(h('div', nodes.length + ' nodes. Click a node for its step; double-click to collapse or expand it. Wheel zooms, drag pans.', 'hint'));
 
-    panel.appendChild(h('h2', 'Selected node'));
-    var details = h('div'); details.id = 'details';
-    details.appendChild(h('div', 'Click a node of the tree.', 'hint'));
-    panel.appendChild(details);
   }
 
   function showDetails(id) {
@@ -149,6 +161,7 @@ export const VIEWER_SCRIPT = String.raw`
   var tx = 40, ty = 0, k = 1;
   function apply() { view.setAttribute('transform', 'translate(' + tx + ',' + ty + ') scale(' + k + ')'); }
   var bounds = { x0: 0, x1: 0, y0: 0, y1: 0 };
+  var col = COL;
 
   function toggle(id) {
     if (collapsed.has(id)) collapsed.delete(id); else collapsed.add(id);
@@ -167,7 +180,7 @@ export const VIEWER_SCRIPT = String.raw`
   function draw() {
     view.textContent = '';
     var root = d3.hierarchy(nodes[0], function (n) { return collapsed.has(n.id) ? null : kids[n.id].map(function (c) { return nodes[c]; }); });
-    d3.tree().nodeSize([ROW, COL]).separation(function (a, b) { return a.parent === b.parent ? 1 : 1.4; })(root);
+    d3.tree().nodeSize([ROW, col]).separation(function (a, b) { return a.parent === b.parent ? 1 : 1.4; })(root);
     var links = el('g', {}, view), dots = el('g', {}, view);
     bounds = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
     root.each(function (d) {
@@ -185,7 +198,7 @@ export const VIEWER_SCRIPT = String.raw`
       var n = d.data;
       var cls = 'node ' + n.fate + (collapsed.has(n.id) ? ' collapsed' : '') + (n.id === selected ? ' selected' : '');
       var g = el('g', { class: cls, 'data-id': n.id, transform: 'translate(' + d.y + ',' + d.x + ')' }, dots);
-      var r = n.kind === 'root' ? 7 : big ? 4.5 : 6.5;
+      var r = n.kind === 'root' ? 7 : RADIUS;
       el('circle', { r: n.fate === 'chosen' ? r + 1 : r, fill: n.kind === 'root' ? '#1d232b' : colour(n.reward) }, g);
       var title = el('title', {}, g);
       title.textContent = n.kind === 'root' ? data.question : (n.reward === null ? '' : n.reward.toFixed(3) + ' · ') + oneLine(n.text, 200);
@@ -193,12 +206,12 @@ export const VIEWER_SCRIPT = String.raw`
         var q = el('text', { x: -10, y: 4, 'text-anchor': 'end' }, g); q.textContent = 'question';
       } else if (big) {
         if (n.fate === 'chosen' || collapsed.has(n.id)) {
-          var s = el('text', { x: 7, y: -5, class: 'score' }, g);
+          var s = el('text', { x: r + 3, y: -r - 1, class: 'score' }, g);
           s.textContent = (collapsed.has(n.id) ? '+' + descendants(n.id) + ' ' : '') + fmt(n.reward, 2);
         }
       } else {
-        var lab = el('text', { x: 10, y: 4 }, g);
-        lab.textContent = fmt(n.reward, 2) + '  ' + oneLine(n.text, 22) + (collapsed.has(n.id) ? '  (+' + descendants(n.id) + ')' : '');
+        var lab = el('text', { x: r + 8, y: 4 }, g);
+        lab.textContent = fmt(n.reward, 2) + '  ' + oneLine(n.text, 28) + (collapsed.has(n.id) ? '  (+' + descendants(n.id) + ')' : '');
       }
       g.addEventListener('click', function (ev) { ev.stopPropagation(); select(n.id); });
       g.addEventListener('dblclick', function (ev) { ev.stopPropagation(); if (kids[n.id].length) { select(n.id); toggle(n.id); } });
@@ -206,13 +219,18 @@ export const VIEWER_SCRIPT = String.raw`
     document.getElementById('drawn').textContent = root.descendants().length + ' of ' + nodes.length + ' nodes shown';
   }
 
+  // The whole tree in view (margins in screen pixels; room on the right for the last column's labels).
+  // A tall, narrow tree gets wider columns (up to 3×) so that it fills the width at the scale its height allows.
   function fit() {
-    var w = svg.clientWidth, hgt = svg.clientHeight, pad = 40;
-    var bw = bounds.x1 - bounds.x0 + 260, bh = bounds.y1 - bounds.y0 + 2 * pad;
-    k = Math.min(1.6, Math.max(0.2, Math.min(w / bw, hgt / bh)));
-    tx = pad + 30 - bounds.x0 * k;
-    ty = (hgt - (bounds.y1 - bounds.y0) * k) / 2 - bounds.y0 * k;
-    if ((bounds.y1 - bounds.y0) * k > hgt - 2 * pad) ty = pad + 10 - bounds.y0 * k;
+    var w = svg.clientWidth, hgt = svg.clientHeight, pad = 48, labels = big ? 60 : 200;
+    var bh = Math.max(1, bounds.y1 - bounds.y0), depth = Math.max(1, Math.round((bounds.x1 - bounds.x0) / col));
+    var kh = Math.min(1.6, (hgt - 2 * pad) / bh);
+    var want = Math.max(COL, Math.min(3 * COL, (w - 2 * pad - labels) / (depth * kh)));
+    if (Math.abs(want - col) > 1) { col = want; draw(); }
+    var bw = Math.max(1, bounds.x1 - bounds.x0);
+    k = Math.min(1.6, Math.max(0.05, Math.min((w - 2 * pad - labels) / bw, (hgt - 2 * pad) / bh)));
+    tx = pad + 40 - bounds.x0 * k;
+    ty = (hgt - bh * k) / 2 - bounds.y0 * k;
     apply();
   }
 
