@@ -27,5 +27,9 @@ export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
+export { demoModels } from './demo-models.js';
+// The search's library defaults, and the set the CLI commands (eval, calibrate, demo, search) run with.
+export { DEFAULTS as SEARCH_DEFAULTS } from './search/defaults.js';
+export { EVAL_SEARCH_PARAMS as CLI_SEARCH_DEFAULTS } from './eval/defaults.js';
 export * as evaluation from './evaluation.js';
 export * from './viewer/index.js';

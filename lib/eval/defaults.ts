@@ -14,7 +14,8 @@ export const EVAL_DEFAULTS = {
    * labels, scores the step after a mistake much higher than the mistake itself (0.47 against 0.22 on
    * average over 12 level-4 problems), so the last score forgets errors that the minimum keeps. With
    * the demo models, min instead of Snell et al.'s `last` raised beam search at N = 16 from
-   * 75.4 / 48.2 / 22.0% to 79.0 / 54.4 / 25.0% on the test split's levels 3-5 (README).
+   * 75.4 / 48.2 / 22.0% to 79.0 / 54.4 / 25.0% on the test split's levels 3-5 (docs/results.md; this
+   * choice was made on the test split; later choices are made on the calibration split).
    */
   aggregation: 'min' as Aggregation,
   maxStepTokens: 64,
@@ -30,7 +31,12 @@ export const EVAL_DEFAULTS = {
   calibrationBeamWidth: 4,
 } as const;
 
-/** EVAL_DEFAULTS' sampling and scoring settings as search parameters (what the commands run without flags). */
+/**
+ * EVAL_DEFAULTS' sampling and scoring settings as search parameters: what the eval, calibrate, demo and
+ * search commands run without flags, exported from the package root as `CLI_SEARCH_DEFAULTS`. They differ
+ * from the library's defaults (`SEARCH_DEFAULTS`: aggregation 'last', 2048-token steps, 40 iterations),
+ * which are sized for MATH; spread them into `engine.search` options to search as the CLI does.
+ */
 export const EVAL_SEARCH_PARAMS = {
   temperature: EVAL_DEFAULTS.temperature,
   aggregation: EVAL_DEFAULTS.aggregation,

@@ -1,6 +1,7 @@
 /**
  * Every default of the search in one place (search-and-learn's, where it has one): no numbers buried in
- * strategy loops.
+ * strategy loops. Exported from the package root as `SEARCH_DEFAULTS`; the CLI commands run with
+ * `CLI_SEARCH_DEFAULTS` instead (lib/eval/defaults.ts: aggregation 'min', 64-token steps, 10 iterations).
  */
 export const DEFAULTS = {
   beamWidth: 4,

@@ -37,10 +37,10 @@ export interface StrategyParams {
   beamWidth?: number;
   /**
    * How a path's step scores become one score.
-   * @default 'last'
+   * @default 'last' (Snell et al., search-and-learn); the CLI commands use 'min' (CLI_SEARCH_DEFAULTS)
    */
   aggregation?: Aggregation;
-  /** @default 0.8 */
+  /** @default 0.8 (the CLI commands too) */
   temperature?: number;
   /** @default 1 */
   topP?: number;
@@ -48,10 +48,13 @@ export interface StrategyParams {
   topK?: number;
   /**
    * Most steps of one solution (one attempt for revisions); the last one is generated to the end.
-   * @default 40
+   * @default 40 (sized for MATH); the CLI commands use 10 (CLI_SEARCH_DEFAULTS, sized for the demo task)
    */
   maxIterations?: number;
-  /** @default 2048 */
+  /**
+   * Most tokens of one step.
+   * @default 2048 (sized for MATH); the CLI commands use 64 (CLI_SEARCH_DEFAULTS, sized for the demo task)
+   */
   maxStepTokens?: number;
   /**
    * Most policy tokens of one solution; a path that reaches it ends.

@@ -1,6 +1,7 @@
-// What `npm pack` ships: the runtime (dist/, prebuilds/, models/), what a fallback build needs (native
-// sources, binding.gyp, CMakeLists.txt, the install script), the JSON Schemas of what the CLI writes,
-// README and LICENSE; nothing else.
+// What `npm pack` ships: the runtime (dist/, prebuilds/, the demo models in models/ without the large
+// policy, which only the FLOPs-matched comparison in the repository uses), what a fallback build needs
+// (native sources, binding.gyp, CMakeLists.txt, the install script), the JSON Schemas of what the CLI
+// writes, README and LICENSE; nothing else.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { npm, repoRoot, withRepoLock } from './install-harness.js';
 
@@ -36,6 +37,13 @@ describe('npm pack contents', () => {
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'schema/search-tree.v1.schema.json', 'tools/prebuild/install.mjs', 'binding.gyp', 'native/sources.json', 'LICENSE', 'README.md']) {
       expect(files).toContain(f);
     }
+  });
+
+  test('the demo models that demoModels names are packed, models/policy-large is not', () => {
+    for (const f of ['models/policy/model.safetensors', 'models/policy/tokenizer.json', 'models/prm/model.safetensors', 'models/prm/config.json', 'models/calibration.json', 'models/data/test-level-3.jsonl.gz']) {
+      expect(files).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith('models/policy-large'))).toEqual([]);
   });
 
   test('every native source that native/sources.json lists is packed', async () => {
