@@ -11,7 +11,7 @@ const MODELS = path.resolve(import.meta.dirname, '..', '..', 'models');
 const READY = existsSync(path.join(MODELS, 'policy', 'config.json')) && existsSync(path.join(MODELS, 'prm', 'config.json'));
 
 describe.skipIf(!READY)(`thinktree demo on the shipped models${READY ? '' : ' (skipped: models/policy or models/prm is absent)'}`, () => {
-  it('shows greedy vs beam search with its tree, then writes the accuracy table and chart', async () => {
+  it('shows greedy vs beam search with its tree, then writes the accuracy table, the chart and the showcase trees', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'thinktree-demo-'));
     try {
       let out = '';
@@ -26,6 +26,10 @@ describe.skipIf(!READY)(`thinktree demo on the shipped models${READY ? '' : ' (s
       const rows = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as { strategy: string }[];
       expect(new Set(rows.map((r) => r.strategy))).toEqual(new Set(['greedy', 'majority', 'weighted-best-of-n', 'beam', 'dvts', 'compute-optimal']));
       expect(existsSync(path.join(dir, 'accuracy.svg'))).toBe(true);
+      for (const level of [2, 3, 4]) {
+        const page = await readFile(path.join(dir, `tree-level-${level}.html`), 'utf8');
+        expect(page).toContain('<script id="search-data" type="application/json">{"format":"thinktree.search-tree","version":1,');
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

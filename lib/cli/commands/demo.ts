@@ -2,10 +2,12 @@
  * `thinktree demo`: the shipped models on the held-out arithmetic test set, with no arguments. Shows a
  * few problems solved by greedy decoding and by beam search (chosen path with step scores, and the
  * tree), then accuracy vs budget per level for majority, weighted best-of-N, beam, DVTS and
- * compute-optimal; writes the Markdown table and SVG chart to a folder it prints.
+ * compute-optimal; writes the Markdown table and SVG chart, and the showcase searches' trees as HTML
+ * viewer pages, to a folder it prints.
  */
 
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
@@ -22,6 +24,8 @@ import { buildReport, costLine } from '../../eval/report.js';
 import { timestampedDir, writeEvalOutputs } from '../../eval/output.js';
 import { isCorrect, runEval } from '../../eval/runner.js';
 import { oneLine, renderTree } from '../../eval/tree-view.js';
+import { searchHtml } from '../../viewer/html.js';
+import { serializeSearch } from '../../viewer/serialize.js';
 import { asUsage, intFlag, parseFlags, str, withUsage, type CliIo } from '../flags.js';
 import { reportKvLeaks } from '../kv-leaks.js';
 import { stderrProgress } from '../progress.js';
@@ -50,8 +54,9 @@ const SHOWCASE_LEVELS = [2, 3, 4];
 const HELP = `Usage: thinktree demo [--full] [--out DIR]
 
 Runs the shipped policy and PRM (models/) on held-out arithmetic problems: a few problems solved by
-greedy decoding and by beam search, then accuracy vs budget per level for majority, weighted best-of-N,
-beam search, DVTS and compute-optimal. The default grid finishes in a few minutes on 2 cores.
+greedy decoding and by beam search (their trees written as HTML pages), then accuracy vs budget per
+level for majority, weighted best-of-N, beam search, DVTS and compute-optimal. The default grid
+finishes in a few minutes on 2 cores.
 
 Options:
   --full             the larger grid (${GRIDS.full.perLevel} problems per level, budgets ${GRIDS.full.budgets})
@@ -186,15 +191,31 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
     // 1. A few problems, greedy vs beam search.
     const showStarted = performance.now();
     const picks = SHOWCASE_LEVELS.map((l) => tests.find((r) => r.level === l)).filter((r): r is EvalRecord => r !== undefined);
+    const beamOptions = (seed: number) => ({ ...EVAL_SEARCH_PARAMS, strategy: 'beam' as const, ...SHOWCASE_BEAM, seed });
     const shown = await Promise.all(
       picks.map((r, i) =>
         Promise.all([
           engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'majority', n: 1, temperature: 0, seed: i }),
-          engine.search(r.problem, { ...EVAL_SEARCH_PARAMS, strategy: 'beam', ...SHOWCASE_BEAM, seed: i }),
+          engine.search(r.problem, beamOptions(i)),
         ]),
       ),
     );
     picks.forEach((r, i) => io.stdout(`${showcase(r, shown[i]![0], shown[i]![1])}\n`));
+    const dir = str(v, 'out') ?? timestampedDir('thinktree-demo');
+    await mkdir(dir, { recursive: true });
+    const treePages = await Promise.all(
+      picks.map(async (r, i) => {
+        const json = serializeSearch(shown[i]![1], {
+          question: r.problem,
+          searchOptions: beamOptions(i),
+          models: { policy: info.policyId ?? null, prm: info.prmId ?? null },
+        });
+        const name = `tree-level-${r.level}.html`;
+        await writeFile(path.join(dir, name), searchHtml(json), 'utf8');
+        return name;
+      }),
+    );
+    io.stdout(`The showcase beam searches' trees, to open in a browser: ${treePages.map((f) => path.join(dir, f)).join(', ')}\n`);
 
     // 2. Accuracy vs budget per level.
     io.stdout(`(showcase: ${formatDuration(performance.now() - showStarted)})\n\n`);
@@ -223,10 +244,9 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
         costLine(results, performance.now() - runStarted),
       ],
     });
-    const dir = str(v, 'out') ?? timestampedDir('thinktree-demo');
     await writeEvalOutputs(dir, { rows: report.rows, results, markdown: report.markdown, svg: report.svg });
     io.stdout(`\n${report.markdown}\n`);
-    io.stdout(`Wrote results.md, accuracy.svg, results.json to ${dir}\n`);
+    io.stdout(`Wrote results.md, accuracy.svg, results.json and ${treePages.join(', ')} to ${dir}\n`);
     io.stdout(`Demo finished in ${formatDuration(performance.now() - started)}\n`);
     return 0;
   } finally {

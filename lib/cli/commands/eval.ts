@@ -3,7 +3,7 @@
  * level, with one engine; writes results.json, results.md and accuracy.svg.
  */
 
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Engine } from '../../engine/engine.js';
 import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
 import { loadCalibration } from '../../eval/calibration-file.js';
@@ -20,6 +20,7 @@ import { reportKvLeaks } from '../kv-leaks.js';
 import { stderrProgress } from '../progress.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
 import { parseLevelGroups } from '../../eval/aggregate.js';
+import { TreeFolder, treeRecorder } from '../../viewer/tree-files.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree eval --data FILE.jsonl --model DIR [--prm DIR] [options]
@@ -46,6 +47,8 @@ ${searchFlagsHelp(23)}
   --threads N          kernel threads (default: all cores)
   --out DIR            output folder (default ./thinktree-eval-<timestamp>)
   --json FILE          also write the result rows as JSON to FILE
+  --trees DIR          also write each search's tree as an HTML viewer page, DIR/<config>/<problem>.html,
+                       with DIR/index.html linking them
   -h, --help           show this help
 `;
 
@@ -66,6 +69,7 @@ const FLAGS = {
   threads: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'string' },
+  trees: { type: 'string' },
 } as const;
 
 export interface EvalFlags {
@@ -85,6 +89,7 @@ export interface EvalFlags {
   threads: number | undefined;
   out: string | undefined;
   json: string | undefined;
+  trees: string | undefined;
 }
 
 /** Checks every flag (UsageError); reads no file. */
@@ -117,6 +122,7 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
     threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
     out: str(v, 'out'),
     json: str(v, 'json'),
+    trees: str(v, 'trees'),
   };
 }
 
@@ -145,6 +151,7 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
   const plan = planFor(flags, calibration);
   let records = await loadDatasets(flags.data);
   if (flags.limit !== undefined) records = firstPerLevel(records, flags.limit);
+  if (flags.trees !== undefined) await mkdir(flags.trees, { recursive: true });
   const started = performance.now();
   const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
   const engine = await Engine.load(flags.model, flags.prm, { policy: engineOptions, prm: engineOptions });
@@ -155,7 +162,10 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${records.length} problems × ${plan.configs.length} configurations, ${flags.concurrency} in flight\n`);
     const bar = stderrProgress(io, 'eval');
     const runStarted = performance.now();
-    const results = await runEval(engine, records, {
+    const info = engine.backend.info;
+    const trees = flags.trees === undefined ? null : new TreeFolder(flags.trees);
+    const searcher = trees === null ? engine : treeRecorder(engine, records, plan.configs, trees, { policy: info.policyId ?? null, prm: info.prmId ?? null });
+    const results = await runEval(searcher, records, {
       configs: plan.configs,
       concurrency: flags.concurrency,
       seed: flags.seed,
@@ -183,6 +193,7 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
     if (flags.json !== undefined) await writeFile(flags.json, rowsJson(report.rows), 'utf8');
     io.stdout(`${report.markdown}\n`);
     io.stdout(`Wrote results.json, results.md, accuracy.svg, problems.jsonl to ${dir}` + (flags.json ? ` and rows to ${flags.json}` : '') + '\n');
+    if (trees !== null) io.stdout(`Wrote ${trees.pages.length} search trees to ${flags.trees}; open ${await trees.writeIndex('thinktree eval: search trees')}\n`);
     io.stderr(`total ${formatDuration(performance.now() - started)}\n`);
     return 0;
   } finally {
