@@ -311,9 +311,14 @@ export class SearchContext {
     const cb = this.options.onProgress;
     if (cb === undefined) return;
     const elapsedMs = this.usage.elapsedMs();
+    const branched = new Set<PathNode>();
+    for (const n of this.tree.nodes) if (n.parent !== null && n.kind !== 'rollout') branched.add(n.parent);
+    let openPaths = 0;
+    for (const n of this.tree.nodes) if (n.kind === 'step' && !n.finished && n.handle !== null && !branched.has(n)) openPaths++;
     cb({
       strategy: this.options.strategy,
       stepsDone: this.usage.policySteps,
+      openPaths,
       policyTokensGenerated: this.usage.policyTokensGenerated,
       elapsedMs,
       tokensPerSecond: elapsedMs > 0 ? (this.usage.policyTokensGenerated * 1000) / elapsedMs : 0,

@@ -10,6 +10,11 @@ export interface ProgressEvent {
   strategy: StrategyName;
   /** Steps generated so far (one per node per generate call; rollouts and revisions included). */
   stepsDone: number;
+  /**
+   * Paths still open: unfinished steps at the tips of the tree whose backend nodes the search holds
+   * (beam search's live beams, before this round's pruning).
+   */
+  openPaths: number;
   policyTokensGenerated: number;
   elapsedMs: number;
   /** Policy tokens generated per second of wall time since the search started. */

@@ -1,7 +1,7 @@
 /**
  * `thinktree search "question"`: one question through one search strategy, by default with the shipped
  * demo models and the CLI's search settings. Prints the answer, the chosen path with its step scores,
- * the vote, a compact tree and the usage; `--json` writes the whole search (search-tree v1 format),
+ * the vote, a compact tree and the usage (with a live progress line on a terminal); `--json` writes the whole search (search-tree v1 format),
  * `--html` a self-contained page that draws the tree.
  */
 
@@ -15,7 +15,7 @@ import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
 import { resolveParams } from '../../search/options.js';
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../../search/params.js';
-import type { SearchOptions } from '../../search/types.js';
+import type { ProgressEvent, SearchOptions } from '../../search/types.js';
 import { searchHtml } from '../../viewer/html.js';
 import { searchJsonText, serializeSearch } from '../../viewer/serialize.js';
 import { searchText } from '../../viewer/text.js';
@@ -148,21 +148,29 @@ async function calibrationFor(flags: SearchFlags, engine: Engine): Promise<Calib
   return table;
 }
 
-/** One line redrawn in place on a terminal: steps generated, tokens, speed. */
-function liveProgress(io: CliIo): { update: (text: string) => void; finish: () => void } {
-  if (process.stderr.isTTY !== true) return { update: () => {}, finish: () => {} };
-  let last = 0;
+/** The live progress line: steps generated, paths still open, tokens and speed. */
+export function progressLine(p: ProgressEvent): string {
+  return (
+    `searching: ${p.stepsDone} step${p.stepsDone === 1 ? '' : 's'} generated, ${p.openPaths} path${p.openPaths === 1 ? '' : 's'} open, ` +
+    `${p.policyTokensGenerated} tokens (${Math.round(p.tokensPerSecond)} tokens/s, ${(p.elapsedMs / 1000).toFixed(1)} s)`
+  );
+}
+
+/** A line redrawn in place (at most every `redrawMs`) on a terminal and wiped at the end; nothing elsewhere. */
+export function liveLine(write: (s: string) => void, isTTY: boolean, redrawMs = 100): { update: (text: string) => void; finish: () => void } {
+  if (!isTTY) return { update: () => {}, finish: () => {} };
+  let last = -Infinity;
   let length = 0;
   return {
     update(text) {
       const now = performance.now();
-      if (now - last < 100) return;
+      if (now - last < redrawMs) return;
       last = now;
-      io.stderr(`\r${text.padEnd(length)}`);
+      write(`\r${text.padEnd(length)}`);
       length = text.length;
     },
     finish() {
-      if (length > 0) io.stderr(`\r${' '.repeat(length)}\r`);
+      if (length > 0) write(`\r${' '.repeat(length)}\r`);
     },
   };
 }
@@ -183,13 +191,12 @@ async function runSearch(argv: string[], io: CliIo): Promise<number> {
     const info = engine.backend.info;
     const s = flags.search;
     io.stderr(`thinktree search: ${s.strategy}, N=${s.n}, M=${s.beamWidth}, policy ${info.policyId}, PRM ${info.prmId}\n`);
-    const live = liveProgress(io);
+    const live = liveLine(io.stderr, process.stderr.isTTY === true);
     const result = await engine
       .search(flags.question, {
         ...s,
         ...(calibration === undefined ? {} : { calibration }),
-        onProgress: (p) =>
-          live.update(`searching: ${p.stepsDone} steps, ${p.policyTokensGenerated} tokens, ${Math.round(p.tokensPerSecond)} tokens/s (${(p.elapsedMs / 1000).toFixed(1)} s)`),
+        onProgress: (p) => live.update(progressLine(p)),
       })
       .finally(() => live.finish());
     const json = serializeSearch(result, {
