@@ -8,7 +8,6 @@
  * Conventions: token ids are Int32Array; buffers crossing the boundary are typed arrays, never plain
  * arrays of numbers; heavy calls return promises and run off the JS thread.
  */
-import type { CudaSession, NativeKernels } from './kernel-types.js';
 
 /** A native sequence handle. Branded so it cannot be mixed up with token ids or counts. */
 export type SeqId = number & { readonly __seq: never };
@@ -245,18 +244,23 @@ export interface CudaProbeResult {
 }
 
 
-/** The CUDA backend as the CPU addon reaches it: a library loaded at run time from a path. */
+/**
+ * The CUDA backend as the CPU addon reaches it: a library loaded at run time from a path. (Its
+ * `open`, a session running single kernels, is test surface: kernel-types.ts.)
+ */
 export interface NativeCuda {
   /** THINKTREE_CUDA_ABI_VERSION this addon was built with; a library must report the same. */
   abiVersion: number;
   probe(libPath: string): CudaProbeResult;
-  /** Throws when the library does not load, has another ABI, or the device cannot be opened. */
-  open(libPath: string, device: number): CudaSession;
+}
+
+/** addon.kernels as the product sees it. (The kernels on typed arrays there are test surface: kernel-types.ts.) */
+export interface NativeCpu {
+  cpuInfo(): CpuInfo;
 }
 
 export interface NativeAddon {
-  /** cpuInfo() for every caller; the rest (kernel-types.ts) for parity tests and benchmarks. */
-  kernels: NativeKernels;
+  kernels: NativeCpu;
   /** The CUDA backend library, loaded at run time (never linked into the addon). */
   cuda: NativeCuda;
   /** Maps the weights, allocates the KV pool; `onProgress` receives fractions in [0, 1]. */

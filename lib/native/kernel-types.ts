@@ -3,7 +3,7 @@
  * (`addon.kernels`) and GPU (`addon.cuda.open` sessions), for parity tests and benchmarks. Users never
  * call these; the product surface is addon-types.ts.
  */
-import type { CpuInfo, DTypeName, IsaName, NativeSamplingArrays, PrecisionName } from './addon-types.js';
+import type { DTypeName, IsaName, NativeCpu, NativeCuda, NativeSamplingArrays, PrecisionName } from './addon-types.js';
 
 export interface GemmArgs {
   /** [m, k] row-major activations. */
@@ -83,9 +83,8 @@ export interface AttentionArgs {
   threads: number;
 }
 
-/** addon.kernels: cpuInfo() (product surface) and the kernels on typed arrays. */
-export interface NativeKernels {
-  cpuInfo(): CpuInfo;
+/** addon.kernels: cpuInfo() (product surface, NativeCpu) and the kernels on typed arrays. */
+export interface NativeKernels extends NativeCpu {
   /** y[m, n] = x · wᵀ (+ bias). */
   gemm(args: GemmArgs): Float32Array;
   rmsNorm(args: RmsNormArgs): Float32Array;
@@ -192,4 +191,10 @@ export interface CudaSession {
   benchSample(args: Omit<SampleArgs, 'isa'>, iterations: number): number;
   /** Frees the context. Safe to call twice; later calls throw. */
   dispose(): void;
+}
+
+/** addon.cuda with its test surface: sessions on one device. */
+export interface NativeCudaSessions extends NativeCuda {
+  /** Throws when the library does not load, has another ABI, or the device cannot be opened. */
+  open(libPath: string, device: number): CudaSession;
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openCudaSession } from '../../lib/native/kernels.js';
 import { nativeAddon } from '../../lib/native/load.js';
 import { BUILT_LIB, gpu, hasGxx, hasNvcc } from './gpu.js';
 
@@ -47,7 +48,7 @@ describe('CUDA library loading', () => {
         `the CUDA library at ${lib} is from another thinktree build (ABI ${other}, expected ${cuda.abiVersion}); ` +
           'rebuild with npm run build:cuda',
       );
-      expect(() => cuda.open(lib, 0)).toThrow(/from another thinktree build/);
+      expect(() => openCudaSession(lib, 0)).toThrow(/from another thinktree build/);
     });
   });
 
@@ -60,7 +61,7 @@ describe('CUDA library loading', () => {
     });
 
     it('refuses to open a session, saying why', () => {
-      expect(() => cuda.open(BUILT_LIB, 0)).toThrow(/^CUDA backend: .*(NVIDIA driver|CUDA device|compute capability)/);
+      expect(() => openCudaSession(BUILT_LIB, 0)).toThrow(/^CUDA backend: .*(NVIDIA driver|CUDA device|compute capability)/);
     });
   });
 });

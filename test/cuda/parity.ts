@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DTypeName, PrecisionName } from '../../lib/native/addon-types.js';
 import type { AttentionArgs, CudaSession } from '../../lib/native/kernel-types.js';
-import { nativeAddon } from '../../lib/native/load.js';
+import { nativeKernels, openCudaSession } from '../../lib/native/kernels.js';
 import { maxAbsDiff, randomArray, rng } from './gpu.js';
 
-const cpu = nativeAddon().kernels;
+const cpu = nativeKernels();
 const best = cpu.cpuInfo().bestIsa;
 
 // bf16 / f16 bits of f32 values (round to nearest even), for weights in those dtypes.
@@ -52,7 +52,7 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
   describe(title, () => {
     let s: CudaSession;
     beforeAll(() => {
-      s = nativeAddon().cuda.open(libPath, device);
+      s = openCudaSession(libPath, device);
     });
     afterAll(() => s?.dispose());
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionArgs } from '../../lib/native/kernel-types.js';
-import { nativeAddon } from '../../lib/native/load.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
 import { maxAbsDiff } from '../helpers/reference-llama.js';
 import { rng } from '../helpers/tiny-model.js';
 
-const kernels = nativeAddon().kernels;
+const kernels = nativeKernels();
 
 interface Shape {
   pageTokens: number;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DTypeName } from '../../lib/native/addon-types.js';
 import type { RmsNormArgs, RopeArgs } from '../../lib/native/kernel-types.js';
-import { nativeAddon } from '../../lib/native/load.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
 import { rng } from '../helpers/tiny-model.js';
 
-const kernels = nativeAddon().kernels;
+const kernels = nativeKernels();
 
 function randomF32(n: number, next: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

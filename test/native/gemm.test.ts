@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { DTypeName, IsaName, PrecisionName } from '../../lib/native/addon-types.js';
 import type { GemmArgs } from '../../lib/native/kernel-types.js';
 import { benchGemmShapes } from '../../lib/cli/bench/gemm.js';
-import { nativeAddon } from '../../lib/native/load.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
 import { rng } from '../helpers/tiny-model.js';
 
-const kernels = nativeAddon().kernels;
+const kernels = nativeKernels();
 const cpu = kernels.cpuInfo();
 
 // --- Independent TypeScript decoding of the weight formats -------------------------------------

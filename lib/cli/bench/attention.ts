@@ -9,7 +9,7 @@
  * fast the split would be at that peak, the ceiling on its speedup on this machine.
  */
 import type { AttentionArgs } from '../../native/kernel-types.js';
-import { nativeAddon } from '../../native/load.js';
+import { nativeKernels } from '../../native/kernels.js';
 
 export interface SharedPrefixBenchOptions {
   /** Worker threads for the kernel. */
@@ -106,7 +106,7 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
     pageTokens: opts.pageTokens ?? 16,
   };
   const seconds = opts.seconds ?? 1;
-  const kernels = nativeAddon().kernels;
+  const kernels = nativeKernels();
   const tokens = o.prefixTokens + o.ownTokens;
   const perSequenceKvBytes = o.sequences * tokens * 2 /* kv heads */ * 64 * 4 * 2; /* K and V, f32 */
   // q·k and p·v over every key, for each of the 14 query heads: 2 multiply-adds per head-dim element.

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { CudaProbeResult, NativeGenerateStepRequest, NativeModel, SeqId } from '../../native/addon-types.js';
 import type { CudaAttentionArgs, CudaSession } from '../../native/kernel-types.js';
 import { probeCuda } from '../../native/cuda.js';
+import { openCudaSession } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 
@@ -111,7 +112,7 @@ export function benchCuda(log: (line: string) => void = console.log, options: Cu
     return null;
   }
   const dev = probe.devices.find((d) => d.supported)!;
-  const s: CudaSession = nativeAddon().cuda.open(probe.libraryPath, dev.index);
+  const s: CudaSession = openCudaSession(probe.libraryPath, dev.index);
   try {
     const copyGBps = s.benchCopyBandwidth(small ? 1 << 20 : 1 << 30, small ? 2 : 20);
     log(`cuda: ${dev.name} (compute ${dev.computeCapability}), device-to-device copy ${copyGBps.toFixed(0)} GB/s (read + write)`);

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PrecisionName, SeqId } from '../../native/addon-types.js';
+import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 
@@ -61,10 +62,11 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const promptTokens = opts.promptTokens ?? 64;
   const steps = opts.steps ?? 3;
   const addon = nativeAddon();
+  const kernels = nativeKernels();
   // benchReadBandwidth belongs to the kernel bindings; a build without it leaves the bound unknown.
   const bandwidthGBps =
     opts.bandwidthGBps ??
-    (typeof addon.kernels.benchReadBandwidth === 'function' ? addon.kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN);
+    (typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
   const file = path.join(dir, 'model.safetensors');

@@ -1,5 +1,5 @@
 import type { IsaName, PrecisionName } from '../../native/addon-types.js';
-import { nativeAddon } from '../../native/load.js';
+import { nativeKernels } from '../../native/kernels.js';
 import { measureMachine, type MachineLimits } from './machine.js';
 
 /** One measured GEMM shape: y[m, n] = x[m, k] · w[n, k]ᵀ with BF16 weights. */
@@ -72,7 +72,7 @@ const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
 export async function benchGemmShapes(opts: BenchGemmOptions): Promise<GemmBenchRow[]> {
   const { threads, log } = opts;
   if (!Number.isInteger(threads) || threads < 1) throw new TypeError(`Expected \`threads\` to be a positive integer, got ${threads}`);
-  const kernels = nativeAddon().kernels;
+  const kernels = nativeKernels();
   const isa = opts.isa ?? kernels.cpuInfo().bestIsa;
   const tokens = opts.tokens ?? [1, 16, 64];
   const repeats = opts.repeats ?? 3;

@@ -1,4 +1,4 @@
-import { nativeAddon } from '../../native/load.js';
+import { nativeKernels } from '../../native/kernels.js';
 
 /** What this machine can do at most, measured with the addon's own thread pool. */
 export interface MachineLimits {
@@ -47,7 +47,7 @@ export async function measureMachine(threads: number, options: MeasureMachineOpt
   const bufferBytes = options.bufferBytes ?? 512 * 2 ** 20;
   expectPositiveInteger(repeats, 'repeats');
   expectPositiveInteger(bufferBytes, 'bufferBytes');
-  const k = nativeAddon().kernels;
+  const k = nativeKernels();
   const fmaPeakF32 = await best(repeats, () => k.benchFmaPeak('f32', threads));
   const fmaPeakBf16 = k.cpuInfo().avx512bf16 ? await best(repeats, () => k.benchFmaPeak('bf16', threads)) : fmaPeakF32;
   const readBandwidth = await best(repeats, () => k.benchReadBandwidth(bufferBytes, threads));
