@@ -210,7 +210,8 @@ export const VIEWER_SCRIPT = String.raw`
           s.textContent = (collapsed.has(n.id) ? '+' + descendants(n.id) + ' ' : '') + fmt(n.reward, 2);
         }
       } else {
-        var lab = el('text', { x: r + 8, y: 4 }, g);
+        // Above the centre line, so the links leaving the node to the right do not cross the label.
+        var lab = el('text', { x: r + 4, y: -r + 1 }, g);
         lab.textContent = fmt(n.reward, 2) + '  ' + oneLine(n.text, 28) + (collapsed.has(n.id) ? '  (+' + descendants(n.id) + ')' : '');
       }
       g.addEventListener('click', function (ev) { ev.stopPropagation(); select(n.id); });

@@ -4,6 +4,7 @@
  * HTML viewer reads it, and `schema/search-tree.v1.schema.json` (shipped in the package) describes it.
  */
 
+import { fileURLToPath } from 'node:url';
 import { aggregateScores, type Aggregation } from '../search/aggregate.js';
 import type { SearchResult, StrategyName, TreeNode, TreeNodeKind, Usage } from '../search/types.js';
 import { groupByAnswer } from '../search/vote.js';
@@ -13,6 +14,8 @@ import { nodeFates, pathsOf } from '../eval/tree-view.js';
 
 export const SEARCH_TREE_FORMAT = 'thinktree.search-tree';
 export const SEARCH_TREE_VERSION = 1;
+/** The JSON Schema of this format, shipped in the package (this file is lib/viewer/ or dist/viewer/). */
+export const SEARCH_TREE_SCHEMA = fileURLToPath(new URL('../../schema/search-tree.v1.schema.json', import.meta.url));
 
 /**
  * What became of a node: `chosen` on the chosen path; `finished` ends a candidate that was not chosen;

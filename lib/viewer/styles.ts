@@ -24,7 +24,7 @@ svg#tree.panning { cursor: grabbing; }
 .node.finished circle { stroke: #111827; stroke-width: 1.5px; }
 .node.collapsed circle { stroke: #111827; stroke-dasharray: 2 2; stroke-width: 2px; }
 .node.selected circle { stroke: #f59e0b; stroke-width: 4px; }
-.node text { font-size: 11px; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 3px; }
+.node text { font-size: 11px; fill: var(--ink); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
 .node text.score { font-variant-numeric: tabular-nums; fill: var(--muted); }
 .node.chosen text { fill: var(--chosen); font-weight: 600; }
 #panel { overflow: auto; background: var(--panel); padding: 14px 16px 24px; }

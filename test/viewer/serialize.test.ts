@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregateScores } from '../../lib/search/aggregate.js';
 import type { SearchResult, TreeNode } from '../../lib/search/types.js';
-import { searchJsonText, serializeSearch, type SearchTreeJson } from '../../lib/viewer/serialize.js';
+import { SEARCH_TREE_SCHEMA, SEARCH_TREE_VERSION, searchJsonText, serializeSearch, type SearchTreeJson } from '../../lib/viewer/serialize.js';
 import { validate } from './json-schema.js';
 import { MODELS_READY, realSearch, type RealSearch } from './real-search.js';
 
@@ -132,6 +132,11 @@ describe.skipIf(!MODELS_READY)(`a real search on the shipped models${MODELS_READ
 });
 
 describe('the package', () => {
+  it('exports the schema file’s path, and the schema is for the version serializeSearch writes', () => {
+    expect(SEARCH_TREE_SCHEMA).toBe(path.join(ROOT, 'schema', 'search-tree.v1.schema.json'));
+    expect((SCHEMA.properties as Record<string, { const?: unknown }>).version!.const).toBe(SEARCH_TREE_VERSION);
+  });
+
   it('ships the schema', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
     expect(pkg.files).toContain('schema/*.schema.json');
