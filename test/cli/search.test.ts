@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import { validate } from '../viewer/json-schema.js';
-import { MODELS_READY, QUESTION } from '../viewer/real-search.js';
+import { MODELS, MODELS_READY, QUESTION } from '../viewer/real-search.js';
 
 const SCHEMA = JSON.parse(await readFile(path.resolve(import.meta.dirname, '..', '..', 'schema', 'search-tree.v1.schema.json'), 'utf8'));
 
@@ -61,6 +61,17 @@ describe.skipIf(!MODELS_READY)(`thinktree search on the shipped models${MODELS_R
     expect(doc.options).toMatchObject({ strategy: 'dvts', n: 4, beamWidth: 2, aggregation: 'last', seed: 7 });
     expect(doc.candidates).toHaveLength(4);
   });
+
+  it('runs majority voting with a policy of one’s own and no PRM', async () => {
+    const json = path.join(dir, 'majority.json');
+    const { code, err } = await cli(['search', QUESTION, '--model', path.join(MODELS, 'policy'), '--strategy', 'majority', '--n', '4', '--threads', '1', '--json', json]);
+    expect(err).toContain('PRM (none)');
+    expect(code).toBe(0);
+    const doc = JSON.parse(await readFile(json, 'utf8'));
+    expect(validate(SCHEMA, doc)).toEqual([]);
+    expect(doc.models.prm).toBeNull();
+    expect(doc.nodes.every((n: { reward: number | null }) => n.reward === null)).toBe(true);
+  });
 });
 
 describe('thinktree search usage mistakes exit 2 and load nothing', () => {
@@ -73,15 +84,21 @@ describe('thinktree search usage mistakes exit 2 and load nothing', () => {
     [['search', 'q', '--json', '/nonexistent-folder/x.json'], '--json /nonexistent-folder/x.json: folder /nonexistent-folder does not exist'],
     [['search', 'q', '--html', '/'], '--html / is a folder; give a file name'],
   ])('%j', async (argv, sentence) => {
-    const { code, out, err } = await cli([...argv, '--model', '/nonexistent-model']);
+    const { code, out, err } = await cli([...argv, '--model', '/nonexistent-model', '--prm', '/nonexistent-prm']);
     expect(code).toBe(2);
     expect(err).toContain(`thinktree search: ${sentence}`);
     expect(err).toContain('Usage: thinktree search ');
     expect(out).toBe('');
   });
 
+  it('asks for a PRM when a policy of one’s own comes without one and the strategy needs it', async () => {
+    const { code, err } = await cli(['search', 'q', '--model', '/nonexistent-model', '--strategy', 'dvts']);
+    expect(code).toBe(2);
+    expect(err).toContain('thinktree search: --strategy dvts scores steps with a process reward model: give --prm DIR (or --strategy majority)');
+  });
+
   it('names a missing model folder before loading anything', async () => {
-    const { code, err } = await cli(['search', 'q', '--model', path.join(dir, 'none')]);
+    const { code, err } = await cli(['search', 'q', '--model', path.join(dir, 'none'), '--strategy', 'majority']);
     expect(code).toBe(2);
     expect(err).toContain(`No policy in ${path.join(dir, 'none')} (config.json is missing)`);
   });

@@ -15,6 +15,7 @@ import { EVAL_DEFAULTS } from '../../eval/defaults.js';
 import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
 import { resolveParams } from '../../search/options.js';
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../../search/params.js';
+import { STRATEGIES } from '../../search/registry.js';
 import type { ProgressEvent, SearchOptions } from '../../search/types.js';
 import { searchHtml } from '../../viewer/html.js';
 import { searchJsonText, serializeSearch } from '../../viewer/serialize.js';
@@ -37,7 +38,8 @@ PRM score, the vote over the candidates, the search tree and the compute used. W
 
 Options:
   --model DIR          policy model directory (default: the shipped models/policy)
-  --prm DIR            process reward model directory (default: the shipped models/prm)
+  --prm DIR            process reward model directory (default: the shipped models/prm without --model,
+                       none with it: then only majority runs)
   --strategy S         ${STRATEGY_NAMES.join(', ')} (default ${DEFAULTS.strategy})
   --n N                budget: beams, samples or simulations (default ${DEFAULTS.n})
   --beam-width M       M of beam, lookahead and DVTS; must divide N (default min(${DEFAULTS.beamWidth}, N))
@@ -69,7 +71,8 @@ const FLAGS = {
 export interface SearchFlags {
   question: string;
   model: string;
-  prm: string;
+  /** Null: no PRM (a --model of one's own without --prm). */
+  prm: string | null;
   /** The search options, backend aside. */
   search: Omit<SearchOptions, 'backend'> & { aggregation: NonNullable<SearchOptions['aggregation']> };
   calibration: string | undefined;
@@ -113,15 +116,20 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
   const n = intFlag('n', str(v, 'n'), DEFAULTS.n);
   const beamWidth = intFlag('beam-width', str(v, 'beam-width'), Math.min(DEFAULTS.beamWidth, n));
   const params = searchParams(v);
-  asUsage(() => resolveParams(strategy, { ...params, n, beamWidth }));
+  const resolved = asUsage(() => resolveParams(strategy, { ...params, n, beamWidth }));
+  const model = str(v, 'model');
+  const prm = str(v, 'prm') ?? (model === undefined ? path.join(SHIPPED_MODELS, 'prm') : null);
+  if (prm === null && STRATEGIES.get(strategy)!.needsPrm(resolved)) {
+    throw new UsageError(`--strategy ${strategy} scores steps with a process reward model: give --prm DIR (or --strategy majority)`);
+  }
   const json = str(v, 'json');
   const html = str(v, 'html');
   if (json !== undefined) checkWritable('json', json);
   if (html !== undefined) checkWritable('html', html);
   return {
     question,
-    model: path.resolve(str(v, 'model') ?? path.join(SHIPPED_MODELS, 'policy')),
-    prm: path.resolve(str(v, 'prm') ?? path.join(SHIPPED_MODELS, 'prm')),
+    model: path.resolve(model ?? path.join(SHIPPED_MODELS, 'policy')),
+    prm: prm === null ? null : path.resolve(prm),
     search: {
       ...params,
       aggregation: params.aggregation ?? EVAL_DEFAULTS.aggregation,
@@ -182,15 +190,15 @@ async function runSearch(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   for (const [what, dir] of [['policy', flags.model], ['process reward model', flags.prm]] as const) {
-    if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`No ${what} in ${dir} (config.json is missing)`);
+    if (dir !== null && !existsSync(path.join(dir, 'config.json'))) throw new UsageError(`No ${what} in ${dir} (config.json is missing)`);
   }
   const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
-  const engine = await Engine.load(flags.model, flags.prm, { policy: engineOptions, prm: engineOptions });
+  const engine = await Engine.load(flags.model, flags.prm ?? undefined, { policy: engineOptions, prm: engineOptions });
   try {
     const calibration = await calibrationFor(flags, engine);
     const info = engine.backend.info;
     const s = flags.search;
-    io.stderr(`thinktree search: ${s.strategy}, N=${s.n}, M=${s.beamWidth}, policy ${info.policyId}, PRM ${info.prmId}\n`);
+    io.stderr(`thinktree search: ${s.strategy}, N=${s.n}, M=${s.beamWidth}, policy ${info.policyId}, PRM ${info.prmId ?? '(none)'}\n`);
     const live = liveLine(io.stderr, process.stderr.isTTY === true);
     const result = await engine
       .search(flags.question, {
