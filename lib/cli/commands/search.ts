@@ -8,7 +8,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { demoModels } from '../../demo-models.js';
 import { Engine } from '../../engine/engine.js';
 import { loadCalibration } from '../../eval/calibration-file.js';
 import { EVAL_DEFAULTS } from '../../eval/defaults.js';
@@ -23,9 +23,6 @@ import { searchText } from '../../viewer/text.js';
 import { asUsage, didYouMean, intFlag, parseCommandLine, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
 import type { Command } from './types.js';
-
-/** The package's models folder (this file is lib/cli/commands/search.ts or dist/cli/commands/search.js). */
-const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 
 const DEFAULTS = { strategy: 'beam' as StrategyName, n: 16, beamWidth: 4 } as const;
 
@@ -118,7 +115,7 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
   const params = searchParams(v);
   const resolved = asUsage(() => resolveParams(strategy, { ...params, n, beamWidth }));
   const model = str(v, 'model');
-  const prm = str(v, 'prm') ?? (model === undefined ? path.join(SHIPPED_MODELS, 'prm') : null);
+  const prm = str(v, 'prm') ?? (model === undefined ? demoModels.prm : null);
   if (prm === null && STRATEGIES.get(strategy)!.needsPrm(resolved)) {
     throw new UsageError(`--strategy ${strategy} scores steps with a process reward model: give --prm DIR (or --strategy majority)`);
   }
@@ -128,7 +125,7 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
   if (html !== undefined) checkWritable('html', html);
   return {
     question,
-    model: path.resolve(model ?? path.join(SHIPPED_MODELS, 'policy')),
+    model: path.resolve(model ?? demoModels.policy),
     prm: prm === null ? null : path.resolve(prm),
     search: {
       ...params,
@@ -149,7 +146,7 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
 /** compute-optimal's table: --calibration, else the shipped one next to the default models. */
 async function calibrationFor(flags: SearchFlags, engine: Engine): Promise<CalibrationTable | undefined> {
   if (flags.search.strategy !== 'compute-optimal') return undefined;
-  const file = flags.calibration ?? path.join(SHIPPED_MODELS, 'calibration.json');
+  const file = flags.calibration ?? demoModels.calibration;
   if (!existsSync(file)) throw new UsageError(`compute-optimal needs a calibration table (--calibration FILE); ${file} does not exist`);
   const table = await loadCalibration(file);
   checkCalibrationModels(table, engine.backend.info);
