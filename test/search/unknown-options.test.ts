@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptionError } from '../../lib/errors.js';
-import { loadEngine } from '../../lib/engine/engine.js';
+import { Engine, loadEngine } from '../../lib/engine/engine.js';
 import { loadModel, type Model } from '../../lib/models/model.js';
 import { loadPrm } from '../../lib/models/prm/prm.js';
 import { search } from '../../lib/search/search.js';
@@ -86,6 +86,14 @@ describe('public functions refuse misspelled options', () => {
       );
       const ok = await model.generate([1, 2], { maxTokens: 2, seed: 1 });
       expect(ok.tokens.length).toBeLessThanOrEqual(2);
+    });
+
+    it('engine.search()', async () => {
+      const engine = new Engine(model, undefined);
+      await expect(engine.search('q', js({ strategy: 'majority', n: 2, temprature: 0.5 }))).rejects.toThrow(
+        'Unknown option `temprature` in the search options; did you mean `temperature`?',
+      );
+      expect(model.kvStats().pagesInUse).toBe(0);
     });
 
     it('generateStep(), createSequence() and chatPrompt()', async () => {
