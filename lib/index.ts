@@ -28,6 +28,7 @@ export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
 export { demoModels } from './demo-models.js';
+export { serve, type ServeOptions, type ServerHandle } from './server/server.js';
 // The search's library defaults, and the set the CLI commands (eval, calibrate, demo, search) run with.
 export { DEFAULTS as SEARCH_DEFAULTS } from './search/defaults.js';
 export { EVAL_SEARCH_PARAMS as CLI_SEARCH_DEFAULTS } from './eval/defaults.js';

@@ -21,6 +21,7 @@ const SLIPS: Record<string, { argv: string[]; usage: string; slip: string; meant
   demo: { argv: ['demo'], usage: 'Usage: thinktree demo ', slip: '--per-levle', meant: '--per-level' },
   search: { argv: ['search'], usage: 'Usage: thinktree search ', slip: '--beam-widht', meant: '--beam-width' },
   data: { argv: ['data', 'gen'], usage: 'Usage: thinktree data gen ', slip: '--levle', meant: '--level' },
+  serve: { argv: ['serve'], usage: 'Usage: thinktree serve ', slip: '--max-queu', meant: '--max-queue' },
 };
 
 describe('every command', () => {

@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
 import type { Command } from './types.js';
 
 export type { Command, CommandIo } from './types.js';
@@ -18,4 +19,5 @@ export const commands: Record<string, Command> = {
   eval: evalCommand,
   calibrate: calibrateCommand,
   demo: demoCommand,
+  serve: serveCommand,
 };
