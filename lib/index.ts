@@ -27,6 +27,14 @@ export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
 export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
+export {
+  RemoteBackend,
+  RemoteBackendError,
+  type RemoteBackendOptions,
+  type RemoteFailure,
+  type PrmTextLayout,
+} from './backends/remote.js';
+export * as protocol from './protocol/index.js';
 export { demoModels } from './demo-models.js';
 export { serve, type ServeOptions, type ServerHandle } from './server/server.js';
 // The search's library defaults, and the set the CLI commands (eval, calibrate, demo, search) run with.

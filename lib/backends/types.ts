@@ -2,7 +2,7 @@
  * The seam between search strategies and whatever runs the models. A strategy sees nodes, step texts
  * and rewards, never a tensor. The backends live beside this port: native.ts runs the models in process
  * (policy and PRM sequences sharing KV pages across the tree, requests merged by step-batcher.ts); a
- * remote OpenAI-compatible server can implement it too (an HTTP backend, here when it comes); tests use
+ * remote OpenAI-compatible server implements it too (remote.ts: vLLM, SGLang, thinktree serve); tests use
  * a scripted backend whose step distributions and scores are known.
  */
 
@@ -32,6 +32,12 @@ export interface GeneratedStep {
   finish: StepFinish;
   /** Sum of the step tokens' log-probabilities. */
   logprob: number;
+  /**
+   * Prompt tokens computed to generate this step beyond what the backend held: a server sent the node's
+   * whole text prefills it again (all of it, or past its prefix cache's `context` tokens). Absent for a
+   * backend that holds each node's KV (native).
+   */
+  prefilled?: { tokens: number; context: number };
 }
 
 export interface RootInfo {

@@ -58,6 +58,8 @@ export interface CompletionChoice {
    * (finish_reason 'stop') or on length.
    */
   stop_reason?: string | number | null;
+  /** SGLang's name for the same: the stop string or token id that matched. */
+  matched_stop?: string | number | null;
 }
 
 export interface CompletionResponse {
@@ -137,18 +139,21 @@ function readLogprobs(r: FieldReader): CompletionLogprobs {
 export function parseCompletionResponse(body: unknown): CompletionResponse {
   const r = FieldReader.of(body, '');
   const choices = eachOf(r.array('choices'), 'choices', (c): CompletionChoice => {
-    const stop = c.obj.stop_reason;
-    if (stop !== undefined && stop !== null && typeof stop !== 'string' && typeof stop !== 'number') {
-      c.fail('stop_reason', 'a string, a token id or null');
-    }
+    const stopOf = (key: string) => {
+      const v = c.obj[key];
+      if (v !== undefined && v !== null && typeof v !== 'string' && typeof v !== 'number') c.fail(key, 'a string, a token id or null');
+      return (v ?? null) as string | number | null;
+    };
     const lp = c.has('logprobs') ? readLogprobs(c.object('logprobs')) : null;
-    return {
+    const choice: CompletionChoice = {
       index: c.number('index', { integer: true, min: 0 }),
       text: c.string('text'),
       logprobs: lp,
       finish_reason: c.nullableString('finish_reason'),
-      stop_reason: (stop ?? null) as string | number | null,
+      stop_reason: stopOf('stop_reason'),
     };
+    if (c.has('matched_stop')) choice.matched_stop = stopOf('matched_stop');
+    return choice;
   });
   choices.sort((a, b) => a.index - b.index);
   return {

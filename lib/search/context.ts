@@ -192,6 +192,7 @@ export class SearchContext {
       steps.forEach((step, k) => {
         const i = idx[k]!;
         const parent = parents[i]!;
+        if (step.prefilled) this.usage.prefilled(step.prefilled.tokens, step.prefilled.context);
         this.usage.generated(step.tokens, parent.policyContext);
         if (allowance[i]!.byCap && step.finish === 'length') this.tokens.cut = true;
         const kind = spec.kind ?? 'step';

@@ -1,0 +1,607 @@
+/**
+ * The search backend over HTTP: the policy behind an OpenAI-compatible `/v1/completions` (vLLM, SGLang,
+ * `thinktree serve`) and the PRM behind vLLM's `/pooling` (or an outcome reward model behind
+ * `/classify`). Servers keep no per-node state, so a node here is a client-side record (its whole policy
+ * text, the PRM's question and scored steps, its seed), and every call resubmits whole texts: the
+ * engines' automatic prefix caching is what keeps that cheap, and the usage they report (resubmitted
+ * prompt tokens as prefilled, whole PRM inputs as scored) shows what it costs. See docs/scaling-out.md.
+ */
+import type {
+  BackendModelInfo,
+  GeneratedStep,
+  NodeId,
+  RootInfo,
+  ScoreResult,
+  SearchBackend,
+  StepFinish,
+  StepSampling,
+} from './types.js';
+import { OptionError, abortError } from '../errors.js';
+import type { CompletionChoice, CompletionRequest, CompletionResponse } from '../protocol/completions.js';
+import { parseCompletionResponse } from '../protocol/completions.js';
+import { parseModelList, type ModelCard } from '../protocol/models.js';
+import {
+  parseClassifyResponse,
+  parsePoolingResponse,
+  stepRows,
+  type PoolingRequest,
+  type PoolingTask,
+} from '../protocol/pooling.js';
+import { ProtocolError } from '../protocol/validate.js';
+import { HttpClient } from './http/client.js';
+import { RemoteBackendError } from './http/errors.js';
+import {
+  chatml,
+  chatTemplateOf,
+  mathShepherdLayout,
+  outcomeText,
+  qwenMathPrmLayout,
+  type ChatRenderer,
+  type PrmTextLayout,
+} from './http/layout.js';
+import { Limiter } from './http/limiter.js';
+import { mixSeed } from './http/seeds.js';
+import { splitTokens } from './http/split.js';
+
+export { RemoteBackendError } from './http/errors.js';
+export type { RemoteFailure } from './http/errors.js';
+export type { PrmTextLayout } from './http/layout.js';
+
+export interface RemoteBackendOptions {
+  /** The policy server: `http://host:8000` (a trailing `/v1` is dropped). */
+  baseUrl: string;
+  /** The policy's served model name. @default the first model the server lists */
+  model?: string;
+  /**
+   * The PRM server, when it is not the policy server. A PRM is used when this or `prmModel` is given (or
+   * `findPrm` finds one). @default baseUrl
+   */
+  prmBaseUrl?: string;
+  /** The PRM's served model name. @default the first model the PRM server lists */
+  prmModel?: string;
+  /**
+   * With neither prmBaseUrl nor prmModel: take the policy server's second base model (one with no
+   * `parent`) as the PRM, as `thinktree serve --model P --prm R` lists them. @default false
+   */
+  findPrm?: boolean;
+  /** Bearer token for both servers (vLLM's `--api-key`). */
+  apiKey?: string;
+  /** Bearer token for the PRM server. @default apiKey */
+  prmApiKey?: string;
+  /** Most milliseconds one HTTP attempt may take. @default 120000 */
+  timeoutMs?: number;
+  /** Retries of a request answered 429 / 503 or whose connection was refused or reset. @default 3 */
+  retries?: number;
+  /** First retry backoff in ms (exponential, full jitter; a Retry-After header wins). @default 250 */
+  backoffMs?: number;
+  /** Most requests in flight at once, to each server. @default 16 */
+  concurrency?: number;
+  /**
+   * Send the nodes of one generate call as one request with a prompt array (vLLM and SGLang accept
+   * one), up to `maxPromptsPerRequest` each, instead of one request per node. A request carries one
+   * seed for all its prompts, so identical prompts (siblings before their first step) go in different
+   * requests, and prompts sharing a request share their sampler's seed. @default false
+   */
+  promptArrays?: boolean;
+  /** @default 64 */
+  maxPromptsPerRequest?: number;
+  /** Most texts in one PRM request. @default 64 */
+  maxPrmInputsPerRequest?: number;
+  /**
+   * The policy's prompt for a question. @default the chat template of `policyTokenizer` with the question
+   * as the user turn, or ChatML (Qwen's format, the shipped demo models') without one
+   */
+  formatPrompt?: (question: string) => string;
+  /** A local checkpoint or tokenizer folder whose tokenizer_config.json holds the policy's chat template. */
+  policyTokenizer?: string;
+  /** A local folder whose chat template lays out the PRM's input. @default ChatML */
+  prmTokenizer?: string;
+  /** How the PRM's input is laid out. @default 'qwen2.5-math-prm' */
+  prmLayout?: 'qwen2.5-math-prm' | 'math-shepherd' | PrmTextLayout;
+  /**
+   * 'pooling': per-step rewards from `/pooling` (a PRM under vLLM's STEP pooler). 'classify': a sequence
+   * reward from `/classify` for the whole solution so far (an outcome reward model: use it with
+   * best-of-n, which scores finished candidates). @default 'pooling'
+   */
+  prmEndpoint?: 'pooling' | 'classify';
+  /** The `task` field of pooling requests; null sends none (vLLM before 0.11). @default 'token_classify' */
+  prmTask?: PoolingTask | null;
+  /** The class of a `/classify` distribution that is the reward. @default 1 with two classes, else 0 */
+  outcomeClass?: number;
+  /** vLLM's skip_special_tokens for generated text. @default true */
+  skipSpecialTokens?: boolean;
+  /**
+   * Parameter counts and widths for FLOPs estimates (servers do not report them), and model ids.
+   * @default params parsed from the model names ("…-1.5B-…" → 1.5e9), else 0; ids from /v1/models
+   */
+  modelInfo?: Partial<BackendModelInfo>;
+}
+
+/** A node: everything the servers need to continue it, since they keep nothing between requests. */
+interface RemoteNode {
+  /** The policy's whole text: chat-formatted question and every step so far. */
+  text: string;
+  /** The question and the steps scored on this node's path, or null without a PRM context. */
+  prm: { question: string; steps: string[] } | null;
+  seed: number;
+  /** Steps generated on this node's line (the request seed's second half). */
+  steps: number;
+  /** Children forked so far (the child seed's second half). */
+  forks: number;
+}
+
+/** A served model: its name for requests, and its identity (the card's root, else its name). */
+interface Served {
+  name: string;
+  id: string;
+}
+
+/** "Qwen2.5-Math-1.5B-Instruct" → 1.5e9; undefined when the name states no size. */
+export function paramsFromName(name: string): number | undefined {
+  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)([bm])(?:$|[^a-z0-9])/iu.exec(name);
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2]!.toLowerCase() === 'b' ? 1e9 : 1e6);
+}
+
+function positiveInt(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 1) throw new OptionError(`Expected \`${name}\` to be a positive integer, got ${v}`);
+  return v;
+}
+
+const OPTION_KEYS = new Set<string>([
+  'baseUrl', 'model', 'prmBaseUrl', 'prmModel', 'findPrm', 'apiKey', 'prmApiKey', 'timeoutMs', 'retries', 'backoffMs',
+  'concurrency', 'promptArrays', 'maxPromptsPerRequest', 'maxPrmInputsPerRequest', 'formatPrompt', 'policyTokenizer',
+  'prmTokenizer', 'prmLayout', 'prmEndpoint', 'prmTask', 'outcomeClass', 'skipSpecialTokens', 'modelInfo',
+] satisfies (keyof RemoteBackendOptions)[]);
+
+/** Finish of a completion choice: 'stop' with a stop string is a step end; 'stop' without one is EOS. */
+function finishOf(choice: CompletionChoice): { finish: StepFinish; stop: string | null } {
+  // SGLang names the stop that matched `matched_stop`; vLLM `stop_reason`. A token id is a stop token.
+  const reason = choice.stop_reason ?? choice.matched_stop ?? null;
+  if (choice.finish_reason === 'length') return { finish: 'length', stop: null };
+  if (choice.finish_reason === 'stop') return typeof reason === 'string' ? { finish: 'stop', stop: reason } : { finish: 'eos', stop: null };
+  throw new ProtocolError(`choices[${choice.index}].finish_reason is ${JSON.stringify(choice.finish_reason)}; expected 'stop' or 'length'`);
+}
+
+/** Probabilities from a row: kept when they already are a distribution, else softmaxed (a server sent logits). */
+function probabilities(row: readonly number[]): number[] {
+  const sum = row.reduce((a, b) => a + b, 0);
+  if (row.every((x) => x >= 0 && x <= 1) && Math.abs(sum - 1) < 1e-3) return [...row];
+  const max = Math.max(...row);
+  const e = row.map((x) => Math.exp(x - max));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
+
+/**
+ * A SearchBackend whose models run on inference servers. Create with `RemoteBackend.create(options)`:
+ * it checks the servers answer and resolves the model names before any search.
+ */
+export class RemoteBackend implements SearchBackend {
+  readonly info: BackendModelInfo;
+  private readonly nodes = new Map<number, RemoteNode>();
+  private nextId = 1;
+  private readonly policyLimiter: Limiter;
+  private readonly prmLimiter: Limiter;
+  /** Aborted by dispose(): cancels every request in flight. */
+  private readonly lifetime = new AbortController();
+  private disposed = false;
+
+  private constructor(
+    private readonly options: RemoteBackendOptions,
+    private readonly policyClient: HttpClient,
+    private readonly prmClient: HttpClient | null,
+    readonly policy: Served,
+    readonly prm: Served | null,
+    private readonly formatPrompt: (question: string) => string,
+    private readonly prmLayout: PrmTextLayout,
+    private readonly outcomeRender: ChatRenderer,
+  ) {
+    const concurrency = positiveInt('concurrency', options.concurrency, 16);
+    this.policyLimiter = new Limiter(concurrency);
+    this.prmLimiter = prmClient === policyClient ? this.policyLimiter : new Limiter(concurrency);
+    const given = options.modelInfo ?? {};
+    this.info = {
+      policyParams: given.policyParams ?? paramsFromName(policy.name) ?? 0,
+      // A PRM with unknown size still counts as present (prmParams > 0): 1 marks it, FLOPs undercount.
+      prmParams: prm === null ? 0 : (given.prmParams ?? paramsFromName(prm.name) ?? 1),
+      policyAttentionWidth: given.policyAttentionWidth ?? 0,
+      prmAttentionWidth: prm === null ? 0 : (given.prmAttentionWidth ?? 0),
+      policyId: given.policyId ?? policy.id,
+      prmId: prm === null ? undefined : (given.prmId ?? prm.id),
+    };
+  }
+
+  /** Checks the options, asks the servers which models they serve, and returns the backend. */
+  static async create(options: RemoteBackendOptions, signal?: AbortSignal): Promise<RemoteBackend> {
+    if (typeof options !== 'object' || options === null) throw new OptionError('RemoteBackend.create expects an options object');
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) throw new OptionError(`Unknown RemoteBackend option \`${key}\``);
+    }
+    if (typeof options.baseUrl !== 'string') throw new OptionError('RemoteBackend needs `baseUrl`, the policy server URL');
+    positiveInt('concurrency', options.concurrency, 16);
+    positiveInt('maxPromptsPerRequest', options.maxPromptsPerRequest, 64);
+    positiveInt('maxPrmInputsPerRequest', options.maxPrmInputsPerRequest, 64);
+    const endpoint = options.prmEndpoint ?? 'pooling';
+    if (endpoint !== 'pooling' && endpoint !== 'classify') {
+      throw new OptionError(`Expected \`prmEndpoint\` to be 'pooling' or 'classify', got ${JSON.stringify(endpoint)}`);
+    }
+    const http = (baseUrl: string, apiKey: string | undefined) => {
+      try {
+        return new HttpClient({ baseUrl, apiKey, timeoutMs: options.timeoutMs, retries: options.retries, backoffMs: options.backoffMs });
+      } catch (err) {
+        throw new OptionError((err as Error).message);
+      }
+    };
+    const policyClient = http(options.baseUrl, options.apiKey);
+    const samePrmServer = options.prmBaseUrl === undefined || options.prmBaseUrl === options.baseUrl;
+    const wantPrm = options.prmBaseUrl !== undefined || options.prmModel !== undefined || options.findPrm === true;
+    const prmClient = !wantPrm ? null : samePrmServer ? policyClient : http(options.prmBaseUrl!, options.prmApiKey ?? options.apiKey);
+
+    const policyCards = parseListed(policyClient, await policyClient.get('/v1/models', signal).catch(rethrowProtocol(policyClient, 'GET /v1/models')));
+    const policy = pick(policyCards, options.model, policyClient, 'model');
+    let prm: Served | null = null;
+    if (prmClient !== null) {
+      const cards =
+        prmClient === policyClient
+          ? policyCards
+          : parseListed(prmClient, await prmClient.get('/v1/models', signal).catch(rethrowProtocol(prmClient, 'GET /v1/models')));
+      if (options.prmModel !== undefined || !samePrmServer) {
+        prm = pick(cards, options.prmModel, prmClient, 'prmModel');
+      } else {
+        // findPrm on the policy's server: the base model after the policy.
+        const base = cards.filter((c) => !c.parent && c.id !== policy.name);
+        prm = base.length > 0 ? served(base[0]!) : null;
+      }
+    }
+
+    let formatPrompt = options.formatPrompt;
+    if (formatPrompt === undefined) {
+      const render = options.policyTokenizer !== undefined ? chatTemplateOf(options.policyTokenizer) : chatml;
+      formatPrompt = (q) => render([{ role: 'user', content: q }], true);
+    }
+    const prmRender = options.prmTokenizer !== undefined ? chatTemplateOf(options.prmTokenizer) : chatml;
+    const layoutOption = options.prmLayout ?? 'qwen2.5-math-prm';
+    const layout =
+      layoutOption === 'qwen2.5-math-prm'
+        ? qwenMathPrmLayout(prmRender)
+        : layoutOption === 'math-shepherd'
+          ? mathShepherdLayout()
+          : layoutOption;
+    if (typeof layout !== 'object' || typeof layout.text !== 'function') {
+      throw new OptionError(`Expected \`prmLayout\` to be 'qwen2.5-math-prm', 'math-shepherd' or a layout object, got ${JSON.stringify(layoutOption)}`);
+    }
+    return new RemoteBackend(options, policyClient, prmClient, policy, prm, formatPrompt, layout, prmRender);
+  }
+
+  /** Live nodes (for leak audits). */
+  get liveNodes(): number {
+    return this.nodes.size;
+  }
+
+  /** Requests in flight to the policy and PRM servers. */
+  get inFlight(): number {
+    return this.policyLimiter.running + (this.prmLimiter === this.policyLimiter ? 0 : this.prmLimiter.running);
+  }
+
+  /** Cancels the requests in flight and drops every node. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.lifetime.abort(new Error('RemoteBackend is disposed'));
+    this.nodes.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+
+  private live(): void {
+    if (this.disposed) throw new OptionError('RemoteBackend is disposed');
+  }
+
+  private entry(id: NodeId): RemoteNode {
+    const e = this.nodes.get(id);
+    if (e === undefined) throw new OptionError(`node ${id} does not exist (released or never created)`);
+    return e;
+  }
+
+  private add(node: RemoteNode): NodeId {
+    const id = this.nextId++ as NodeId;
+    this.nodes.set(id, node);
+    return id;
+  }
+
+  /** The caller's signal and dispose(), as one signal for fetch. */
+  private signalFor(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+  }
+
+  /**
+   * A root: the prompt is formatted here and sent with the first generate, so nothing is prefilled yet
+   * (promptTokens and prmTokens are 0; each call's server usage is counted as it comes).
+   */
+  async createRoot(question: string, options: { seed: number; withPrm: boolean; signal?: AbortSignal }): Promise<RootInfo> {
+    this.live();
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (options.withPrm && this.prm === null) throw new OptionError('this strategy needs a PRM, and the remote backend has none');
+    if (!Number.isFinite(options.seed)) throw new OptionError(`Expected \`seed\` to be a finite number, got ${options.seed}`);
+    if (options.withPrm) this.rejectForbidden(question, 'the question');
+    const node = this.add({
+      text: this.formatPrompt(question),
+      prm: options.withPrm ? { question, steps: [] } : null,
+      seed: Math.trunc(options.seed),
+      steps: 0,
+      forks: 0,
+    });
+    return { node, promptTokens: 0, prmTokens: 0 };
+  }
+
+  async fork(parents: readonly NodeId[]): Promise<NodeId[]> {
+    this.live();
+    const entries = parents.map((p) => this.entry(p));
+    return entries.map((e) =>
+      this.add({
+        text: e.text,
+        prm: e.prm && { question: e.prm.question, steps: [...e.prm.steps] },
+        seed: mixSeed(e.seed, e.forks++),
+        steps: e.steps,
+        forks: 0,
+      }),
+    );
+  }
+
+  async release(ids: readonly NodeId[]): Promise<void> {
+    for (const id of ids) this.nodes.delete(id);
+  }
+
+  async appendText(ids: readonly NodeId[], texts: readonly string[]): Promise<number[]> {
+    this.live();
+    const entries = ids.map((id) => this.entry(id));
+    entries.forEach((e, i) => (e.text += texts[i]));
+    // The server counts the text when the node is next sent (as prefilled prompt tokens).
+    return entries.map(() => 0);
+  }
+
+  async generate(ids: readonly NodeId[], sampling: StepSampling, signal?: AbortSignal): Promise<GeneratedStep[]> {
+    this.live();
+    if (signal?.aborted) throw abortError(signal);
+    const entries = ids.map((id) => this.entry(id));
+    if (entries.length === 0) return [];
+    const seeds = entries.map((e) => mixSeed(e.seed, 1_000_003 + e.steps));
+    const groups = this.options.promptArrays ? this.promptGroups(entries) : entries.map((_, i) => [i]);
+    const steps: GeneratedStep[] = new Array(entries.length);
+    await this.all(groups, this.policyLimiter, signal, async (group, s) => {
+      const prompts = group.map((i) => entries[i]!.text);
+      const seed = group.length === 1 ? seeds[group[0]!]! : mixSeed(seeds[group[0]!]!, group.length);
+      const res = await this.complete(this.completionRequest(prompts, sampling, seed), s);
+      if (res.choices.length !== group.length) {
+        throw this.protocolError('POST /v1/completions', `the response has ${res.choices.length} choices for ${group.length} prompts`);
+      }
+      const prompt = res.usage.prompt_tokens;
+      const cached = res.usage.prompt_tokens_details?.cached_tokens ?? 0;
+      const promptShares = splitTokens(Math.max(0, prompt - cached), prompts.map((p) => p.length));
+      const cachedShares = splitTokens(cached, prompts.map((p) => p.length));
+      const completionShares = splitTokens(res.usage.completion_tokens ?? 0, res.choices.map((c) => c.text.length || 1));
+      res.choices.forEach((choice, k) => {
+        let finish: ReturnType<typeof finishOf>;
+        try {
+          finish = finishOf(choice);
+        } catch (err) {
+          throw this.protocolError('POST /v1/completions', (err as Error).message);
+        }
+        // A stop string the server trimmed (SGLang without no_stop_trim) is put back: steps keep it.
+        const text = finish.stop !== null && !choice.text.endsWith(finish.stop) ? choice.text + finish.stop : choice.text;
+        const lp = choice.logprobs;
+        steps[group[k]!] = {
+          text,
+          tokens: lp ? lp.tokens.length : completionShares[k]!,
+          finish: finish.finish,
+          logprob: lp ? lp.token_logprobs.reduce<number>((a, b) => a + (b ?? 0), 0) : 0,
+          prefilled: { tokens: promptShares[k]!, context: cachedShares[k]! },
+        };
+      });
+    });
+    entries.forEach((e, i) => {
+      e.text += steps[i]!.text;
+      e.steps++;
+    });
+    return steps;
+  }
+
+  async score(ids: readonly NodeId[], steps: readonly string[], signal?: AbortSignal): Promise<ScoreResult> {
+    this.live();
+    if (signal?.aborted) throw abortError(signal);
+    const entries = ids.map((id, i) => {
+      const e = this.entry(id);
+      if (e.prm === null) throw new OptionError(`node ${id} has no PRM context (created without withPrm)`);
+      this.rejectForbidden(steps[i]!, `step ${i}`);
+      return e.prm;
+    });
+    if (entries.length === 0) return { rewards: [], tokens: [] };
+    const client = this.prmClient!;
+    const paths = entries.map((p, i) => [...p.steps, steps[i]!]);
+    const classify = (this.options.prmEndpoint ?? 'pooling') === 'classify';
+    const texts = entries.map((p, i) =>
+      classify ? outcomeText(this.outcomeRender, p.question, paths[i]!) : this.prmLayout.text(p.question, paths[i]!),
+    );
+    const size = positiveInt('maxPrmInputsPerRequest', this.options.maxPrmInputsPerRequest, 64);
+    const batches: number[][] = [];
+    for (let i = 0; i < texts.length; i += size) batches.push(texts.slice(i, i + size).map((_, k) => i + k));
+    const rewards: number[] = new Array(texts.length);
+    const tokens: number[] = new Array(texts.length);
+    await this.all(batches, this.prmLimiter, signal, async (batch, s) => {
+      const input = batch.map((i) => texts[i]!);
+      const shares = (total: number) => splitTokens(total, input.map((t) => t.length));
+      if (classify) {
+        const path = 'POST /classify';
+        const res = await this.call(client, path, () => client.post('/classify', { model: this.prm!.name, input }, s), parseClassifyResponse);
+        if (res.data.length !== batch.length) throw this.protocolError(path, `the response has ${res.data.length} results for ${batch.length} inputs`, client);
+        const used = shares(res.usage.prompt_tokens);
+        res.data.forEach((d, k) => {
+          const cls = this.options.outcomeClass ?? (d.probs.length === 2 ? 1 : 0);
+          const p = probabilities(d.probs)[cls];
+          if (p === undefined) throw this.protocolError(path, `data[${k}].probs has ${d.probs.length} classes; outcomeClass is ${cls}`, client);
+          rewards[batch[k]!] = p;
+          tokens[batch[k]!] = used[k]!;
+        });
+        return;
+      }
+      const path = 'POST /pooling';
+      const body: PoolingRequest = { model: this.prm!.name, input, encoding_format: 'float', add_special_tokens: this.prmLayout.name === 'math-shepherd' };
+      const task = this.options.prmTask === undefined ? 'token_classify' : this.options.prmTask;
+      if (task !== null) body.task = task;
+      const res = await this.call(client, path, () => client.post('/pooling', body, s), parsePoolingResponse);
+      if (res.data.length !== batch.length) throw this.protocolError(path, `the response has ${res.data.length} outputs for ${batch.length} inputs`, client);
+      const used = shares(res.usage.prompt_tokens);
+      res.data.forEach((d, k) => {
+        const i = batch[k]!;
+        let rows: number[][];
+        try {
+          rows = stepRows(d, `data[${k}].data`);
+        } catch (err) {
+          throw this.protocolError(path, (err as Error).message, client);
+        }
+        if (rows.length !== paths[i]!.length) {
+          throw this.protocolError(
+            path,
+            `data[${k}] has ${rows.length} step rows for a text with ${paths[i]!.length} steps; is the server's pooler STEP with ` +
+              `step_tag_id set to the ${this.prmLayout.name} step tag?`,
+            client,
+          );
+        }
+        const p = probabilities(rows[rows.length - 1]!)[this.prmLayout.rewardClass];
+        if (p === undefined) throw this.protocolError(path, `data[${k}]'s rows have no class ${this.prmLayout.rewardClass}`, client);
+        rewards[i] = p;
+        tokens[i] = used[k]!;
+      });
+    });
+    entries.forEach((p, i) => p.steps.push(steps[i]!));
+    return { rewards, tokens };
+  }
+
+  private rejectForbidden(text: string, what: string): void {
+    for (const bad of this.prmLayout.forbidden) {
+      if (text.includes(bad)) throw new OptionError(`${what} contains ${JSON.stringify(bad)}, which the ${this.prmLayout.name} layout uses to mark steps`);
+    }
+  }
+
+  /** Groups of node indices for prompt-array requests: no prompt twice in a group, at most max per group. */
+  private promptGroups(entries: readonly RemoteNode[]): number[][] {
+    const max = positiveInt('maxPromptsPerRequest', this.options.maxPromptsPerRequest, 64);
+    const groups: { idx: number[]; texts: Set<string> }[] = [];
+    entries.forEach((e, i) => {
+      let g = groups.find((x) => x.idx.length < max && !x.texts.has(e.text));
+      if (!g) groups.push((g = { idx: [], texts: new Set() }));
+      g.idx.push(i);
+      g.texts.add(e.text);
+    });
+    return groups.map((g) => g.idx);
+  }
+
+  private completionRequest(prompts: readonly string[], s: StepSampling, seed: number): CompletionRequest {
+    const req: CompletionRequest = {
+      model: this.policy.name,
+      prompt: prompts.length === 1 ? prompts[0]! : [...prompts],
+      n: 1,
+      max_tokens: s.maxTokens,
+      temperature: s.temperature,
+      top_p: s.topP,
+      seed,
+      include_stop_str_in_output: true,
+      logprobs: 1,
+      skip_special_tokens: this.options.skipSpecialTokens ?? true,
+    };
+    // top_k absent = all tokens (vLLM: None, 0 or -1; SGLang: -1 or absent).
+    if (s.topK > 0) req.top_k = s.topK;
+    if (s.stop.length > 0) req.stop = [...s.stop];
+    return req;
+  }
+
+  private complete(body: CompletionRequest, signal: AbortSignal): Promise<CompletionResponse> {
+    const c = this.policyClient;
+    return this.call(c, 'POST /v1/completions', () => c.post('/v1/completions', body, signal), parseCompletionResponse);
+  }
+
+  /** One request and the check of its response; a malformed response becomes a RemoteBackendError. */
+  private async call<T>(client: HttpClient, endpoint: string, send: () => Promise<unknown>, parse: (body: unknown) => T): Promise<T> {
+    const json = await send();
+    try {
+      return parse(json);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw this.protocolError(endpoint, `the response is not in the expected shape: ${err.message}`, client, err);
+      throw err;
+    }
+  }
+
+  private protocolError(endpoint: string, message: string, client: HttpClient = this.policyClient, cause?: unknown): RemoteBackendError {
+    return new RemoteBackendError('protocol', client.baseUrl, endpoint, 200, message, 1, { cause });
+  }
+
+  /**
+   * Runs `task` for every item under `limiter`; the first failure cancels the rest (their requests are
+   * aborted) and is what the call rejects with. The caller's abort wins over the errors it causes.
+   */
+  private async all<T>(
+    items: readonly T[],
+    limiter: Limiter,
+    signal: AbortSignal | undefined,
+    task: (item: T, signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const siblings = new AbortController();
+    const s = AbortSignal.any([this.signalFor(signal), siblings.signal]);
+    const results = await Promise.allSettled(
+      items.map((item) =>
+        limiter.run(async () => {
+          try {
+            await task(item, s);
+          } catch (err) {
+            siblings.abort(err);
+            throw err;
+          }
+        }, s),
+      ),
+    );
+    if (signal?.aborted) throw abortError(signal);
+    if (this.lifetime.signal.aborted) throw new OptionError('RemoteBackend is disposed');
+    // Every failure aborts the siblings with itself as the reason, so the first is the siblings' reason.
+    if (siblings.signal.aborted) throw siblings.signal.reason;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+function served(card: ModelCard): Served {
+  return { name: card.id, id: card.root ?? card.id };
+}
+
+function pick(cards: readonly ModelCard[], wanted: string | undefined, client: HttpClient, option: string): Served {
+  if (wanted === undefined) {
+    const first = cards.find((c) => !c.parent) ?? cards[0];
+    if (!first) throw new RemoteBackendError('protocol', client.baseUrl, 'GET /v1/models', 200, 'the server lists no models', 1);
+    return served(first);
+  }
+  const card = cards.find((c) => c.id === wanted);
+  if (!card) {
+    throw new OptionError(
+      `${client.baseUrl} does not serve \`${wanted}\` (${option}); it serves ${cards.map((c) => `\`${c.id}\``).join(', ') || 'nothing'}`,
+    );
+  }
+  return served(card);
+}
+
+function parseListed(client: HttpClient, body: unknown): ModelCard[] {
+  try {
+    return parseModelList(body).data;
+  } catch (err) {
+    throw new RemoteBackendError('protocol', client.baseUrl, 'GET /v1/models', 200, `the response is not a model list: ${(err as Error).message}`, 1, { cause: err });
+  }
+}
+
+function rethrowProtocol(client: HttpClient, endpoint: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof RemoteBackendError || (err instanceof Error && err.name === 'AbortError')) throw err;
+    throw new RemoteBackendError('network', client.baseUrl, endpoint, null, (err as Error).message, 1, { cause: err });
+  };
+}
