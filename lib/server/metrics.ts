@@ -4,8 +4,8 @@
  */
 import type { KvStats } from '../native/addon-types.js';
 
-/** KV stats with the cached-page count the prefix cache adds (absent without one). */
-type KvWithCache = KvStats & { pagesCached?: number };
+/** KV stats with what the prefix cache adds (absent from runtimes without one). */
+type KvWithCache = KvStats & { pagesCached?: number; tokensComputed?: number; prefixQueryTokens?: number; prefixHitTokens?: number };
 
 export interface Gauges {
   queueLength: number;
@@ -56,15 +56,18 @@ export class Metrics {
       const v = s === null ? undefined : pick(s);
       return v === undefined ? [] : [[`{model="${m}"}`, v]];
     };
-    for (const [name, help, pick] of [
-      ['thinktree_kv_pages_in_use', 'KV pages held by live sequences.', (s: KvWithCache) => s.pagesInUse],
-      ['thinktree_kv_pages_free', 'KV pages free.', (s: KvWithCache) => s.pagesFree],
-      ['thinktree_kv_pages_total', 'KV pages in the pool.', (s: KvWithCache) => s.pagesTotal],
-      ['thinktree_kv_sequences', 'Live sequences.', (s: KvWithCache) => s.sequences],
-      ['thinktree_kv_pages_cached', 'Released KV pages kept for prefix reuse.', (s: KvWithCache) => s.pagesCached],
+    for (const [name, type, help, pick] of [
+      ['thinktree_kv_pages_in_use', 'gauge', 'KV pages owned by live sequences.', (s: KvWithCache) => s.pagesInUse],
+      ['thinktree_kv_pages_free', 'gauge', 'KV pages an allocation can take (cached ones included).', (s: KvWithCache) => s.pagesFree],
+      ['thinktree_kv_pages_total', 'gauge', 'KV pages in the pool.', (s: KvWithCache) => s.pagesTotal],
+      ['thinktree_kv_sequences', 'gauge', 'Live sequences.', (s: KvWithCache) => s.sequences],
+      ['thinktree_kv_pages_cached', 'gauge', 'Free KV pages that still hold a cached prefix.', (s: KvWithCache) => s.pagesCached],
+      ['thinktree_tokens_computed_total', 'counter', 'Tokens the forward pass ran since load.', (s: KvWithCache) => s.tokensComputed],
+      ['thinktree_prefix_cache_queries_total', 'counter', 'Pending tokens that looked up the prefix cache.', (s: KvWithCache) => s.prefixQueryTokens],
+      ['thinktree_prefix_cache_hits_total', 'counter', 'Tokens the prefix cache let the forward pass skip.', (s: KvWithCache) => s.prefixHitTokens],
     ] as const) {
       const samples = [...kv('policy', g.kv.policy, pick), ...kv('prm', g.kv.prm, pick)];
-      if (samples.length > 0) family(name, 'gauge', help, samples);
+      if (samples.length > 0) family(name, type, help, samples);
     }
     return lines.join('\n') + '\n';
   }
