@@ -13,6 +13,9 @@ const FIELDS = ['model', 'prompt', 'logprobs', 'echo', 'suffix', ...SAMPLING_FIE
 /** Most prompts in one request. */
 const MAX_PROMPTS = 256;
 
+/** Most sequences one request may decode (prompts × n). */
+const MAX_SEQUENCES = 1024;
+
 /** Default `max_tokens` of a completion (OpenAI's). */
 const DEFAULT_MAX_TOKENS = 16;
 
@@ -39,6 +42,9 @@ export function checkCompletion(ex: Exchange): Checked {
   const policy = ctx.engine.policy;
   const prompts = promptList(body.prompt, 'prompt', policy.tokenizer.vocabSize);
   if (prompts.length > MAX_PROMPTS) throw badField('prompt', `\`prompt\` takes at most ${MAX_PROMPTS} prompts, got ${prompts.length}`);
+  if (prompts.length * sampling.n > MAX_SEQUENCES) {
+    throw badField('n', `${prompts.length} prompts × n = ${sampling.n} asks for ${prompts.length * sampling.n} completions; at most ${MAX_SEQUENCES} per request`);
+  }
   const requests = prompts.map((p, i) => {
     const ids = typeof p === 'string' ? Array.from(policy.tokenizer.encode(p, { addSpecialTokens: true })) : p;
     const param = prompts.length === 1 ? 'prompt' : `prompt[${i}]`;

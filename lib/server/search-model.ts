@@ -91,6 +91,11 @@ function plan(ex: Exchange, model: string, messages: readonly ChatMessage[]): Se
   const fromName = parseSearchModel(model);
   if (fromName === null && model !== ctx.names.policy) throw modelNotFound(model);
   const ext = extension(body) ?? {};
+  // A search answers once; the completion-only fields would be silently ignored, so they are refused.
+  if ((optNumber(body, 'n', { min: 1, integer: true }) ?? 1) !== 1) throw badField('n', 'A search answers with one choice: `n` must be 1 (the budget is in the model name or `thinktree.n`)');
+  for (const field of ['stop', 'logprobs', 'min_p', 'best_of']) {
+    if (body[field] !== undefined && body[field] !== null && body[field] !== false) throw badField(field, `\`${field}\` does not apply to a search (see \`thinktree\`)`, 'unsupported');
+  }
   checkKnownKeys(ext, EXTENSION_KEYS, 'thinktree.');
   const strategyField = ext.strategy ?? fromName?.strategy;
   if (!isStrategyName(strategyField)) {
@@ -160,6 +165,13 @@ function extensionOf(ctx: ServerContext, p: SearchPlan, result: SearchResult): R
   return out;
 }
 
+/** A search's tokens in the server's counters. */
+function countUsage(ctx: ServerContext, result: SearchResult): void {
+  ctx.metrics.promptTokens += result.usage.policyTokensPrefilled;
+  ctx.metrics.generatedTokens += result.usage.policyTokensGenerated;
+  ctx.metrics.prmTokens += result.usage.prmTokensScored;
+}
+
 function standardUsage(result: SearchResult) {
   return usage(result.usage.policyTokensPrefilled, result.usage.policyTokensGenerated);
 }
@@ -179,6 +191,7 @@ export async function searchChat(ex: Exchange, model: string, messages: readonly
   };
   if (!stream.stream) {
     const result = await run();
+    countUsage(ctx, result);
     return {
       status: 200,
       body: {
@@ -206,6 +219,7 @@ export async function searchChat(ex: Exchange, model: string, messages: readonly
   chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
   try {
     const result = await run((e) => chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: null }], { thinktree: { progress: e } }));
+    countUsage(ctx, result);
     chunk([{ index: 0, delta: { content: result.completion?.text ?? '' }, logprobs: null, finish_reason: null }]);
     chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(result), stop_reason: null }], {
       ...(stream.includeUsage ? { usage: standardUsage(result) } : {}),

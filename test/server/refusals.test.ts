@@ -88,10 +88,16 @@ describe('malformed requests', () => {
     expectError(await post('/v1/chat/completions', { model: 'beam-6', messages, thinktree: { beamWidth: 4 } }), 400, 'thinktree.beamWidth');
     expectError(await post('/v1/chat/completions', { model: 'policy', messages, thinktree: { strategy: 'greedy', n: 4 } }), 400, 'thinktree.strategy');
     expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, thinktree: { bogus: 1 } }), 400, 'thinktree.bogus');
+    expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, n: 2 }), 400, 'n');
+    expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, stop: ['x'] }), 400, 'stop');
   });
 });
 
 describe('limits', () => {
+  it('refuses more completions than one request may ask for with 400', async () => {
+    expectError(await post('/v1/completions', { prompt: new Array(20).fill('x'), n: 100 }), 400, 'n');
+  });
+
   it('refuses a prompt longer than the model context with 400', async () => {
     const context = server.engine.policy.config.maxPositionEmbeddings!;
     const r = await post('/v1/completions', { prompt: new Array(context + 5).fill(7), max_tokens: 1 });
