@@ -6,6 +6,7 @@ import { modelNotFound, nowSeconds, requestId, usage, type Exchange, type Reply 
 import type { ChoiceOutput, GenerationRequest } from './generate.js';
 import { SseStream } from './http.js';
 import { SAMPLING_FIELDS, completionBudget, readSampling, readStream } from './sampling.js';
+import { parseSearchModel } from './search-model.js';
 import { checkKnownKeys, optBool, optNumber, optString, promptList } from './validate.js';
 
 const FIELDS = ['model', 'prompt', 'logprobs', 'echo', 'suffix', ...SAMPLING_FIELDS] as const;
@@ -32,6 +33,7 @@ export function checkCompletion(ex: Exchange): Checked {
   const model = optString(body, 'model') ?? ctx.names.policy;
   if (model !== ctx.names.policy) {
     if (model === ctx.names.prm) throw badField('model', `\`${model}\` is a reward model; it answers POST /pooling`, 'wrong_endpoint');
+    if (parseSearchModel(model) !== null) throw badField('model', `\`${model}\` is a search; it answers POST /v1/chat/completions`, 'wrong_endpoint');
     throw modelNotFound(model);
   }
   if (optBool(body, 'echo')) throw badField('echo', '`echo: true` is not supported', 'unsupported');

@@ -147,6 +147,14 @@ describe('unknown things', () => {
     expectError(await post('/pooling', { model: 'gpt-9', input: 'x' }), 404, 'model');
   });
 
+  it('refuses a model on the wrong endpoint with 400 saying which endpoint it answers', async () => {
+    const search = await post('/v1/completions', { model: 'beam-16', prompt: 'x' });
+    expectError(search, 400, 'model');
+    expect(search.json.error.message).toContain('/v1/chat/completions');
+    expectError(await post('/v1/completions', { model: 'prm', prompt: 'x' }), 400, 'model');
+    expectError(await post('/pooling', { model: 'policy', input: 'x' }), 400, 'model');
+  });
+
   it('refuses an unknown route with 404 and a wrong method with 405', async () => {
     expectError(await call(server, '/v1/nothing', undefined, auth), 404);
     const r = await call(server, '/v1/completions', undefined, auth);
