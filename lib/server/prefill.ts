@@ -18,6 +18,9 @@ interface ModelInternals {
 /** Runs every pending token of `seq` through the model (its KV pages are then filled). */
 export function prefill(model: Model, seq: SeqId): Promise<void> {
   const inner = model as unknown as ModelInternals;
+  if (typeof inner.live !== 'function' || typeof inner.queue?.run !== 'function') {
+    return Promise.reject(new Error('Model no longer has the queue/live() internals lib/server/prefill.ts reaches; give Model a prefill()'));
+  }
   return inner.queue.run(async () => {
     try {
       await inner.live().forward(Int32Array.of(seq), 'last');
