@@ -16,9 +16,11 @@ import { formatDuration } from '../../eval/duration.js';
 import { asUsage, intFlag, listFlag, parseFlags, str, strs, UsageError, withUsage, type CliIo } from '../flags.js';
 import { stderrProgress } from '../progress.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
+import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, remoteHasPrm, RemoteSearcher, type RemoteFlags } from '../backend-flags.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --prm DIR --out table.json [options]
+       thinktree calibrate --data calibration.jsonl --backend URL (--prm-backend URL | --prm-model NAME) --out table.json [options]
 
 Runs each question as compute-optimal would with each of majority, weighted best-of-N, beam search and
 DVTS at each budget: a few samples whose mean PRM score (under --aggregation) is the question's
@@ -31,6 +33,7 @@ Options:
   --model DIR               policy model directory
   --prm DIR                 process reward model directory
   --out FILE                where the table goes (JSON), e.g. models/calibration.json
+${backendFlagsHelp(28)}
   --budget N[,N...]         totals compute-optimal will run at (default 4,16,64); each is calibrated
                             at N minus the difficulty samples
   --difficulty-samples S    samples spent estimating difficulty (default ${EVAL_DEFAULTS.difficultySamples})
@@ -58,14 +61,17 @@ const FLAGS = {
   concurrency: { type: 'string' },
   seed: { type: 'string' },
   ...SEARCH_FLAGS,
+  ...BACKEND_FLAGS,
   rows: { type: 'string' },
   threads: { type: 'string' },
 } as const;
 
 export interface CalibrateFlags {
   data: string[];
-  model: string;
-  prm: string;
+  /** model and prm are undefined with --backend. */
+  model: string | undefined;
+  prm: string | undefined;
+  remote: RemoteFlags | null;
   out: string;
   budgets: number[];
   difficultySamples: number;
@@ -87,8 +93,13 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
   const model = str(v, 'model');
   const prm = str(v, 'prm');
   const out = str(v, 'out');
-  if (model === undefined) throw new UsageError('Missing required flag --model DIR');
-  if (prm === undefined) throw new UsageError('Missing required flag --prm DIR (difficulty is the PRM\'s score)');
+  const remote = remoteFlags(v, ['model', 'prm', 'threads']);
+  if (remote !== null) {
+    if (!remoteHasPrm(remote)) throw new UsageError("Missing --prm-backend URL or --prm-model NAME (difficulty is the PRM's score)");
+  } else {
+    if (model === undefined) throw new UsageError('Missing required flag --model DIR (or --backend URL)');
+    if (prm === undefined) throw new UsageError('Missing required flag --prm DIR (difficulty is the PRM\'s score)');
+  }
   if (out === undefined) throw new UsageError('Missing required flag --out FILE');
   const difficultySamples = intFlag('difficulty-samples', str(v, 'difficulty-samples'), EVAL_DEFAULTS.difficultySamples);
   const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? '4,16,64'));
@@ -97,6 +108,7 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
     data,
     model,
     prm,
+    remote,
     out,
     budgets,
     difficultySamples,
@@ -137,7 +149,9 @@ async function runCalibrateCommand(argv: string[], io: CliIo): Promise<number> {
   let records = await loadDatasets(flags.data);
   if (flags.limit !== undefined) records = firstPerLevel(records, flags.limit);
   const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
-  const engine = await Engine.load(flags.model, flags.prm, { policy: engineOptions, prm: engineOptions });
+  const engine = flags.remote
+    ? await RemoteSearcher.connect(flags.remote)
+    : await Engine.load(flags.model!, flags.prm, { policy: engineOptions, prm: engineOptions });
   try {
     const budgets = calibratedBudgets(flags.budgets, flags.difficultySamples);
     const candidates = calibrationCandidates(budgets[0]!, flags.beamWidth).length;

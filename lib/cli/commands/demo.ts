@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
+import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, RemoteSearcher } from '../backend-flags.js';
 import { checkCalibrationModels, type CalibrationTable } from '../../search/calibration-table.js';
 import { loadCalibration } from '../../eval/calibration-file.js';
 import { mathTask } from '../../tasks/math/task.js';
@@ -26,7 +27,7 @@ import { isCorrect, runEval } from '../../eval/runner.js';
 import { oneLine, renderTree } from '../../eval/tree-view.js';
 import { searchHtml } from '../../viewer/html.js';
 import { serializeSearch } from '../../viewer/serialize.js';
-import { asUsage, intFlag, parseFlags, str, withUsage, type CliIo } from '../flags.js';
+import { asUsage, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import { reportKvLeaks } from '../kv-leaks.js';
 import { stderrProgress } from '../progress.js';
 import type { Command } from './types.js';
@@ -51,7 +52,7 @@ const STRATEGIES = ['majority', 'weighted-best-of-n', 'beam', 'dvts', 'compute-o
 const SHOWCASE_BEAM = { n: 4, beamWidth: 2 } as const;
 const SHOWCASE_LEVELS = [2, 3, 4];
 
-const HELP = `Usage: thinktree demo [--full] [--out DIR]
+const HELP = `Usage: thinktree demo [--full] [--out DIR] [--backend URL [--prm-model NAME]]
 
 Runs the shipped policy and PRM (models/) on held-out arithmetic problems: a few problems solved by
 greedy decoding and by beam search (their trees written as HTML pages), then accuracy vs budget per
@@ -66,6 +67,9 @@ Options:
   --concurrency K    searches in flight at once (default 16)
   --models DIR       models folder with policy/, prm/, data/ (default: the package's)
   --threads N        kernel threads (default: all cores)
+${backendFlagsHelp(21)}
+                     (the demo's problems still come from --models; without --prm-backend or
+                     --prm-model the PRM is the server's second model, as thinktree serve lists it)
   -h, --help         show this help
 `;
 
@@ -77,6 +81,7 @@ const FLAGS = {
   concurrency: { type: 'string' },
   models: { type: 'string' },
   threads: { type: 'string' },
+  ...BACKEND_FLAGS,
 } as const;
 
 interface DemoPaths {
@@ -129,7 +134,7 @@ function showcase(record: EvalRecord, greedy: SearchResult, beam: SearchResult):
 }
 
 /** The shipped table when it fits these models; otherwise a quick one fit now (and said so). */
-async function calibrationFor(engine: Engine, p: DemoPaths, budgets: number[], grid: Grid, concurrency: number, io: CliIo): Promise<CalibrationTable | null> {
+async function calibrationFor(engine: Engine | RemoteSearcher, p: DemoPaths, budgets: number[], grid: Grid, concurrency: number, io: CliIo): Promise<CalibrationTable | null> {
   if (existsSync(p.table)) {
     try {
       const table = await loadCalibration(p.table);
@@ -175,14 +180,22 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const concurrency = intFlag('concurrency', str(v, 'concurrency'), 16);
   const threads = v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1);
   const paths = demoPaths(path.resolve(str(v, 'models') ?? SHIPPED_MODELS));
-  checkPaths(paths);
+  const remote = remoteFlags(v, ['threads']);
+  if (remote === null) checkPaths(paths);
+  else if (paths.tests.length === 0) throw new Error(`The demo needs held-out problems in ${path.dirname(paths.calibrationSet)}/test-level-*.jsonl.gz; none found`);
   const started = performance.now();
   const tests = await loadDatasets(paths.tests);
 
   const engineOptions = threads === undefined ? {} : { threads };
-  const engine = await Engine.load(paths.policy, paths.prm, { policy: engineOptions, prm: engineOptions });
+  const engine = remote
+    ? await RemoteSearcher.connect(
+        { ...remote, policyTokenizer: remote.policyTokenizer ?? (existsSync(path.join(paths.policy, 'tokenizer_config.json')) ? paths.policy : undefined) },
+        { findPrm: true },
+      )
+    : await Engine.load(paths.policy, paths.prm, { policy: engineOptions, prm: engineOptions });
   try {
     const info = engine.backend.info;
+    if (info.prmParams === 0) throw new UsageError(`The demo's beam searches need a PRM: give --prm-model NAME or --prm-backend URL`);
     io.stdout(
       `thinktree demo: policy ${info.policyId} (${(info.policyParams / 1e6).toFixed(2)}M parameters), ` +
         `PRM ${info.prmId} (${(info.prmParams / 1e6).toFixed(2)}M), loaded in ${formatDuration(performance.now() - started)}\n\n`,
@@ -234,7 +247,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       onProgress: (x) => bar.update(x.work / x.totalWork, `${x.done}/${x.total} · ${x.last.strategy} N=${x.last.budget}`),
     });
     bar.finish();
-    reportKvLeaks(engine, io);
+    if (engine instanceof Engine) reportKvLeaks(engine, io);
     const report = buildReport(results, {
       title: 'thinktree demo: accuracy vs budget',
       skipped: plan.skipped,

@@ -19,11 +19,13 @@ import { asUsage, intFlag, listFlag, parseFlags, str, strs, UsageError, withUsag
 import { reportKvLeaks } from '../kv-leaks.js';
 import { stderrProgress } from '../progress.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
+import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, remoteHasPrm, RemoteSearcher, type RemoteFlags } from '../backend-flags.js';
 import { parseLevelGroups } from '../../eval/aggregate.js';
 import { TreeFolder, treeRecorder } from '../../viewer/tree-files.js';
 import type { Command } from './types.js';
 
 const HELP = `Usage: thinktree eval --data FILE.jsonl --model DIR [--prm DIR] [options]
+       thinktree eval --data FILE.jsonl --backend URL [--prm-backend URL | --prm-model NAME] [options]
 
 Runs search strategies at several budgets on every problem of a MATH-500-style JSONL file (problem,
 answer, level), plus greedy decoding, and reports accuracy per level.
@@ -32,6 +34,7 @@ Options:
   --data FILE          JSONL data, plain or gzipped (repeatable, or comma-separated)
   --model DIR          policy model directory (Hugging Face layout)
   --prm DIR            process reward model directory (needed by every strategy but majority)
+${backendFlagsHelp(23)}
   --strategy S[,S...]  strategies (default majority,weighted-best-of-n,beam,dvts with --prm, else majority);
                        known: ${EVAL_STRATEGIES.join(', ')}
   --budget N[,N...]    budgets in generations (default 1,4,16,64); lookahead, whose rollouts cost a
@@ -64,6 +67,7 @@ const FLAGS = {
   limit: { type: 'string' },
   seed: { type: 'string' },
   ...SEARCH_FLAGS,
+  ...BACKEND_FLAGS,
   'level-groups': { type: 'string' },
   'no-greedy': { type: 'boolean' },
   threads: { type: 'string' },
@@ -74,8 +78,11 @@ const FLAGS = {
 
 export interface EvalFlags {
   data: string[];
-  model: string;
+  /** Undefined with --backend. */
+  model: string | undefined;
   prm: string | undefined;
+  /** The servers, with --backend; null for local models. */
+  remote: RemoteFlags | null;
   strategies: string[];
   budgets: number[];
   beamWidth: number | undefined;
@@ -98,10 +105,12 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
   if (v.help) return 'help';
   const data = listFlag(strs(v, 'data'));
   if (data.length === 0) throw new UsageError('Missing required flag --data FILE.jsonl');
+  const remote = remoteFlags(v, ['model', 'prm', 'threads']);
   const model = str(v, 'model');
-  if (model === undefined) throw new UsageError('Missing required flag --model DIR');
+  if (model === undefined && remote === null) throw new UsageError('Missing required flag --model DIR (or --backend URL)');
   const prm = str(v, 'prm');
-  const strategies = asUsage(() => parseStrategies(str(v, 'strategy') ?? (prm ? 'majority,weighted-best-of-n,beam,dvts' : 'majority')));
+  const hasPrm = prm !== undefined || (remote !== null && remoteHasPrm(remote));
+  const strategies = asUsage(() => parseStrategies(str(v, 'strategy') ?? (hasPrm ? 'majority,weighted-best-of-n,beam,dvts' : 'majority')));
   const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? '1,4,16,64'));
   const groups = str(v, 'level-groups') ?? null;
   if (groups !== null) asUsage(() => parseLevelGroups(groups));
@@ -109,6 +118,7 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
     data,
     model,
     prm,
+    remote,
     strategies,
     budgets,
     beamWidth: v['beam-width'] === undefined ? undefined : intFlag('beam-width', str(v, 'beam-width'), 4),
@@ -135,7 +145,7 @@ export function planFor(flags: EvalFlags, calibration: CalibrationTable | null):
       beamWidth: flags.beamWidth,
       greedy: flags.greedy,
       calibration,
-      hasPrm: flags.prm !== undefined,
+      hasPrm: flags.prm !== undefined || (flags.remote !== null && remoteHasPrm(flags.remote)),
       params: flags.params,
     }),
   );
@@ -154,7 +164,9 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
   if (flags.trees !== undefined) await mkdir(flags.trees, { recursive: true });
   const started = performance.now();
   const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
-  const engine = await Engine.load(flags.model, flags.prm, { policy: engineOptions, prm: engineOptions });
+  const engine = flags.remote
+    ? await RemoteSearcher.connect(flags.remote)
+    : await Engine.load(flags.model!, flags.prm, { policy: engineOptions, prm: engineOptions });
   try {
     if (calibration !== null && plan.configs.some((c) => c.strategy === 'compute-optimal')) {
       checkCalibrationModels(calibration, engine.backend.info);
@@ -175,14 +187,15 @@ async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
     });
     bar.finish();
     const runMs = performance.now() - runStarted;
-    reportKvLeaks(engine, io);
+    if (engine instanceof Engine) reportKvLeaks(engine, io);
     const p = flags.params;
     const report = buildReport(results, {
       levelGroups: flags.levelGroups,
       skipped: plan.skipped,
       notes: [
         `data: ${flags.data.join(', ')} (${records.length} problems); policy ${engine.backend.info.policyId}` +
-          (flags.prm ? `; PRM ${engine.backend.info.prmId}` : ''),
+          (engine.backend.info.prmId !== undefined ? `; PRM ${engine.backend.info.prmId}` : '') +
+          (flags.remote ? `; served at ${flags.remote.url}` : ''),
         `temperature ${p.temperature}, ${p.aggregation} step-score aggregation, at most ${p.maxIterations} steps of ${p.maxStepTokens} tokens, seed ${flags.seed}` +
           (flags.beamWidth ? `, beam width ${flags.beamWidth}` : ', beam width min(4, N)'),
         costLine(results, runMs),

@@ -22,6 +22,7 @@ import { searchJsonText, serializeSearch } from '../../viewer/serialize.js';
 import { searchText } from '../../viewer/text.js';
 import { asUsage, didYouMean, intFlag, parseCommandLine, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
+import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, remoteHasPrm, RemoteSearcher, type RemoteFlags } from '../backend-flags.js';
 import type { Command } from './types.js';
 
 const DEFAULTS = { strategy: 'beam' as StrategyName, n: 16, beamWidth: 4 } as const;
@@ -37,6 +38,7 @@ Options:
   --model DIR          policy model directory (default: the shipped models/policy)
   --prm DIR            process reward model directory (default: the shipped models/prm without --model,
                        none with it: then only majority runs)
+${backendFlagsHelp(23)}
   --strategy S         ${STRATEGY_NAMES.join(', ')} (default ${DEFAULTS.strategy})
   --n N                budget: beams, samples or simulations (default ${DEFAULTS.n})
   --beam-width M       M of beam, lookahead and DVTS; must divide N (default min(${DEFAULTS.beamWidth}, N))
@@ -63,6 +65,7 @@ const FLAGS = {
   html: { type: 'string' },
   'tree-lines': { type: 'string' },
   threads: { type: 'string' },
+  ...BACKEND_FLAGS,
 } as const;
 
 export interface SearchFlags {
@@ -70,6 +73,8 @@ export interface SearchFlags {
   model: string;
   /** Null: no PRM (a --model of one's own without --prm). */
   prm: string | null;
+  /** The servers, with --backend (model and prm are then unused); null for local models. */
+  remote: RemoteFlags | null;
   /** The search options, backend aside. */
   search: Omit<SearchOptions, 'backend'> & { aggregation: NonNullable<SearchOptions['aggregation']> };
   calibration: string | undefined;
@@ -114,10 +119,13 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
   const beamWidth = intFlag('beam-width', str(v, 'beam-width'), Math.min(DEFAULTS.beamWidth, n));
   const params = searchParams(v);
   const resolved = asUsage(() => resolveParams(strategy, { ...params, n, beamWidth }));
+  const remote = remoteFlags(v, ['model', 'prm', 'threads']);
   const model = str(v, 'model');
   const prm = str(v, 'prm') ?? (model === undefined ? demoModels.prm : null);
-  if (prm === null && STRATEGIES.get(strategy)!.needsPrm(resolved)) {
-    throw new UsageError(`--strategy ${strategy} scores steps with a process reward model: give --prm DIR (or --strategy majority)`);
+  const hasPrm = remote === null ? prm !== null : remoteHasPrm(remote);
+  if (!hasPrm && STRATEGIES.get(strategy)!.needsPrm(resolved)) {
+    const give = remote === null ? 'give --prm DIR' : 'give --prm-model NAME or --prm-backend URL';
+    throw new UsageError(`--strategy ${strategy} scores steps with a process reward model: ${give} (or --strategy majority)`);
   }
   const json = str(v, 'json');
   const html = str(v, 'html');
@@ -127,6 +135,7 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
     question,
     model: path.resolve(model ?? demoModels.policy),
     prm: prm === null ? null : path.resolve(prm),
+    remote,
     search: {
       ...params,
       aggregation: params.aggregation ?? EVAL_DEFAULTS.aggregation,
@@ -144,7 +153,7 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
 }
 
 /** compute-optimal's table: --calibration, else the shipped one next to the default models. */
-async function calibrationFor(flags: SearchFlags, engine: Engine): Promise<CalibrationTable | undefined> {
+async function calibrationFor(flags: SearchFlags, engine: Engine | RemoteSearcher): Promise<CalibrationTable | undefined> {
   if (flags.search.strategy !== 'compute-optimal') return undefined;
   const file = flags.calibration ?? demoModels.calibration;
   if (!existsSync(file)) throw new UsageError(`compute-optimal needs a calibration table (--calibration FILE); ${file} does not exist`);
@@ -187,10 +196,12 @@ async function runSearch(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   for (const [what, dir] of [['policy', flags.model], ['process reward model', flags.prm]] as const) {
-    if (dir !== null && !existsSync(path.join(dir, 'config.json'))) throw new UsageError(`No ${what} in ${dir} (config.json is missing)`);
+    if (flags.remote === null && dir !== null && !existsSync(path.join(dir, 'config.json'))) throw new UsageError(`No ${what} in ${dir} (config.json is missing)`);
   }
   const engineOptions = flags.threads === undefined ? {} : { threads: flags.threads };
-  const engine = await Engine.load(flags.model, flags.prm ?? undefined, { policy: engineOptions, prm: engineOptions });
+  const engine = flags.remote
+    ? await RemoteSearcher.connect(flags.remote)
+    : await Engine.load(flags.model, flags.prm ?? undefined, { policy: engineOptions, prm: engineOptions });
   try {
     const calibration = await calibrationFor(flags, engine);
     const info = engine.backend.info;
