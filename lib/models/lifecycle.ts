@@ -37,6 +37,17 @@ export interface LoadModelOptions {
   kvCacheBytes?: number;
   /** Tokens per KV page. @default 16 */
   pageTokens?: number;
+  /**
+   * Automatic prefix caching (as vLLM's): full KV pages are kept under the hash of their token prefix,
+   * so a sequence that starts with tokens another one has already run (a resubmitted prompt, a shared
+   * system prompt or question) reuses those pages and computes only the rest. A released page whose
+   * prefix is cached stays reusable until the pool needs it (least recently used first); `kvStats()`
+   * counts it in `pagesFree` and in `pagesCached`. A hit reads exactly the K/V its prefix was given when
+   * first computed, so outputs are what computing that prefix first and the rest after gives: equal to
+   * a whole-prompt prefill up to float rounding (the CPU kernels are not batch-invariant, as with any
+   * incremental prefill). `false` turns the cache off (to compare the two). @default true
+   */
+  prefixCache?: boolean;
   /** Load progress in [0, 1]. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
@@ -72,6 +83,7 @@ export const LOAD_MODEL_OPTION_KEYS = optionKeys<LoadModelOptions>()([
   'threads',
   'kvCacheBytes',
   'pageTokens',
+  'prefixCache',
   'onProgress',
   'signal',
 ]);
@@ -100,6 +112,9 @@ export function checkLoadOptions(
   checkInt('kvCacheBytes', kvCacheBytes, 1);
   const pageTokens = options.pageTokens ?? 16;
   checkInt('pageTokens', pageTokens, 1, 4096);
+  if (options.prefixCache !== undefined && typeof options.prefixCache !== 'boolean') {
+    throw new OptionError(`Expected \`prefixCache\` to be a boolean, got ${String(options.prefixCache)}`);
+  }
   return { threads, kvCacheBytes, pageTokens };
 }
 
@@ -162,7 +177,8 @@ export async function loadNative<P extends { spec: NativeModelSpec }>(
   if (signal?.aborted) throw abortError(signal);
   const prepared = await prepare(precision, onProgress && ((f) => onProgress(0.1 * f)));
   if (signal?.aborted) throw abortError(signal);
-  const native = await nativeAddon().loadModel(withDevice(prepared.spec, choice), onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+  const spec: NativeModelSpec = { ...withDevice(prepared.spec, choice), prefixCache: options.prefixCache ?? true };
+  const native = await nativeAddon().loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
   if (signal?.aborted) {
     native.dispose();
     throw abortError(signal);
@@ -205,7 +221,10 @@ export abstract class NativeHandle {
     }
   }
 
-  /** KV pool usage: pages in use and free (for auditing leaks). */
+  /**
+   * KV pool usage (for auditing leaks): pages in use and free, cached pages (free ones that still hold
+   * a reusable prefix, see KvStats) and the tokens computed and skipped through the prefix cache.
+   */
   kvStats(): KvStats {
     return this.live().kvStats();
   }

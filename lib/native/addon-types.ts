@@ -82,6 +82,12 @@ export interface NativeModelSpec {
   kvCacheBytes: number;
   /** Tokens per KV page. */
   pageTokens: number;
+  /**
+   * Automatic prefix caching: full KV pages are kept under the hash of their token prefix, and a
+   * sequence whose tokens start with a cached prefix reuses those pages instead of recomputing them.
+   * @default true
+   */
+  prefixCache?: boolean;
   threads: number;
   precision: PrecisionName;
   /** Kernel variant; omitted means the best the host supports. */
@@ -108,6 +114,8 @@ export interface NativeModelInfo {
   threads: number;
   pageTokens: number;
   pagesTotal: number;
+  /** Whether automatic prefix caching of full KV pages is on (NativeModelSpec.prefixCache). */
+  prefixCache: boolean;
   /** Bytes one page takes across all layers (K and V). */
   bytesPerPage: number;
   /** Bytes of weights mapped from the checkpoint files. */
@@ -120,13 +128,33 @@ export interface NativeModelInfo {
   deviceName?: string;
 }
 
+/**
+ * KV page accounting: `pagesFree + pagesInUse === pagesTotal`. With the prefix cache on, a page whose
+ * last owner released it but whose content is cached stays findable by a later sequence with the same
+ * token prefix until an allocation needs it (least recently released first): such a page has no
+ * owner, so it counts in `pagesFree` (it is allocatable), and `pagesCached` says how many of the free
+ * pages are of this kind. After every sequence is released `pagesInUse` is 0, cache or not.
+ */
 export interface KvStats {
   pageTokens: number;
   pagesTotal: number;
+  /** Pages an allocation can take: free ones and cached ones with no owner (evicted when taken). */
   pagesFree: number;
+  /** Pages owned by at least one sequence. */
   pagesInUse: number;
+  /** Free pages that still hold a cached prefix (a subset of `pagesFree`); 0 with the cache off. */
+  pagesCached: number;
   /** Live sequences. */
   sequences: number;
+  /** Tokens the forward pass has run since load (every pending token of every batch). */
+  tokensComputed: number;
+  /**
+   * Pending tokens of sequences that looked up the prefix cache since load (forward 'last' and
+   * generateStep; a forward 'all' wants every row, so it never skips tokens). 0 with the cache off.
+   */
+  prefixQueryTokens: number;
+  /** Of those, tokens a cache hit let the forward skip (whole pages; the last token always runs). */
+  prefixHitTokens: number;
 }
 
 /** Per-sequence sampling parameters, one entry per sequence of the call. */

@@ -183,6 +183,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("threads", m->threads()->size());
       o.Set("pageTokens", m->spec().page_tokens);
       o.Set("pagesTotal", m->pool().pages_total());
+      o.Set("prefixCache", m->spec().prefix_cache);
       o.Set("bytesPerPage", static_cast<double>(m->pool().shape().BytesPerPage()));
       o.Set("weightBytes", static_cast<double>(m->weight_bytes()));
       o.Set("outputWidth", m->spec().OutputWidth());
@@ -201,7 +202,11 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("pagesTotal", st.pages_total);
       o.Set("pagesFree", st.pages_free);
       o.Set("pagesInUse", st.pages_in_use);
+      o.Set("pagesCached", st.pages_cached);
       o.Set("sequences", static_cast<double>(st.sequences));
+      o.Set("tokensComputed", static_cast<double>(st.tokens_computed));
+      o.Set("prefixQueryTokens", static_cast<double>(st.prefix_query_tokens));
+      o.Set("prefixHitTokens", static_cast<double>(st.prefix_hit_tokens));
       return o;
     });
   }

@@ -137,6 +137,9 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
   s.kv_cache_bytes = f.Int("kvCacheBytes", 1, kMaxSafe);
   s.page_tokens = static_cast<int32_t>(f.Int("pageTokens", 1, 1 << 16));
   s.threads = static_cast<int32_t>(f.Int("threads", 1, 1024));
+  // spec.prefixCache: omitted = on
+  const Napi::Value prefix_cache = f.Get("prefixCache");
+  if (!prefix_cache.IsUndefined()) s.prefix_cache = f.Bool("prefixCache");
 
   const std::string precision = ExpectString(f.Get("precision"), "spec.precision");
   if (precision == "f32") s.precision = Precision::kF32;

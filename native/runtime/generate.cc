@@ -36,6 +36,7 @@ void Rollback(std::vector<SeqState>& st, KvPool* pool) {
     q->kv_len = std::max(s.orig_kv, std::min<int64_t>(q->kv_len, static_cast<int64_t>(s.orig_tokens)));
     q->draws = s.orig_draws;
     TrimPages(q, static_cast<int64_t>(q->tokens.size()), pool);
+    TrimHashes(q, static_cast<int64_t>(q->tokens.size()), pool->shape().page_tokens);
   }
 }
 
@@ -67,6 +68,9 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
     }
   status = Model::EnsureLastPending(active_ids, active);
   if (!status.ok()) return status;
+  // Prompts whose prefix is cached skip it (the first step runs only the rest; later steps have one
+  // pending token each, which always runs).
+  model->TakeCachedPrefixes(active);
 
   const std::unordered_set<int32_t> eos(spec.eos_token_ids.begin(), spec.eos_token_ids.end());
   const int32_t sample_vocab = spec.SampleVocab();  // padded embedding rows are never sampled

@@ -38,6 +38,11 @@ KvPool* KvPool::Create(const KvShape& shape, int64_t budget_bytes, std::string* 
   pool->base_ = static_cast<float*>(mem);
   pool->mapped_bytes_ = host_storage ? bytes : 0;
   pool->refcount_.assign(pages, 0);
+  pool->cached_.assign(pages, 0);
+  pool->hash_.assign(pages, 0);
+  pool->parent_.assign(pages, 0);
+  pool->lru_prev_.assign(pages, -1);
+  pool->lru_next_.assign(pages, -1);
   pool->free_.reserve(pages);
   // Pushed in reverse so that page 0 is handed out first (tidier page tables when debugging).
   for (int64_t p = pages - 1; p >= 0; p--) pool->free_.push_back(static_cast<int32_t>(p));
@@ -49,10 +54,20 @@ KvPool::~KvPool() {
 }
 
 int32_t KvPool::Allocate() {
-  if (free_.empty()) return -1;
-  const int32_t page = free_.back();
-  free_.pop_back();
-  assert(refcount_[page] == 0);  // a page on the free list has no owner
+  int32_t page = -1;
+  if (!free_.empty()) {
+    page = free_.back();
+    free_.pop_back();
+  } else if (lru_head_ >= 0) {
+    // Evict the least recently parked cached page: its content is forgotten.
+    page = lru_head_;
+    LruRemove(page);
+    Forget(page);
+  } else {
+    return -1;
+  }
+  assert(refcount_[page] == 0);  // a free or parked page has no owner
+  assert(!cached_[page]);        // a page handed out for writing is never findable in the cache
   refcount_[page] = 1;
   return page;
 }
@@ -64,7 +79,86 @@ void KvPool::Share(int32_t page) {
 
 void KvPool::Free(int32_t page) {
   assert(refcount_[page] >= 1);  // double free: some page table listed the page once too often
-  if (--refcount_[page] == 0) free_.push_back(page);
+  if (--refcount_[page] > 0) return;
+  if (cached_[page]) LruPush(page);
+  else free_.push_back(page);
+}
+
+int32_t KvPool::TakeCached(uint64_t hash, uint64_t parent, const int32_t* tokens) {
+  const auto it = table_.find(hash);
+  if (it == table_.end()) return -1;
+  const int32_t page = it->second;
+  const int32_t pt = shape_.page_tokens;
+  // A 64-bit collision (same hash, other prefix) is a miss.
+  if (parent_[page] != parent ||
+      memcmp(&page_ids_[static_cast<size_t>(page) * pt], tokens, static_cast<size_t>(pt) * sizeof(int32_t)) != 0)
+    return -1;
+  if (refcount_[page] == 0) LruRemove(page);  // parked: it has an owner again
+  refcount_[page]++;
+  return page;
+}
+
+void KvPool::Register(int32_t page, uint64_t hash, uint64_t parent, const int32_t* tokens) {
+  assert(refcount_[page] >= 1);  // only an owner, who has just written the page, registers it
+  if (cached_[page] || table_.count(hash) > 0) return;
+  const int32_t pt = shape_.page_tokens;
+  if (page_ids_.empty()) page_ids_.assign(static_cast<size_t>(pages_total_) * pt, 0);
+  table_.emplace(hash, page);
+  cached_[page] = 1;
+  hash_[page] = hash;
+  parent_[page] = parent;
+  memcpy(&page_ids_[static_cast<size_t>(page) * pt], tokens, static_cast<size_t>(pt) * sizeof(int32_t));
+}
+
+void KvPool::Uncache(int32_t page) {
+  assert(refcount_[page] >= 1);  // a parked page has no owner to write it
+  if (cached_[page]) Forget(page);
+}
+
+void KvPool::Forget(int32_t page) {
+  table_.erase(hash_[page]);
+  cached_[page] = 0;
+}
+
+void KvPool::LruPush(int32_t page) {
+  lru_prev_[page] = lru_tail_;
+  lru_next_[page] = -1;
+  if (lru_tail_ >= 0) lru_next_[lru_tail_] = page;
+  else lru_head_ = page;
+  lru_tail_ = page;
+  lru_count_++;
+}
+
+void KvPool::LruRemove(int32_t page) {
+  const int32_t prev = lru_prev_[page], next = lru_next_[page];
+  if (prev >= 0) lru_next_[prev] = next;
+  else lru_head_ = next;
+  if (next >= 0) lru_prev_[next] = prev;
+  else lru_tail_ = prev;
+  lru_prev_[page] = lru_next_[page] = -1;
+  lru_count_--;
+}
+
+namespace {
+
+// splitmix64's finaliser: every input bit reaches every output bit.
+uint64_t Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+uint64_t PageChainRoot(int32_t page_tokens) {
+  return Mix(0x7468696e6b747265ull ^ static_cast<uint64_t>(static_cast<uint32_t>(page_tokens)));
+}
+
+uint64_t PageChainHash(uint64_t parent, const int32_t* tokens, int32_t page_tokens) {
+  uint64_t h = Mix(parent + 0x9e3779b97f4a7c15ull);
+  for (int32_t i = 0; i < page_tokens; i++)
+    h = Mix(h ^ (static_cast<uint64_t>(static_cast<uint32_t>(tokens[i])) + 0x9e3779b97f4a7c15ull * (i + 1)));
+  return h;
 }
 
 void KvPool::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {

@@ -63,7 +63,11 @@ KvStats Model::Stats() const {
   st.pages_total = pool_->pages_total();
   st.pages_free = pool_->pages_free();
   st.pages_in_use = st.pages_total - st.pages_free;
+  st.pages_cached = pool_->pages_cached();
   st.sequences = static_cast<int64_t>(seqs_.size());
+  st.tokens_computed = tokens_computed_;
+  st.prefix_query_tokens = prefix_query_tokens_;
+  st.prefix_hit_tokens = prefix_hit_tokens_;
   return st;
 }
 
@@ -152,8 +156,20 @@ Status Model::EnsureLastPending(const std::vector<int64_t>& ids, const std::vect
   return Status::Ok();
 }
 
+void Model::TakeCachedPrefixes(const std::vector<Sequence*>& seqs) {
+  if (!spec_.prefix_cache) return;
+  for (Sequence* s : seqs) {
+    prefix_query_tokens_ += s->pending();
+    prefix_hit_tokens_ += TakeCachedPrefix(s, pool_.get());
+  }
+}
+
 Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits) {
-  for (Sequence* s : seqs) MakeWritable(s, static_cast<int64_t>(s->tokens.size()), pool_.get());
+  run_from_.clear();
+  for (Sequence* s : seqs) {
+    run_from_.push_back(s->kv_len);
+    MakeWritable(s, static_cast<int64_t>(s->tokens.size()), pool_.get());
+  }
   const int64_t rows = BatchRows(seqs);
   Status st = executor_->BeginOutputs(mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : rows);
   for (int64_t r0 = 0; r0 < rows && st.ok(); r0 += kChunkRows) {
@@ -162,7 +178,13 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
     st = executor_->RunChunk(chunk_, logits);
   }
   if (!st.ok()) return st;  // kv_len unchanged: the next call recomputes these tokens
-  for (Sequence* s : seqs) s->kv_len = static_cast<int64_t>(s->tokens.size());
+  tokens_computed_ += rows;
+  for (size_t i = 0; i < seqs.size(); i++) {
+    Sequence* s = seqs[i];
+    s->kv_len = static_cast<int64_t>(s->tokens.size());
+    // The pages this run filled hold their final K/V now: findable by later sequences.
+    if (spec_.prefix_cache) RegisterFilledPages(s, run_from_[i], pool_.get());
+  }
   return Status::Ok();
 }
 
@@ -175,11 +197,15 @@ Status Model::Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vec
     for (Sequence* s : seqs) saved_kv.push_back(s->kv_len);
     st = EnsureLastPending(ids, seqs);
     if (!st.ok()) return st;
+    // Only the last row is wanted: cached pages may stand in for the tokens before it. (kAll wants a
+    // row per pending token, so every one of them runs.)
+    TakeCachedPrefixes(seqs);
   }
   st = CheckPages(seqs, *pool_);
   if (!st.ok()) {
-    // Leave nothing changed: undo the re-run of already computed last tokens.
-    for (size_t i = 0; i < saved_kv.size(); i++) seqs[i]->kv_len = saved_kv[i];
+    // Leave the tokens as they were: undo the re-run of already computed last tokens (a cache hit
+    // stays; its K/V is valid).
+    for (size_t i = 0; i < saved_kv.size(); i++) seqs[i]->kv_len = std::max(seqs[i]->kv_len, saved_kv[i]);
     return st;
   }
   const int64_t rows = mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : BatchRows(seqs);

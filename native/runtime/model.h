@@ -21,9 +21,16 @@
 
 namespace tt {
 
+// Page accounting: pages_free + pages_in_use = pages_total. pages_free counts every page an
+// allocation can take, parked cached pages included (kv_pool.h); pages_cached is how many of those
+// still hold a cached prefix. The token counters run from load: tokens_computed counts the rows the
+// forward ran (pending tokens of every batch); prefix_query_tokens the pending tokens of sequences
+// that looked up the prefix cache (kLast forwards and generateStep calls), prefix_hit_tokens those
+// that a hit let them skip.
 struct KvStats {
-  int32_t page_tokens = 0, pages_total = 0, pages_free = 0, pages_in_use = 0;
+  int32_t page_tokens = 0, pages_total = 0, pages_free = 0, pages_in_use = 0, pages_cached = 0;
   int64_t sequences = 0;
+  int64_t tokens_computed = 0, prefix_query_tokens = 0, prefix_hit_tokens = 0;
 };
 
 class Model {
@@ -79,9 +86,15 @@ class Model {
   Status Resolve(const std::vector<int64_t>& ids, std::vector<Sequence*>* seqs);
   // Makes each sequence's last token pending if none is (its K/V is simply recomputed).
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
+  // The prefix-cache lookup (sequence.h TakeCachedPrefix) for sequences whose pending tokens are about
+  // to run and whose last token only is wanted; a no-op when the model's cache is off. Called before
+  // CheckPages: a hit never needs more pages than computing the tokens would. The hits stay when the
+  // call then fails (their K/V is valid).
+  void TakeCachedPrefixes(const std::vector<Sequence*>& seqs);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
-  // pages writable, runs every pending token, advances kv_len. Output rows ([OutputWidth()] floats)
-  // go to `logits`; a null `logits` leaves them with the executor (Executor::SampleOutputs).
+  // pages writable, runs every pending token, advances kv_len and registers the pages it filled in the
+  // prefix cache. Output rows ([OutputWidth()] floats) go to `logits`; a null `logits` leaves them
+  // with the executor (Executor::SampleOutputs).
   Status RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits);
 
   ThreadPool* threads() { return threads_.get(); }
@@ -99,6 +112,9 @@ class Model {
   std::unique_ptr<Executor> executor_;  // CpuExecutor or CudaExecutor
   SequenceTable seqs_;
   BatchChunk chunk_;  // the chunk being run, rebuilt per chunk, its vectors reused
+  std::vector<int64_t> run_from_;  // [batch] each sequence's kv_len before RunBatch ran it
+  // KvStats counters
+  int64_t tokens_computed_ = 0, prefix_query_tokens_ = 0, prefix_hit_tokens_ = 0;
 };
 
 }  // namespace tt

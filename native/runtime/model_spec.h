@@ -60,6 +60,8 @@ struct ModelSpec {
   bool tie_word_embeddings = false;
   int64_t kv_cache_bytes = 0;
   int32_t page_tokens = 16;
+  // Automatic prefix caching of full KV pages (kv_pool.h); false turns it off entirely.
+  bool prefix_cache = true;
   int32_t threads = 1;
   Precision precision = Precision::kF32;
   Isa isa = Isa::kScalar;

@@ -39,6 +39,7 @@ int32_t SequenceTable::Fork(Sequence* parent, bool has_seed, uint64_t seed, KvPo
   child.tokens = parent->tokens;
   child.kv_len = parent->kv_len;
   child.seed = child_seed;
+  child.page_hashes = parent->page_hashes;
   for (int32_t page : child.pages) pool->Share(page);
   const int32_t id = next_id_++;
   seqs_.emplace(id, std::move(child));
@@ -48,7 +49,10 @@ int32_t SequenceTable::Fork(Sequence* parent, bool has_seed, uint64_t seed, KvPo
 void SequenceTable::Release(int64_t id, KvPool* pool) {
   auto it = seqs_.find(static_cast<int32_t>(id));
   assert(it != seqs_.end());  // callers check ids with Find first
-  for (int32_t page : it->second.pages) pool->Free(page);
+  // Tail first (vLLM's order): parked cached pages are evicted from the end of a prefix before its
+  // start, so what stays cached is still a prefix that lookups can reach.
+  const std::vector<int32_t>& pages = it->second.pages;
+  for (auto p = pages.rbegin(); p != pages.rend(); ++p) pool->Free(*p);
   seqs_.erase(it);
 }
 
@@ -85,8 +89,12 @@ void MakeWritable(Sequence* s, int64_t new_len, KvPool* pool) {
   const int64_t have = static_cast<int64_t>(s->pages.size());
   for (int64_t i = first; i < std::min(need, have); i++) {
     const int32_t old = s->pages[i];
-    // The last owner writes in place: once every other owner has made its copy, refcount is 1.
-    if (pool->RefCount(old) == 1) continue;
+    // The last owner writes in place: once every other owner has made its copy, refcount is 1. A
+    // cached page stops being cached first: its content is about to change.
+    if (pool->RefCount(old) == 1) {
+      pool->Uncache(old);
+      continue;
+    }
     const int32_t copy = pool->Allocate();
     assert(copy >= 0);  // planned by the caller
     const int64_t valid = std::clamp<int64_t>(s->kv_len - i * pt, 0, pt);
@@ -106,6 +114,7 @@ void Truncate(Sequence* s, int64_t length, KvPool* pool) {
   s->tokens.resize(static_cast<size_t>(length));
   s->kv_len = std::min(s->kv_len, length);
   TrimPages(s, length, pool);
+  TrimHashes(s, length, pool->shape().page_tokens);
 }
 
 void TrimPages(Sequence* s, int64_t len, KvPool* pool) {
@@ -114,6 +123,53 @@ void TrimPages(Sequence* s, int64_t len, KvPool* pool) {
     pool->Free(s->pages.back());
     s->pages.pop_back();
   }
+}
+
+uint64_t ParentHashOf(Sequence* s, int64_t page, int32_t page_tokens) {
+  return page == 0 ? PageChainRoot(page_tokens) : PageHashOf(s, page - 1, page_tokens);
+}
+
+uint64_t PageHashOf(Sequence* s, int64_t page, int32_t page_tokens) {
+  assert((page + 1) * page_tokens <= static_cast<int64_t>(s->tokens.size()));  // a full page
+  while (static_cast<int64_t>(s->page_hashes.size()) <= page) {
+    const int64_t i = static_cast<int64_t>(s->page_hashes.size());
+    const uint64_t parent = i == 0 ? PageChainRoot(page_tokens) : s->page_hashes.back();
+    s->page_hashes.push_back(PageChainHash(parent, s->tokens.data() + i * page_tokens, page_tokens));
+  }
+  return s->page_hashes[page];
+}
+
+void TrimHashes(Sequence* s, int64_t len, int32_t page_tokens) {
+  const size_t full = static_cast<size_t>(len / page_tokens);
+  if (s->page_hashes.size() > full) s->page_hashes.resize(full);
+}
+
+int64_t TakeCachedPrefix(Sequence* s, KvPool* pool) {
+  const int32_t pt = pool->shape().page_tokens;
+  const int64_t size = static_cast<int64_t>(s->tokens.size());
+  if (size == 0) return 0;
+  const int64_t end = (size - 1) / pt;  // pages [0, end) lie wholly before the last token
+  const int64_t before = s->kv_len;
+  for (int64_t i = s->kv_len / pt; i < end; i++) {
+    const int32_t* page_tokens = s->tokens.data() + i * pt;
+    const int32_t page = pool->TakeCached(PageHashOf(s, i, pt), ParentHashOf(s, i, pt), page_tokens);
+    if (page < 0) break;
+    if (i < static_cast<int64_t>(s->pages.size())) {
+      // This sequence's own page at i holds at most a part of the same prefix: the cached one replaces it.
+      pool->Free(s->pages[i]);
+      s->pages[i] = page;
+    } else {
+      s->pages.push_back(page);
+    }
+    s->kv_len = (i + 1) * pt;
+  }
+  return s->kv_len - before;
+}
+
+void RegisterFilledPages(Sequence* s, int64_t from, KvPool* pool) {
+  const int32_t pt = pool->shape().page_tokens;
+  for (int64_t i = from / pt; i < s->kv_len / pt; i++)
+    pool->Register(s->pages[i], PageHashOf(s, i, pt), ParentHashOf(s, i, pt), s->tokens.data() + i * pt);
 }
 
 }  // namespace tt

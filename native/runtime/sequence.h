@@ -21,6 +21,10 @@ struct Sequence {
   uint64_t seed = 0;            // sampler stream key
   uint64_t draws = 0;           // sampler draw counter (the stream position)
   uint64_t forks = 0;           // children forked without an explicit seed (derives their seeds)
+  // Chain hashes (kv_pool.h PageChainHash) of the first full token pages, computed when the prefix
+  // cache first needs them: page_hashes[i] covers tokens [0, (i + 1) * page_tokens). Dropped with the
+  // tokens they cover (TrimHashes).
+  std::vector<uint64_t> page_hashes;
 
   int64_t pending() const { return static_cast<int64_t>(tokens.size()) - kv_len; }
 };
@@ -58,7 +62,9 @@ struct PageDemand {
 PageDemand DemandFor(const Sequence& s, int64_t new_len, const KvPool& pool);
 
 // Makes positions [kv_len, new_len) writable: copies shared pages in that range (their valid slots
-// only) and appends fresh pages. Precondition: the pool has the pages (callers plan first).
+// only) and appends fresh pages. A cached page in that range that this sequence owns alone leaves the
+// cache and is written in place (so the cache never makes a write need a page it would not need
+// otherwise). Precondition: the pool has the pages (callers plan first).
 void MakeWritable(Sequence* s, int64_t new_len, KvPool* pool);
 
 // Keeps tokens [0, length) (precondition: length <= tokens.size()). K/V of the kept positions stays;
@@ -69,5 +75,23 @@ void Truncate(Sequence* s, int64_t length, KvPool* pool);
 
 // Drops pages past those that positions [0, len) need.
 void TrimPages(Sequence* s, int64_t len, KvPool* pool);
+
+// The chain hash of full token page `page` (precondition: (page + 1) * page_tokens <= tokens.size()),
+// computing and keeping those of the pages before it as needed.
+uint64_t PageHashOf(Sequence* s, int64_t page, int32_t page_tokens);
+// The chain hash of the page before `page`: PageChainRoot for page 0.
+uint64_t ParentHashOf(Sequence* s, int64_t page, int32_t page_tokens);
+// Drops the hashes of pages that are no longer full after the tokens were cut to `len`.
+void TrimHashes(Sequence* s, int64_t len, int32_t page_tokens);
+
+// Prefix-cache lookup for a sequence about to run its pending tokens: from the page that holds
+// position kv_len, each full page that lies wholly before the last token and whose chain hash is
+// cached is taken from the cache (one more owner; a partly filled page of this sequence's own at that
+// index is let go) and kv_len moves past it. The last token always stays pending so that its output
+// row is computed. Returns the tokens skipped.
+int64_t TakeCachedPrefix(Sequence* s, KvPool* pool);
+// Registers the full pages that a run over positions [from, kv_len) filled: pages [from / page_tokens,
+// kv_len / page_tokens).
+void RegisterFilledPages(Sequence* s, int64_t from, KvPool* pool);
 
 }  // namespace tt

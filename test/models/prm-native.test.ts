@@ -139,7 +139,9 @@ describe.skipIf(!nativeReady)(`PRM scoring on the native runtime${why}`, () => {
     await prm.score(grandkids, ['Step 2: d.\n\n', '\nStep 2: e']);
     expect(prm.kvStats().pagesInUse).toBeGreaterThan(before.pagesInUse);
     await prm.release([root, ...kids, ...grandkids]);
-    expect(prm.kvStats()).toEqual(before);
+    // Page ownership is back where it was (the prefix cache may now hold more released pages: free ones).
+    const { pagesInUse, pagesFree, sequences } = before;
+    expect(prm.kvStats()).toMatchObject({ pagesInUse, pagesFree, sequences });
   });
 
   it('rejects scoring a released node without touching the pool', async () => {
