@@ -13,8 +13,8 @@ export interface Exchange {
   signal: AbortSignal;
 }
 
-/** A JSON reply, or 'streamed' when the handler wrote a server-sent event stream itself. */
-export type Reply = { status: number; body: unknown } | 'streamed';
+/** A JSON reply, a text reply, or 'streamed' when the handler wrote a server-sent event stream itself. */
+export type Reply = { status: number; body: unknown } | { status: number; text: string; contentType: string } | 'streamed';
 
 export type Handler = (ex: Exchange) => Promise<Reply>;
 

@@ -66,6 +66,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 export function sendError(res: ServerResponse, err: HttpError): void {
   sendJson(res, err.status, errorBody(err), { ...err.headers });
 }

@@ -20,7 +20,7 @@ import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { Generator } from './generate.js';
-import { parseJsonObject, readBody, sendError, sendJson } from './http.js';
+import { parseJsonObject, readBody, sendError, sendJson, sendText } from './http.js';
 import { Metrics } from './metrics.js';
 import { listModels } from './models-list.js';
 import { checkServeOptions, type ServeOptions } from './options.js';
@@ -105,8 +105,15 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   const closing = new AbortController();
 
   const routes: Routes = {
-    '/health': { GET: { auth: false, queued: false, body: false, handler: async () => ({ status: 200, body: null }) } },
-    '/metrics': { GET: { auth: false, queued: false, body: false, handler: async () => ({ status: 200, body: null }) } },
+    '/health': { GET: { auth: false, queued: false, body: false, handler: async () => ({ status: 200, text: '', contentType: 'text/plain' }) } },
+    '/metrics': {
+      GET: {
+        auth: false,
+        queued: false,
+        body: false,
+        handler: async () => ({ status: 200, text: renderMetrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }),
+      },
+    },
     '/v1/models': { GET: { auth: true, queued: false, body: false, handler: async (ex) => listModels(ex.ctx) } },
     '/v1/completions': { POST: { auth: true, queued: true, body: true, handler: completions } },
     '/v1/chat/completions': { POST: { auth: true, queued: true, body: true, handler: chatCompletions } },
@@ -124,16 +131,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, controller: AbortController): Promise<number> {
-    const { path: where, route: r } = route(routes, req.method, req.url);
-    if (where === '/health') {
-      res.writeHead(200, { 'content-length': 0 }).end();
-      return 200;
-    }
-    if (where === '/metrics') {
-      const text = renderMetrics();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
-      return 200;
-    }
+    const { route: r } = route(routes, req.method, req.url);
     if (r.auth) checkKey(req);
     if (r.queued && inFlight >= o.maxQueue) {
       metrics.rejectedQueueFull++;
@@ -147,7 +145,8 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
       const ex: Exchange = { ctx, body, res, signal: controller.signal };
       const reply = await r.handler(ex);
       if (reply === 'streamed') return 200;
-      sendJson(res, reply.status, reply.body);
+      if ('text' in reply) sendText(res, reply.status, reply.text, reply.contentType);
+      else sendJson(res, reply.status, reply.body);
       return reply.status;
     } finally {
       if (r.queued) inFlight--;
