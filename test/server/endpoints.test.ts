@@ -78,6 +78,20 @@ describe('POST /v1/completions', () => {
     expect(kept.text).toBe(`${cut.text}=`);
   });
 
+  it('streams a stop-string ending exactly as it answers it whole (the stop string never leaks into a chunk)', async () => {
+    for (const include of [false, true]) {
+      const body = { prompt: chatText, max_tokens: 64, temperature: 0, stop: ['= '], include_stop_str_in_output: include };
+      const whole = parseCompletionResponse((await call(server, '/v1/completions', body)).json).choices[0]!;
+      expect(whole.stop_reason).toBe('= ');
+      const chunks = sseEvents((await call(server, '/v1/completions', { ...body, stream: true })).text)
+        .slice(0, -1)
+        .map((e) => JSON.parse(e).choices[0]);
+      expect(chunks.map((c) => c.text).join('')).toBe(whole.text);
+      expect(chunks.at(-1).finish_reason).toBe('stop');
+      expect(chunks.at(-1).stop_reason).toBe('= ');
+    }
+  });
+
   it('gives the same completion for the same seed, and n different samples from one prompt', async () => {
     const body = { prompt: QUESTION, max_tokens: 24, temperature: 1, seed: 11, n: 4 };
     const a = parseCompletionResponse((await call(server, '/v1/completions', body)).json);
