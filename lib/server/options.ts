@@ -28,6 +28,11 @@ export interface ServeOptions {
   threads?: number;
   /** KV pool bytes of each model. @default 256 MiB */
   kvCacheBytes?: number;
+  /**
+   * Automatic prefix caching in both models' KV pools (a resubmitted prefix reuses its cached pages);
+   * false turns it off, to compare. @default true
+   */
+  prefixCache?: boolean;
   /** Tokens per decode round of completions (new requests join between rounds). @default 16 */
   chunkTokens?: number;
   /** Served model ids. @default the directories' base names */
@@ -51,6 +56,7 @@ export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()([
   'maxQueue',
   'threads',
   'kvCacheBytes',
+  'prefixCache',
   'chunkTokens',
   'servedModelName',
   'calibration',
@@ -77,9 +83,10 @@ export interface ResolvedServeOptions {
 export function checkServeOptions(o: ServeOptions): ResolvedServeOptions {
   checkOptionKeys(o, SERVE_OPTION_KEYS, 'the serve() options');
   if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new OptionError('Expected `apiKey` to be a non-empty string');
-  if (o.engine !== undefined && (o.model !== undefined || o.prm !== undefined)) {
-    throw new OptionError('Give either `engine` or `model`/`prm`, not both');
+  if (o.engine !== undefined && (o.model !== undefined || o.prm !== undefined || o.prefixCache !== undefined)) {
+    throw new OptionError('Give either `engine` or `model`/`prm`/`prefixCache`, not both');
   }
+  if (o.prefixCache !== undefined && typeof o.prefixCache !== 'boolean') throw new OptionError('Expected `prefixCache` to be a boolean');
   return {
     host: o.host ?? '127.0.0.1',
     port: int('port', o.port, 0, 65535, 8000),

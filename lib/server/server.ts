@@ -53,6 +53,7 @@ async function loadEngine(options: ServeOptions): Promise<{ engine: Engine; owne
   const load = {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.kvCacheBytes === undefined ? {} : { kvCacheBytes: options.kvCacheBytes }),
+    ...(options.prefixCache === undefined ? {} : { prefixCache: options.prefixCache }),
   };
   const engine = await Engine.load(model, prm ?? undefined, { policy: load, prm: load });
   return { engine, owned: true, demo };

@@ -30,6 +30,7 @@ Options:
   --threads N            kernel threads per model (default: all cores)
   --kv-cache-bytes N     KV pool bytes per model (default 268435456)
   --calibration FILE     calibration table for compute-optimal (default: the shipped one with the demo models)
+  --no-prefix-cache      turn off automatic prefix caching of KV pages (on by default)
   -h, --help             show this help
 `;
 
@@ -44,6 +45,7 @@ const FLAGS = {
   threads: { type: 'string' },
   'kv-cache-bytes': { type: 'string' },
   calibration: { type: 'string' },
+  'no-prefix-cache': { type: 'boolean' },
 } as const;
 
 /** Checks every flag (UsageError); loads nothing. */
@@ -67,6 +69,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (key !== undefined) o.apiKey = key;
   if (v.threads !== undefined) o.threads = intFlag('threads', str(v, 'threads'), 1, 1, 1024);
   if (v['kv-cache-bytes'] !== undefined) o.kvCacheBytes = intFlag('kv-cache-bytes', str(v, 'kv-cache-bytes'), 1, 1);
+  if (v['no-prefix-cache'] === true) o.prefixCache = false;
   const calibration = str(v, 'calibration');
   if (calibration !== undefined) {
     if (!existsSync(calibration)) throw new UsageError(`--calibration ${calibration} does not exist`);
@@ -74,6 +77,8 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
   }
   return o;
 }
+
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function signalled(): Promise<string> {
@@ -99,6 +104,9 @@ export async function runServe(argv: string[], io: CliIo, until: () => Promise<u
   const server = await serve(options);
   const info = server.engine.backend.info;
   io.stderr(`thinktree serve: policy ${info.policyId ?? '?'}, PRM ${info.prmId ?? '(none)'}${options.apiKey ? ', API key required' : ''}\n`);
+  if (options.apiKey === undefined && !LOOPBACK.includes(server.host)) {
+    io.stderr(`thinktree serve: warning: listening on ${server.host} without --api-key; anyone who can reach it can use it\n`);
+  }
   io.stdout(`${server.url}\n`);
   await stop;
   io.stderr('thinktree serve: closing\n');
