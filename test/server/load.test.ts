@@ -1,6 +1,6 @@
 // Many clients at once: concurrent searches share the engine and give every KV page back; a client
 // that goes away mid-stream has its sequences released; a full queue answers 429 and the server stays up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerHandle } from '../../lib/server/server.js';
 import { QUESTION, call, eventually, expectAllReleased, startServer } from './helpers.js';
 
@@ -65,6 +65,26 @@ describe('many clients', () => {
     const together = await Promise.all(Array.from({ length: 6 }, (_, i) => call(s, '/v1/completions', body(i))));
     expect(together.map((a) => a.json.choices.map((c: { text: string }) => c.text))).toEqual(alone);
     expectAllReleased(s);
+  });
+});
+
+describe('batching across clients', () => {
+  it('merges the decode rounds of concurrent clients into shared generateStep calls', async () => {
+    server = await startServer({ chunkTokens: 8 });
+    const s = server;
+    const prompt = s.engine.policy.chatPrompt(messages);
+    const spy = vi.spyOn(s.engine.policy, 'generateStep');
+    const clients = 8;
+    const answers = await Promise.all(
+      Array.from({ length: clients }, (_, i) => call(s, '/v1/completions', { prompt, max_tokens: 8, temperature: 1, seed: i })),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    // One round each (8 tokens at most): alone they would take 8 calls of one sequence.
+    const sizes = spy.mock.calls.map(([seqs]) => seqs.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(clients);
+    expect(sizes.length).toBeLessThan(clients);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    spy.mockRestore();
   });
 });
 
