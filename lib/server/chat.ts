@@ -3,7 +3,8 @@
  * the policy (SSE token deltas with `stream: true`); a `model` that names a search, or a `thinktree`
  * extension field with a strategy, runs a search instead (search-model.ts).
  */
-import type { ChatCompletionChunk, ChatCompletionResponse } from '../protocol/chat.js';
+import type { ChatCompletionChunk, ChatCompletionResponse, ChatTokenLogprob } from '../protocol/chat.js';
+import type { TextTokenizer } from '../models/tokenizer.js';
 import { HttpError, badField } from './errors.js';
 import { modelNotFound, nowSeconds, requestId, usage, type Exchange, type Reply } from './exchange.js';
 import { SseStream } from './http.js';
@@ -33,8 +34,10 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
     if (model === ctx.names.prm) throw badField('model', `\`${model}\` is a reward model; it answers POST /pooling`, 'wrong_endpoint');
     throw modelNotFound(model);
   }
-  if (optBool(body, 'logprobs')) throw badField('logprobs', '`logprobs` is not supported on chat completions (use /v1/completions)', 'unsupported');
-  optNumber(body, 'top_logprobs', { min: 0, max: 0, integer: true });
+  const logprobs = optBool(body, 'logprobs') ?? false;
+  // Only the sampled token's log-probability is known (the native step returns no alternatives).
+  const top = optNumber(body, 'top_logprobs', { min: 0, max: 20, integer: true });
+  if (top !== undefined && top > 0) throw badField('top_logprobs', '`top_logprobs` above 0 is not supported (only the sampled token\'s log-probability is known)', 'unsupported');
   if (body.max_completion_tokens !== undefined && body.max_tokens !== undefined) {
     throw badField('max_completion_tokens', 'Give `max_tokens` or `max_completion_tokens`, not both');
   }
@@ -53,6 +56,7 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
   const request = { ...sampling, prompt, maxTokens };
   const id = requestId('chatcmpl');
   const created = nowSeconds();
+  if (stream.stream && logprobs) throw badField('logprobs', '`logprobs` with `stream: true` is not supported', 'unsupported');
   if (stream.stream) {
     const sse = new SseStream(ex.res);
     const chunk = (choices: ChatCompletionChunk['choices'], extra: Partial<ChatCompletionChunk> = {}) =>
@@ -94,11 +98,20 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
       choices: outs.map((c, index) => ({
         index,
         message: { role: 'assistant', content: c.text },
-        logprobs: null,
+        logprobs: logprobs ? { content: tokenLogprobs(policy.tokenizer, c.tokens, c.logprobs) } : null,
         finish_reason: c.finishReason,
         stop_reason: c.stopReason,
       })),
       usage: usage(prompt.length, outs.reduce((a, c) => a + c.tokens.length, 0)),
     } satisfies ChatCompletionResponse,
   };
+}
+
+/** OpenAI's chat logprobs: each generated token with its text, bytes and log-probability. */
+function tokenLogprobs(tokenizer: TextTokenizer, tokens: readonly number[], logprobs: readonly number[]): ChatTokenLogprob[] {
+  const encoder = new TextEncoder();
+  return tokens.map((t, i) => {
+    const token = tokenizer.decode([t], { skipSpecialTokens: false });
+    return { token, logprob: logprobs[i]!, bytes: Array.from(encoder.encode(token)), top_logprobs: [] };
+  });
 }

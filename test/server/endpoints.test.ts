@@ -175,6 +175,15 @@ describe('POST /v1/chat/completions', () => {
     expect(res.choices[0]!.message.content).toBe(direct.text);
   });
 
+  it('returns each generated token with its log-probability when asked', async () => {
+    const r = await call(server, '/v1/chat/completions', { messages: [{ role: 'user', content: QUESTION }], max_tokens: 12, temperature: 0, logprobs: true });
+    const res = parseChatCompletionResponse(r.json);
+    const content = res.choices[0]!.logprobs!.content!;
+    expect(content).toHaveLength(res.usage.completion_tokens!);
+    expect(content.every((t) => t.logprob <= 0 && t.top_logprobs.length === 0)).toBe(true);
+    expect(content.map((t) => t.token).join('')).toContain(res.choices[0]!.message.content!.slice(0, 5));
+  });
+
   it('streams token deltas as SSE chunks that add up to the whole answer', async () => {
     const body = { messages: [{ role: 'user', content: QUESTION }], max_tokens: 60, temperature: 0 };
     const r = await call(server, '/v1/chat/completions', { ...body, stream: true });
