@@ -13,11 +13,10 @@ import type {
   RootInfo,
   ScoreResult,
   SearchBackend,
-  StepFinish,
   StepSampling,
 } from './types.js';
-import { OptionError, abortError } from '../errors.js';
-import type { CompletionChoice, CompletionRequest, CompletionResponse } from '../protocol/completions.js';
+import { DisposedError, OptionError, abortError } from '../errors.js';
+import type { CompletionRequest, CompletionResponse } from '../protocol/completions.js';
 import { parseCompletionResponse } from '../protocol/completions.js';
 import { parseModelList, type ModelCard } from '../protocol/models.js';
 import {
@@ -25,7 +24,6 @@ import {
   parsePoolingResponse,
   stepRows,
   type PoolingRequest,
-  type PoolingTask,
 } from '../protocol/pooling.js';
 import { ProtocolError } from '../protocol/validate.js';
 import { HttpClient } from './http/client.js';
@@ -40,82 +38,15 @@ import {
   type PrmTextLayout,
 } from './http/layout.js';
 import { Limiter } from './http/limiter.js';
+import { OPTION_KEYS, paramsFromName, positiveInt, type RemoteBackendOptions } from './http/options.js';
+import { finishOf, probabilities } from './http/reading.js';
 import { mixSeed } from './http/seeds.js';
 import { splitTokens } from './http/split.js';
 
 export { RemoteBackendError } from './http/errors.js';
 export type { RemoteFailure } from './http/errors.js';
 export type { PrmTextLayout } from './http/layout.js';
-
-export interface RemoteBackendOptions {
-  /** The policy server: `http://host:8000` (a trailing `/v1` is dropped). */
-  baseUrl: string;
-  /** The policy's served model name. @default the first model the server lists */
-  model?: string;
-  /**
-   * The PRM server, when it is not the policy server. A PRM is used when this or `prmModel` is given (or
-   * `findPrm` finds one). @default baseUrl
-   */
-  prmBaseUrl?: string;
-  /** The PRM's served model name. @default the first model the PRM server lists */
-  prmModel?: string;
-  /**
-   * With neither prmBaseUrl nor prmModel: take the policy server's second base model (one with no
-   * `parent`) as the PRM, as `thinktree serve --model P --prm R` lists them. @default false
-   */
-  findPrm?: boolean;
-  /** Bearer token for both servers (vLLM's `--api-key`). */
-  apiKey?: string;
-  /** Bearer token for the PRM server. @default apiKey */
-  prmApiKey?: string;
-  /** Most milliseconds one HTTP attempt may take. @default 120000 */
-  timeoutMs?: number;
-  /** Retries of a request answered 429 / 503 or whose connection was refused or reset. @default 3 */
-  retries?: number;
-  /** First retry backoff in ms (exponential, full jitter; a Retry-After header wins). @default 250 */
-  backoffMs?: number;
-  /** Most requests in flight at once, to each server. @default 16 */
-  concurrency?: number;
-  /**
-   * Send the nodes of one generate call as one request with a prompt array (vLLM and SGLang accept
-   * one), up to `maxPromptsPerRequest` each, instead of one request per node. A request carries one
-   * seed for all its prompts, so identical prompts (siblings before their first step) go in different
-   * requests, and prompts sharing a request share their sampler's seed. @default false
-   */
-  promptArrays?: boolean;
-  /** @default 64 */
-  maxPromptsPerRequest?: number;
-  /** Most texts in one PRM request. @default 64 */
-  maxPrmInputsPerRequest?: number;
-  /**
-   * The policy's prompt for a question. @default the chat template of `policyTokenizer` with the question
-   * as the user turn, or ChatML (Qwen's format, the shipped demo models') without one
-   */
-  formatPrompt?: (question: string) => string;
-  /** A local checkpoint or tokenizer folder whose tokenizer_config.json holds the policy's chat template. */
-  policyTokenizer?: string;
-  /** A local folder whose chat template lays out the PRM's input. @default ChatML */
-  prmTokenizer?: string;
-  /** How the PRM's input is laid out. @default 'qwen2.5-math-prm' */
-  prmLayout?: 'qwen2.5-math-prm' | 'math-shepherd' | PrmTextLayout;
-  /**
-   * 'pooling': per-step rewards from `/pooling` (a PRM under vLLM's STEP pooler). 'classify': a sequence
-   * reward from `/classify` for the whole solution so far (an outcome reward model: use it with
-   * best-of-n, which scores finished candidates). @default 'pooling'
-   */
-  prmEndpoint?: 'pooling' | 'classify';
-  /** The `task` field of pooling requests; null sends none (vLLM before 0.11). @default 'token_classify' */
-  prmTask?: PoolingTask | null;
-  /** The class of a `/classify` distribution that is the reward. @default 1 with two classes, else 0 */
-  outcomeClass?: number;
-  /** vLLM's skip_special_tokens for generated text. @default true */
-  skipSpecialTokens?: boolean;
-  /**
-   * Parameter counts and widths for FLOPs estimates (servers do not report them), and model ids.
-   * @default params parsed from the model names ("…-1.5B-…" → 1.5e9), else 0; ids from /v1/models
-   */
-  modelInfo?: Partial<BackendModelInfo>;
-}
+export { paramsFromName, type RemoteBackendOptions } from './http/options.js';
 
 /** A node: everything the servers need to continue it, since they keep nothing between requests. */
 interface RemoteNode {
@@ -134,44 +65,6 @@ interface RemoteNode {
 interface Served {
   name: string;
   id: string;
-}
-
-/** "Qwen2.5-Math-1.5B-Instruct" → 1.5e9; undefined when the name states no size. */
-export function paramsFromName(name: string): number | undefined {
-  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)([bm])(?:$|[^a-z0-9])/iu.exec(name);
-  if (!m) return undefined;
-  return Number(m[1]) * (m[2]!.toLowerCase() === 'b' ? 1e9 : 1e6);
-}
-
-function positiveInt(name: string, v: number | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || v < 1) throw new OptionError(`Expected \`${name}\` to be a positive integer, got ${v}`);
-  return v;
-}
-
-const OPTION_KEYS = new Set<string>([
-  'baseUrl', 'model', 'prmBaseUrl', 'prmModel', 'findPrm', 'apiKey', 'prmApiKey', 'timeoutMs', 'retries', 'backoffMs',
-  'concurrency', 'promptArrays', 'maxPromptsPerRequest', 'maxPrmInputsPerRequest', 'formatPrompt', 'policyTokenizer',
-  'prmTokenizer', 'prmLayout', 'prmEndpoint', 'prmTask', 'outcomeClass', 'skipSpecialTokens', 'modelInfo',
-] satisfies (keyof RemoteBackendOptions)[]);
-
-/** Finish of a completion choice: 'stop' with a stop string is a step end; 'stop' without one is EOS. */
-function finishOf(choice: CompletionChoice): { finish: StepFinish; stop: string | null } {
-  // SGLang names the stop that matched `matched_stop`; vLLM `stop_reason`. A token id is a stop token.
-  const reason = choice.stop_reason ?? choice.matched_stop ?? null;
-  if (choice.finish_reason === 'length') return { finish: 'length', stop: null };
-  if (choice.finish_reason === 'stop') return typeof reason === 'string' ? { finish: 'stop', stop: reason } : { finish: 'eos', stop: null };
-  throw new ProtocolError(`choices[${choice.index}].finish_reason is ${JSON.stringify(choice.finish_reason)}; expected 'stop' or 'length'`);
-}
-
-/** Probabilities from a row: kept when they already are a distribution, else softmaxed (a server sent logits). */
-function probabilities(row: readonly number[]): number[] {
-  const sum = row.reduce((a, b) => a + b, 0);
-  if (row.every((x) => x >= 0 && x <= 1) && Math.abs(sum - 1) < 1e-3) return [...row];
-  const max = Math.max(...row);
-  const e = row.map((x) => Math.exp(x - max));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / z);
 }
 
 /**
@@ -289,7 +182,7 @@ export class RemoteBackend implements SearchBackend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.lifetime.abort(new Error('RemoteBackend is disposed'));
+    this.lifetime.abort(new DisposedError('RemoteBackend'));
     this.nodes.clear();
   }
 
@@ -298,7 +191,7 @@ export class RemoteBackend implements SearchBackend {
   }
 
   private live(): void {
-    if (this.disposed) throw new OptionError('RemoteBackend is disposed');
+    if (this.disposed) throw new DisposedError('RemoteBackend');
   }
 
   private entry(id: NodeId): RemoteNode {
@@ -564,7 +457,7 @@ export class RemoteBackend implements SearchBackend {
       ),
     );
     if (signal?.aborted) throw abortError(signal);
-    if (this.lifetime.signal.aborted) throw new OptionError('RemoteBackend is disposed');
+    if (this.lifetime.signal.aborted) throw new DisposedError('RemoteBackend');
     // Every failure aborts the siblings with itself as the reason, so the first is the siblings' reason.
     if (siblings.signal.aborted) throw siblings.signal.reason;
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
