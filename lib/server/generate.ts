@@ -10,7 +10,7 @@ import { StepBatcher } from '../backends/step-batcher.js';
 import { abortError } from '../errors.js';
 import type { Model, StepOptions, StepResult } from '../models/model.js';
 import type { SeqId } from '../native/addon-types.js';
-import { prefill } from './prefill.js';
+import { prefill } from './native-access.js';
 
 export interface GenerationRequest {
   /** Prompt token ids (non-empty, already checked against the context length). */

@@ -2,10 +2,13 @@
  * `POST /pooling` for the PRM in vLLM's shape for Qwen2ForProcessRewardModel (the STEP pooler, task
  * `token_classify` / `reward`): each input is the PRM's whole text with the step separator (`<extra_0>`
  * for Qwen2.5-Math-PRM) after every step; the output has, per separator token, the class probabilities
- * `[p(bad), p(good)]`. Matched to vLLM 0.8–0.10's PoolingCompletionRequest / PoolingResponse.
+ * `[p(bad), p(good)]`, as the vLLM sources lib/protocol/versions.ts names define them. Unlike vLLM,
+ * which turns prefix caching off for pooling, the spans run through the prefix cache: a client that
+ * resubmits a node's whole text each step (the RemoteBackend) pays only for the new step's tokens.
  */
 import type { PoolingResponse } from '../protocol/pooling.js';
 import { badField, HttpError } from './errors.js';
+import { scoreAt } from './native-access.js';
 import { modelNotFound, nowSeconds, requestId, type Exchange, type Reply } from './exchange.js';
 import { checkKnownKeys, optBool, optNumber, optString, promptList } from './validate.js';
 
@@ -53,17 +56,16 @@ export async function pooling(ex: Exchange): Promise<Reply> {
     return ids;
   });
   const rule = prm.format.reward;
-  const data: { index: number; object: 'pooling'; data: number[][] }[] = [];
-  let tokens = 0;
-  for (const [index, ids] of encoded.entries()) {
-    if (ex.signal.aborted) throw ex.signal.reason;
-    const positions = ids.flatMap((t, i) => (t === readToken ? [i] : []));
-    const rewards = positions.length === 0 ? new Float32Array(0) : await prm.scoreIds(ids, positions);
-    tokens += ids.length;
-    // Two classes in the head's order (the reward is class `pick`); a value head gives its one probability.
-    const rows = Array.from(rewards, (r) => (rule.kind === 'sigmoid' ? [r] : rule.pick === 1 ? [1 - r, r] : [r, 1 - r]));
-    data.push({ index, object: 'pooling', data: rows });
-  }
+  const positions = encoded.map((ids) => ids.flatMap((t, i) => (t === readToken ? [i] : [])));
+  // All inputs in shared forwards, each span through the prefix cache (a resubmitted prefix is not recomputed).
+  const rewards = await scoreAt(prm, encoded, positions, ex.signal);
+  const tokens = encoded.reduce((a, ids) => a + ids.length, 0);
+  // Two classes in the head's order (the reward is class `pick`); a value head gives its one probability.
+  const data = rewards.map((rs, index) => ({
+    index,
+    object: 'pooling' as const,
+    data: rs.map((r) => (rule.kind === 'sigmoid' ? [r] : rule.pick === 1 ? [1 - r, r] : [r, 1 - r])),
+  }));
   ctx.metrics.prmTokens += tokens;
   return {
     status: 200,

@@ -31,6 +31,30 @@ describe('the prefix cache behind the server', () => {
     expectAllReleased(s);
   });
 
+  it('keeps /pooling incremental: resubmitting a text with one more step computes little more than that step', async () => {
+    server = await startServer();
+    const s = server;
+    const prm = s.engine.prm!;
+    const layout = prm.format.layout;
+    const steps = ['3 + 4 = 7\n\n', '7 + 0 = 7\n\n', '7 - 0 = 7\n\n', 'The answer is \\boxed{7}.'];
+    const text = (k: number) => layout.prefix(QUESTION) + steps.slice(0, k).map((st, i) => layout.step(st, i).text).join('');
+    await call(s, '/pooling', { input: text(3) });
+    const before = prm.kvStats().tokensComputed;
+    const r = await call(s, '/pooling', { input: text(4) });
+    const computed = prm.kvStats().tokensComputed - before;
+    const total = r.json.usage.prompt_tokens;
+    const fresh = total - prm.tokenizer.encode(text(3), { addSpecialTokens: true }).length;
+    // The new step's tokens at least; the cache serves full pages only, so each step's span may also
+    // recompute the partly filled page it starts in, but the question's prefix is never run again.
+    expect(computed).toBeGreaterThanOrEqual(fresh);
+    expect(computed).toBeLessThanOrEqual(fresh + steps.length * prm.kvStats().pageTokens);
+    expect(computed).toBeLessThan(total / 2);
+    const rows: number[][] = r.json.data[0].data;
+    const want = await prm.scoreSteps(QUESTION, steps);
+    rows.forEach((row, i) => expect(row[1]).toBeCloseTo(want[i]!, 5));
+    expectAllReleased(s);
+  });
+
   it('is off with prefixCache: false, with the same answers', async () => {
     server = await startServer({ prefixCache: false });
     const s = server;
