@@ -69,8 +69,9 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
   status = Model::EnsureLastPending(active_ids, active);
   if (!status.ok()) return status;
   // Prompts whose prefix is cached skip it (the first step runs only the rest; later steps have one
-  // pending token each, which always runs).
-  model->TakeCachedPrefixes(active);
+  // pending token each, which always runs). Undone if the first step cannot get its pages.
+  PrefixUndo undo;
+  model->TakeCachedPrefixes(active, &undo);
 
   const std::unordered_set<int32_t> eos(spec.eos_token_ids.begin(), spec.eos_token_ids.end());
   const int32_t sample_vocab = spec.SampleVocab();  // padded embedding rows are never sampled
@@ -91,9 +92,11 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
     if (active.empty()) break;
     status = CheckPages(active, model->pool());
     if (!status.ok()) {
+      model->UndoCachedPrefixes(&undo);  // a no-op past the first step
       Rollback(st, model->kv_pool());
       return status;
     }
+    undo.Clear();  // the hits are part of the step now
     // Sampling: each sequence's draw depends only on (its seed, its draw counter).
     drawn.assign(active.size(), 0);
     lp.assign(active.size(), 0.0f);

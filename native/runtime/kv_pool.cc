@@ -2,8 +2,10 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <iterator>
 
 namespace tt {
 
@@ -113,6 +115,19 @@ void KvPool::Register(int32_t page, uint64_t hash, uint64_t parent, const int32_
 void KvPool::Uncache(int32_t page) {
   assert(refcount_[page] >= 1);  // a parked page has no owner to write it
   if (cached_[page]) Forget(page);
+}
+
+void KvPool::Reclaim(int32_t page) {
+  assert(refcount_[page] == 0);  // only a page nobody owns goes back to an owner this way
+  if (cached_[page]) {
+    LruRemove(page);
+  } else {
+    // Freed just now, so normally on top of the stack.
+    const auto it = std::find(free_.rbegin(), free_.rend(), page);
+    assert(it != free_.rend());
+    free_.erase(std::next(it).base());
+  }
+  refcount_[page] = 1;
 }
 
 void KvPool::Forget(int32_t page) {

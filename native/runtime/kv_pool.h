@@ -76,6 +76,9 @@ class KvPool {
   // Takes an owned page out of the cache before its sole owner writes into it. Precondition:
   // refcount >= 1.
   void Uncache(int32_t page);
+  // Gives a page that Free has just returned (refcount 0, on the free list or parked) its owner back,
+  // content and cache entry kept: the undo of a Free when a call that planned with it fails.
+  void Reclaim(int32_t page);
   bool IsCached(int32_t page) const { return cached_[page] != 0; }
 
   // One layer's keys / values of every page: [pages_total, page_tokens, kv_heads, head_dim] f32.

@@ -156,12 +156,21 @@ Status Model::EnsureLastPending(const std::vector<int64_t>& ids, const std::vect
   return Status::Ok();
 }
 
-void Model::TakeCachedPrefixes(const std::vector<Sequence*>& seqs) {
+void Model::TakeCachedPrefixes(const std::vector<Sequence*>& seqs, PrefixUndo* undo) {
+  undo->Clear();
   if (!spec_.prefix_cache) return;
   for (Sequence* s : seqs) {
-    prefix_query_tokens_ += s->pending();
-    prefix_hit_tokens_ += TakeCachedPrefix(s, pool_.get());
+    undo->query_tokens += s->pending();
+    undo->hit_tokens += TakeCachedPrefix(s, pool_.get(), undo);
   }
+  prefix_query_tokens_ += undo->query_tokens;
+  prefix_hit_tokens_ += undo->hit_tokens;
+}
+
+void Model::UndoCachedPrefixes(PrefixUndo* undo) {
+  prefix_query_tokens_ -= undo->query_tokens;
+  prefix_hit_tokens_ -= undo->hit_tokens;
+  UndoCachedPrefix(undo, pool_.get());
 }
 
 Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits) {
@@ -199,15 +208,17 @@ Status Model::Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vec
     if (!st.ok()) return st;
     // Only the last row is wanted: cached pages may stand in for the tokens before it. (kAll wants a
     // row per pending token, so every one of them runs.)
-    TakeCachedPrefixes(seqs);
+    TakeCachedPrefixes(seqs, &undo_);
   }
   st = CheckPages(seqs, *pool_);
   if (!st.ok()) {
-    // Leave the tokens as they were: undo the re-run of already computed last tokens (a cache hit
-    // stays; its K/V is valid).
-    for (size_t i = 0; i < saved_kv.size(); i++) seqs[i]->kv_len = std::max(seqs[i]->kv_len, saved_kv[i]);
+    // Leave nothing changed: put back the pages the lookup took, and undo the re-run of already
+    // computed last tokens.
+    if (mode == LogitsMode::kLast) UndoCachedPrefixes(&undo_);
+    for (size_t i = 0; i < saved_kv.size(); i++) seqs[i]->kv_len = saved_kv[i];
     return st;
   }
+  undo_.Clear();
   const int64_t rows = mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : BatchRows(seqs);
   logits->resize(static_cast<size_t>(rows) * spec_.OutputWidth());
   return RunBatch(seqs, mode, logits->data());

@@ -88,9 +88,10 @@ class Model {
   static Status EnsureLastPending(const std::vector<int64_t>& ids, const std::vector<Sequence*>& seqs);
   // The prefix-cache lookup (sequence.h TakeCachedPrefix) for sequences whose pending tokens are about
   // to run and whose last token only is wanted; a no-op when the model's cache is off. Called before
-  // CheckPages: a hit never needs more pages than computing the tokens would. The hits stay when the
-  // call then fails (their K/V is valid).
-  void TakeCachedPrefixes(const std::vector<Sequence*>& seqs);
+  // CheckPages (a hit never needs more pages than computing its tokens would); when the call then
+  // fails, UndoCachedPrefixes puts every page table back, so a failed call changes nothing.
+  void TakeCachedPrefixes(const std::vector<Sequence*>& seqs, PrefixUndo* undo);
+  void UndoCachedPrefixes(PrefixUndo* undo);
   // The batched forward over resolved sequences whose pages were checked with CheckPages: makes the
   // pages writable, runs every pending token, advances kv_len and registers the pages it filled in the
   // prefix cache. Output rows ([OutputWidth()] floats) go to `logits`; a null `logits` leaves them
@@ -113,6 +114,7 @@ class Model {
   SequenceTable seqs_;
   BatchChunk chunk_;  // the chunk being run, rebuilt per chunk, its vectors reused
   std::vector<int64_t> run_from_;  // [batch] each sequence's kv_len before RunBatch ran it
+  PrefixUndo undo_;                // Forward's prefix-cache lookup, until its pages are checked
   // KvStats counters
   int64_t tokens_computed_ = 0, prefix_query_tokens_ = 0, prefix_hit_tokens_ = 0;
 };

@@ -144,26 +144,48 @@ void TrimHashes(Sequence* s, int64_t len, int32_t page_tokens) {
   if (s->page_hashes.size() > full) s->page_hashes.resize(full);
 }
 
-int64_t TakeCachedPrefix(Sequence* s, KvPool* pool) {
+int64_t TakeCachedPrefix(Sequence* s, KvPool* pool, PrefixUndo* undo) {
   const int32_t pt = pool->shape().page_tokens;
   const int64_t size = static_cast<int64_t>(s->tokens.size());
   if (size == 0) return 0;
   const int64_t end = (size - 1) / pt;  // pages [0, end) lie wholly before the last token
   const int64_t before = s->kv_len;
+  undo->kv_len.emplace_back(s, before);
   for (int64_t i = s->kv_len / pt; i < end; i++) {
     const int32_t* page_tokens = s->tokens.data() + i * pt;
     const int32_t page = pool->TakeCached(PageHashOf(s, i, pt), ParentHashOf(s, i, pt), page_tokens);
     if (page < 0) break;
     if (i < static_cast<int64_t>(s->pages.size())) {
-      // This sequence's own page at i holds at most a part of the same prefix: the cached one replaces it.
+      // This sequence's own page at i holds at most a part of the same prefix: the cached one replaces
+      // it. (Freed at once, so that a call planned after the lookup counts it as free.)
+      undo->takes.push_back({s, i, s->pages[i], page});
       pool->Free(s->pages[i]);
       s->pages[i] = page;
     } else {
+      undo->takes.push_back({s, i, -1, page});
       s->pages.push_back(page);
     }
     s->kv_len = (i + 1) * pt;
   }
   return s->kv_len - before;
+}
+
+void UndoCachedPrefix(PrefixUndo* undo, KvPool* pool) {
+  for (auto t = undo->takes.rbegin(); t != undo->takes.rend(); ++t) {
+    Sequence* s = t->seq;
+    if (t->old_page < 0) {
+      assert(s->pages.back() == t->page);  // appended entries come off the end, latest first
+      s->pages.pop_back();
+    } else {
+      // Undo the Free of the old page first: if nobody else owns it, it is still where Free put it.
+      if (pool->RefCount(t->old_page) > 0) pool->Share(t->old_page);
+      else pool->Reclaim(t->old_page);
+      s->pages[t->index] = t->old_page;
+    }
+    pool->Free(t->page);
+  }
+  for (auto k = undo->kv_len.rbegin(); k != undo->kv_len.rend(); ++k) k->first->kv_len = k->second;
+  undo->Clear();
 }
 
 void RegisterFilledPages(Sequence* s, int64_t from, KvPool* pool) {

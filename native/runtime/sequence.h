@@ -84,12 +84,32 @@ uint64_t ParentHashOf(Sequence* s, int64_t page, int32_t page_tokens);
 // Drops the hashes of pages that are no longer full after the tokens were cut to `len`.
 void TrimHashes(Sequence* s, int64_t len, int32_t page_tokens);
 
+// What TakeCachedPrefix changed, so that a call that then fails can put everything back.
+struct PrefixUndo {
+  struct Take {
+    Sequence* seq;
+    int64_t index;     // page table entry
+    int32_t old_page;  // the page it held before, -1 when the entry was appended
+    int32_t page;      // the cached page taken
+  };
+  std::vector<std::pair<Sequence*, int64_t>> kv_len;  // each sequence looked up, and its kv_len before
+  std::vector<Take> takes;                            // in the order they were made
+  int64_t hit_tokens = 0, query_tokens = 0;
+  void Clear() {
+    kv_len.clear();
+    takes.clear();
+    hit_tokens = query_tokens = 0;
+  }
+};
+
 // Prefix-cache lookup for a sequence about to run its pending tokens: from the page that holds
 // position kv_len, each full page that lies wholly before the last token and whose chain hash is
 // cached is taken from the cache (one more owner; a partly filled page of this sequence's own at that
 // index is let go) and kv_len moves past it. The last token always stays pending so that its output
-// row is computed. Returns the tokens skipped.
-int64_t TakeCachedPrefix(Sequence* s, KvPool* pool);
+// row is computed. Returns the tokens skipped; records the changes in *undo.
+int64_t TakeCachedPrefix(Sequence* s, KvPool* pool, PrefixUndo* undo);
+// Puts back what the TakeCachedPrefix calls recorded in *undo (latest first) and clears it.
+void UndoCachedPrefix(PrefixUndo* undo, KvPool* pool);
 // Registers the full pages that a run over positions [from, kv_len) filled: pages [from / page_tokens,
 // kv_len / page_tokens).
 void RegisterFilledPages(Sequence* s, int64_t from, KvPool* pool);

@@ -452,6 +452,26 @@ describe('prefix cache: LRU eviction under a small pool (8 pages of 4 tokens)', 
     expect(messages[0]).toBe('KV budget exhausted: need 9 pages, 8 free');
   });
 
+  it('puts the pages a lookup took back when the call then fails for want of pages', async () => {
+    const p = tokens(16);
+    await runAndRelease(on, p); // four parked pages
+    const s = seqOf(on, [...p, ...tokens(17)]); // 9 pages: 4 hits + 5 fresh, and only 4 others free
+    const before = on.kvStats();
+    const err = await on.forward(Int32Array.of(s), 'last').catch((e: unknown) => e as Error);
+    expect((err as { code?: string }).code).toBe('KV_BUDGET');
+    expect(err.message).toBe('KV budget exhausted: need 5 pages, 4 free');
+    expect(on.kvStats()).toEqual(before); // pages, parked pages and counters as they were
+    const gen = await on.generateStep(greedy([s], 1)).catch((e: unknown) => e as Error);
+    expect((gen as { code?: string }).code).toBe('KV_BUDGET');
+    expect(on.kvStats()).toEqual(before);
+    on.truncate(s, 32); // 8 pages: 4 hits + 4 fresh
+    const ok = await counted(on, () => on.forward(Int32Array.of(s), 'last'));
+    expect(ok.hits).toBe(16);
+    expect(ok.computed).toBe(16);
+    on.release(s);
+    expectAllReleased(on.kvStats());
+  });
+
   it('lets a sole owner of a cached page cut into it and write with no free page left', async () => {
     for (const model of [on, off]) {
       const t = tokens(32); // every page, all full (and cached with the cache on)
@@ -483,6 +503,107 @@ describe('prefix cache: LRU eviction under a small pool (8 pages of 4 tokens)', 
       expectAllReleased(model.kvStats());
     }
     expect(outs[0]).toEqual(outs[1]);
+  });
+});
+
+describe('prefix cache: a random mix of calls under a small pool (24 pages of 4 tokens)', () => {
+  let tiny: TinyModel;
+  let on: NativeModel;
+  let off: NativeModel;
+  beforeAll(async () => {
+    tiny = writeTinyModel({ seed: 25, pageTokens: PT });
+    tiny.spec.kvCacheBytes = 24 * bytesPerPage(tiny);
+    ({ on, off } = await pair(tiny));
+  });
+  afterAll(() => {
+    on.dispose();
+    off.dispose();
+    tiny.cleanup();
+  });
+
+  it('matches the cache off call for call, never fails where it does not, and returns every page', async () => {
+    const rr = rng(99);
+    const int = (n: number) => Math.floor(rr() * n);
+    // a few documents, so that sequences keep meeting each other's prefixes
+    const docs = Array.from({ length: 3 }, () => Array.from({ length: 40 }, () => int(256)));
+    const live = new Map<number, number[]>();
+    const pick = () => [...live.keys()][int(live.size)]!;
+    let hits = 0;
+    let onlyOffFailed = 0;
+    let bothFailed = 0;
+    for (let step = 0; step < 300; step++) {
+      const op = rr();
+      if (live.size === 0 || op < 0.2) {
+        const t = docs[int(docs.length)]!.slice(0, 1 + int(24));
+        const a = seqOf(on, t);
+        expect(seqOf(off, t)).toBe(a);
+        live.set(a, t);
+      } else if (op < 0.4) {
+        const id = pick();
+        const t = live.get(id)!;
+        const doc = docs.find((d) => t.every((x, i) => d[i] === x));
+        const more = doc && rr() < 0.6 ? doc.slice(t.length, t.length + 1 + int(8)) : Array.from({ length: 1 + int(4) }, () => int(256));
+        if (more.length === 0 || t.length + more.length > 44) continue;
+        on.appendTokens(id as SeqId, Int32Array.from(more));
+        off.appendTokens(id as SeqId, Int32Array.from(more));
+        t.push(...more);
+      } else if (op < 0.65) {
+        const ids = [...new Set([pick(), pick(), pick()])];
+        const before = on.kvStats().prefixHitTokens;
+        const got = await on.forward(Int32Array.from(ids), 'last').catch((e: unknown) => e);
+        const want = await off.forward(Int32Array.from(ids), 'last').catch((e: unknown) => e);
+        if (got instanceof Error) {
+          expect((got as { code?: string }).code).toBe('KV_BUDGET');
+          expect((want as { code?: string }).code).toBe('KV_BUDGET'); // the cache never causes one
+          expect((want as { code?: string }).code).toBe('KV_BUDGET'); // the cache never causes one
+          bothFailed++;
+          continue;
+        }
+        if (want instanceof Error) {
+          // Hits saved the pages the cache off lacked. Drop these sequences on both sides, so that both
+          // models hold the same sequences with the same computed tokens again.
+          onlyOffFailed++;
+          on.releaseMany(Int32Array.from(ids));
+          off.releaseMany(Int32Array.from(ids));
+          for (const id of ids) live.delete(id);
+          continue;
+        }
+        hits += on.kvStats().prefixHitTokens - before;
+        expect(maxAbsDiff(got as Float32Array, want as Float32Array)).toBeLessThanOrEqual(1e-4);
+      } else if (op < 0.75) {
+        const id = pick();
+        const child = on.fork(id as SeqId);
+        expect(off.fork(id as SeqId)).toBe(child);
+        live.set(child, [...live.get(id)!]);
+      } else if (op < 0.87) {
+        const id = pick();
+        const t = live.get(id)!;
+        const keep = int(t.length + 1);
+        on.truncate(id as SeqId, keep);
+        off.truncate(id as SeqId, keep);
+        t.length = keep;
+        if (keep === 0) {
+          on.release(id as SeqId);
+          off.release(id as SeqId);
+          live.delete(id);
+        }
+      } else {
+        const id = pick();
+        on.release(id as SeqId);
+        off.release(id as SeqId);
+        live.delete(id);
+      }
+      const a = on.kvStats();
+      expect(a.pagesInUse).toBeLessThanOrEqual(off.kvStats().pagesInUse); // sharing only ever saves pages
+      expect(a.pagesCached).toBeLessThanOrEqual(a.pagesFree);
+      expect(a.pagesFree + a.pagesInUse).toBe(a.pagesTotal);
+    }
+    expect(hits).toBeGreaterThan(0);
+    expect(onlyOffFailed + bothFailed).toBeGreaterThan(0); // the pool was under pressure
+    on.releaseMany(Int32Array.from(live.keys()));
+    off.releaseMany(Int32Array.from(live.keys()));
+    expectAllReleased(on.kvStats());
+    expectAllReleased(off.kvStats());
   });
 });
 
