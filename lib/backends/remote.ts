@@ -52,6 +52,8 @@ export { paramsFromName, type RemoteBackendOptions } from './http/options.js';
 interface RemoteNode {
   /** The policy's whole text: chat-formatted question and every step so far. */
   text: string;
+  /** The same as the server's token ids, when it returned them (tokenIds option); null: send the text. */
+  ids: number[] | null;
   /** The question and the steps scored on this node's path, or null without a PRM context. */
   prm: { question: string; steps: string[] } | null;
   seed: number;
@@ -223,6 +225,7 @@ export class RemoteBackend implements SearchBackend {
     if (options.withPrm) this.rejectForbidden(question, 'the question');
     const node = this.add({
       text: this.formatPrompt(question),
+      ids: null,
       prm: options.withPrm ? { question, steps: [] } : null,
       seed: Math.trunc(options.seed),
       steps: 0,
@@ -237,6 +240,7 @@ export class RemoteBackend implements SearchBackend {
     return entries.map((e) =>
       this.add({
         text: e.text,
+        ids: e.ids,
         prm: e.prm && { question: e.prm.question, steps: [...e.prm.steps] },
         seed: mixSeed(e.seed, e.forks++),
         steps: e.steps,
@@ -252,7 +256,11 @@ export class RemoteBackend implements SearchBackend {
   async appendText(ids: readonly NodeId[], texts: readonly string[]): Promise<number[]> {
     this.live();
     const entries = ids.map((id) => this.entry(id));
-    entries.forEach((e, i) => (e.text += texts[i]));
+    entries.forEach((e, i) => {
+      e.text += texts[i];
+      // Appended text has no token ids here: the node goes back to text.
+      e.ids = null;
+    });
     // The server counts the text when the node is next sent (as prefilled prompt tokens).
     return entries.map(() => 0);
   }
@@ -265,10 +273,18 @@ export class RemoteBackend implements SearchBackend {
     const seeds = entries.map((e) => mixSeed(e.seed, 1_000_003 + e.steps));
     const groups = this.options.promptArrays ? this.promptGroups(entries) : entries.map((_, i) => [i]);
     const steps: GeneratedStep[] = new Array(entries.length);
+    const tokenIds: (number[] | null)[] = entries.map(() => null);
     await this.all(groups, this.policyLimiter, signal, async (group, s) => {
       const prompts = group.map((i) => entries[i]!.text);
+      const promptIds = group.map((i) => entries[i]!.ids);
       const seed = group.length === 1 ? seeds[group[0]!]! : mixSeed(seeds[group[0]!]!, group.length);
-      const res = await this.complete(this.completionRequest(prompts, sampling, seed), s);
+      const body = this.completionRequest(prompts, sampling, seed);
+      if (this.options.tokenIds) {
+        body.return_token_ids = true;
+        // A group is all ids or all text (promptGroups keeps them apart).
+        if (promptIds.every((p) => p !== null)) body.prompt = promptIds.length === 1 ? promptIds[0]! : (promptIds as number[][]);
+      }
+      const res = await this.complete(body, s);
       if (res.choices.length !== group.length) {
         throw this.protocolError('POST /v1/completions', `the response has ${res.choices.length} choices for ${group.length} prompts`);
       }
@@ -287,6 +303,13 @@ export class RemoteBackend implements SearchBackend {
         // A stop string the server trimmed (SGLang without no_stop_trim) is put back: steps keep it.
         const text = finish.stop !== null && !choice.text.endsWith(finish.stop) ? choice.text + finish.stop : choice.text;
         const lp = choice.logprobs;
+        if (this.options.tokenIds) {
+          const before = promptIds[k] ?? choice.prompt_token_ids;
+          if (!before || !choice.token_ids) {
+            throw this.protocolError('POST /v1/completions', `choices[${k}] has no ${before ? 'token_ids' : 'prompt_token_ids'}; the tokenIds option needs a server that returns them (vLLM's return_token_ids)`);
+          }
+          tokenIds[group[k]!] = [...before, ...choice.token_ids];
+        }
         steps[group[k]!] = {
           text,
           tokens: lp ? lp.tokens.length : completionShares[k]!,
@@ -298,6 +321,7 @@ export class RemoteBackend implements SearchBackend {
     });
     entries.forEach((e, i) => {
       e.text += steps[i]!.text;
+      e.ids = tokenIds[i]!;
       e.steps++;
     });
     return steps;
@@ -380,13 +404,17 @@ export class RemoteBackend implements SearchBackend {
     }
   }
 
-  /** Groups of node indices for prompt-array requests: no prompt twice in a group, at most max per group. */
+  /**
+   * Groups of node indices for prompt-array requests: no prompt twice in a group, at most max per
+   * group, token-id prompts and text prompts apart (a prompt list is all of one kind).
+   */
   private promptGroups(entries: readonly RemoteNode[]): number[][] {
     const max = positiveInt('maxPromptsPerRequest', this.options.maxPromptsPerRequest, 64);
-    const groups: { idx: number[]; texts: Set<string> }[] = [];
+    const groups: { idx: number[]; texts: Set<string>; ids: boolean }[] = [];
     entries.forEach((e, i) => {
-      let g = groups.find((x) => x.idx.length < max && !x.texts.has(e.text));
-      if (!g) groups.push((g = { idx: [], texts: new Set() }));
+      const byIds = e.ids !== null;
+      let g = groups.find((x) => x.idx.length < max && x.ids === byIds && !x.texts.has(e.text));
+      if (!g) groups.push((g = { idx: [], texts: new Set(), ids: byIds }));
       g.idx.push(i);
       g.texts.add(e.text);
     });

@@ -30,6 +30,8 @@ export interface CompletionRequest {
   logprobs?: number;
   /** vLLM extra. @default true */
   skip_special_tokens?: boolean;
+  /** vLLM extra: return `token_ids` and `prompt_token_ids` on each choice. */
+  return_token_ids?: boolean;
   stream?: boolean;
   echo?: boolean;
   user?: string;
@@ -60,6 +62,9 @@ export interface CompletionChoice {
   stop_reason?: string | number | null;
   /** SGLang's name for the same: the stop string or token id that matched. */
   matched_stop?: string | number | null;
+  /** vLLM extra (with return_token_ids): the generated tokens' ids, and the prompt's. */
+  token_ids?: number[] | null;
+  prompt_token_ids?: number[] | null;
 }
 
 export interface CompletionResponse {
@@ -104,6 +109,8 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   if (logprobs !== undefined) req.logprobs = logprobs;
   const skip = r.optBoolean('skip_special_tokens');
   if (skip !== undefined) req.skip_special_tokens = skip;
+  const returnIds = r.optBoolean('return_token_ids');
+  if (returnIds !== undefined) req.return_token_ids = returnIds;
   const stream = r.optBoolean('stream');
   if (stream !== undefined) req.stream = stream;
   const echo = r.optBoolean('echo');
@@ -153,6 +160,14 @@ export function parseCompletionResponse(body: unknown): CompletionResponse {
       stop_reason: stopOf('stop_reason'),
     };
     if (c.has('matched_stop')) choice.matched_stop = stopOf('matched_stop');
+    for (const key of ['token_ids', 'prompt_token_ids'] as const) {
+      if (!c.has(key)) continue;
+      const ids = numberArray(c.obj[key], c.at(key));
+      ids.forEach((t, i) => {
+        if (!Number.isInteger(t) || t < 0) throw new ProtocolError(`${c.at(key)}[${i}] must be a token id, got ${t}`, `${c.at(key)}[${i}]`);
+      });
+      choice[key] = ids;
+    }
     return choice;
   });
   choices.sort((a, b) => a.index - b.index);

@@ -67,8 +67,12 @@ describe('requests the RemoteBackend sends match vLLM’s declared shapes', () =
     const { fields } = fixture<{ fields: Record<string, string[]> }>('completions-request-fields.json');
     const { server, backend } = await setup(undefined, { promptArrays: true });
     await search(Q, { backend, strategy: 'beam', n: 4, beamWidth: 2, topK: 10 });
+    const withIds = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm', retries: 0, promptArrays: true, tokenIds: true });
+    backends.push(withIds);
+    await search(Q, { backend: withIds, strategy: 'beam', n: 4, beamWidth: 2 });
     const bodies = server.requests.filter((q) => q.path === '/v1/completions').map((q) => q.body as Record<string, unknown>);
-    expect(bodies.some((b) => Array.isArray(b.prompt))).toBe(true);
+    expect(bodies.some((b) => Array.isArray(b.prompt) && typeof b.prompt[0] === 'string')).toBe(true);
+    expect(bodies.some((b) => Array.isArray(b.prompt) && Array.isArray(b.prompt[0]))).toBe(true);
     for (const b of bodies) expectFieldsMatch(b, fields);
   });
 

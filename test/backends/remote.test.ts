@@ -166,6 +166,36 @@ describe('RemoteBackend over a vLLM-shaped server', () => {
     expect(backend.liveNodes).toBe(0);
   });
 
+  it('resubmits the token ids the server returned, with tokenIds, and builds the same tree as with text', async () => {
+    const server = await fake();
+    const byText = await search(Q, { backend: await remote(server), strategy: 'beam', n: 4, beamWidth: 2, seed: 5 });
+    const textRequests = server.requests.length;
+    const byIds = await search(Q, { backend: await remote(server, { tokenIds: true }), strategy: 'beam', n: 4, beamWidth: 2, seed: 5 });
+    const shape = (t: typeof byText.tree) => t.map((n) => [n.parent, n.stepText, n.prmScore]);
+    expect(shape(byIds.tree)).toEqual(shape(byText.tree));
+    const gens = server.requests.slice(textRequests).filter((q) => q.path === '/v1/completions').map((q) => q.body as { prompt: unknown; return_token_ids?: boolean });
+    expect(gens.every((g) => g.return_token_ids === true)).toBe(true);
+    // The first step goes out as text, every later one as the ids the server returned.
+    expect(gens.slice(0, 4).every((g) => typeof g.prompt === 'string')).toBe(true);
+    expect(gens.slice(4).every((g) => Array.isArray(g.prompt) && (g.prompt as unknown[]).every((x) => Number.isInteger(x)))).toBe(true);
+  });
+
+  it('batches token-id prompts as arrays of id arrays, never mixed with text prompts', async () => {
+    const server = await fake();
+    const r = await search(Q, { backend: await remote(server, { tokenIds: true, promptArrays: true }), strategy: 'beam', n: 4, beamWidth: 2 });
+    expect(r.answer).toMatch(/^[123]$/u);
+    const prompts = server.requests.filter((q) => q.path === '/v1/completions').map((q) => (q.body as { prompt: unknown }).prompt);
+    const arrays = prompts.filter((p) => Array.isArray(p) && Array.isArray(p[0]));
+    expect(arrays.length).toBeGreaterThan(0);
+    for (const a of arrays as unknown[][]) expect(a.every((x) => Array.isArray(x))).toBe(true);
+  });
+
+  it('says so when tokenIds is on and the server returns no token ids', async () => {
+    const server = await fake({ onRequest: (q) => (q.path === '/v1/completions' ? { status: 200, body: { id: 'x', object: 'text_completion', created: 0, model: 'fake-policy', choices: [{ index: 0, text: 'a\n\n', logprobs: null, finish_reason: 'stop', stop_reason: '\n\n' }], usage: { prompt_tokens: 3, total_tokens: 5, completion_tokens: 2 } } } : undefined) });
+    const backend = await remote(server, { tokenIds: true });
+    await expect(search(Q, { backend, strategy: 'best-of-n', n: 1 })).rejects.toThrow(/no prompt_token_ids; the tokenIds option needs a server that returns them/u);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     let inFlight = 0;
     let most = 0;

@@ -107,6 +107,19 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
   let abandoned = 0;
   let open = 0;
 
+  // The fake's vocabulary: each distinct piece of tokenize() gets the next id.
+  const vocab = new Map<string, number>();
+  const pieces: string[] = [];
+  const idOf = (t: string) => {
+    let id = vocab.get(t);
+    if (id === undefined) {
+      id = pieces.push(t) - 1;
+      vocab.set(t, id);
+    }
+    return id;
+  };
+  const decode = (ids: readonly number[]) => ids.map((i) => pieces[i] ?? '').join('');
+
   const completions = (body: unknown) => {
     const req = parseCompletionRequest(body);
     if (policy === null || (req.model !== undefined && req.model !== policy)) {
@@ -116,7 +129,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     const stops = req.stop === undefined ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop;
     const maxTokens = req.max_tokens ?? 16;
     const choices = completionPrompts(req).map((p, index) => {
-      const prompt = typeof p === 'string' ? p : p.join(' ');
+      const prompt = typeof p === 'string' ? p : decode(p);
       let text = '';
       let finish: 'stop' | 'length' = 'stop';
       let stopReason: string | null = null;
@@ -158,6 +171,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
         finish_reason: finish,
         stop_reason: stopReason,
         prompt_logprobs: null,
+        ...(req.return_token_ids ? { token_ids: tokens.map(idOf), prompt_token_ids: typeof p === 'string' ? tokenize(p).map(idOf) : p } : {}),
       };
     });
     const promptTokens = completionPrompts(req).reduce<number>((a, p) => a + (typeof p === 'string' ? countTokens(p) : p.length), 0);

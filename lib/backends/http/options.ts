@@ -42,6 +42,14 @@ export interface RemoteBackendOptions {
   promptArrays?: boolean;
   /** @default 64 */
   maxPromptsPerRequest?: number;
+  /**
+   * Keep each node as token ids and resubmit them (vLLM's `return_token_ids`), so the server continues
+   * from exactly the tokens it generated: a text resubmitted is tokenized afresh, and a step's end can
+   * tokenize differently from the tokens that wrote it (e.g. "\n\n" as one token where the model wrote
+   * two). The server must return `token_ids` and `prompt_token_ids`. A node given appended text
+   * (a revision prompt) goes back to text. @default false
+   */
+  tokenIds?: boolean;
   /** Most texts in one PRM request. @default 64 */
   maxPrmInputsPerRequest?: number;
   /**
@@ -89,7 +97,7 @@ export function positiveInt(name: string, v: number | undefined, fallback: numbe
 
 export const OPTION_KEYS = new Set<string>([
   'baseUrl', 'model', 'prmBaseUrl', 'prmModel', 'findPrm', 'apiKey', 'prmApiKey', 'timeoutMs', 'retries', 'backoffMs',
-  'concurrency', 'promptArrays', 'maxPromptsPerRequest', 'maxPrmInputsPerRequest', 'formatPrompt', 'policyTokenizer',
+  'concurrency', 'promptArrays', 'maxPromptsPerRequest', 'tokenIds', 'maxPrmInputsPerRequest', 'formatPrompt', 'policyTokenizer',
   'prmTokenizer', 'prmLayout', 'prmEndpoint', 'prmTask', 'outcomeClass', 'skipSpecialTokens', 'modelInfo',
 ] satisfies (keyof RemoteBackendOptions)[]);
 
