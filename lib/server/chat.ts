@@ -80,14 +80,14 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
         },
         ex.signal,
       );
-      if (stream.includeUsage) chunk([], { usage: usage(counts.promptTokens, counts.completionTokens) });
+      if (stream.includeUsage) chunk([], { usage: usage(counts.promptTokens, counts.completionTokens, counts.cachedTokens) });
       sse.done();
     } catch (err) {
       if (!ex.signal.aborted) sse.fail(err instanceof HttpError ? err : new HttpError(500, (err as Error).message, 'server_error'));
     }
     return 'streamed';
   }
-  const outs = await ctx.generator.complete(request, ex.signal);
+  const { choices: outs, cachedTokens } = await ctx.generator.complete(request, ex.signal);
   return {
     status: 200,
     body: {
@@ -102,7 +102,7 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
         finish_reason: c.finishReason,
         stop_reason: c.stopReason,
       })),
-      usage: usage(prompt.length, outs.reduce((a, c) => a + c.tokens.length, 0)),
+      usage: usage(prompt.length, outs.reduce((a, c) => a + c.tokens.length, 0), cachedTokens),
     } satisfies ChatCompletionResponse,
   };
 }

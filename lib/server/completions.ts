@@ -86,7 +86,7 @@ export async function completions(ex: Exchange): Promise<Reply> {
   const created = nowSeconds();
   if (checked.stream.stream) return streamCompletions(ex, checked, id, created);
   const results = await Promise.all(requests.map((r) => ex.ctx.generator.complete(r, ex.signal)));
-  const choices = results.flatMap((outs, p) =>
+  const choices = results.flatMap(({ choices: outs }, p) =>
     outs.map((c, i) => ({
       index: p * requests[p]!.n + i,
       text: c.text,
@@ -96,10 +96,11 @@ export async function completions(ex: Exchange): Promise<Reply> {
     })),
   );
   const promptTokens = requests.reduce((a, r) => a + r.prompt.length, 0);
-  const completionTokens = results.flat().reduce((a, c) => a + c.tokens.length, 0);
+  const completionTokens = results.flatMap((r) => r.choices).reduce((a, c) => a + c.tokens.length, 0);
+  const cachedTokens = results.reduce((a, r) => a + r.cachedTokens, 0);
   return {
     status: 200,
-    body: { id, object: 'text_completion', created, model, choices, usage: usage(promptTokens, completionTokens) } satisfies CompletionResponse,
+    body: { id, object: 'text_completion', created, model, choices, usage: usage(promptTokens, completionTokens, cachedTokens) } satisfies CompletionResponse,
   };
 }
 
@@ -137,7 +138,8 @@ async function streamCompletions(ex: Exchange, checked: Checked, id: string, cre
     if (checked.stream.includeUsage) {
       const prompt = counts.reduce((a, c) => a + c.promptTokens, 0);
       const completion = counts.reduce((a, c) => a + c.completionTokens, 0);
-      sse.send<CompletionChunkBody>({ id, object: 'text_completion', created, model, choices: [], usage: usage(prompt, completion) });
+      const cached = counts.reduce((a, c) => a + c.cachedTokens, 0);
+      sse.send<CompletionChunkBody>({ id, object: 'text_completion', created, model, choices: [], usage: usage(prompt, completion, cached) });
     }
     sse.done();
   } catch (err) {

@@ -1,6 +1,7 @@
 /** The shape every endpoint handler has: a checked request in, a JSON reply or a stream it wrote out. */
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { UsageInfo } from '../protocol/usage.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { Body } from './validate.js';
@@ -31,6 +32,9 @@ export function modelNotFound(name: string): HttpError {
   return new HttpError(404, `The model \`${name}\` does not exist.`, 'not_found_error', 'model', 'model_not_found');
 }
 
-export function usage(promptTokens: number, completionTokens: number): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+/** OpenAI's usage; `cachedTokens` (prompt tokens the prefix cache served) goes in prompt_tokens_details as vLLM sends it. */
+export function usage(promptTokens: number, completionTokens: number, cachedTokens?: number): UsageInfo {
+  const u: UsageInfo = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  if (cachedTokens !== undefined) u.prompt_tokens_details = { cached_tokens: cachedTokens };
+  return u;
 }

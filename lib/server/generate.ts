@@ -1,5 +1,6 @@
 /**
- * Completions on the served policy: one prompt prefilled once and forked `n` ways (the children share
+ * Completions on the served policy: one prompt prefilled once (on its own, so the tokens the prefix cache
+ * served it are known exactly) and forked `n` ways (the children share
  * its KV pages), then decoded in rounds of `chunkTokens` tokens. Each round of every concurrent request
  * goes through one StepBatcher, so the rounds of all clients with the same sampling options run as one
  * native generateStep; a new request joins at the next round (continuous batching at chunk granularity).
@@ -81,10 +82,10 @@ export class Generator {
     return this.batcher.pending;
   }
 
-  /** All choices of one prompt, decoded to the end. */
-  async complete(req: GenerationRequest, signal?: AbortSignal): Promise<ChoiceOutput[]> {
+  /** All choices of one prompt, decoded to the end; `cachedTokens`: prompt tokens the prefix cache served. */
+  async complete(req: GenerationRequest, signal?: AbortSignal): Promise<{ choices: ChoiceOutput[]; cachedTokens: number }> {
     let out: ChoiceOutput[] = [];
-    await this.run(req, signal, (tracks) => {
+    const cachedTokens = await this.run(req, signal, (tracks) => {
       out = tracks.map((t) => ({
         text: t.text,
         tokens: t.tokens,
@@ -93,13 +94,17 @@ export class Generator {
         stopReason: t.finish!.stopReason,
       }));
     });
-    return out;
+    return { choices: out, cachedTokens };
   }
 
   /** The choices' text as it is generated: `onDelta` after every round with what each choice added. */
-  async stream(req: GenerationRequest, onDelta: (deltas: ChoiceDelta[]) => void, signal?: AbortSignal): Promise<{ promptTokens: number; completionTokens: number }> {
+  async stream(
+    req: GenerationRequest,
+    onDelta: (deltas: ChoiceDelta[]) => void,
+    signal?: AbortSignal,
+  ): Promise<{ promptTokens: number; completionTokens: number; cachedTokens: number }> {
     let completionTokens = 0;
-    await this.run(req, signal, undefined, (tracks) => {
+    const cachedTokens = await this.run(req, signal, undefined, (tracks) => {
       const holdBack = req.stop.reduce((m, s) => Math.max(m, s.length - 1), 0);
       const deltas: ChoiceDelta[] = [];
       tracks.forEach((t, index) => {
@@ -120,7 +125,7 @@ export class Generator {
       if (deltas.length > 0) onDelta(deltas);
       completionTokens = tracks.reduce((a, t) => a + t.tokens.length, 0);
     });
-    return { promptTokens: req.prompt.length, completionTokens };
+    return { promptTokens: req.prompt.length, completionTokens, cachedTokens };
   }
 
   private async run(
@@ -128,8 +133,8 @@ export class Generator {
     signal: AbortSignal | undefined,
     onEnd?: (tracks: Track[]) => void,
     onRound?: (tracks: Track[]) => void,
-  ): Promise<void> {
-    const tracks = await this.start(req, signal);
+  ): Promise<number> {
+    const { tracks, cachedTokens } = await this.start(req, signal);
     try {
       this.options.onTokens?.(req.prompt.length, 0);
       while (tracks.some((t) => t.finish === null)) {
@@ -158,31 +163,32 @@ export class Generator {
         onRound?.(tracks);
       }
       onEnd?.(tracks);
+      return cachedTokens;
     } finally {
       await this.model.releaseMany(tracks.map((t) => t.seq));
     }
   }
 
   /** The prompt sequence, prefilled (all but its last token) and forked n − 1 ways. */
-  private async start(req: GenerationRequest, signal: AbortSignal | undefined): Promise<Track[]> {
+  private async start(req: GenerationRequest, signal: AbortSignal | undefined): Promise<{ tracks: Track[]; cachedTokens: number }> {
     if (signal?.aborted) throw abortError(signal);
     const seq = await this.model.createSequence({ seed: req.seed ?? randomInt(0, 2 ** 47) });
     const seqs: SeqId[] = [seq];
+    let cachedTokens = 0;
     try {
       const prompt = req.prompt;
-      if (req.n > 1 && prompt.length > 1) {
+      // The last prompt token stays pending: the first decode round runs it and samples from its logits.
+      if (prompt.length > 1) {
         await this.model.appendTokens(seq, prompt.slice(0, -1));
-        await prefill(this.model, seq);
-        await this.model.appendTokens(seq, prompt.slice(-1));
-      } else {
-        await this.model.appendTokens(seq, prompt);
+        cachedTokens = await prefill(this.model, seq);
       }
+      await this.model.appendTokens(seq, prompt.slice(-1));
       if (req.n > 1) seqs.push(...(await this.model.forkMany(new Array<SeqId>(req.n - 1).fill(seq))));
     } catch (err) {
       await this.model.releaseMany(seqs);
       throw err;
     }
-    return seqs.map((s) => ({ seq: s, tokens: [], logprobs: [], sent: 0, closed: false, finish: null, text: '' }));
+    return { tracks: seqs.map((s) => ({ seq: s, tokens: [], logprobs: [], sent: 0, closed: false, finish: null, text: '' })), cachedTokens };
   }
 
   /** Adds a round's tokens to a choice and decides whether it ended (EOS, a stop string, max_tokens). */

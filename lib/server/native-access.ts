@@ -36,22 +36,34 @@ function withNative<T>(handle: Model | Prm, job: (native: NativeModel) => Promis
   });
 }
 
-/** Runs every pending token of `seq` through the model (its KV pages are then filled). */
-export function prefill(model: Model, seq: SeqId): Promise<void> {
+/**
+ * Runs every pending token of `seq` through the model (its KV pages are then filled); resolves to the
+ * tokens the prefix cache let it skip (exact: nothing else runs in between).
+ */
+export function prefill(model: Model, seq: SeqId): Promise<number> {
   return withNative(model, async (native) => {
+    const before = native.kvStats().prefixHitTokens;
     await native.forward(Int32Array.of(seq), 'last');
+    return native.kvStats().prefixHitTokens - before;
   });
 }
 
 /**
  * The PRM reward at each of `positions[i]` (ascending) of `inputs[i]`. Round r appends every input's
  * tokens up to its r-th position and forwards all of them together with 'last'; tokens after the last
- * position are never run. Every sequence is released before the promise settles.
+ * position are never run. Every sequence is released before the promise settles. `cachedTokens`: the
+ * tokens the prefix cache let these forwards skip.
  */
-export function scoreAt(prm: Prm, inputs: readonly (readonly number[])[], positions: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
+export function scoreAt(
+  prm: Prm,
+  inputs: readonly (readonly number[])[],
+  positions: readonly (readonly number[])[],
+  signal?: AbortSignal,
+): Promise<{ rewards: number[][]; cachedTokens: number }> {
   const width = prm.info.outputWidth;
   return withNative(prm, async (native) => {
     const seqs: SeqId[] = [];
+    const hitsBefore = native.kvStats().prefixHitTokens;
     try {
       for (let i = 0; i < inputs.length; i++) seqs.push(native.createSequence(0));
       const appended = inputs.map(() => 0);
@@ -68,7 +80,7 @@ export function scoreAt(prm: Prm, inputs: readonly (readonly number[])[], positi
         const rows = await native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last');
         active.forEach((i, k) => rewards[i]!.push(rewardOf(prm.format.reward, rows, k * width, width)));
       }
-      return rewards;
+      return { rewards, cachedTokens: native.kvStats().prefixHitTokens - hitsBefore };
     } finally {
       if (seqs.length > 0) native.releaseMany(Int32Array.from(seqs));
     }

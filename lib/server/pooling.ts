@@ -58,7 +58,7 @@ export async function pooling(ex: Exchange): Promise<Reply> {
   const rule = prm.format.reward;
   const positions = encoded.map((ids) => ids.flatMap((t, i) => (t === readToken ? [i] : [])));
   // All inputs in shared forwards, each span through the prefix cache (a resubmitted prefix is not recomputed).
-  const rewards = await scoreAt(prm, encoded, positions, ex.signal);
+  const { rewards, cachedTokens } = await scoreAt(prm, encoded, positions, ex.signal);
   const tokens = encoded.reduce((a, ids) => a + ids.length, 0);
   // Two classes in the head's order (the reward is class `pick`); a value head gives its one probability.
   const data = rewards.map((rs, index) => ({
@@ -75,7 +75,7 @@ export async function pooling(ex: Exchange): Promise<Reply> {
       created: nowSeconds(),
       model,
       data,
-      usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0, prompt_tokens_details: null },
+      usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0, prompt_tokens_details: { cached_tokens: cachedTokens } },
     } satisfies PoolingResponse,
   };
 }

@@ -156,7 +156,10 @@ describe('POST /v1/completions', () => {
     const text = chunks.flatMap((c) => c.choices.map((ch: { text: string }) => ch.text)).join('');
     const whole = parseCompletionResponse((await call(server, '/v1/completions', { prompt: QUESTION, max_tokens: 30, temperature: 0 })).json);
     expect(text).toBe(whole.choices[0]!.text);
-    expect(chunks.at(-1).usage).toEqual(whole.usage);
+    // Token counts equal; the prefix cache's share (prompt_tokens_details) depends on what ran before.
+    const { prompt_tokens_details: _a, ...streamed } = chunks.at(-1).usage;
+    const { prompt_tokens_details: _b, ...answered } = whole.usage;
+    expect(streamed).toEqual(answered);
   });
 });
 

@@ -25,6 +25,11 @@ describe('the prefix cache behind the server', () => {
     const after = s.engine.policy.kvStats();
     expect(second.json.choices[0].text).toBe(first.json.choices[0].text);
     expect(after.prefixHitTokens - before.prefixHitTokens).toBeGreaterThanOrEqual(s.engine.policy.kvStats().pageTokens);
+    // usage says how many prompt tokens the cache served, as vLLM does (prompt_tokens_details.cached_tokens).
+    const promptTokens = first.json.usage.prompt_tokens;
+    expect(first.json.usage.prompt_tokens_details.cached_tokens).toBe(0);
+    expect(second.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThanOrEqual(promptTokens - 2 * before.pageTokens);
+    expect(second.json.usage.prompt_tokens_details.cached_tokens).toBeLessThan(promptTokens);
     const metrics = (await call(s, '/metrics')).text;
     expect(metrics).toMatch(/^thinktree_kv_pages_cached\{model="policy"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^thinktree_prefix_cache_hits_total\{model="policy"\} [1-9]\d*$/m);
@@ -42,6 +47,7 @@ describe('the prefix cache behind the server', () => {
     const before = prm.kvStats().tokensComputed;
     const r = await call(s, '/pooling', { input: text(4) });
     const computed = prm.kvStats().tokensComputed - before;
+    expect(r.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0);
     const total = r.json.usage.prompt_tokens;
     const fresh = total - prm.tokenizer.encode(text(3), { addSpecialTokens: true }).length;
     // The new step's tokens at least; the cache serves full pages only, so each step's span may also
