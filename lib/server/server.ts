@@ -188,13 +188,19 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   }
 
   const server = createServer(onRequest);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A port in use (EADDRINUSE) or a host that is not ours: the models loaded for nothing go again.
+    if (owned) engine.dispose();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   let closed: Promise<void> | undefined;

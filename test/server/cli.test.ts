@@ -24,6 +24,18 @@ describe('thinktree serve', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
+  it('fails with the listen error when the port is taken, and exits 1', async () => {
+    const { startServer } = await import('./helpers.js');
+    const first = await startServer();
+    try {
+      const { out, io: cli } = io();
+      expect(await main(['serve', '--port', String(first.port), '--threads', '1', '--kv-cache-bytes', String(16 << 20)], cli)).toBe(1);
+      expect(out.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+
   it('takes the API key from THINKTREE_API_KEY when --api-key is not given', () => {
     const o = parseServeFlags(['--port', '0'], { THINKTREE_API_KEY: 'k1' });
     expect(o !== 'help' && o.apiKey).toBe('k1');
