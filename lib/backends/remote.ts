@@ -15,6 +15,7 @@ import type {
   SearchBackend,
   StepSampling,
 } from './types.js';
+import { setMaxListeners } from 'node:events';
 import { DisposedError, OptionError, abortError } from '../errors.js';
 import type { CompletionRequest, CompletionResponse } from '../protocol/completions.js';
 import { parseCompletionResponse } from '../protocol/completions.js';
@@ -92,7 +93,11 @@ export class RemoteBackend implements SearchBackend {
     private readonly formatPrompt: (question: string) => string,
     private readonly prmLayout: PrmTextLayout,
     private readonly outcomeRender: ChatRenderer,
+    /** Ask the policy server for token ids (return_token_ids), and whether it must send them. */
+    private readonly ids: { ask: boolean; require: boolean },
   ) {
+    // Every request in flight listens on these signals; there may be many more than Node's warning limit.
+    setMaxListeners(0, this.lifetime.signal);
     const concurrency = positiveInt('concurrency', options.concurrency, 16);
     this.policyLimiter = new Limiter(concurrency);
     this.prmLimiter = prmClient === policyClient ? this.policyLimiter : new Limiter(concurrency);
@@ -167,7 +172,13 @@ export class RemoteBackend implements SearchBackend {
     if (typeof layout !== 'object' || typeof layout.text !== 'function') {
       throw new OptionError(`Expected \`prmLayout\` to be 'qwen2.5-math-prm', 'math-shepherd' or a layout object, got ${JSON.stringify(layoutOption)}`);
     }
-    return new RemoteBackend(options, policyClient, prmClient, policy, prm, formatPrompt, layout, prmRender);
+    const tokenIds = options.tokenIds ?? 'auto';
+    if (tokenIds !== true && tokenIds !== false && tokenIds !== 'auto') {
+      throw new OptionError(`Expected \`tokenIds\` to be true, false or 'auto', got ${JSON.stringify(tokenIds)}`);
+    }
+    const owner = policyCards.find((c) => c.id === policy.name)?.owned_by;
+    const ids = { ask: tokenIds === true || (tokenIds === 'auto' && owner !== 'thinktree'), require: tokenIds === true };
+    return new RemoteBackend(options, policyClient, prmClient, policy, prm, formatPrompt, layout, prmRender, ids);
   }
 
   /** Live nodes (for leak audits). */
@@ -279,7 +290,7 @@ export class RemoteBackend implements SearchBackend {
       const promptIds = group.map((i) => entries[i]!.ids);
       const seed = group.length === 1 ? seeds[group[0]!]! : mixSeed(seeds[group[0]!]!, group.length);
       const body = this.completionRequest(prompts, sampling, seed);
-      if (this.options.tokenIds) {
+      if (this.ids.ask) {
         body.return_token_ids = true;
         // A group is all ids or all text (promptGroups keeps them apart).
         if (promptIds.every((p) => p !== null)) body.prompt = promptIds.length === 1 ? promptIds[0]! : (promptIds as number[][]);
@@ -303,12 +314,12 @@ export class RemoteBackend implements SearchBackend {
         // A stop string the server trimmed (SGLang without no_stop_trim) is put back: steps keep it.
         const text = finish.stop !== null && !choice.text.endsWith(finish.stop) ? choice.text + finish.stop : choice.text;
         const lp = choice.logprobs;
-        if (this.options.tokenIds) {
+        if (this.ids.ask) {
           const before = promptIds[k] ?? choice.prompt_token_ids;
-          if (!before || !choice.token_ids) {
+          if (before && choice.token_ids) tokenIds[group[k]!] = [...before, ...choice.token_ids];
+          else if (this.ids.require) {
             throw this.protocolError('POST /v1/completions', `choices[${k}] has no ${before ? 'token_ids' : 'prompt_token_ids'}; the tokenIds option needs a server that returns them (vLLM's return_token_ids)`);
           }
-          tokenIds[group[k]!] = [...before, ...choice.token_ids];
         }
         steps[group[k]!] = {
           text,
@@ -472,6 +483,7 @@ export class RemoteBackend implements SearchBackend {
   ): Promise<void> {
     const siblings = new AbortController();
     const s = AbortSignal.any([this.signalFor(signal), siblings.signal]);
+    setMaxListeners(0, s);
     const results = await Promise.allSettled(
       items.map((item) =>
         limiter.run(async () => {

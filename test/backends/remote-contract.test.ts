@@ -65,7 +65,7 @@ function expectFieldsMatch(body: Record<string, unknown>, fields: Record<string,
 describe('requests the RemoteBackend sends match vLLM’s declared shapes', () => {
   it('completions: only CompletionRequest fields, each with a type vLLM admits', async () => {
     const { fields } = fixture<{ fields: Record<string, string[]> }>('completions-request-fields.json');
-    const { server, backend } = await setup(undefined, { promptArrays: true });
+    const { server, backend } = await setup(undefined, { promptArrays: true, tokenIds: false });
     await search(Q, { backend, strategy: 'beam', n: 4, beamWidth: 2, topK: 10 });
     const withIds = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm', retries: 0, promptArrays: true, tokenIds: true });
     backends.push(withIds);

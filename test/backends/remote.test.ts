@@ -25,7 +25,8 @@ async function fake(options: Parameters<typeof startFakeVllm>[0] = {}): Promise<
 }
 
 async function remote(server: FakeVllm, options: Partial<Parameters<typeof RemoteBackend.create>[0]> = {}): Promise<RemoteBackend> {
-  const b = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm', retries: 0, ...options });
+  // Text prompts unless a test asks for ids (the stand-in returns them to vLLM's return_token_ids).
+  const b = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm', retries: 0, tokenIds: false, ...options });
   backends.push(b);
   return b;
 }
@@ -188,6 +189,37 @@ describe('RemoteBackend over a vLLM-shaped server', () => {
     const arrays = prompts.filter((p) => Array.isArray(p) && Array.isArray(p[0]));
     expect(arrays.length).toBeGreaterThan(0);
     for (const a of arrays as unknown[][]) expect(a.every((x) => Array.isArray(x))).toBe(true);
+  });
+
+  it('asks for token ids by default and uses them when they come, text when they do not', async () => {
+    const server = await fake();
+    const backend = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm' });
+    backends.push(backend);
+    await search(Q, { backend, strategy: 'beam', n: 2, beamWidth: 2 });
+    const gens = server.requests.filter((q) => q.path === '/v1/completions').map((q) => q.body as { prompt: unknown; return_token_ids?: boolean });
+    expect(gens.every((g) => g.return_token_ids === true)).toBe(true);
+    expect(gens.slice(2).every((g) => Array.isArray(g.prompt))).toBe(true);
+    // A server that ignores return_token_ids (older vLLM, SGLang) gets text.
+    const plain = await fake({
+      onRequest: (q) => {
+        if (q.path !== '/v1/completions') return undefined;
+        return { status: 200, body: { id: 'x', object: 'text_completion', created: 0, model: 'fake-policy', choices: [{ index: 0, text: 'a\n\n', logprobs: null, finish_reason: 'stop', stop_reason: '\n\n' }], usage: { prompt_tokens: 3, total_tokens: 5, completion_tokens: 2 } } };
+      },
+    });
+    const b2 = await RemoteBackend.create({ baseUrl: plain.url, prmModel: 'fake-prm' });
+    backends.push(b2);
+    await search(Q, { backend: b2, strategy: 'best-of-n', n: 1, maxIterations: 2 });
+    const prompts = plain.requests.filter((q) => q.path === '/v1/completions').map((q) => (q.body as { prompt: unknown }).prompt);
+    expect(prompts.length).toBe(2);
+    expect(prompts.every((p) => typeof p === 'string')).toBe(true);
+  });
+
+  it('does not ask a thinktree server for token ids (it refuses unknown fields)', async () => {
+    const server = await fake({ owner: 'thinktree' });
+    const backend = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm' });
+    backends.push(backend);
+    await search(Q, { backend, strategy: 'best-of-n', n: 1 });
+    expect(server.requests.filter((q) => q.path === '/v1/completions').every((q) => !('return_token_ids' in (q.body as object)))).toBe(true);
   });
 
   it('says so when tokenIds is on and the server returns no token ids', async () => {

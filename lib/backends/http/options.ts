@@ -46,10 +46,12 @@ export interface RemoteBackendOptions {
    * Keep each node as token ids and resubmit them (vLLM's `return_token_ids`), so the server continues
    * from exactly the tokens it generated: a text resubmitted is tokenized afresh, and a step's end can
    * tokenize differently from the tokens that wrote it (e.g. "\n\n" as one token where the model wrote
-   * two). The server must return `token_ids` and `prompt_token_ids`. A node given appended text
-   * (a revision prompt) goes back to text. @default false
+   * two). true: the server must return `token_ids` and `prompt_token_ids`; 'auto': ask for them and use
+   * them when they come, text otherwise (not asked of a server whose models are owned by `thinktree`,
+   * which refuses unknown fields and does not return ids yet); false: always text. A node given appended
+   * text (a revision prompt) goes back to text. @default 'auto'
    */
-  tokenIds?: boolean;
+  tokenIds?: boolean | 'auto';
   /** Most texts in one PRM request. @default 64 */
   maxPrmInputsPerRequest?: number;
   /**
