@@ -133,6 +133,22 @@ describe('a full queue', () => {
   });
 });
 
+describe('a full KV pool', () => {
+  it('answers 503 with Retry-After when a request cannot fit, holds nothing after, and serves the next one', async () => {
+    server = await startServer({ kvCacheBytes: 1 << 20 });
+    const s = server;
+    const pages = s.engine.policy.kvStats().pagesTotal;
+    const prompt = Array.from({ length: 40 }, () => QUESTION).join(' ');
+    const r = await call(s, '/v1/completions', { prompt, n: 128, max_tokens: 200, temperature: 1 });
+    expect(pages).toBeLessThan(128 * 4);
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(r.json.error.code).toBe('kv_cache_full');
+    await eventually(() => expectAllReleased(s));
+    expect((await call(s, '/v1/completions', { prompt: 'Tom', max_tokens: 2 })).status).toBe(200);
+  });
+});
+
 describe('close()', () => {
   it('aborts what is still running after the grace period and releases every sequence', async () => {
     server = await startServer({ closeGraceMs: 0 });
