@@ -30,6 +30,9 @@ export async function chatCompletions(ex: Exchange): Promise<Reply> {
   const model = optString(body, 'model') ?? ctx.names.policy;
   const messages = readMessages(body.messages);
   if (isSearchRequest(ctx, model, body)) return searchChat(ex, model, messages);
+  if (body.thinktree !== undefined && body.thinktree !== null) {
+    throw badField('thinktree.strategy', '`thinktree` search options need `thinktree.strategy` (or a model named like beam-16)', 'missing_field');
+  }
   if (model !== ctx.names.policy) {
     if (model === ctx.names.prm) throw badField('model', `\`${model}\` is a reward model; it answers POST /pooling`, 'wrong_endpoint');
     throw modelNotFound(model);

@@ -89,6 +89,7 @@ describe('malformed requests', () => {
     expectError(await post('/v1/chat/completions', { model: 'policy', messages, thinktree: { strategy: 'greedy', n: 4 } }), 400, 'thinktree.strategy');
     expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, thinktree: { bogus: 1 } }), 400, 'thinktree.bogus');
     expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, n: 2 }), 400, 'n');
+    expectError(await post('/v1/chat/completions', { model: 'policy', messages, thinktree: { n: 4 } }), 400, 'thinktree.strategy');
     expectError(await post('/v1/chat/completions', { model: 'beam-4', messages, stop: ['x'] }), 400, 'stop');
   });
 });
