@@ -9,7 +9,7 @@ import { SAMPLING_FIELDS, completionBudget, readSampling, readStream } from './s
 import { parseSearchModel } from './search-model.js';
 import { checkKnownKeys, optBool, optNumber, optString, promptList } from './validate.js';
 
-const FIELDS = ['model', 'prompt', 'logprobs', 'echo', 'suffix', ...SAMPLING_FIELDS] as const;
+const FIELDS = ['model', 'prompt', 'logprobs', 'echo', 'suffix', 'return_token_ids', ...SAMPLING_FIELDS] as const;
 
 /** Most prompts in one request. */
 const MAX_PROMPTS = 256;
@@ -24,6 +24,8 @@ interface Checked {
   model: string;
   requests: GenerationRequest[];
   logprobs: number | undefined;
+  /** vLLM's return_token_ids: each choice carries its generated and prompt token ids. */
+  returnTokenIds: boolean;
   stream: { stream: boolean; includeUsage: boolean };
 }
 
@@ -55,7 +57,9 @@ export function checkCompletion(ex: Exchange): Checked {
     return { ...sampling, prompt: ids, maxTokens };
   });
   if (stream.stream && logprobs !== undefined) throw badField('logprobs', '`logprobs` with `stream: true` is not supported', 'unsupported');
-  return { model, requests, logprobs, stream };
+  const returnTokenIds = optBool(body, 'return_token_ids') ?? false;
+  if (stream.stream && returnTokenIds) throw badField('return_token_ids', '`return_token_ids` with `stream: true` is not supported', 'unsupported');
+  return { model, requests, logprobs, returnTokenIds, stream };
 }
 
 /**
@@ -93,6 +97,7 @@ export async function completions(ex: Exchange): Promise<Reply> {
       logprobs: checked.logprobs === undefined ? null : logprobsOf(ex, c),
       finish_reason: c.finishReason,
       stop_reason: c.stopReason,
+      ...(checked.returnTokenIds ? { token_ids: c.tokens, prompt_token_ids: [...requests[p]!.prompt] } : {}),
     })),
   );
   const promptTokens = requests.reduce((a, r) => a + r.prompt.length, 0);

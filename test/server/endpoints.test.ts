@@ -139,6 +139,17 @@ describe('POST /v1/completions', () => {
     expect(many.choices.every((c) => c.text === fromText.choices[0]!.text)).toBe(true);
   });
 
+  it('returns the generated and prompt token ids with return_token_ids, as vLLM does', async () => {
+    const r = parseCompletionResponse((await call(server, '/v1/completions', { prompt: chatText, max_tokens: 12, temperature: 0, return_token_ids: true })).json);
+    const c = r.choices[0]!;
+    const tok = server.engine.policy.tokenizer;
+    expect(c.prompt_token_ids).toEqual(Array.from(tok.encode(chatText, { addSpecialTokens: true })));
+    expect(c.token_ids).toHaveLength(r.usage.completion_tokens!);
+    expect(tok.decode(c.token_ids!, { skipSpecialTokens: true }).startsWith(c.text)).toBe(true);
+    const plain = parseCompletionResponse((await call(server, '/v1/completions', { prompt: chatText, max_tokens: 12, temperature: 0 })).json);
+    expect(plain.choices[0]!.token_ids).toBeUndefined();
+  });
+
   it('returns the sampled tokens and their log-probabilities with logprobs', async () => {
     const r = parseCompletionResponse((await call(server, '/v1/completions', { prompt: QUESTION, max_tokens: 6, temperature: 0, logprobs: 0 })).json);
     const lp = r.choices[0]!.logprobs!;
