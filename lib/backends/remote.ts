@@ -94,7 +94,7 @@ export class RemoteBackend implements SearchBackend {
     private readonly prmLayout: PrmTextLayout,
     private readonly outcomeRender: ChatRenderer,
     /** Ask the policy server for token ids (return_token_ids), and whether it must send them. */
-    private readonly ids: { ask: boolean; require: boolean },
+    private readonly ids: { ask: boolean; readonly require: boolean },
   ) {
     // Every request in flight listens on these signals; there may be many more than Node's warning limit.
     setMaxListeners(0, this.lifetime.signal);
@@ -295,7 +295,17 @@ export class RemoteBackend implements SearchBackend {
         // A group is all ids or all text (promptGroups keeps them apart).
         if (promptIds.every((p) => p !== null)) body.prompt = promptIds.length === 1 ? promptIds[0]! : (promptIds as number[][]);
       }
-      const res = await this.complete(body, s);
+      let res: CompletionResponse;
+      try {
+        res = await this.complete(body, s);
+      } catch (err) {
+        // 'auto' asked a server that refuses the field (a vLLM with extra fields forbidden): stop asking.
+        if (!(err instanceof RemoteBackendError && err.status === 400 && body.return_token_ids === true && !this.ids.require && /return_token_ids/u.test(err.serverMessage))) throw err;
+        this.ids.ask = false;
+        delete body.return_token_ids;
+        body.prompt = prompts.length === 1 ? prompts[0]! : [...prompts];
+        res = await this.complete(body, s);
+      }
       if (res.choices.length !== group.length) {
         throw this.protocolError('POST /v1/completions', `the response has ${res.choices.length} choices for ${group.length} prompts`);
       }

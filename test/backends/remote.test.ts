@@ -214,6 +214,21 @@ describe('RemoteBackend over a vLLM-shaped server', () => {
     expect(prompts.every((p) => typeof p === 'string')).toBe(true);
   });
 
+  it('stops asking for token ids when the server refuses the field', async () => {
+    const server = await fake({
+      onRequest: (q) =>
+        q.path === '/v1/completions' && 'return_token_ids' in (q.body as object)
+          ? { status: 400, body: { error: { message: "Unknown field 'return_token_ids'", type: 'BadRequestError', param: 'return_token_ids', code: 400 } } }
+          : undefined,
+    });
+    const backend = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm', retries: 0 });
+    backends.push(backend);
+    const r = await search(Q, { backend, strategy: 'beam', n: 2, beamWidth: 2 });
+    expect(r.answer).toMatch(/^[123]$/u);
+    const asked = server.requests.filter((q) => q.path === '/v1/completions' && 'return_token_ids' in (q.body as object));
+    expect(asked.length).toBeLessThanOrEqual(2);
+  });
+
   it('does not ask a thinktree server for token ids (it refuses unknown fields)', async () => {
     const server = await fake({ owner: 'thinktree' });
     const backend = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm' });
