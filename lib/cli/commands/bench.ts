@@ -5,10 +5,12 @@ import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { measureMachine } from '../bench/machine.js';
 import { benchPrmScoring } from '../bench/prm.js';
+import { benchServe } from '../bench/serve.js';
+import { nativeKernels } from '../../native/kernels.js';
 import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import type { Command } from './types.js';
 
-const SUITES = ['gemm', 'decode', 'attention', 'prm', 'cuda'] as const;
+const SUITES = ['gemm', 'decode', 'attention', 'prm', 'serve', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -20,6 +22,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
+  serve      16 concurrent beam searches on the demo models over loopback: in process vs thinktree serve
+             (search as a model); the RemoteBackend against serve with the prefix cache on vs off
   cuda       GPU kernels (only with a usable GPU): decode attention vs copy bandwidth, cascade vs
              per-sequence attention at batch 128 prefix 16K, sampling over vocab 151936 at batch 1-512
 
@@ -48,8 +52,10 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
   const summary: string[] = [];
 
   const machine = await measureMachine(threads);
+  const cpu = nativeKernels().cpuInfo();
   log(
-    `machine: ${threads} threads, f32 FMA peak ${machine.fmaPeakF32.toFixed(1)} GFLOP/s, bf16 peak ` +
+    `machine: ISA ${cpu.bestIsa} (avx2 ${cpu.avx2 ? 'yes' : 'no'}, avx512 ${cpu.avx512 ? 'yes' : 'no'}, avx512bf16 ` +
+      `${cpu.avx512bf16 ? 'yes' : 'no'}), ${threads} threads, f32 FMA peak ${machine.fmaPeakF32.toFixed(1)} GFLOP/s, bf16 peak ` +
       `${machine.fmaPeakBf16.toFixed(1)} GFLOP/s, read bandwidth ${machine.readBandwidth.toFixed(1)} GB/s\n`,
   );
 
@@ -87,6 +93,15 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     summary.push(
       `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
         `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
+    );
+    log('');
+  }
+  if (only.includes('serve')) {
+    const res = await benchServe({ threads, log });
+    summary.push(
+      `serve: search as a model ${res.overhead.toFixed(2)}× the in-process time; prefix cache ${res.prmCacheRatio.toFixed(1)}× ` +
+        `fewer PRM tokens for a resubmitting client; re-encoding over HTTP ${res.fieldVsOursPrmTokens.toFixed(1)}× the PRM tokens ` +
+        `of the in-process KV tree`,
     );
     log('');
   }
