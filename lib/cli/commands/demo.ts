@@ -196,9 +196,10 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   try {
     const info = engine.backend.info;
     if (info.prmParams === 0) throw new UsageError(`The demo's beam searches need a PRM: give --prm-model NAME or --prm-backend URL`);
+    const size = (params: number) => (params > 1 ? ` (${(params / 1e6).toFixed(2)}M parameters)` : '');
     io.stdout(
-      `thinktree demo: policy ${info.policyId} (${(info.policyParams / 1e6).toFixed(2)}M parameters), ` +
-        `PRM ${info.prmId} (${(info.prmParams / 1e6).toFixed(2)}M), loaded in ${formatDuration(performance.now() - started)}\n\n`,
+      `thinktree demo: policy ${info.policyId}${size(info.policyParams)}, PRM ${info.prmId}${size(info.prmParams)}` +
+        (remote ? `, served at ${remote.url}\n\n` : `, loaded in ${formatDuration(performance.now() - started)}\n\n`),
     );
 
     // 1. A few problems, greedy vs beam search.
