@@ -387,7 +387,7 @@ export class RemoteBackend implements SearchBackend {
         return;
       }
       const path = 'POST /pooling';
-      const body: PoolingRequest = { model: this.prm!.name, input, encoding_format: 'float', add_special_tokens: this.prmLayout.name === 'math-shepherd' };
+      const body: PoolingRequest = { model: this.prm!.name, input, encoding_format: 'float', add_special_tokens: this.prmLayout.addSpecialTokens ?? false };
       const task = this.options.prmTask === undefined ? 'token_classify' : this.options.prmTask;
       if (task !== null) body.task = task;
       const res = await this.call(client, path, () => client.post('/pooling', body, s), parsePoolingResponse);

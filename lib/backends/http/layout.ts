@@ -50,6 +50,8 @@ export interface PrmTextLayout {
   readonly rewardClass: number;
   /** Strings a step must not contain (they would add step tags). */
   readonly forbidden: readonly string[];
+  /** Whether the server should add the tokenizer's special tokens (a BOS) to the text. @default false */
+  readonly addSpecialTokens?: boolean;
 }
 
 /** The system turn of the Qwen2.5-Math-PRM model card's example. */
@@ -94,6 +96,8 @@ export function mathShepherdLayout(tag = 'ки'): PrmTextLayout {
     name: 'math-shepherd',
     rewardClass: 0,
     forbidden: [tag],
+    // Plain text, not a chat template: the model card's input starts with the tokenizer's BOS.
+    addSpecialTokens: true,
     text(question, steps) {
       const parts = steps.map((s, i) => {
         const body = s.replace(/\s+$/u, '');
