@@ -162,6 +162,24 @@ export class Model extends NativeHandle {
     return this.queue.run(() => this.live().appendTokens(seq, ids));
   }
 
+  /**
+   * Runs every pending token of `seq` now, so that its forks share the prompt's KV pages instead of each
+   * computing the prompt again (a fork copies pending tokens; it shares only pages already written).
+   * Resolves to the tokens the prefix cache let it skip.
+   */
+  prefill(seq: SeqId): Promise<number> {
+    return this.queue.run(async () => {
+      const native = this.live();
+      const before = native.kvStats().prefixHitTokens;
+      try {
+        await native.forward(Int32Array.of(seq), 'last');
+      } catch (err) {
+        return translateNativeError(err);
+      }
+      return native.kvStats().prefixHitTokens - before;
+    });
+  }
+
   sequenceTokens(seq: SeqId): Promise<Int32Array> {
     return this.queue.run(() => this.live().sequenceTokens(seq));
   }

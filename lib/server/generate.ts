@@ -11,7 +11,6 @@ import { StepBatcher } from '../backends/step-batcher.js';
 import { abortError } from '../errors.js';
 import type { Model, StepOptions, StepResult } from '../models/model.js';
 import type { SeqId } from '../native/addon-types.js';
-import { prefill } from './native-access.js';
 
 export interface GenerationRequest {
   /** Prompt token ids (non-empty, already checked against the context length). */
@@ -180,7 +179,7 @@ export class Generator {
       // The last prompt token stays pending: the first decode round runs it and samples from its logits.
       if (prompt.length > 1) {
         await this.model.appendTokens(seq, prompt.slice(0, -1));
-        cachedTokens = await prefill(this.model, seq);
+        cachedTokens = await this.model.prefill(seq);
       }
       await this.model.appendTokens(seq, prompt.slice(-1));
       if (req.n > 1) seqs.push(...(await this.model.forkMany(new Array<SeqId>(req.n - 1).fill(seq))));

@@ -8,7 +8,6 @@
  */
 import type { PoolingResponse } from '../protocol/pooling.js';
 import { badField, HttpError } from './errors.js';
-import { scoreAt } from './native-access.js';
 import { modelNotFound, nowSeconds, requestId, type Exchange, type Reply } from './exchange.js';
 import { checkKnownKeys, optBool, optNumber, optString, promptList } from './validate.js';
 
@@ -58,7 +57,7 @@ export async function pooling(ex: Exchange): Promise<Reply> {
   const rule = prm.format.reward;
   const positions = encoded.map((ids) => ids.flatMap((t, i) => (t === readToken ? [i] : [])));
   // All inputs in shared forwards, each span through the prefix cache (a resubmitted prefix is not recomputed).
-  const { rewards, cachedTokens } = await scoreAt(prm, encoded, positions, ex.signal);
+  const { rewards, cachedTokens } = await prm.scoreAt(encoded, positions, ex.signal);
   const tokens = encoded.reduce((a, ids) => a + ids.length, 0);
   // Two classes in the head's order (the reward is class `pick`); a value head gives its one probability.
   const data = rewards.map((rs, index) => ({

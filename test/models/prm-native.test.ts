@@ -70,6 +70,20 @@ describe.skipIf(!nativeReady)(`PRM scoring on the native runtime${why}`, () => {
       }
     });
 
+    it('scoreAt matches the PyTorch reference, for all inputs at once and again through the prefix cache', async () => {
+      const prm = prms.get(formatOf)!;
+      const ordered = ref.ids.map((c) => {
+        const order = c.positions.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+        return { ids: c.ids, positions: order.map(([p]) => p), rewards: order.map(([, i]) => c.rewards[i]!) };
+      });
+      for (let pass = 0; pass < 2; pass++) {
+        const got = await prm.scoreAt(ordered.map((c) => c.ids), ordered.map((c) => c.positions));
+        got.rewards.forEach((rs, k) => rs.forEach((r, i) => expect(Math.abs(r - ordered[k]!.rewards[i]!)).toBeLessThanOrEqual(REFERENCE_TOL)));
+      }
+      await expect(prm.scoreAt([[1, 2, 3]], [[2, 1]])).rejects.toThrow(/position 1 \(index 1\) is not ascending/);
+      await expect(prm.scoreAt([[1, 2, 3]], [])).rejects.toThrow(OptionError);
+    });
+
     it.each(ref.cases.map((c, i) => ({ i, c })))('scoreSteps matches the PyTorch reference ($c.format case $i)', async ({ c }) => {
       const got = await prms.get(c.format)!.scoreSteps(c.question, c.steps);
       expect(got).toHaveLength(c.rewards.length);

@@ -169,6 +169,60 @@ export class Prm extends NativeHandle {
     return this.queue.run(async () => Float32Array.from(this.rewards(await this.forwardAll(this.live(), tokens), at)));
   }
 
+  /**
+   * Rewards at `positions[i]` (ascending) of each raw token sequence `inputs[i]`, through the prefix
+   * cache: round r appends each input's tokens up to its r-th position and forwards them all together
+   * with 'last', so pages an earlier call computed are reused (a forward over every position skips
+   * nothing), and tokens after the last position never run. Every sequence is released before the
+   * promise settles. `cachedTokens` counts the tokens the prefix cache let these forwards skip.
+   */
+  scoreAt(
+    inputs: readonly (readonly number[])[],
+    positions: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ): Promise<{ rewards: number[][]; cachedTokens: number }> {
+    if (inputs.length !== positions.length) {
+      return Promise.reject(new OptionError(`scoreAt needs one position list per input, got ${inputs.length} inputs and ${positions.length} lists`));
+    }
+    for (let i = 0; i < inputs.length; i++) {
+      const ids = inputs[i]!, at = positions[i]!;
+      const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t > 0x7fffffff);
+      if (bad >= 0) return Promise.reject(new OptionError(`input ${i}: token id at index ${bad} is not a non-negative 32-bit integer: ${ids[bad]}`));
+      const badAt = at.findIndex((p, k) => !Number.isInteger(p) || p < 0 || p >= ids.length || (k > 0 && p <= at[k - 1]!));
+      if (badAt >= 0) {
+        return Promise.reject(new OptionError(`input ${i}: position ${at[badAt]} (index ${badAt}) is not ascending inside [0, ${ids.length})`));
+      }
+    }
+    const width = this.info.outputWidth;
+    return this.queue.run(async () => {
+      const native = this.live();
+      const seqs: SeqId[] = [];
+      const hitsBefore = native.kvStats().prefixHitTokens;
+      try {
+        for (let i = 0; i < inputs.length; i++) seqs.push(native.createSequence(0));
+        const appended = inputs.map(() => 0);
+        const rewards: number[][] = inputs.map(() => []);
+        for (let round = 0; ; round++) {
+          const active = positions.flatMap((p, i) => (p.length > round ? [i] : []));
+          if (active.length === 0) break;
+          if (signal?.aborted) throw abortError(signal);
+          for (const i of active) {
+            const end = positions[i]![round]! + 1;
+            native.appendTokens(seqs[i]!, Int32Array.from(inputs[i]!.slice(appended[i], end)));
+            appended[i] = end;
+          }
+          const rows = await native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last');
+          active.forEach((i, k) => rewards[i]!.push(rewardOf(this.format.reward, rows, k * width, width)));
+        }
+        return { rewards, cachedTokens: native.kvStats().prefixHitTokens - hitsBefore };
+      } catch (err) {
+        return translateNativeError(err);
+      } finally {
+        if (seqs.length > 0) native.releaseMany(Int32Array.from(seqs));
+      }
+    });
+  }
+
   /** A root node for `question`: its PRM prefix is encoded and prefilled once, for every path below it. */
   root(question: string, signal?: AbortSignal): Promise<PrmNodeId> {
     if (typeof question !== 'string') return Promise.reject(new OptionError('root expects the question as a string'));
