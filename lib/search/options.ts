@@ -142,7 +142,8 @@ export function backendHasPrm(info: BackendModelInfo): boolean {
   return info.prmParams > 0;
 }
 
-const PARAM_KEYS = [
+/** Every strategy parameter's key (StrategyParams' fields other than the strategy's name). */
+export const PARAM_KEYS = [
   'n',
   'beamWidth',
   'aggregation',

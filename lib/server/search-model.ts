@@ -8,7 +8,7 @@
  */
 import type { ChatMessage } from '../models/chat-template.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../protocol/chat.js';
-import { resolveParams } from '../search/options.js';
+import { PARAM_KEYS, resolveParams } from '../search/options.js';
 import { STRATEGY_NAMES, isStrategyName, type StrategyName, type StrategyParams } from '../search/params.js';
 import { STRATEGIES } from '../search/registry.js';
 import type { ProgressEvent, SearchOptions, SearchResult } from '../search/types.js';
@@ -22,26 +22,6 @@ import { readStream } from './sampling.js';
 import { checkKnownKeys, optBool, optNumber, type Body } from './validate.js';
 
 const NAME = new RegExp(`^(${STRATEGY_NAMES.join('|')})-([1-9][0-9]{0,5})$`);
-
-const PARAM_KEYS = [
-  'n',
-  'beamWidth',
-  'aggregation',
-  'temperature',
-  'topP',
-  'topK',
-  'maxIterations',
-  'maxStepTokens',
-  'maxSolutionTokens',
-  'lookahead',
-  'filterDuplicates',
-  'sortCompleted',
-  'expansionWidth',
-  'cBase',
-  'cInit',
-  'revisionsPerChain',
-  'revisionSelect',
-] as const satisfies readonly (keyof StrategyParams)[];
 
 const EXTENSION_KEYS = ['strategy', ...PARAM_KEYS, 'seed', 'tokenCap', 'tree'] as const;
 
