@@ -176,8 +176,7 @@ export class RemoteBackend implements SearchBackend {
     if (tokenIds !== true && tokenIds !== false && tokenIds !== 'auto') {
       throw new OptionError(`Expected \`tokenIds\` to be true, false or 'auto', got ${JSON.stringify(tokenIds)}`);
     }
-    const owner = policyCards.find((c) => c.id === policy.name)?.owned_by;
-    const ids = { ask: tokenIds === true || (tokenIds === 'auto' && owner !== 'thinktree'), require: tokenIds === true };
+    const ids = { ask: tokenIds !== false, require: tokenIds === true };
     return new RemoteBackend(options, policyClient, prmClient, policy, prm, formatPrompt, layout, prmRender, ids);
   }
 

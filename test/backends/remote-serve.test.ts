@@ -5,9 +5,10 @@
 // sampler per sequence whose state advances token by token and is forked with the sequence, while the
 // HTTP protocol carries only a seed per request, so each remote step is sampled from a fresh generator
 // seeded by (node seed, step count). What is tested instead: over HTTP, reruns with the same seed build
-// the same tree; greedy decoding, which has no sampler state, gives the native backend's first step (later
-// steps can differ: the server re-tokenizes the node's text, see below); and the PRM's rewards over
-// /pooling equal the in-process PRM's.
+// the same tree; greedy decoding, which has no sampler state, gives the native backend's whole tree when
+// nodes travel as token ids (return_token_ids, the default) and its first step when they travel as text
+// (the server re-tokenizes a node's text, see below); and the PRM's rewards over /pooling equal the
+// in-process PRM's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteBackend } from '../../lib/backends/remote.js';
 import { loadCalibration } from '../../lib/eval/calibration-file.js';
@@ -61,16 +62,31 @@ describe('RemoteBackend against thinktree serve (demo models)', () => {
     expect(shape(b.tree)).toEqual(shape(a.tree));
   });
 
-  it('decodes the first step greedily as the in-process backend does', async () => {
+  it('decodes the first step greedily as the in-process backend does when nodes travel as text', async () => {
     // Only the first: later requests carry the node's text, which the server tokenizes afresh, and text
     // can tokenize differently from the tokens that generated it (around a step's end), so later greedy
     // steps may differ from the native backend's, which keeps the generated tokens.
+    const asText = await RemoteBackend.create({ baseUrl: server.url, findPrm: true, retries: 0, tokenIds: false });
     const options = { strategy: 'beam' as const, n: 2, beamWidth: 2, temperature: 0, maxIterations: 1, maxStepTokens: 48 };
-    const remote = await search(Q, { backend, ...options });
+    const remote = await search(Q, { backend: asText, ...options });
+    asText.dispose();
     const local = await server.engine.search(Q, options);
     const firstSteps = (t: typeof remote.tree) => t.filter((n) => n.depth === 1).map((n) => n.stepText);
     expect(firstSteps(remote.tree)).toEqual(firstSteps(local.tree));
     expect(firstSteps(remote.tree)[0]).not.toBe('');
+  });
+
+  it('decodes greedily to the in-process backend’s steps when nodes travel as token ids', async () => {
+    const withIds = await RemoteBackend.create({ baseUrl: server.url, findPrm: true, retries: 0, tokenIds: true });
+    try {
+      const options = { strategy: 'beam' as const, n: 2, beamWidth: 2, temperature: 0, maxIterations: 4, maxStepTokens: 48 };
+      const remote = await search(Q, { backend: withIds, ...options });
+      const local = await server.engine.search(Q, options);
+      expect(remote.tree.map((n) => n.stepText)).toEqual(local.tree.map((n) => n.stepText));
+      expect(remote.answer).toBe(local.answer);
+    } finally {
+      withIds.dispose();
+    }
   });
 
   it('scores a step as the in-process PRM does', async () => {

@@ -229,14 +229,6 @@ describe('RemoteBackend over a vLLM-shaped server', () => {
     expect(asked.length).toBeLessThanOrEqual(2);
   });
 
-  it('does not ask a thinktree server for token ids (it refuses unknown fields)', async () => {
-    const server = await fake({ owner: 'thinktree' });
-    const backend = await RemoteBackend.create({ baseUrl: server.url, prmModel: 'fake-prm' });
-    backends.push(backend);
-    await search(Q, { backend, strategy: 'best-of-n', n: 1 });
-    expect(server.requests.filter((q) => q.path === '/v1/completions').every((q) => !('return_token_ids' in (q.body as object)))).toBe(true);
-  });
-
   it('says so when tokenIds is on and the server returns no token ids', async () => {
     const server = await fake({ onRequest: (q) => (q.path === '/v1/completions' ? { status: 200, body: { id: 'x', object: 'text_completion', created: 0, model: 'fake-policy', choices: [{ index: 0, text: 'a\n\n', logprobs: null, finish_reason: 'stop', stop_reason: '\n\n' }], usage: { prompt_tokens: 3, total_tokens: 5, completion_tokens: 2 } } } : undefined) });
     const backend = await remote(server, { tokenIds: true });

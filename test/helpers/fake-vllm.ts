@@ -42,8 +42,6 @@ export interface FakeVllmOptions {
   roots?: Record<string, string>;
   /** Required bearer token. */
   apiKey?: string;
-  /** The cards' owned_by. @default 'vllm' */
-  owner?: string;
   /** Steps before the policy answers. @default 3 */
   steps?: number;
   /** Report `prompt_tokens_details.cached_tokens` as if the prefix cache held this share of each prompt. */
@@ -260,7 +258,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     try {
       if (method === 'GET' && path === '/v1/models') {
         const names = [policy, prm].filter((n): n is string => n !== null);
-        const data = names.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: options.owner ?? 'vllm', root: options.roots?.[id] ?? id, parent: null, max_model_len: 4096, permission: [] }));
+        const data = names.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'vllm', root: options.roots?.[id] ?? id, parent: null, max_model_len: 4096, permission: [] }));
         return json(res, 200, { object: 'list', data });
       }
       const route = method === 'POST' ? { '/v1/completions': completions, '/pooling': pooling, '/classify': classify }[path] : undefined;

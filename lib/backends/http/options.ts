@@ -47,9 +47,9 @@ export interface RemoteBackendOptions {
    * from exactly the tokens it generated: a text resubmitted is tokenized afresh, and a step's end can
    * tokenize differently from the tokens that wrote it (e.g. "\n\n" as one token where the model wrote
    * two). true: the server must return `token_ids` and `prompt_token_ids`; 'auto': ask for them and use
-   * them when they come, text otherwise (not asked of a server whose models are owned by `thinktree`,
-   * which refuses unknown fields and does not return ids yet); false: always text. A node given appended
-   * text (a revision prompt) goes back to text. @default 'auto'
+   * them when they come, text otherwise (a server that refuses the field with a 400 naming it is asked
+   * again without it, and not asked again); false: always text. A node given appended text (a revision
+   * prompt) goes back to text. @default 'auto'
    */
   tokenIds?: boolean | 'auto';
   /** Most texts in one PRM request. @default 64 */
