@@ -81,9 +81,13 @@ export async function benchPrmScoring(opts: PrmBenchOptions): Promise<PrmBenchRe
   // Room for both sides at once: full re-encoding holds every candidate's whole path, and the
   // incremental tree holds at most that much again (the kept beams' paths plus the new children).
   const kvCacheBytes = kvPerToken * 16 * 2 * candidates * (Math.ceil(maxLen / 16) + 2);
-  const model = await nativeAddon().loadModel(
-    specFor(file, tensors, shape, opts.threads, 'f32', kvCacheBytes, { kind: 'mlp2', prefix: 'score', outputs: 2 }),
-  );
+  // Prefix caching off: the full re-encoding side stands for the Python systems' PRM path (vLLM turns
+  // prefix caching off for pooling requests), and with it on, each step's re-encoding would find the
+  // previous step's pages cached. The incremental side forks and never looks the cache up.
+  const model = await nativeAddon().loadModel({
+    ...specFor(file, tensors, shape, opts.threads, 'f32', kvCacheBytes, { kind: 'mlp2', prefix: 'score', outputs: 2 }),
+    prefixCache: false,
+  });
   const question = tokens(q, 0);
   // The token path of each kept beam, for the full re-encoding side.
   const rows: PrmBenchStep[] = [];
