@@ -18,5 +18,9 @@ describe('bench serve (2 searches, N = 4)', () => {
     expect(r.remoteUncached.policyTokens).toBeGreaterThan(r.remoteCached.policyTokens);
     expect(r.prmCacheRatio).toBeCloseTo(r.remoteUncached.prmTokens / r.remoteCached.prmTokens, 12);
     expect(lines.some((l) => l.includes('server overhead'))).toBe(true);
+    // PRM over /pooling at depths 1..8: the cache saves more the deeper the path it resubmits.
+    expect(r.prmDepthRatios).toHaveLength(8);
+    for (let i = 1; i < 8; i++) expect(r.prmDepthRatios[i]!).toBeGreaterThan(r.prmDepthRatios[i - 1]!);
+    expect(r.prmDepthRatios[0]!).toBeGreaterThanOrEqual(1);
   });
 });

@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { RemoteBackend } from '../../backends/remote.js';
+import { qwenMathPrmLayout } from '../../backends/http/layout.js';
 import { demoModels } from '../../demo-models.js';
 import { EVAL_SEARCH_PARAMS } from '../../eval/defaults.js';
 import { loadDataset } from '../../eval/dataset.js';
@@ -51,6 +52,8 @@ export interface ServeBenchResult {
   prmCacheRatio: number;
   /** remoteUncached.prmTokens / inProcess.prmTokens: what re-encoding costs against the PRM's KV tree. */
   fieldVsOursPrmTokens: number;
+  /** PRM tokens computed for beam-shaped /pooling requests at depths 1..8, cache off ÷ on, cumulative. */
+  prmDepthRatios: number[];
 }
 
 type Counted = { tokensComputed?: number };
@@ -89,6 +92,58 @@ async function chatSearch(url: string, question: string, body: Record<string, un
   const json = (await res.json()) as { error?: { message: string }; thinktree?: { steps?: unknown[] } };
   if (!res.ok) throw new Error(`search-as-model request failed (${res.status}): ${json.error?.message ?? 'no message'}`);
   return Array.isArray(json.thinktree?.steps) ? json.thinktree.steps.length : 0;
+}
+
+/** An arithmetic step the demo PRM reads as its own kind of text (deterministic in `i` and `k`). */
+function syntheticStep(i: number, k: number, candidate: number): string {
+  const a = 10 + ((i * 37 + k * 11) % 80), b = 2 + ((i * 13 + k * 7 + candidate * 5) % 40);
+  return k % 2 === 0 ? `${a} + ${b} = ${a + b}` : `${a} - ${b} = ${a - b}`;
+}
+
+/**
+ * Beam-shaped PRM scoring over HTTP, as a client of vLLM's pooling API does it: at each depth k = 1..8,
+ * every question's `beams` kept paths are extended by `expansions` candidate steps each, and every
+ * candidate's whole input (question + k steps) goes to POST /pooling. Returns the PRM tokens the server
+ * computed at each depth.
+ */
+async function prmDepthRun(
+  threads: number,
+  prefixCache: boolean,
+  questions: readonly string[],
+  beams: number,
+  expansions: number,
+  depth: number,
+): Promise<number[]> {
+  const handle = await serve({ threads, port: 0, prefixCache, maxQueue: 1024 });
+  const layout = qwenMathPrmLayout();
+  const perDepth: number[] = [];
+  try {
+    const prmTokens = () => computed(handle.engine.prm?.kvStats() as Counted | undefined);
+    for (let k = 1; k <= depth; k++) {
+      const before = prmTokens();
+      const inputs: string[] = [];
+      questions.forEach((q, i) => {
+        for (let beam = 0; beam < beams; beam++) {
+          // the kept path of this beam: the first candidate of each earlier depth
+          const path = Array.from({ length: k - 1 }, (_, d) => syntheticStep(i * beams + beam, d + 1, 0));
+          for (let c = 0; c < expansions; c++) inputs.push(layout.text(q, [...path, syntheticStep(i * beams + beam, k, c)]));
+        }
+      });
+      for (let at = 0; at < inputs.length; at += 64) {
+        const res = await fetch(`${handle.url}/pooling`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ input: inputs.slice(at, at + 64), task: 'token_classify', add_special_tokens: false }),
+        });
+        if (!res.ok) throw new Error(`/pooling failed (${res.status}): ${await res.text()}`);
+        await res.json();
+      }
+      perDepth.push(prmTokens() - before);
+    }
+  } finally {
+    await handle.close();
+  }
+  return perDepth;
 }
 
 export async function benchServe(opts: ServeBenchOptions): Promise<ServeBenchResult> {
@@ -152,6 +207,15 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeBenchRes
   const remoteCached = await remoteRun(true);
   const remoteUncached = await remoteRun(false);
 
+  // 4: the PRM alone at a fixed depth, beam-shaped (4 questions × 4 beams × 4 candidates, 8 steps).
+  const depth = 8;
+  const depthQuestions = questions.slice(0, 4);
+  const on = await prmDepthRun(opts.threads, true, depthQuestions, 4, 4, depth);
+  const off = await prmDepthRun(opts.threads, false, depthQuestions, 4, 4, depth);
+  const cumulative = (xs: number[]) => xs.map((_, i) => xs.slice(0, i + 1).reduce((a, b) => a + b, 0));
+  const onSum = cumulative(on), offSum = cumulative(off);
+  const prmDepthRatios = offSum.map((t, i) => t / Math.max(1, onSum[i]!));
+
   const rows = [inProcess, searchAsModel, remoteCached, remoteUncached];
   log('  what                                        time      policy tokens   PRM tokens   mean steps');
   for (const r of rows) {
@@ -168,13 +232,20 @@ export async function benchServe(opts: ServeBenchOptions): Promise<ServeBenchRes
     overhead: searchAsModel.seconds / inProcess.seconds,
     prmCacheRatio: remoteUncached.prmTokens / Math.max(1, remoteCached.prmTokens),
     fieldVsOursPrmTokens: remoteUncached.prmTokens / Math.max(1, inProcess.prmTokens),
+    prmDepthRatios,
   };
+  log(`  PRM over /pooling, beam-shaped (${depthQuestions.length} questions × 4 beams × 4 candidates), tokens the server computed:`);
+  log('  depth   cache on   cache off   off ÷ on (so far)');
+  for (let i = 0; i < depth; i++) {
+    log(`  ${String(i + 1).padStart(5)} ${String(on[i]).padStart(10)} ${String(off[i]).padStart(11)} ${prmDepthRatios[i]!.toFixed(1).padStart(12)}×`);
+  }
   log(
     `  server overhead ${result.overhead.toFixed(2)}× (target ≤ 1.15×); prefix cache: ${result.prmCacheRatio.toFixed(1)}× fewer PRM ` +
       `tokens, ${(remoteUncached.policyTokens / Math.max(1, remoteCached.policyTokens)).toFixed(1)}× fewer policy tokens, ` +
       `${(remoteUncached.seconds / remoteCached.seconds).toFixed(2)}× less time; re-encoding over HTTP (the field's method) ` +
       `computes ${result.fieldVsOursPrmTokens.toFixed(1)}× the PRM tokens of the native backend in process and takes ` +
-      `${(remoteUncached.seconds / inProcess.seconds).toFixed(1)}× its time`,
+      `${(remoteUncached.seconds / inProcess.seconds).toFixed(1)}× its time; PRM over /pooling at ${depth} steps: ` +
+      `${prmDepthRatios[depth - 1]!.toFixed(1)}× fewer tokens with the prefix cache (target ≥ 4×)`,
   );
   return result;
 }

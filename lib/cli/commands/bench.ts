@@ -101,7 +101,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     summary.push(
       `serve: search as a model ${res.overhead.toFixed(2)}× the in-process time; prefix cache ${res.prmCacheRatio.toFixed(1)}× ` +
         `fewer PRM tokens for a resubmitting client; re-encoding over HTTP ${res.fieldVsOursPrmTokens.toFixed(1)}× the PRM tokens ` +
-        `of the in-process KV tree`,
+        `of the in-process KV tree; PRM over /pooling at 8 steps ${res.prmDepthRatios[7]!.toFixed(1)}× fewer tokens with the prefix cache`,
     );
     log('');
   }

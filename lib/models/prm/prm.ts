@@ -13,6 +13,7 @@ import { TokenComposer, type Extension, type Tokenized } from './compose.js';
 import { PrmFormatError, PrmNodeError } from './errors.js';
 import { checkStepTexts, rejectForbidden, rewardOf, type BoundFormat, type PrmFormatName } from './format.js';
 import { checkPrmOptions, preparePrm, type LoadPrmOptions } from './prepare-prm.js';
+import { RewardCache } from './reward-cache.js';
 
 /** A node of the PRM tree. Branded so it cannot be mixed up with native sequence ids. */
 export type PrmNodeId = number & { readonly __prmNode: never };
@@ -57,6 +58,8 @@ export class Prm extends NativeHandle {
   private readonly nodes = new Map<number, PrmNode>();
   private nextNode = 1;
   private readonly composer: TokenComposer;
+  /** Rewards read by scoreAt, keyed by their token prefix (reward-cache.ts); used when the prefix cache is on. */
+  private readonly rewardCache = new RewardCache();
 
   private constructor(
     native: NativeModel,
@@ -194,31 +197,42 @@ export class Prm extends NativeHandle {
       }
     }
     const width = this.info.outputWidth;
+    // With the prefix cache on, rewards already read at the same token prefix come from the reward
+    // cache, and only the positions missing from it run (usually the newest step's tag alone).
+    const cache = this.info.prefixCache ? this.rewardCache : null;
+    const keys = cache ? inputs.map((ids, i) => RewardCache.keys(ids, positions[i]!)) : null;
+    const rewards: (number | undefined)[][] = inputs.map((_, i) => positions[i]!.map((_, k) => cache?.get(keys![i]![k]!)));
+    const missing = positions.map((at, i) => at.flatMap((p, k) => (rewards[i]![k] === undefined ? [k] : [])));
     return this.queue.run(async () => {
       const native = this.live();
-      const seqs: SeqId[] = [];
+      const seqs: (SeqId | undefined)[] = [];
       const hitsBefore = native.kvStats().prefixHitTokens;
       try {
-        for (let i = 0; i < inputs.length; i++) seqs.push(native.createSequence(0));
+        for (let i = 0; i < inputs.length; i++) seqs.push(missing[i]!.length > 0 ? native.createSequence(0) : undefined);
         const appended = inputs.map(() => 0);
-        const rewards: number[][] = inputs.map(() => []);
         for (let round = 0; ; round++) {
-          const active = positions.flatMap((p, i) => (p.length > round ? [i] : []));
+          const active = missing.flatMap((m, i) => (m.length > round ? [i] : []));
           if (active.length === 0) break;
           if (signal?.aborted) throw abortError(signal);
           for (const i of active) {
-            const end = positions[i]![round]! + 1;
+            const end = positions[i]![missing[i]![round]!]! + 1;
             native.appendTokens(seqs[i]!, Int32Array.from(inputs[i]!.slice(appended[i], end)));
             appended[i] = end;
           }
           const rows = await native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last');
-          active.forEach((i, k) => rewards[i]!.push(rewardOf(this.format.reward, rows, k * width, width)));
+          active.forEach((i, j) => {
+            const k = missing[i]![round]!;
+            const r = rewardOf(this.format.reward, rows, j * width, width);
+            rewards[i]![k] = r;
+            cache?.set(keys![i]![k]!, r);
+          });
         }
-        return { rewards, cachedTokens: native.kvStats().prefixHitTokens - hitsBefore };
+        return { rewards: rewards as number[][], cachedTokens: native.kvStats().prefixHitTokens - hitsBefore };
       } catch (err) {
         return translateNativeError(err);
       } finally {
-        if (seqs.length > 0) native.releaseMany(Int32Array.from(seqs));
+        const made = seqs.filter((q): q is SeqId => q !== undefined);
+        if (made.length > 0) native.releaseMany(Int32Array.from(made));
       }
     });
   }
@@ -350,6 +364,7 @@ export class Prm extends NativeHandle {
   /** Every node becomes invalid with the native model. */
   protected override onDispose(): void {
     this.nodes.clear();
+    this.rewardCache.clear();
   }
 }
 
