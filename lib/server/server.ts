@@ -3,6 +3,7 @@
  * AbortController that fires when its client goes away or the server closes, so its sequences are
  * released; model requests take a slot of a bounded queue (429 with Retry-After beyond it).
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,6 +105,8 @@ export async function serve(options: ServeOptions = {}): Promise<ServerHandle> {
   let inFlight = 0;
   const running = new Set<{ controller: AbortController; done: Promise<void> }>();
   const closing = new AbortController();
+  // One listener per request in flight (each request's own controller follows it): no fixed bound.
+  setMaxListeners(0, closing.signal);
 
   const routes: Routes = {
     '/health': { GET: { auth: false, queued: false, body: false, handler: async () => ({ status: 200, text: '', contentType: 'text/plain' }) } },
