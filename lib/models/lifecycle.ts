@@ -76,6 +76,22 @@ export function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_S
   }
 }
 
+/** The largest value an Int32Array entry (and a native int32_t) holds; larger numbers would wrap. */
+export const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * `values` as an Int32Array, each checked to be an integer in [lo, INT32_MAX] first: `Int32Array.from`
+ * alone wraps 2^32 + 1 to 1 and turns `undefined` or NaN into 0, silently.
+ */
+export function toInt32Array(name: string, values: ArrayLike<number>, lo = -INT32_MAX - 1): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    checkInt(`${name}[${i}]`, values[i], lo, INT32_MAX);
+    out[i] = values[i]!;
+  }
+  return out;
+}
+
 /** Every key loadModel takes (the compiler checks the list against LoadModelOptions). */
 export const LOAD_MODEL_OPTION_KEYS = optionKeys<LoadModelOptions>()([
   'device',

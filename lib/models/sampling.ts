@@ -1,5 +1,5 @@
 import { OptionError } from '../errors.js';
-import { checkInt } from './lifecycle.js';
+import { INT32_MAX, checkInt } from './lifecycle.js';
 
 export interface SamplingOptions {
   /** 0 is greedy decoding. @default 0 */
@@ -19,7 +19,7 @@ export function checkSampling(o: SamplingOptions): Required<SamplingOptions> {
     throw new OptionError(`Expected \`temperature\` ≥ 0, got ${temperature}`);
   }
   const topK = o.topK ?? 0;
-  checkInt('topK', topK, 0);
+  checkInt('topK', topK, 0, INT32_MAX); // native int32: 2^32 + 1 would arrive as 1 (greedy)
   const topP = o.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) throw new OptionError(`Expected \`topP\` in (0, 1], got ${topP}`);
   const minP = o.minP ?? 0;

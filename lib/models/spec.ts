@@ -5,6 +5,7 @@
 import type { IsaName, NativeHeadSpec, NativeModelSpec, PrecisionName } from '../native/addon-types.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
+import { toInt32Array } from './lifecycle.js';
 import { computeRope } from './rope.js';
 import type { TextTokenizer } from './tokenizer.js';
 
@@ -56,7 +57,7 @@ export function buildNativeSpec(
     rmsNormEps: config.rmsNormEps,
     ropeInvFreq: rope.invFreq,
     ropeAttentionScaling: rope.attentionScaling,
-    slidingWindow: Int32Array.from(config.slidingWindow),
+    slidingWindow: toInt32Array('slidingWindow', config.slidingWindow, 0),
     attentionBias: config.attentionBias,
     tieWordEmbeddings: config.tieWordEmbeddings,
     kvCacheBytes: runtime.kvCacheBytes,
@@ -65,7 +66,7 @@ export function buildNativeSpec(
     precision: runtime.precision,
     tokenBytes: bytes,
     tokenOffsets: offsets,
-    eosTokenIds: Int32Array.from(tokenizer.eosTokenIds),
+    eosTokenIds: toInt32Array('eosTokenIds', tokenizer.eosTokenIds, 0),
   };
   if (runtime.isa !== undefined) spec.isa = runtime.isa;
   if (head !== undefined) spec.head = head;

@@ -20,7 +20,7 @@ namespace tt {
 
 namespace {
 
-constexpr int64_t kMaxSafe = (1ll << 53) - 1;
+constexpr int64_t kMaxSafe = kMaxSafeInteger;
 
 Napi::Error StatusError(Napi::Env env, const Status& st) {
   if (st.code == StatusCode::kOutOfRange) return Napi::RangeError::New(env, st.message);
@@ -172,7 +172,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     if (!st.ok()) throw StatusError(env, st);
   }
   static int64_t SeqArg(const Napi::CallbackInfo& info, size_t i) {
-    return ExpectInt(info[i], "seq", -kMaxSafe, kMaxSafe);
+    return ExpectInt32(info[i], "seq", 0);  // ids are int32_t natively: 2^32 must not become 0
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -212,7 +212,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   }
 
   Napi::Value CreateSequence(const Napi::CallbackInfo& info) {
-    const uint64_t seed = static_cast<uint64_t>(ExpectInt(info[0], "seed", 0, kMaxSafe));
+    const uint64_t seed = static_cast<uint64_t>(ExpectInt64(info[0], "seed", 0));
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       return Napi::Number::New(info.Env(), m->CreateSequence(seed));
     });
@@ -221,7 +221,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   Napi::Value Fork(const Napi::CallbackInfo& info) {
     const int64_t parent = SeqArg(info, 0);
     const bool has_seed = info.Length() > 1 && !info[1].IsUndefined();
-    const uint64_t seed = has_seed ? static_cast<uint64_t>(ExpectInt(info[1], "seed", 0, kMaxSafe)) : 0;
+    const uint64_t seed = has_seed ? static_cast<uint64_t>(ExpectInt64(info[1], "seed", 0)) : 0;
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       int32_t child = -1;
       Check(info.Env(), m->Fork(parent, has_seed, seed, &child));
@@ -274,7 +274,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
 
   Napi::Value Truncate(const Napi::CallbackInfo& info) {
     const int64_t id = SeqArg(info, 0);
-    const int64_t length = ExpectInt(info[1], "length", 0, kMaxSafe);
+    const int64_t length = ExpectInt64(info[1], "length", 0);
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       Check(info.Env(), m->Truncate(id, length));
       return info.Env().Undefined();

@@ -38,7 +38,7 @@ TensorSpec ParseTensor(const Napi::Value& v, size_t index) {
   Fields f{ExpectObject(v, ("spec.tensors[" + std::to_string(index) + "]").c_str()), p};
   TensorSpec t;
   t.name = ExpectString(f.Get("name"), f.Name("name").c_str());
-  t.file = static_cast<int32_t>(f.Int("file", 0, INT32_MAX));
+  t.file = ExpectInt32(f.Get("file"), f.Name("file").c_str(), 0);
   t.dtype = ParseDType(f.Get("dtype"), f.Name("dtype"));
   const Napi::Value shape = f.Get("shape");
   if (!shape.IsArray()) throw Napi::TypeError::New(v.Env(), "Expected `" + f.Name("shape") + "` to be an array");
@@ -108,7 +108,7 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
   s.num_heads = static_cast<int32_t>(f.Int("numHeads", 1, 4096));
   s.num_kv_heads = static_cast<int32_t>(f.Int("numKvHeads", 1, 4096));
   s.head_dim = static_cast<int32_t>(f.Int("headDim", 2, 4096));
-  s.vocab_size = static_cast<int32_t>(f.Int("vocabSize", 1, INT32_MAX));
+  s.vocab_size = ExpectInt32(f.Get("vocabSize"), "spec.vocabSize", 1);
   if (s.num_heads % s.num_kv_heads != 0)
     f.Range("Expected `spec.numHeads` to be a multiple of `spec.numKvHeads`, got numHeads=" + std::to_string(s.num_heads) +
             ", numKvHeads=" + std::to_string(s.num_kv_heads));
@@ -181,7 +181,7 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
     Fields d{ExpectObject(device, "spec.device"), "spec.device."};
     s.cuda_library = ExpectString(d.Get("libraryPath"), "spec.device.libraryPath");
     if (s.cuda_library.empty()) f.Range("Expected `spec.device.libraryPath` to be the path of a CUDA backend library");
-    s.cuda_device = static_cast<int32_t>(ExpectInt(d.Get("index"), "spec.device.index", 0, 1023));
+    s.cuda_device = ExpectInt32(d.Get("index"), "spec.device.index", 0, 1023);
   }
   return s;
 }

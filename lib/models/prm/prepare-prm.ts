@@ -4,7 +4,7 @@
  */
 import type { PrecisionName } from '../../native/addon-types.js';
 import { OptionError } from '../../errors.js';
-import { LOAD_MODEL_OPTION_KEYS, checkInt, checkLoadOptions, type LoadModelOptions, type RuntimeChoice } from '../lifecycle.js';
+import { INT32_MAX, LOAD_MODEL_OPTION_KEYS, checkInt, checkLoadOptions, type LoadModelOptions, type RuntimeChoice } from '../lifecycle.js';
 import { optionKeys } from '../../util/options.js';
 import { prepareModel, type PreparedModel } from '../prepare.js';
 import type { TextTokenizer } from '../tokenizer.js';
@@ -31,7 +31,7 @@ function checkToken(name: string, v: unknown): void {
     if (v === '') throw new OptionError(`Expected \`${name}\` to be a non-empty string or a token id, got ""`);
     return;
   }
-  checkInt(name, v, 0);
+  checkInt(name, v, 0, INT32_MAX);
 }
 
 /** Every key loadPrm takes (the compiler checks the list against LoadPrmOptions). */
