@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DisposedError, OptionError, abortError, translateNativeError } from '../errors.js';
-import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionName } from '../native/addon-types.js';
+import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionName, SeqId } from '../native/addon-types.js';
 import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { nativeAddon } from '../native/load.js';
 import { SerialQueue } from '../util/mutex.js';
@@ -90,6 +90,32 @@ export function toInt32Array(name: string, values: ArrayLike<number>, lo = -INT3
     out[i] = values[i]!;
   }
   return out;
+}
+
+/**
+ * Sequence ids of `call` as an Int32Array, each checked first: `Int32Array.from` turns `undefined` and
+ * NaN into 0 and wraps 2^32 + s to s, which used to act on another sequence. Ids are positive int32s
+ * (unique in the process); whether one belongs to this model the native side checks.
+ */
+export function toSeqIds(call: string, seqs: readonly SeqId[]): Int32Array {
+  if (!Array.isArray(seqs)) throw new OptionError(`${call}: expected an array of sequences, got ${String(seqs)}`);
+  const out = new Int32Array(seqs.length);
+  for (let i = 0; i < seqs.length; i++) {
+    const v: unknown = seqs[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > INT32_MAX) {
+      throw new OptionError(`${call}: element ${i} is not a sequence of this model: ${String(v)}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Checks one sequence id given to `call` (see toSeqIds). */
+export function checkSeq(call: string, seq: SeqId): void {
+  const v: unknown = seq;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > INT32_MAX) {
+    throw new OptionError(`${call}: not a sequence of this model: ${String(v)}`);
+  }
 }
 
 /** Every key loadModel takes (the compiler checks the list against LoadModelOptions). */

@@ -1,6 +1,6 @@
 import type { NativeGenerateStepResult, NativeModel, SeqId } from '../native/addon-types.js';
 import { OptionError, translateNativeError } from '../errors.js';
-import { NativeHandle, checkInt, checkLoadOptions, loadNative, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
+import { NativeHandle, checkInt, checkLoadOptions, checkSeq, loadNative, toSeqIds, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
 import { prepareModel } from './prepare.js';
 import { checkSampling, type SamplingOptions } from './sampling.js';
 import type { ModelConfig } from './config.js';
@@ -137,24 +137,29 @@ export class Model extends NativeHandle {
   fork(seq: SeqId, options: { seed?: number } = {}): Promise<SeqId> {
     checkOptionKeys(options, SEED_KEYS, 'the fork() options');
     if (options.seed !== undefined) checkInt('seed', options.seed, 0);
+    checkSeq('fork', seq);
     return this.queue.run(() => this.live().fork(seq, options.seed));
   }
 
   /** One child per entry of `parents`, in one native call. */
   forkMany(parents: readonly SeqId[]): Promise<SeqId[]> {
-    return this.queue.run(() => Array.from(this.live().forkMany(Int32Array.from(parents))) as SeqId[]);
+    const ids = toSeqIds('forkMany', parents);
+    return this.queue.run(() => Array.from(this.live().forkMany(ids)) as SeqId[]);
   }
 
   release(seq: SeqId): Promise<void> {
+    checkSeq('release', seq);
     return this.queue.run(() => this.live().release(seq));
   }
 
   releaseMany(seqs: readonly SeqId[]): Promise<void> {
-    return this.queue.run(() => this.live().releaseMany(Int32Array.from(seqs)));
+    const ids = toSeqIds('releaseMany', seqs);
+    return this.queue.run(() => this.live().releaseMany(ids));
   }
 
   /** Appends tokens (or the encoding of a text, without special tokens) to a sequence. */
   appendTokens(seq: SeqId, tokensOrText: string | ArrayLike<number>): Promise<void> {
+    checkSeq('appendTokens', seq);
     const ids =
       typeof tokensOrText === 'string'
         ? Int32Array.from(this.tokenizer.encode(tokensOrText, { addSpecialTokens: false }))
@@ -168,6 +173,7 @@ export class Model extends NativeHandle {
    * Resolves to the tokens the prefix cache let it skip.
    */
   prefill(seq: SeqId): Promise<number> {
+    checkSeq('prefill', seq);
     return this.queue.run(async () => {
       const native = this.live();
       const before = native.kvStats().prefixHitTokens;
@@ -181,6 +187,7 @@ export class Model extends NativeHandle {
   }
 
   sequenceTokens(seq: SeqId): Promise<Int32Array> {
+    checkSeq('sequenceTokens', seq);
     return this.queue.run(() => this.live().sequenceTokens(seq));
   }
 
@@ -197,10 +204,11 @@ export class Model extends NativeHandle {
       if (typeof s !== 'string' || s.length === 0) throw new OptionError(`stop[${i}] must be a non-empty string`);
       return this.encoder.encode(s);
     });
-    const n = seqs.length;
+    const ids = toSeqIds('generateStep', seqs);
+    const n = ids.length;
     const fill = <T extends Float32Array | Int32Array>(a: T, v: number): T => (a.fill(v), a);
     const req = {
-      seqs: Int32Array.from(seqs),
+      seqs: ids,
       maxTokens: fill(new Int32Array(n), maxTokens),
       temperature: fill(new Float32Array(n), sampling.temperature),
       topK: fill(new Int32Array(n), sampling.topK),

@@ -15,6 +15,7 @@
 #include "model_spec_parse.h"
 #include "napi_util.h"
 #include "sampling_args.h"
+#include "seq_handles.h"
 
 namespace tt {
 
@@ -42,10 +43,6 @@ Status Guarded(const std::function<Status()>& fn) {
   }
 }
 
-std::vector<int64_t> Ids(const Napi::Value& v, const char* what) {
-  const Napi::Int32Array a = ExpectTyped<int32_t>(v, what);
-  return std::vector<int64_t>(a.Data(), a.Data() + a.ElementLength());
-}
 
 template <typename T, typename TA = Napi::TypedArrayOf<T>>
 TA Typed(Napi::Env env, const std::vector<T>& v) {
@@ -171,6 +168,27 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   static void Check(Napi::Env env, const Status& st) {
     if (!st.ok()) throw StatusError(env, st);
   }
+  // The ids of an Int32Array `what` given to `call`, each a live sequence of this model (and distinct
+  // where asked); otherwise *error says which element is not. Disposed models fail with "disposed" first.
+  std::vector<int64_t> Ids(const Napi::Value& v, const char* call, const char* what, bool distinct, std::string* error) {
+    const Napi::Int32Array a = ExpectTyped<int32_t>(v, what);
+    CheckLive(v.Env());
+    std::vector<int64_t> ids;
+    *error = live_.Check(a.Data(), a.ElementLength(), call, distinct, &ids);
+    return ids;
+  }
+  std::vector<int64_t> Ids(const Napi::Value& v, const char* call, const char* what, bool distinct) {
+    std::string error;
+    std::vector<int64_t> ids = Ids(v, call, what, distinct, &error);
+    if (!error.empty()) throw Napi::Error::New(v.Env(), error);
+    return ids;
+  }
+  static Napi::Promise Rejected(Napi::Env env, const std::string& message) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(Napi::Error::New(env, message).Value());
+    return d.Promise();
+  }
+
   static int64_t SeqArg(const Napi::CallbackInfo& info, size_t i) {
     return ExpectInt32(info[i], "seq", 0);  // ids are int32_t natively: 2^32 must not become 0
   }
@@ -214,7 +232,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   Napi::Value CreateSequence(const Napi::CallbackInfo& info) {
     const uint64_t seed = static_cast<uint64_t>(ExpectInt64(info[0], "seed", 0));
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
-      return Napi::Number::New(info.Env(), m->CreateSequence(seed));
+      return Napi::Number::New(info.Env(), live_.Add(m->CreateSequence(seed)));
     });
   }
 
@@ -225,15 +243,16 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       int32_t child = -1;
       Check(info.Env(), m->Fork(parent, has_seed, seed, &child));
-      return Napi::Number::New(info.Env(), child);
+      return Napi::Number::New(info.Env(), live_.Add(child));
     });
   }
 
   Napi::Value ForkMany(const Napi::CallbackInfo& info) {
-    const std::vector<int64_t> parents = Ids(info[0], "parents");
+    const std::vector<int64_t> parents = Ids(info[0], "forkMany", "parents", false);  // a parent may repeat
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       std::vector<int32_t> children;
       Check(info.Env(), m->ForkMany(parents, &children));
+      for (int32_t c : children) live_.Add(c);
       return Typed<int32_t>(info.Env(), children);
     });
   }
@@ -242,14 +261,16 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     const int64_t id = SeqArg(info, 0);
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       Check(info.Env(), m->Release(id));
+      live_.Remove(id);
       return info.Env().Undefined();
     });
   }
 
   Napi::Value ReleaseMany(const Napi::CallbackInfo& info) {
-    const std::vector<int64_t> ids = Ids(info[0], "seqs");
+    const std::vector<int64_t> ids = Ids(info[0], "releaseMany", "seqs", true);
     return Locked(info.Env(), [&](Model* m) -> Napi::Value {
       Check(info.Env(), m->ReleaseMany(ids));
+      for (int64_t id : ids) live_.Remove(id);
       return info.Env().Undefined();
     });
   }
@@ -292,9 +313,11 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
 
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    std::vector<int64_t> ids = Ids(info[0], "seqs");
+    std::string bad_id;  // an id that is not this model's rejects, as the worker's own checks do
+    std::vector<int64_t> ids = Ids(info[0], "forward", "seqs", true, &bad_id);
     const std::string mode = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     if (mode != "last" && mode != "all") throw Napi::TypeError::New(env, "Expected `logits` to be 'last' or 'all'");
+    if (!bad_id.empty()) return Rejected(env, bad_id);
     CheckLive(env);
     auto* w = new ForwardWorker(env, info.This().As<Napi::Object>(), model_, std::move(ids),
                                 mode == "all" ? LogitsMode::kAll : LogitsMode::kLast);
@@ -307,7 +330,8 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     Napi::Env env = info.Env();
     const Napi::Object r = ExpectObject(info[0], "req");
     GenerateRequest req;
-    req.seqs = Ids(r.Get("seqs"), "req.seqs");
+    std::string bad_id;
+    req.seqs = Ids(r.Get("seqs"), "generateStep", "req.seqs", true, &bad_id);
     const size_t n = req.seqs.size();
     const Napi::Float32Array temp = ExpectTyped<float>(r.Get("temperature"), "req.temperature");
     const Napi::Int32Array top_k = ExpectTyped<int32_t>(r.Get("topK"), "req.topK");
@@ -347,6 +371,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     const Napi::Value eos = r.Get("stopAtEos");
     if (!eos.IsBoolean()) throw Napi::TypeError::New(env, "Expected `req.stopAtEos` to be a boolean");
     req.stop_at_eos = eos.As<Napi::Boolean>().Value();
+    if (!bad_id.empty()) return Rejected(env, bad_id);
     CheckLive(env);
     auto* w = new GenerateWorker(env, info.This().As<Napi::Object>(), model_, std::move(req));
     Napi::Promise p = w->Promise();
@@ -368,6 +393,7 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   }
 
   std::shared_ptr<Model> model_;
+  SeqIds live_;  // the sequences this model issued and has not released (JS thread only)
 };
 
 class LoadWorker : public Napi::AsyncProgressWorker<double> {

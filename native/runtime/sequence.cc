@@ -1,6 +1,7 @@
 #include "sequence.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 
 namespace tt {
@@ -18,8 +19,15 @@ uint64_t DeriveSeed(uint64_t parent_seed, uint64_t fork_number) {
   return z & ((1ull << 53) - 1);
 }
 
+// One counter for every table in the process, from 1: a sequence id names one sequence of one model,
+// so another model's id (or 0, what Int32Array.from makes of undefined and NaN) is never found here.
+static int32_t NextSequenceId() {
+  static std::atomic<int32_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 int32_t SequenceTable::Create(uint64_t seed) {
-  const int32_t id = next_id_++;
+  const int32_t id = NextSequenceId();
   Sequence& s = seqs_[id];
   s.seed = seed;
   return id;
@@ -41,7 +49,7 @@ int32_t SequenceTable::Fork(Sequence* parent, bool has_seed, uint64_t seed, KvPo
   child.seed = child_seed;
   child.page_hashes = parent->page_hashes;
   for (int32_t page : child.pages) pool->Share(page);
-  const int32_t id = next_id_++;
+  const int32_t id = NextSequenceId();
   seqs_.emplace(id, std::move(child));
   return id;
 }

@@ -38,7 +38,8 @@ uint64_t DeriveSeed(uint64_t parent_seed, uint64_t fork_number);
 
 class SequenceTable {
  public:
-  // Ids are small non-negative ints that are never reused, so a stale id is always detected.
+  // Ids are positive ints unique in the process (one counter for every model) and never reused, so a
+  // stale id or another model's id is always detected. 2^31 − 1 ids per process.
   int32_t Create(uint64_t seed);
   Sequence* Find(int64_t id);
   // Child shares every page of the parent (one more owner each) and copies its tokens.
@@ -50,7 +51,6 @@ class SequenceTable {
 
  private:
   std::unordered_map<int32_t, Sequence> seqs_;
-  int32_t next_id_ = 0;
 };
 
 // Pages a sequence must gain so that positions [kv_len, new_len) can be written: fresh pages past

@@ -47,6 +47,10 @@ interface Plan {
   tail: string;
 }
 
+// Node ids come from one counter for every Prm in the process, so a node of another Prm is never a
+// node of this one (it is not live here: PrmNodeError) instead of naming a different node.
+let nextPrmNode = 1;
+
 /** Drop one kept token when the new text added none, so the read position is a pending token. */
 function withPendingLast(ext: Extension): Extension {
   if (ext.append.length > 0 || ext.tokens.length === 0) return ext;
@@ -56,7 +60,6 @@ function withPendingLast(ext: Extension): Extension {
 
 export class Prm extends NativeHandle {
   private readonly nodes = new Map<number, PrmNode>();
-  private nextNode = 1;
   private readonly composer: TokenComposer;
   /** Rewards read by scoreAt, keyed by their token prefix (reward-cache.ts); used when the prefix cache is on. */
   private readonly rewardCache = new RewardCache();
@@ -259,7 +262,7 @@ export class Prm extends NativeHandle {
         native.release(seq);
         return translateNativeError(err);
       }
-      const id = this.nextNode++ as PrmNodeId;
+      const id = nextPrmNode++ as PrmNodeId;
       this.nodes.set(id, { seq, state, steps: 0, tail: '' });
       return id;
     });
@@ -272,7 +275,7 @@ export class Prm extends NativeHandle {
       const from = parents.map((p) => this.node(p));
       const seqs = native.forkMany(Int32Array.from(from, (p) => p.seq));
       return from.map((p, i) => {
-        const id = this.nextNode++ as PrmNodeId;
+        const id = nextPrmNode++ as PrmNodeId;
         this.nodes.set(id, { ...p, seq: seqs[i] as SeqId });
         return id;
       });
