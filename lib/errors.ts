@@ -12,6 +12,24 @@ export class KvBudgetError extends Error {
   readonly code = 'KV_BUDGET';
 }
 
+/**
+ * A process reward model gave a reward that is not a finite number (NaN or non-finite weights, an
+ * overflowing head, a remote PRM answering NaN). Such a reward never becomes a score: the call fails
+ * naming the PRM and the step.
+ */
+export class PrmRewardError extends Error {
+  override name = 'PrmRewardError';
+  constructor(
+    /** The PRM: its directory, id or backend. */
+    readonly prm: string,
+    /** The step whose reward it is, in words ("step 2", "node 7, step 1"). */
+    readonly step: string,
+    readonly reward: number,
+  ) {
+    super(`${prm}: the reward of ${step} is ${String(reward)}, not a finite number (non-finite weights or head outputs?)`);
+  }
+}
+
 /** An option object failed validation before any work started. */
 export class OptionError extends TypeError {
   override name = 'OptionError';

@@ -1,5 +1,5 @@
 import type { NodeId, SearchBackend, StepSampling } from '../backends/types.js';
-import { abortError } from '../errors.js';
+import { PrmRewardError, abortError } from '../errors.js';
 import { UsageMeter } from './accounting.js';
 import { TokenBudget } from './budget.js';
 import type { ResolvedOptions, ResolvedParams } from './options.js';
@@ -239,6 +239,16 @@ export class SearchContext {
       this.options.signal,
     );
     expectCount('score', Math.min(res.rewards.length, res.tokens.length), nodes.length);
+    // Rewards enter the search here, whatever the backend (a remote PRM may answer NaN or null): a
+    // reward that is not a finite number fails the search, naming the PRM and the step, instead of
+    // becoming a NaN score that sorts arbitrarily (beam) or breaks selection (MCTS).
+    res.rewards.forEach((r, i) => {
+      if (typeof r !== 'number' || !Number.isFinite(r)) {
+        const n = nodes[i]!;
+        const prm = this.backend.info.prmId ?? 'the PRM';
+        throw new PrmRewardError(prm, `the step at depth ${n.depth} (${JSON.stringify(n.stepText.slice(0, 40))})`, r);
+      }
+    });
     nodes.forEach((n, i) => {
       this.usage.scored(res.tokens[i]!, n.prmContext);
       n.prmContext += res.tokens[i]!;

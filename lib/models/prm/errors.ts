@@ -1,5 +1,7 @@
 /** Errors of the PRM loader and of PRM scoring. */
 
+export { PrmRewardError } from '../../errors.js';
+
 /** The PRM format cannot be detected, does not fit the checkpoint, or is misconfigured. */
 export class PrmFormatError extends Error {
   override name = 'PrmFormatError';

@@ -5,7 +5,7 @@
  * family is a new description in formats.ts.
  */
 import type { NativeHeadSpec } from '../../native/addon-types.js';
-import { OptionError } from '../../errors.js';
+import { OptionError, PrmRewardError } from '../../errors.js';
 import type { HeadContext } from '../prepare.js';
 
 export const PRM_FORMAT_NAMES = ['qwen2.5-math-prm', 'math-shepherd', 'rlhflow', 'value-head'] as const;
@@ -78,14 +78,36 @@ export interface PrmFormat {
   bind(ctx: FormatContext): BoundFormat;
 }
 
-/** Reward of one output row: row[offset .. offset + width). Computed in double precision. */
-export function rewardOf(rule: RewardRule, rows: Float32Array, offset: number, width: number): number {
-  if (rule.kind === 'sigmoid') return 1 / (1 + Math.exp(-rows[offset]));
-  // softmax(x)[k] = 1 / Σ_j exp(x_j − x_k): no overflow for any finite row.
-  const pivot = rows[offset + rule.pick];
-  let sum = 0;
-  for (let j = 0; j < width; j++) sum += Math.exp(rows[offset + j] - pivot);
-  return 1 / sum;
+/** Which reward rewardOf computes, for its error: the PRM and the step in words. */
+export interface RewardSite {
+  prm: string;
+  step: string;
+}
+
+/**
+ * Reward of one output row: row[offset .. offset + width). Computed in double precision. A row that
+ * gives no finite reward (NaN anywhere in a softmax row, +∞ at the pick, NaN into the sigmoid) throws a
+ * PrmRewardError naming `site`: it never becomes a NaN score.
+ */
+export function rewardOf(
+  rule: RewardRule,
+  rows: Float32Array,
+  offset: number,
+  width: number,
+  site: RewardSite = { prm: 'the PRM', step: 'a step' },
+): number {
+  let r: number;
+  if (rule.kind === 'sigmoid') {
+    r = 1 / (1 + Math.exp(-rows[offset]));
+  } else {
+    // softmax(x)[k] = 1 / Σ_j exp(x_j − x_k): no overflow for any finite row.
+    const pivot = rows[offset + rule.pick];
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += Math.exp(rows[offset + j] - pivot);
+    r = 1 / sum;
+  }
+  if (!Number.isFinite(r)) throw new PrmRewardError(site.prm, site.step, r);
+  return r;
 }
 
 /** Throws an OptionError when `text` contains a string the format reserves for marking steps. */

@@ -8,4 +8,4 @@ export { TokenComposer } from './compose.js';
 export type { Encode, Extension, Tokenized } from './compose.js';
 export { checkPrmOptions, preparePrm } from './prepare-prm.js';
 export type { LoadPrmOptions, PreparedPrm } from './prepare-prm.js';
-export { PrmFormatError, PrmNodeError } from './errors.js';
+export { PrmFormatError, PrmNodeError, PrmRewardError } from './errors.js';

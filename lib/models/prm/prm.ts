@@ -120,10 +120,15 @@ export class Prm extends NativeHandle {
     }
   }
 
-  /** Rewards of `rows` ([count × outputWidth]) at row indices `at`. */
-  private rewards(rows: Float32Array, at: readonly number[]): number[] {
+  /** Rewards of `rows` ([count × outputWidth]) at row indices `at`; `steps[i]` names row at[i] in errors. */
+  private rewards(rows: Float32Array, at: readonly number[], steps: readonly string[]): number[] {
     const width = this.info.outputWidth;
-    return at.map((r) => rewardOf(this.format.reward, rows, r * width, width));
+    return at.map((r, i) => rewardOf(this.format.reward, rows, r * width, width, { prm: this.name, step: steps[i]! }));
+  }
+
+  /** The PRM as errors name it. */
+  private get name(): string {
+    return `PRM ${this.dir}`;
   }
 
   /**
@@ -155,9 +160,10 @@ export class Prm extends NativeHandle {
       });
       const full = ends[ends.length - 1];
       const nested = ends.every((t) => t.every((id, i) => full[i] === id));
-      if (nested) return this.rewards(await this.forwardAll(native, full), ends.map((t) => t.length - 1));
+      const names = steps.map((_, i) => `step ${i}`);
+      if (nested) return this.rewards(await this.forwardAll(native, full), ends.map((t) => t.length - 1), names);
       const out: number[] = [];
-      for (const tokens of ends) out.push(...this.rewards(await this.forwardAll(native, tokens), [tokens.length - 1]));
+      for (const [i, tokens] of ends.entries()) out.push(...this.rewards(await this.forwardAll(native, tokens), [tokens.length - 1], [names[i]!]));
       return out;
     });
   }
@@ -172,7 +178,7 @@ export class Prm extends NativeHandle {
     if (tokens.length === 0) return Promise.reject(new OptionError('scoreIds needs at least one token id'));
     const bad = at.findIndex((p) => !Number.isInteger(p) || p < 0 || p >= tokens.length);
     if (bad >= 0) return Promise.reject(new OptionError(`position ${at[bad]} (index ${bad}) is outside the sequence [0, ${tokens.length})`));
-    return this.queue.run(async () => Float32Array.from(this.rewards(await this.forwardAll(this.live(), tokens), at)));
+    return this.queue.run(async () => Float32Array.from(this.rewards(await this.forwardAll(this.live(), tokens), at, at.map((p) => `position ${p}`))));
   }
 
   /**
@@ -225,7 +231,7 @@ export class Prm extends NativeHandle {
           const rows = await native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last');
           active.forEach((i, j) => {
             const k = missing[i]![round]!;
-            const r = rewardOf(this.format.reward, rows, j * width, width);
+            const r = rewardOf(this.format.reward, rows, j * width, width, { prm: this.name, step: `input ${i}, position ${positions[i]![k]!}` });
             rewards[i]![k] = r;
             cache?.set(keys![i]![k]!, r);
           });
@@ -320,12 +326,13 @@ export class Prm extends NativeHandle {
         return { node, ext, tail: st.tail };
       });
       const rows = await this.run(native, plans);
+      const names = plans.map((p, i) => `node ${nodes[i]!}, step ${p.node.steps}`);
       for (const { node, ext, tail } of plans) {
         node.state = { text: ext.text, tokens: ext.tokens };
         node.steps++;
         node.tail = tail;
       }
-      return { rewards: this.rewards(rows, plans.map((_, i) => i)), tokens: plans.map((p) => p.ext.append.length) };
+      return { rewards: this.rewards(rows, plans.map((_, i) => i), names), tokens: plans.map((p) => p.ext.append.length) };
     });
   }
 
