@@ -101,6 +101,7 @@ export class TextTokenizer {
   readonly eosTokenIds: readonly number[];
   readonly style: TokenStyle;
   private cachedBytes: TokenBytes | undefined;
+  private cachedSpecial: readonly string[] | undefined;
 
   private constructor(
     private readonly tok: Tokenizer,
@@ -199,6 +200,19 @@ export class TextTokenizer {
   tokenId(text: string): number | undefined {
     // The library registers added tokens in the same token → id map as the model vocabulary.
     return this.tok.token_to_id(text);
+  }
+
+  /**
+   * The texts of the added tokens marked special (`<|im_end|>`, `<|endoftext|>`, ...), longest first:
+   * text that contains one encodes to that control token, so user text given to a fixed layout (a PRM
+   * step) must not.
+   */
+  get specialTokenTexts(): readonly string[] {
+    this.cachedSpecial ??= [...this.added.values()]
+      .filter((t) => t.special && t.content.length > 0)
+      .map((t) => t.content)
+      .sort((a, b) => b.length - a.length);
+    return this.cachedSpecial;
   }
 
   /** Whether `id` is an added token marked special (skipped by decode with skipSpecialTokens). */

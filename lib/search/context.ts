@@ -229,7 +229,15 @@ export class SearchContext {
   }
 
   /** Scores the newest step of each node with the PRM (on its separate PRM node where it has one). */
-  async score(nodes: readonly PathNode[]): Promise<void> {
+  async score(all: readonly PathNode[]): Promise<void> {
+    // A step with no text (a policy that stops at once, or emits only a blank line) has nothing for a
+    // PRM to judge, and PRMs refuse it: it keeps the score of its path so far (its nearest scored
+    // ancestor's, 0 when there is none) and its PRM context is left as it is.
+    const nodes: PathNode[] = [];
+    for (const n of all) {
+      if (n.stepText.trim().length > 0) nodes.push(n);
+      else n.prmScore = inheritedScore(n);
+    }
     if (nodes.length === 0) return;
     this.checkAbort();
     const handles = nodes.map((n) => n.prmHandle ?? this.liveHandle(n));
@@ -335,4 +343,10 @@ export class SearchContext {
       tokensPerSecond: elapsedMs > 0 ? (this.usage.policyTokensGenerated * 1000) / elapsedMs : 0,
     });
   }
+}
+
+/** The PRM score of the nearest scored ancestor of `node`, 0 when none was scored. */
+function inheritedScore(node: PathNode): number {
+  for (let p = node.parent; p !== null; p = p.parent) if (p.prmScore !== null) return p.prmScore;
+  return 0;
 }

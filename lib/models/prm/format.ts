@@ -110,20 +110,40 @@ export function rewardOf(
   return r;
 }
 
-/** Throws an OptionError when `text` contains a string the format reserves for marking steps. */
-export function rejectForbidden(format: BoundFormat, text: string, what: string): void {
+/**
+ * Throws an OptionError when `text` contains a string the format reserves for marking steps, or one of
+ * `special`, the texts of the tokenizer's special tokens (tokenizer.specialTokenTexts): either would add
+ * or move read positions, or end the PRM's turn inside a step.
+ */
+export function rejectForbidden(format: BoundFormat, text: string, what: string, special: readonly string[] = []): void {
   for (const bad of format.layout.forbidden) {
     if (text.includes(bad)) {
       throw new OptionError(`${what} contains ${JSON.stringify(bad)}, which the ${format.name} format uses to mark steps`);
     }
   }
+  for (const token of special) {
+    if (text.includes(token)) {
+      throw new OptionError(`${what} contains ${JSON.stringify(token)}, a special token of the PRM's tokenizer, which text must not hold`);
+    }
+  }
 }
 
-/** Checks that `steps` is an array of strings free of the format's step markers; errors name the step index. */
-export function checkStepTexts(format: BoundFormat, steps: unknown, call: string): asserts steps is readonly string[] {
+/**
+ * Checks that `steps` is an array of strings, none empty or whitespace only (a PRM would score a step
+ * with no content), free of the format's step markers and of `special` tokens; errors name the step index.
+ */
+export function checkStepTexts(
+  format: BoundFormat,
+  steps: unknown,
+  call: string,
+  special: readonly string[] = [],
+): asserts steps is readonly string[] {
   if (!Array.isArray(steps)) throw new OptionError(`${call} expects an array of step texts`);
   steps.forEach((s: unknown, i) => {
     if (typeof s !== 'string') throw new OptionError(`step ${i} must be a string, got ${typeof s}`);
-    rejectForbidden(format, s, `step ${i}`);
+    if (s.trim().length === 0) {
+      throw new OptionError(`step ${i} is ${s.length === 0 ? 'empty' : 'whitespace only'}: ${call} scores steps that have text`);
+    }
+    rejectForbidden(format, s, `step ${i}`, special);
   });
 }

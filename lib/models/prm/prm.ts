@@ -139,8 +139,8 @@ export class Prm extends NativeHandle {
   scoreSteps(question: string, steps: readonly string[]): Promise<number[]> {
     if (typeof question !== 'string') return Promise.reject(new OptionError('scoreSteps expects the question as a string'));
     try {
-      rejectForbidden(this.format, question, 'the question');
-      checkStepTexts(this.format, steps, 'scoreSteps');
+      rejectForbidden(this.format, question, 'the question', this.tokenizer.specialTokenTexts);
+      checkStepTexts(this.format, steps, 'scoreSteps', this.tokenizer.specialTokenTexts);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -250,7 +250,7 @@ export class Prm extends NativeHandle {
   root(question: string, signal?: AbortSignal): Promise<PrmNodeId> {
     if (typeof question !== 'string') return Promise.reject(new OptionError('root expects the question as a string'));
     try {
-      rejectForbidden(this.format, question, 'the question');
+      rejectForbidden(this.format, question, 'the question', this.tokenizer.specialTokenTexts);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -306,7 +306,7 @@ export class Prm extends NativeHandle {
    */
   score(nodes: readonly PrmNodeId[], steps: readonly string[], signal?: AbortSignal): Promise<PrmScores> {
     try {
-      checkStepTexts(this.format, steps, 'score');
+      checkStepTexts(this.format, steps, 'score', this.tokenizer.specialTokenTexts);
       if (!Array.isArray(nodes) || nodes.length !== steps.length) {
         throw new OptionError(`score() needs one step per node, got ${Array.isArray(nodes) ? nodes.length : 'no'} nodes and ${steps.length} steps`);
       }
