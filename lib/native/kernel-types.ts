@@ -93,6 +93,8 @@ export interface NativeKernels extends NativeCpu {
   swiglu(gate: Float32Array, up: Float32Array): Float32Array;
   /** One sampled token id per row. */
   sample(args: SampleArgs): Int32Array;
+  /** Tests only: where the process-wide sequence id counter continues (its wrap at 2^31 − 1). */
+  setNextSequenceIdForTesting(next: number): void;
   /** [tokens, numHeads, headDim] attention output. */
   attention(args: AttentionArgs): Float32Array;
   /** Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU has it). */

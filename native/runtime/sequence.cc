@@ -1,8 +1,10 @@
 #include "sequence.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cassert>
+#include <climits>
+#include <mutex>
+#include <unordered_set>
 
 namespace tt {
 
@@ -19,11 +21,37 @@ uint64_t DeriveSeed(uint64_t parent_seed, uint64_t fork_number) {
   return z & ((1ull << 53) - 1);
 }
 
-// One counter for every table in the process, from 1: a sequence id names one sequence of one model,
-// so another model's id (or 0, what Int32Array.from makes of undefined and NaN) is never found here.
+// Sequence ids are unique in the process (one registry for every table), from 1: a sequence id names
+// one sequence of one model, so another model's id (or 0, what Int32Array.from makes of undefined and
+// NaN) is never found here. The counter runs to 2^31 − 1 and then starts again at 1, skipping ids
+// still in use, so a long-running server never runs out (an id is reused only after 2^31 − 1 others).
+namespace {
+std::mutex g_ids_mu;
+std::unordered_set<int32_t> g_live_ids;  // every id some table holds
+int32_t g_next_id = 1;
+}  // namespace
+
 static int32_t NextSequenceId() {
-  static std::atomic<int32_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(g_ids_mu);
+  for (;;) {
+    const int32_t id = g_next_id;
+    g_next_id = id == INT32_MAX ? 1 : id + 1;
+    if (g_live_ids.insert(id).second) return id;
+  }
+}
+
+static void ForgetSequenceId(int32_t id) {
+  std::lock_guard<std::mutex> lock(g_ids_mu);
+  g_live_ids.erase(id);
+}
+
+void SetNextSequenceIdForTesting(int32_t next) {
+  std::lock_guard<std::mutex> lock(g_ids_mu);
+  g_next_id = next;
+}
+
+SequenceTable::~SequenceTable() {
+  for (const auto& kv : seqs_) ForgetSequenceId(kv.first);
 }
 
 int32_t SequenceTable::Create(uint64_t seed) {
@@ -61,12 +89,15 @@ void SequenceTable::Release(int64_t id, KvPool* pool) {
   // start, so what stays cached is still a prefix that lookups can reach.
   const std::vector<int32_t>& pages = it->second.pages;
   for (auto p = pages.rbegin(); p != pages.rend(); ++p) pool->Free(*p);
+  ForgetSequenceId(it->first);
   seqs_.erase(it);
 }
 
 void SequenceTable::ReleaseAll(KvPool* pool) {
-  for (auto& kv : seqs_)
+  for (auto& kv : seqs_) {
     for (int32_t page : kv.second.pages) pool->Free(page);
+    ForgetSequenceId(kv.first);
+  }
   seqs_.clear();
 }
 

@@ -36,10 +36,18 @@ std::string NoSuchSequence(int64_t id);
 // below 2^53 so that it survives a trip through a JS number.
 uint64_t DeriveSeed(uint64_t parent_seed, uint64_t fork_number);
 
+// Tests only: where the process-wide sequence id counter continues (to test its wrap at 2^31 − 1).
+void SetNextSequenceIdForTesting(int32_t next);
+
 class SequenceTable {
  public:
-  // Ids are positive ints unique in the process (one counter for every model) and never reused, so a
-  // stale id or another model's id is always detected. 2^31 − 1 ids per process.
+  // Ids are positive ints unique in the process (one registry for every model), so another model's id
+  // is always detected, and a released id comes back only after 2^31 − 1 others (the counter wraps,
+  // skipping ids in use).
+  SequenceTable() = default;
+  SequenceTable(const SequenceTable&) = delete;
+  SequenceTable& operator=(const SequenceTable&) = delete;
+  ~SequenceTable();
   int32_t Create(uint64_t seed);
   Sequence* Find(int64_t id);
   // Child shares every page of the parent (one more owner each) and copies its tokens.

@@ -7,6 +7,7 @@ import { OptionError } from '../../lib/errors.js';
 import { loadModel, type Model } from '../../lib/models/model.js';
 import type { NativeModel, SeqId } from '../../lib/native/addon-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
 import { writeTinyModel, type TinyModel } from '../helpers/tiny-model.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '..', 'fixtures', 'tiny', 'llama-f32');
@@ -33,6 +34,31 @@ describe('native sequence ids', () => {
     expect(s).toBeGreaterThan(0);
     expect(() => a.sequenceLength(bad(0))).toThrow('sequence 0 does not exist');
     a.release(s);
+  });
+
+  it('wraps its id counter at 2^31 − 1 back to 1, skipping ids still in use', () => {
+    const kernels = nativeKernels();
+    const live = a.createSequence(0); // holds an id the wrap must skip
+    kernels.setNextSequenceIdForTesting(2147483646);
+    const last = [a.createSequence(0), b.createSequence(0)];
+    expect(last).toEqual([2147483646, 2147483647]);
+    kernels.setNextSequenceIdForTesting(live);
+    const after = a.createSequence(0);
+    expect(after).toBe(live + 1); // `live` is in use, so the counter moves past it
+    // the ids work as usual: another model still does not know them
+    expect(() => b.sequenceLength(after)).toThrow(`sequence ${after} does not exist`);
+    a.release(last[0]!);
+    b.release(last[1]!);
+    a.release(after);
+    a.release(live);
+    kernels.setNextSequenceIdForTesting(2147483647);
+    const top = a.createSequence(0);
+    expect(top).toBe(2147483647);
+    const wrapped = a.createSequence(0);
+    expect(wrapped).toBeGreaterThanOrEqual(1); // wrapped: a small positive id, not a negative one
+    expect(wrapped).toBeLessThan(top);
+    a.release(top);
+    a.release(wrapped);
   });
 
   it('gives two models different ids, so one cannot release the other’s sequence', () => {
