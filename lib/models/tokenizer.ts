@@ -95,6 +95,25 @@ function addedTokens(json: Json, file: string): AddedEntry[] {
   });
 }
 
+/** The tokenizer models @huggingface/tokenizers implements. */
+export const SUPPORTED_TOKENIZER_MODELS = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'] as const;
+
+/**
+ * Refuses a `model.type` the library does not implement. The library falls back on other types
+ * (an absent type is guessed from the fields, an unknown one may be read as something else), so a
+ * vocabulary it cannot honour would encode silently wrong.
+ */
+function checkModelType(model: Json, file: string): void {
+  const type = model.type;
+  if (type === undefined) return; // older exports omit the type; the library infers it from the fields
+  if (typeof type !== 'string' || !(SUPPORTED_TOKENIZER_MODELS as readonly string[]).includes(type)) {
+    throw new TokenizerError(
+      file,
+      `field "model.type" is ${JSON.stringify(type)}; @huggingface/tokenizers supports ${SUPPORTED_TOKENIZER_MODELS.join(', ')}`,
+    );
+  }
+}
+
 export class TextTokenizer {
   /** Number of token ids, added tokens included: the largest id + 1. */
   readonly vocabSize: number;
@@ -127,6 +146,7 @@ export class TextTokenizer {
     if (!isObject(tokenizerJson)) throw new TokenizerError(file, 'must hold a JSON object');
     if (!isObject(tokenizerConfig)) throw new TokenizerError(file, 'tokenizer_config.json must hold a JSON object');
     if (!isObject(tokenizerJson.model)) throw new TokenizerError(file, 'has no "model" object');
+    checkModelType(tokenizerJson.model, file);
     const added = new Map(addedTokens(tokenizerJson, file).map((t) => [t.id, t]));
     // The library requires these keys to exist (null is fine); older exports omit some.
     const complete: Json = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...tokenizerJson };
