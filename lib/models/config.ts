@@ -207,6 +207,11 @@ function parseRope(f: Fields): { theta: number; scaling: RopeScaling } {
   }
   const scaling = params ?? f.object('rope_scaling');
   const theta = params?.has('rope_theta') ? params.positiveNumber('rope_theta') : f.positiveNumber('rope_theta', 10000);
+  if (!(theta > 1)) {
+    // θ ≤ 1 makes every inverse frequency θ^(-2i/d) ≥ 1: no slow dimensions, positions alias at once.
+    const field = params?.has('rope_theta') ? 'rope_parameters.rope_theta' : 'rope_theta';
+    throw new ModelConfigError(f.file, `field "${field}" must be a finite number > 1, got ${theta}`, field);
+  }
   if (scaling === undefined) return { theta, scaling: { type: 'default' } };
   const field = params ? 'rope_parameters' : 'rope_scaling';
   const type = scaling.string('rope_type') ?? scaling.string('type') ?? 'default';
@@ -279,6 +284,17 @@ function parseSlidingWindow(f: Fields, arch: Architecture, numLayers: number): n
   }
   const firstWindowed = f.nonNegativeInt('max_window_layers', 28);
   return none.map((_, i) => (i >= firstWindowed ? window : 0));
+}
+
+/** Largest `rms_norm_eps` accepted: real checkpoints use 1e-6 or 1e-5; beyond 1e-2 the eps dominates small activations. */
+export const MAX_RMS_NORM_EPS = 1e-2;
+
+function parseRmsNormEps(f: Fields): number {
+  const eps = f.positiveNumber('rms_norm_eps');
+  if (eps > MAX_RMS_NORM_EPS) {
+    throw new ModelConfigError(f.file, `field "rms_norm_eps" must be in (0, ${MAX_RMS_NORM_EPS}], got ${eps}`, 'rms_norm_eps');
+  }
+  return eps;
 }
 
 /** Parses generation_config.json (every field optional). */
@@ -377,7 +393,7 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
     numKvHeads,
     headDim,
     vocabSize,
-    rmsNormEps: f.positiveNumber('rms_norm_eps'),
+    rmsNormEps: parseRmsNormEps(f),
     ropeTheta: rope.theta,
     ropeScaling: rope.scaling,
     maxPositionEmbeddings: f.has('max_position_embeddings') ? f.positiveInt('max_position_embeddings') : undefined,

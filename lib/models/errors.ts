@@ -109,3 +109,18 @@ export function describeOsError(err: unknown): string {
   if (e && typeof e === 'object' && typeof e.code === 'string') return `${e.code}: ${e.message}`;
   return String((e as Error)?.message ?? e);
 }
+
+/**
+ * A forward pass produced NaN outputs (logits, log-probabilities or head rows): its weights, or the
+ * activations they lead to, hold NaN or Inf. Checked where outputs cross to JavaScript, since scanning
+ * every weight at load is too slow for real checkpoints.
+ */
+export class NonFiniteOutputError extends Error {
+  override name = 'NonFiniteOutputError';
+  constructor(
+    /** The model's identity (info.id: directory name and hash). */
+    readonly model: string,
+  ) {
+    super(`${model}: the model produced NaN logits: its weights may contain NaN or Inf`);
+  }
+}

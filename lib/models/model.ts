@@ -1,5 +1,6 @@
 import type { NativeGenerateStepResult, NativeModel, SeqId } from '../native/addon-types.js';
 import { OptionError, translateNativeError } from '../errors.js';
+import { NonFiniteOutputError } from './errors.js';
 import { NativeHandle, checkInt, checkLoadOptions, checkSeq, loadNative, toSeqIds, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
 import { prepareModel } from './prepare.js';
 import { checkSampling, type SamplingOptions } from './sampling.js';
@@ -105,7 +106,15 @@ export class Model extends NativeHandle {
   logits(ids: ArrayLike<number>): Promise<Float32Array> {
     const tokens = this.toIds(ids);
     if (tokens.length === 0) return Promise.reject(new OptionError('logits() needs at least one token id'));
-    return this.queue.run(() => this.forwardAll(this.live(), tokens));
+    return this.queue.run(async () => this.checkNaN(await this.forwardAll(this.live(), tokens)));
+  }
+
+  /** `values` unchanged, or NonFiniteOutputError when the forward pass produced a NaN. */
+  private checkNaN<T extends Float32Array>(values: T): T {
+    for (let i = 0; i < values.length; i++) {
+      if (Number.isNaN(values[i])) throw new NonFiniteOutputError(this.info.id);
+    }
+    return values;
   }
 
   /** Generates a continuation of a prompt (text is encoded with the tokenizer, ids are used as given). */
@@ -224,6 +233,8 @@ export class Model extends NativeHandle {
       } catch (err) {
         return translateNativeError(err);
       }
+      // A NaN logit row samples token 0 with a NaN log-probability.
+      this.checkNaN(res.logprobs);
       return this.splitSteps(res);
     });
   }
