@@ -195,10 +195,52 @@ export async function openCheckpoint(dir: string, options: CheckpointOptions = {
 
 const showShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 
+/**
+ * Tensors under a decoder layer that transformers checkpoints carry but no forward pass reads: older
+ * Llama exports saved RoPE's inverse frequencies, which thinktree computes from config.json.
+ */
+export const UNUSED_LAYER_TENSORS: readonly string[] = ['self_attn.rotary_emb.inv_freq'];
+
+const LAYER_TENSOR = /^model\.layers\.(\d+)\.(.+)$/;
+
+/**
+ * Every `model.layers.N.*` tensor of the checkpoint must be one the decoder reads (or a known unused
+ * one): a layer beyond config.json's num_hidden_layers means the config drops layers of the model, and
+ * an unknown tensor inside a layer (an o_proj bias, a q_norm) means the layer computes something the
+ * native decoder would silently leave out.
+ */
+function checkLayerTensors(ckpt: CheckpointIndex, config: ModelConfig, expected: ReadonlySet<string>): void {
+  let lastLayer = -1;
+  let lastName = '';
+  for (const name of ckpt.where.keys()) {
+    const m = LAYER_TENSOR.exec(name);
+    if (m === null) continue;
+    const layer = Number(m[1]);
+    if (layer > lastLayer) [lastLayer, lastName] = [layer, name];
+  }
+  if (lastLayer >= config.numLayers) {
+    throw new CheckpointError(
+      ckpt.source,
+      `has tensors of ${lastLayer + 1} decoder layers (${JSON.stringify(lastName)}), but config.json field "num_hidden_layers" is ${config.numLayers}: expected ${config.numLayers} layers, got ${lastLayer + 1}`,
+      lastName,
+    );
+  }
+  for (const [name, at] of ckpt.where) {
+    const m = LAYER_TENSOR.exec(name);
+    if (m === null || expected.has(name) || UNUSED_LAYER_TENSORS.includes(m[2]!)) continue;
+    throw new CheckpointError(
+      ckpt.files[at.file]!,
+      `has tensor ${JSON.stringify(name)}, which ${config.architecture} with this config.json does not read (field "architectures" ${JSON.stringify(config.architecture)}${config.attentionBias ? '' : ', no attention biases'}); expected only the decoder's own tensors in layer ${m[1]}`,
+      name,
+    );
+  }
+}
+
 /** Checks the architecture's tensors (and its head's) against config.json and locates them for native code. */
 export function resolveTensors(ckpt: CheckpointIndex, config: ModelConfig, head: NativeHeadSpec = LM_HEAD): NativeTensorSpec[] {
   const out: NativeTensorSpec[] = [];
-  for (const want of expectedTensors(config, head)) {
+  const expected = expectedTensors(config, head);
+  for (const want of expected) {
     const at = ckpt.where.get(want.name);
     if (at === undefined) {
       const why =
@@ -233,6 +275,8 @@ export function resolveTensors(ckpt: CheckpointIndex, config: ModelConfig, head:
       byteLength: end - begin,
     });
   }
+  // After the missing / shape checks, so that a misnamed tensor is reported as the one missing.
+  checkLayerTensors(ckpt, config, new Set(expected.map((t) => t.name)));
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelConfigError, NonFiniteOutputError } from '../../lib/models/errors.js';
+import { CheckpointError, ModelConfigError, NonFiniteOutputError } from '../../lib/models/errors.js';
 import { parseModelConfig } from '../../lib/models/config.js';
 import { loadModel, type Model } from '../../lib/models/model.js';
 import type { TensorInput } from '../../lib/models/safetensors.js';
@@ -79,5 +79,63 @@ describe('a checkpoint with NaN weights', () => {
   it('returns every page after the failed generation', async () => {
     await model.generate([5, 6], { maxTokens: 2 }).catch(() => undefined);
     expect(model.kvStats().pagesInUse).toBe(0);
+  });
+});
+
+describe('config.json against the checkpoint', () => {
+  const dirs: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of dirs) await c();
+  });
+
+  async function modelDir(config: Record<string, unknown>, tensors: Map<string, TensorInput>): Promise<string> {
+    const t = await tempDir();
+    dirs.push(t.cleanup);
+    await writeModelDir(t.dir, { config, tensors });
+    return t.dir;
+  }
+  const load = (dir: string) => loadModel(dir, { device: 'cpu', threads: 1, kvCacheBytes: 1 << 20 });
+
+  it('refuses a config.json with fewer num_hidden_layers than the checkpoint has, naming file, field and counts', async () => {
+    const tensors = tinyTensors(tinyConfig('LlamaForCausalLM', { num_hidden_layers: 3 }));
+    const dir = await modelDir(tinyConfig('LlamaForCausalLM', { num_hidden_layers: 2 }), tensors);
+    const err = await load(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(/model\.safetensors: .*"model\.layers\.2\..*config\.json field "num_hidden_layers" is 2: expected 2 layers, got 3/);
+  });
+
+  it('refuses a stray tensor of a layer beyond num_hidden_layers', async () => {
+    const config = tinyConfig();
+    const tensors = tinyTensors(config);
+    tensors.set('model.layers.7.input_layernorm.weight', { dtype: 'F32', shape: [8], data: new Float32Array(8) });
+    await expect(load(await modelDir(config, tensors))).rejects.toThrow(/"num_hidden_layers" is 2: expected 2 layers, got 8/);
+  });
+
+  it('refuses an unknown tensor inside a layer, naming it', async () => {
+    const config = tinyConfig();
+    const tensors = tinyTensors(config);
+    tensors.set('model.layers.1.self_attn.o_proj.bias', { dtype: 'F32', shape: [8], data: new Float32Array(8) });
+    const err = await load(await modelDir(config, tensors)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(/model\.safetensors: has tensor "model\.layers\.1\.self_attn\.o_proj\.bias", which LlamaForCausalLM .* does not read/);
+  });
+
+  it('refuses q/k/v biases on a Llama config that has none', async () => {
+    const config = tinyConfig();
+    const tensors = tinyTensors(config);
+    tensors.set('model.layers.0.self_attn.q_proj.bias', { dtype: 'F32', shape: [8], data: new Float32Array(8) });
+    await expect(load(await modelDir(config, tensors))).rejects.toThrow(/"model\.layers\.0\.self_attn\.q_proj\.bias"/);
+  });
+
+  it('still loads a checkpoint with the unused rotary_emb.inv_freq buffers', async () => {
+    const config = tinyConfig();
+    const tensors = tinyTensors(config);
+    for (const l of [0, 1]) tensors.set(`model.layers.${l}.self_attn.rotary_emb.inv_freq`, { dtype: 'F32', shape: [2], data: new Float32Array(2) });
+    const model = await load(await modelDir(config, tensors));
+    try {
+      expect(model.config.numLayers).toBe(2);
+    } finally {
+      model.dispose();
+    }
   });
 });
