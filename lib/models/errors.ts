@@ -124,3 +124,26 @@ export class NonFiniteOutputError extends Error {
     super(`${model}: the model produced NaN logits: its weights may contain NaN or Inf`);
   }
 }
+
+/**
+ * Tokens past the model's context (config.json `max_position_embeddings`): positions the model was
+ * never trained on, whose outputs are silently wrong.
+ */
+export class ContextLengthError extends Error {
+  override name = 'ContextLengthError';
+  constructor(
+    /** What would run past the context (names the call, step or input). */
+    what: string,
+    /** Tokens it needs. */
+    readonly length: number,
+    /** The model's context. */
+    readonly limit: number,
+  ) {
+    super(`${what} needs ${length} tokens, more than the model's context of ${limit} (config.json max_position_embeddings)`);
+  }
+}
+
+/** Throws ContextLengthError when `length` tokens do not fit a context of `limit` (undefined: no limit known). */
+export function checkContext(what: string, length: number, limit: number | undefined): void {
+  if (limit !== undefined && length > limit) throw new ContextLengthError(what, length, limit);
+}

@@ -1,6 +1,6 @@
 import type { NativeGenerateStepResult, NativeModel, SeqId } from '../native/addon-types.js';
 import { OptionError, translateNativeError } from '../errors.js';
-import { NonFiniteOutputError } from './errors.js';
+import { NonFiniteOutputError, checkContext } from './errors.js';
 import { NativeHandle, checkInt, checkLoadOptions, checkSeq, loadNative, toSeqIds, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
 import { prepareModel } from './prepare.js';
 import { checkSampling, type SamplingOptions } from './sampling.js';
@@ -106,6 +106,11 @@ export class Model extends NativeHandle {
   logits(ids: ArrayLike<number>): Promise<Float32Array> {
     const tokens = this.toIds(ids);
     if (tokens.length === 0) return Promise.reject(new OptionError('logits() needs at least one token id'));
+    try {
+      checkContext('logits()', tokens.length, this.config.maxPositionEmbeddings);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.queue.run(async () => this.checkNaN(await this.forwardAll(this.live(), tokens)));
   }
 
@@ -121,6 +126,7 @@ export class Model extends NativeHandle {
   async generate(promptOrIds: string | ArrayLike<number>, options: GenerateOptions = {}): Promise<GenerateResult> {
     const prompt = this.toIds(promptOrIds);
     if (prompt.length === 0) throw new OptionError('generate() needs a non-empty prompt');
+    checkContext(`generate(): the prompt of ${prompt.length} tokens`, prompt.length, this.config.maxPositionEmbeddings);
     checkOptionKeys(options, GENERATE_KEYS, 'the generate() options');
     const { seed = 0, ...stepOptions } = options;
     checkInt('seed', seed, 0);
@@ -173,7 +179,12 @@ export class Model extends NativeHandle {
       typeof tokensOrText === 'string'
         ? Int32Array.from(this.tokenizer.encode(tokensOrText, { addSpecialTokens: false }))
         : this.toIds(tokensOrText);
-    return this.queue.run(() => this.live().appendTokens(seq, ids));
+    return this.queue.run(() => {
+      const native = this.live();
+      const have = this.lengthOf(native, seq);
+      if (have !== undefined) checkContext(`appendTokens(): sequence ${seq} (${have} tokens) + ${ids.length} new tokens`, have + ids.length, this.config.maxPositionEmbeddings);
+      native.appendTokens(seq, ids);
+    });
   }
 
   /**
@@ -227,16 +238,53 @@ export class Model extends NativeHandle {
       stopAtEos: options.stopAtEos ?? true,
     };
     return this.queue.run(async () => {
+      const native = this.live();
+      // Generation stops at the context (finish reason 'length'): cap each sequence's budget to the
+      // positions left, and leave sequences already at the limit out of the native call.
+      const limit = this.config.maxPositionEmbeddings;
+      const run: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (limit === undefined) {
+          run.push(i);
+          continue;
+        }
+        const have = this.lengthOf(native, ids[i] as SeqId);
+        const left = have === undefined ? maxTokens : limit - have;
+        if (left <= 0) continue;
+        req.maxTokens[i] = Math.min(maxTokens, left);
+        run.push(i);
+      }
+      if (run.length === 0 && n > 0) return Array.from(ids, () => this.emptyStep());
+      const pick = <T extends Float32Array | Int32Array>(a: T): T => (run.length === n ? a : (a.filter((_, i) => run.includes(i)) as T));
+      const sub = { ...req, seqs: pick(ids), maxTokens: pick(req.maxTokens), temperature: pick(req.temperature), topK: pick(req.topK), topP: pick(req.topP), minP: pick(req.minP) };
       let res: NativeGenerateStepResult;
       try {
-        res = await this.live().generateStep(req);
+        res = await native.generateStep(sub);
       } catch (err) {
         return translateNativeError(err);
       }
       // A NaN logit row samples token 0 with a NaN log-probability.
       this.checkNaN(res.logprobs);
-      return this.splitSteps(res);
+      const steps = this.splitSteps(res);
+      if (run.length === n) return steps;
+      const out: StepResult[] = Array.from(ids, () => this.emptyStep());
+      run.forEach((i, j) => (out[i] = steps[j]!));
+      return out;
     });
+  }
+
+  /** Tokens in `seq`, or undefined for a handle the native side refuses (its own call then says why). */
+  private lengthOf(native: NativeModel, seq: SeqId): number | undefined {
+    try {
+      return native.sequenceLength(seq);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The result of a sequence that is already at the context limit. */
+  private emptyStep(): StepResult {
+    return { tokens: new Int32Array(0), text: '', logprobs: new Float32Array(0), finishReason: 'length' };
   }
 
   private splitSteps(res: NativeGenerateStepResult): StepResult[] {

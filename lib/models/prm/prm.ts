@@ -11,6 +11,7 @@ import { NativeHandle, loadNative, type LoadedInfo } from '../lifecycle.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { TokenComposer, type Extension, type Tokenized } from './compose.js';
 import { PrmFormatError, PrmNodeError } from './errors.js';
+import { checkContext } from '../errors.js';
 import { checkStepTexts, rejectForbidden, rewardOf, type BoundFormat, type PrmFormatName } from './format.js';
 import { checkPrmOptions, preparePrm, type LoadPrmOptions } from './prepare-prm.js';
 import { RewardCache } from './reward-cache.js';
@@ -155,6 +156,7 @@ export class Prm extends NativeHandle {
         text += tail + st.text;
         tail = st.tail;
         const tokens = this.encode(text);
+        checkContext(`scoreSteps(): step ${i}`, tokens.length, this.config.maxPositionEmbeddings);
         this.checkReadToken(tokens, i);
         return tokens;
       });
@@ -178,6 +180,11 @@ export class Prm extends NativeHandle {
     if (tokens.length === 0) return Promise.reject(new OptionError('scoreIds needs at least one token id'));
     const bad = at.findIndex((p) => !Number.isInteger(p) || p < 0 || p >= tokens.length);
     if (bad >= 0) return Promise.reject(new OptionError(`position ${at[bad]} (index ${bad}) is outside the sequence [0, ${tokens.length})`));
+    try {
+      checkContext('scoreIds(): the input', tokens.length, this.config.maxPositionEmbeddings);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.queue.run(async () => Float32Array.from(this.rewards(await this.forwardAll(this.live(), tokens), at, at.map((p) => `position ${p}`))));
   }
 
@@ -203,6 +210,13 @@ export class Prm extends NativeHandle {
       const badAt = at.findIndex((p, k) => !Number.isInteger(p) || p < 0 || p >= ids.length || (k > 0 && p <= at[k - 1]!));
       if (badAt >= 0) {
         return Promise.reject(new OptionError(`input ${i}: position ${at[badAt]} (index ${badAt}) is not ascending inside [0, ${ids.length})`));
+      }
+      // Tokens after the last position never run.
+      const last = at.length > 0 ? at[at.length - 1]! + 1 : 0;
+      try {
+        checkContext(`scoreAt(): input ${i} up to position ${last - 1}`, last, this.config.maxPositionEmbeddings);
+      } catch (err) {
+        return Promise.reject(err);
       }
     }
     const width = this.info.outputWidth;
@@ -258,6 +272,7 @@ export class Prm extends NativeHandle {
       if (signal?.aborted) throw abortError(signal);
       const native = this.live();
       const state = this.composer.full(this.format.layout.prefix(question));
+      checkContext('root(): the question', state.tokens.length, this.config.maxPositionEmbeddings);
       const seq = native.createSequence(0);
       try {
         if (state.tokens.length > 0) {
@@ -322,6 +337,7 @@ export class Prm extends NativeHandle {
         const node = this.node(id);
         const st = this.format.layout.step(steps[i], node.steps);
         const ext = withPendingLast(this.composer.extend(node.state, node.tail + st.text));
+        checkContext(`score(): node ${id}, step ${node.steps}`, ext.tokens.length, this.config.maxPositionEmbeddings);
         this.checkReadToken(ext.tokens, i);
         return { node, ext, tail: st.tail };
       });
