@@ -2,7 +2,8 @@
 // library (native/cuda/emu, `npm run build:cuda-emu`): the same .cu kernels and the same CudaExecutor
 // as on a GPU, slowly, on this machine. Skips, naming the build command, when the emulator library
 // has not been built.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadModel } from '../../lib/models/model.js';
@@ -56,7 +57,16 @@ if (existsSync(EMU_LIB)) {
     });
 
     it('turns a later device allocation failure into an error and keeps the model usable', async () => {
-      const { model } = await loadWithSuggestedBudget();
+      // The fixture's context (256 positions) is shorter than the 1000-token input below: a copy with a
+      // longer context, so the call gets as far as the device allocation.
+      const long4k = mkdtempSync(path.join(tmpdir(), 'thinktree-emu-'));
+      cpSync(dir, long4k, { recursive: true });
+      const configFile = path.join(long4k, 'config.json');
+      writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), max_position_embeddings: 4096 }));
+      process.env.THINKTREE_CUDA_EMU_MEMORY_BYTES = String(4 << 20);
+      const err = await loadModel(long4k, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: 16 << 20 }).catch((e: Error) => e);
+      const suggested = Number(/at most (\d+)/.exec((err as Error).message)![1]);
+      const model = await loadModel(long4k, { device: 'cuda', precision: 'f32', threads: 1, kvCacheBytes: suggested });
       try {
         // 1000 rows of logits (1.2 MiB) need a bigger head-output buffer than the device has left
         const long = Array.from({ length: 1000 }, (_, i) => (i * 37) % 300);
@@ -65,6 +75,7 @@ if (existsSync(EMU_LIB)) {
         expect(model.kvStats().pagesFree).toBe(model.kvStats().pagesTotal);
       } finally {
         model.dispose();
+        rmSync(long4k, { recursive: true, force: true });
       }
     });
   });
