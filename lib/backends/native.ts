@@ -8,6 +8,7 @@ import type {
   StepSampling,
 } from './types.js';
 import { OptionError, abortError } from '../errors.js';
+import { NodeTable } from './node-table.js';
 import type { Model, StepResult } from '../models/model.js';
 import type { Prm, PrmNodeId } from '../models/prm/prm.js';
 import type { SeqId } from '../native/addon-types.js';
@@ -33,8 +34,7 @@ export interface NativeBackendOptions {
  */
 export class NativeBackend implements SearchBackend {
   readonly info: BackendModelInfo;
-  private readonly nodes = new Map<number, NodeEntry>();
-  private nextId = 1;
+  private readonly nodes = new NodeTable<NodeEntry>();
   private readonly generateBatcher: StepBatcher<SeqId, StepResult>;
   private readonly scoreBatcher: StepBatcher<{ node: PrmNodeId; step: string }, { reward: number; tokens: number }>;
   private readonly formatPrompt: (question: string) => string;
@@ -71,18 +71,6 @@ export class NativeBackend implements SearchBackend {
     return this.nodes.size;
   }
 
-  private entry(id: NodeId): NodeEntry {
-    const e = this.nodes.get(id);
-    if (e === undefined) throw new OptionError(`node ${id} does not exist (released or never created)`);
-    return e;
-  }
-
-  private add(entry: NodeEntry): NodeId {
-    const id = this.nextId++ as NodeId;
-    this.nodes.set(id, entry);
-    return id;
-  }
-
   async createRoot(question: string, options: { seed: number; withPrm: boolean; signal?: AbortSignal }): Promise<RootInfo> {
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.withPrm && !this.prm) throw new OptionError('this strategy needs a PRM, and the engine has none');
@@ -96,27 +84,27 @@ export class NativeBackend implements SearchBackend {
       await this.policy.release(seq);
       throw err;
     }
-    const node = this.add({ seq, prm });
+    const node = this.nodes.add({ seq, prm });
     const promptTokens = (await this.policy.sequenceTokens(seq)).length;
     const prmTokens = prm !== undefined && this.prm ? this.prm.nodeTokens(prm).length : 0;
     return { node, promptTokens, prmTokens };
   }
 
   async fork(parents: readonly NodeId[]): Promise<NodeId[]> {
-    const entries = parents.map((p) => this.entry(p));
+    const entries = parents.map((p) => this.nodes.get(p));
     const withPrm = entries.filter((e) => e.prm !== undefined);
     const [seqs, prmChildren] = await Promise.all([
       this.policy.forkMany(entries.map((e) => e.seq)),
       this.prm && withPrm.length > 0 ? this.prm.fork(withPrm.map((e) => e.prm as PrmNodeId)) : Promise.resolve([]),
     ]);
     let k = 0;
-    return entries.map((e, i) => this.add({ seq: seqs[i], prm: e.prm === undefined ? undefined : prmChildren[k++] }));
+    return entries.map((e, i) => this.nodes.add({ seq: seqs[i], prm: e.prm === undefined ? undefined : prmChildren[k++] }));
   }
 
   async release(ids: readonly NodeId[]): Promise<void> {
     const entries: NodeEntry[] = [];
     for (const id of ids) {
-      const e = this.nodes.get(id);
+      const e = this.nodes.find(id);
       if (e === undefined) continue;
       this.nodes.delete(id);
       entries.push(e);
@@ -130,7 +118,7 @@ export class NativeBackend implements SearchBackend {
 
   async generate(ids: readonly NodeId[], sampling: StepSampling, signal?: AbortSignal): Promise<GeneratedStep[]> {
     if (signal?.aborted) throw abortError(signal);
-    const seqs = ids.map((id) => this.entry(id).seq);
+    const seqs = ids.map((id) => this.nodes.get(id).seq);
     const key = JSON.stringify({
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -150,7 +138,7 @@ export class NativeBackend implements SearchBackend {
   async appendText(ids: readonly NodeId[], texts: readonly string[]): Promise<number[]> {
     const counts: number[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const seq = this.entry(ids[i]).seq;
+      const seq = this.nodes.get(ids[i]).seq;
       const before = (await this.policy.sequenceTokens(seq)).length;
       await this.policy.appendTokens(seq, texts[i]);
       counts.push((await this.policy.sequenceTokens(seq)).length - before);
@@ -161,7 +149,7 @@ export class NativeBackend implements SearchBackend {
   async score(ids: readonly NodeId[], steps: readonly string[], signal?: AbortSignal): Promise<ScoreResult> {
     if (signal?.aborted) throw abortError(signal);
     const items = ids.map((id, i) => {
-      const prm = this.entry(id).prm;
+      const prm = this.nodes.get(id).prm;
       if (prm === undefined) throw new OptionError(`node ${id} has no PRM context (created without withPrm)`);
       return { node: prm, step: steps[i] };
     });

@@ -17,6 +17,7 @@ import type {
 } from './types.js';
 import { setMaxListeners } from 'node:events';
 import { DisposedError, OptionError, abortError } from '../errors.js';
+import { NodeTable } from './node-table.js';
 import type { CompletionRequest, CompletionResponse } from '../protocol/completions.js';
 import { parseCompletionResponse } from '../protocol/completions.js';
 import { parseModelList, type ModelCard } from '../protocol/models.js';
@@ -76,8 +77,7 @@ interface Served {
  */
 export class RemoteBackend implements SearchBackend {
   readonly info: BackendModelInfo;
-  private readonly nodes = new Map<number, RemoteNode>();
-  private nextId = 1;
+  private readonly nodes = new NodeTable<RemoteNode>();
   private readonly policyLimiter: Limiter;
   private readonly prmLimiter: Limiter;
   /** Aborted by dispose(): cancels every request in flight. */
@@ -206,18 +206,6 @@ export class RemoteBackend implements SearchBackend {
     if (this.disposed) throw new DisposedError('RemoteBackend');
   }
 
-  private entry(id: NodeId): RemoteNode {
-    const e = this.nodes.get(id);
-    if (e === undefined) throw new OptionError(`node ${id} does not exist (released or never created)`);
-    return e;
-  }
-
-  private add(node: RemoteNode): NodeId {
-    const id = this.nextId++ as NodeId;
-    this.nodes.set(id, node);
-    return id;
-  }
-
   /** The caller's signal and dispose(), as one signal for fetch. */
   private signalFor(signal?: AbortSignal): AbortSignal {
     return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
@@ -233,7 +221,7 @@ export class RemoteBackend implements SearchBackend {
     if (options.withPrm && this.prm === null) throw new OptionError('this strategy needs a PRM, and the remote backend has none');
     if (!Number.isFinite(options.seed)) throw new OptionError(`Expected \`seed\` to be a finite number, got ${options.seed}`);
     if (options.withPrm) this.rejectForbidden(question, 'the question');
-    const node = this.add({
+    const node = this.nodes.add({
       text: this.formatPrompt(question),
       ids: null,
       prm: options.withPrm ? { question, steps: [] } : null,
@@ -246,9 +234,9 @@ export class RemoteBackend implements SearchBackend {
 
   async fork(parents: readonly NodeId[]): Promise<NodeId[]> {
     this.live();
-    const entries = parents.map((p) => this.entry(p));
+    const entries = parents.map((p) => this.nodes.get(p));
     return entries.map((e) =>
-      this.add({
+      this.nodes.add({
         text: e.text,
         ids: e.ids,
         prm: e.prm && { question: e.prm.question, steps: [...e.prm.steps] },
@@ -265,7 +253,7 @@ export class RemoteBackend implements SearchBackend {
 
   async appendText(ids: readonly NodeId[], texts: readonly string[]): Promise<number[]> {
     this.live();
-    const entries = ids.map((id) => this.entry(id));
+    const entries = ids.map((id) => this.nodes.get(id));
     entries.forEach((e, i) => {
       e.text += texts[i];
       // Appended text has no token ids here: the node goes back to text.
@@ -278,7 +266,7 @@ export class RemoteBackend implements SearchBackend {
   async generate(ids: readonly NodeId[], sampling: StepSampling, signal?: AbortSignal): Promise<GeneratedStep[]> {
     this.live();
     if (signal?.aborted) throw abortError(signal);
-    const entries = ids.map((id) => this.entry(id));
+    const entries = ids.map((id) => this.nodes.get(id));
     if (entries.length === 0) return [];
     const seeds = entries.map((e) => mixSeed(e.seed, 1_000_003 + e.steps));
     const groups = this.options.promptArrays ? this.promptGroups(entries) : entries.map((_, i) => [i]);
@@ -351,7 +339,7 @@ export class RemoteBackend implements SearchBackend {
     this.live();
     if (signal?.aborted) throw abortError(signal);
     const entries = ids.map((id, i) => {
-      const e = this.entry(id);
+      const e = this.nodes.get(id);
       if (e.prm === null) throw new OptionError(`node ${id} has no PRM context (created without withPrm)`);
       this.rejectForbidden(steps[i]!, `step ${i}`);
       return e.prm;
