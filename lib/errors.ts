@@ -35,19 +35,47 @@ export class OptionError extends TypeError {
   override name = 'OptionError';
 }
 
-/** Rethrows native errors as the typed errors above where the native side marked them. */
-export function translateNativeError(err: unknown): never {
-  if (err instanceof Error && (err as Error & { code?: string }).code === 'KV_BUDGET') {
-    throw new KvBudgetError(err.message);
-  }
-  throw err;
+/**
+ * Rethrows an error of the native addon as the exported class its `code` marks (native/addon sets the
+ * code from the runtime's Status): KV_BUDGET → KvBudgetError, DISPOSED → DisposedError (naming
+ * `owner`), INVALID_ARGUMENT / OUT_OF_RANGE → OptionError. Anything else passes through unchanged.
+ */
+export function translateNativeError(err: unknown, owner = 'model'): never {
+  throw toPublicError(err, owner);
 }
 
-/** The error an aborted operation rejects with (DOMException-compatible name). */
-export function abortError(signal: AbortSignal): Error {
+/** The exported error for a native one (see translateNativeError), or `err` itself. */
+export function toPublicError(err: unknown, owner = 'model'): unknown {
+  if (!(err instanceof Error) || err instanceof KvBudgetError || err instanceof DisposedError || err instanceof OptionError) return err;
+  switch ((err as Error & { code?: string }).code) {
+    case 'KV_BUDGET':
+      return new KvBudgetError(err.message, { cause: err });
+    case 'DISPOSED':
+      return new DisposedError(owner);
+    case 'INVALID_ARGUMENT':
+    case 'OUT_OF_RANGE':
+      return new OptionError(err.message, { cause: err });
+    default:
+      return err;
+  }
+}
+
+/**
+ * An operation (loading, generation, scoring, a search, an HTTP call) was cancelled through its
+ * AbortSignal. Every aborted call in thinktree rejects with this one class, as Node's own APIs reject
+ * with their AbortError: `cause` carries the signal's reason (a DOMException named 'AbortError' when
+ * `controller.abort()` was called without one, or whatever the caller passed).
+ */
+export class AbortError extends Error {
+  override name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+}
+
+/** The error an aborted operation rejects with: an AbortError whose `cause` is the signal's reason. */
+export function abortError(signal: AbortSignal, what = 'the operation'): AbortError {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const e = new Error(typeof reason === 'string' ? reason : 'The operation was aborted');
-  e.name = 'AbortError';
-  return e;
+  if (reason instanceof AbortError) return reason;
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined;
+  const message = why === undefined || /^this operation was aborted$/i.test(why) ? `${what} was aborted` : `${what} was aborted: ${why}`;
+  return new AbortError(message, { cause: reason });
 }

@@ -14,9 +14,10 @@ export type {
 export type { ModelConfig } from './models/config.js';
 export type { TextTokenizer } from './models/tokenizer.js';
 export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js';
+export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './models/template-render.js';
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { nativeAddon } from './native/load.js';
-export { DisposedError, KvBudgetError, OptionError } from './errors.js';
+export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';

@@ -4,7 +4,10 @@
  * @huggingface/jinja the way transformers' `apply_chat_template` renders it.
  */
 import { Template } from '@huggingface/jinja';
+import { OptionError } from '../errors.js';
+import { describeValue } from '../util/options.js';
 import { ChatTemplateError } from './errors.js';
+import { renderBounded, type TemplateLimits } from './template-render.js';
 
 export interface ChatMessage {
   role: string;
@@ -20,6 +23,8 @@ export interface ChatTemplateOptions {
   templateName?: string;
   /** Extra variables for the template (e.g. `tools`, `enable_thinking`). */
   variables?: Record<string, unknown>;
+  /** Bounds on the template's work (steps, string and list sizes, time); see TemplateLimits. */
+  limits?: TemplateLimits;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,9 +74,13 @@ export function applyChatTemplate(
   messages: readonly ChatMessage[],
   options: ChatTemplateOptions = {},
 ): string {
-  messages.forEach((m, i) => {
+  const list: unknown = messages;
+  if (!Array.isArray(list)) {
+    throw new OptionError(`Expected \`messages\` to be an array of {role, content} objects, got ${describeValue(list)}`);
+  }
+  list.forEach((m: unknown, i) => {
     if (!isObject(m) || typeof m.role !== 'string' || typeof m.content !== 'string') {
-      throw new TypeError(`Expected messages[${i}] to be {role: string, content: string}, got ${JSON.stringify(m)}`);
+      throw new OptionError(`Expected messages[${i}] to be {role: string, content: string}, got ${JSON.stringify(m) ?? describeValue(m)}`);
     }
   });
   const template = compile(chatTemplateSource(tokenizerConfig, options.templateName));
@@ -84,9 +93,5 @@ export function applyChatTemplate(
     const text = specialTokenText(tokenizerConfig[key]);
     if (text !== undefined && !(key in context)) context[key] = text;
   }
-  try {
-    return template.render(context);
-  } catch (err) {
-    throw new ChatTemplateError(`the chat template failed to render: ${(err as Error).message}`, { cause: err });
-  }
+  return renderBounded(template, context, options.limits);
 }

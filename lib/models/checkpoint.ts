@@ -3,7 +3,8 @@
  * architecture needs is there with the shape config.json implies and a dtype the kernels read. The
  * result is the tensor table native code maps: absolute file offsets, byte lengths, dtypes.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readTextFile } from './files.js';
 import path from 'node:path';
 import type { DTypeName, NativeHeadSpec, NativeTensorSpec } from '../native/addon-types.js';
 import type { ModelConfig } from './config.js';
@@ -107,12 +108,12 @@ async function listDir(dir: string): Promise<string[]> {
 
 /** weight_map of model.safetensors.index.json: tensor name → shard file name (same directory). */
 async function readIndex(indexPath: string): Promise<Map<string, string>> {
+  const text = await readTextFile(indexPath, 'read the sharded checkpoint index');
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(indexPath, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    if (err instanceof SyntaxError) throw new SafetensorsError(indexPath, `is not valid JSON (${err.message})`);
-    throw fileReadError(indexPath, 'read the sharded checkpoint index', err);
+    throw new SafetensorsError(indexPath, `is not valid JSON (${(err as Error).message})`);
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {

@@ -6,9 +6,9 @@
  * the ones every real checkpoint writes; transformers has class defaults for them, but a config.json
  * without `hidden_size` is broken, not a 4096-wide model.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ModelConfigError, UnsupportedArchitectureError, fileReadError } from './errors.js';
+import { ModelConfigError, UnsupportedArchitectureError } from './errors.js';
+import { readTextFile } from './files.js';
 import type { NativeModelSpec } from '../native/addon-types.js';
 
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'MistralForCausalLM'] as const;
@@ -406,12 +406,7 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
 }
 
 async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw fileReadError(file, 'read the file', err);
-  }
+  const text = await readTextFile(file, 'read the file');
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

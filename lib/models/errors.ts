@@ -3,6 +3,8 @@
  * knows which file to look at; messages say what was expected and what was found.
  */
 
+import { abortError } from '../errors.js';
+
 /** A safetensors file (or a sharded index) that does not follow the format. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
@@ -72,16 +74,11 @@ export class ChatTemplateError extends Error {
   override name = 'ChatTemplateError';
 }
 
-/** Loading was cancelled through an AbortSignal; `cause` carries the signal's reason. */
-export class AbortError extends Error {
-  override name = 'AbortError';
-}
+export { AbortError } from '../errors.js';
 
 /** Throws an AbortError when the signal has fired; call before each unit of I/O. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new AbortError('model loading was aborted', { cause: signal.reason });
-  }
+  if (signal?.aborted) throw abortError(signal, 'model loading');
 }
 
 /** A file the loader needs is missing or unreadable; the message names the path and the OS error. */

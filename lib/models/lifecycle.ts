@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DisposedError, OptionError, abortError, translateNativeError } from '../errors.js';
+import { guardCallback } from '../util/callbacks.js';
+import { DisposedError, OptionError, abortError, toPublicError, translateNativeError } from '../errors.js';
 import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionName, SeqId } from '../native/addon-types.js';
 import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { nativeAddon } from '../native/load.js';
 import { SerialQueue } from '../util/mutex.js';
-import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { checkOptionKeys, describeValue, optionKeys } from '../util/options.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
@@ -72,7 +73,7 @@ export interface LoadedInfo extends NativeModelInfo {
 
 export function checkInt(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new OptionError(`Expected \`${name}\` to be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    throw new OptionError(`Expected \`${name}\` to be an integer in [${lo}, ${hi}], got ${describeValue(v)}`);
   }
 }
 
@@ -213,17 +214,21 @@ export async function loadNative<P extends { spec: NativeModelSpec }>(
   options: LoadModelOptions,
   prepare: (precision: PrecisionName, onProgress: ((fraction: number) => void) | undefined) => Promise<P>,
 ): Promise<{ native: NativeModel; prepared: P; info: LoadedInfo }> {
+  if (typeof dir !== 'string' || dir.length === 0) {
+    throw new OptionError(`Expected the model path to be a non-empty string, got ${describeValue(dir)}`);
+  }
   const choice = chooseDevice(options.device ?? 'auto');
   const precision = options.precision ?? defaultPrecision(choice);
-  const { signal, onProgress } = options;
-  if (signal?.aborted) throw abortError(signal);
+  const { signal } = options;
+  const onProgress = guardCallback(options.onProgress, 'onProgress');
+  if (signal?.aborted) throw abortError(signal, 'model loading');
   const prepared = await prepare(precision, onProgress && ((f) => onProgress(0.1 * f)));
-  if (signal?.aborted) throw abortError(signal);
+  if (signal?.aborted) throw abortError(signal, 'model loading');
   const spec: NativeModelSpec = { ...withDevice(prepared.spec, choice), prefixCache: options.prefixCache ?? true };
   const native = await nativeAddon().loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
   if (signal?.aborted) {
     native.dispose();
-    throw abortError(signal);
+    throw abortError(signal, 'model loading');
   }
   const info: LoadedInfo = { ...native.info(), ...checkpointIdentity(dir, prepared.spec), deviceReason: choice.reason };
   return { native, prepared, info };
@@ -236,7 +241,9 @@ export async function loadNative<P extends { spec: NativeModelSpec }>(
  */
 export abstract class NativeHandle {
   private disposed = false;
-  protected readonly queue = new SerialQueue();
+  // Native errors reach callers as the exported classes; a call that dies because dispose() ran while
+  // it waited or ran says DisposedError naming the owner, never the addon's plain "model is disposed".
+  protected readonly queue = new SerialQueue((err) => toPublicError(err, this.owner));
 
   protected constructor(
     private readonly native: NativeModel,

@@ -7,7 +7,7 @@ import { checkSampling, type SamplingOptions } from './sampling.js';
 import type { ModelConfig } from './config.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
-import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { checkOptionKeys, describeValue, optionKeys } from '../util/options.js';
 
 export type { Device, LoadModelOptions } from './lifecycle.js';
 export type { SamplingOptions } from './sampling.js';
@@ -55,7 +55,7 @@ const SAMPLING_KEYS = ['temperature', 'topK', 'topP', 'minP'] as const satisfies
 const GENERATE_KEYS = optionKeys<GenerateOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'seed']);
 const STEP_KEYS = optionKeys<StepOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'stopAtEos']);
 const SEED_KEYS = optionKeys<{ seed?: number }>()(['seed']);
-const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'templateName', 'variables']);
+const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'templateName', 'variables', 'limits']);
 
 /**
  * A causal language model loaded from a Hugging Face directory (config.json, safetensors,
@@ -82,6 +82,10 @@ export class Model extends NativeHandle {
   }
 
   private toIds(input: string | ArrayLike<number>): Int32Array {
+    const v: unknown = input;
+    if (typeof v !== 'string' && (typeof v !== 'object' || v === null || typeof (v as { length?: unknown }).length !== 'number')) {
+      throw new OptionError(`Expected a text or an array of token ids, got ${describeValue(v)}`);
+    }
     if (typeof input === 'string') return Int32Array.from(this.tokenizer.encode(input, { addSpecialTokens: true }));
     const ids = Int32Array.from(input);
     for (let i = 0; i < ids.length; i++) {
@@ -220,6 +224,9 @@ export class Model extends NativeHandle {
     const sampling = checkSampling(options);
     const maxTokens = options.maxTokens ?? 256;
     checkInt('maxTokens', maxTokens, 1, 1 << 20);
+    if (options.stop !== undefined && !Array.isArray(options.stop)) {
+      throw new OptionError(`Expected \`stop\` to be an array of strings, got ${describeValue(options.stop)}`);
+    }
     const stop = (options.stop ?? []).map((s, i) => {
       if (typeof s !== 'string' || s.length === 0) throw new OptionError(`stop[${i}] must be a non-empty string`);
       return this.encoder.encode(s);

@@ -9,6 +9,7 @@
  * more), because native code will map these bytes and trust the offsets: a header that lies must
  * fail here with a sentence, not later with a segfault. Only the header is read from disk.
  */
+import { statRegularFile } from './files.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { SafetensorsError, fileReadError } from './errors.js';
@@ -235,6 +236,7 @@ async function readExactly(fh: FileHandle, into: Uint8Array, position: number): 
 }
 
 async function openForRead(file: string): Promise<FileHandle> {
+  await statRegularFile(file, 'open the safetensors file');
   try {
     return await open(file, 'r');
   } catch (err) {

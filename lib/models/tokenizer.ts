@@ -3,10 +3,10 @@
  * @huggingface/tokenizers, plus what native code needs to match stop strings on bytes: the raw
  * UTF-8 bytes of every token id.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { TokenizerError, fileReadError } from './errors.js';
+import { TokenizerError, type FileReadError } from './errors.js';
+import { readTextFile } from './files.js';
 import { applyChatTemplate, specialTokenText, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 
 /**
@@ -188,9 +188,9 @@ export class TextTokenizer {
     if (config.chat_template === undefined) {
       const templateFile = path.join(dir, 'chat_template.jinja');
       try {
-        config.chat_template = await readFile(templateFile, 'utf8');
+        config.chat_template = await readTextFile(templateFile, 'read the chat template');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileReadError(templateFile, 'read the chat template', err);
+        if ((err as FileReadError).code !== 'ENOENT') throw err;
       }
     }
     return TextTokenizer.fromJson(json, config, { ...options, file });
@@ -327,10 +327,10 @@ class ByteSink {
 async function readJsonFile(file: string, required: boolean): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, 'read the file');
   } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileReadError(file, 'read the file', err);
+    if (!required && (err as FileReadError).code === 'ENOENT') return undefined;
+    throw err;
   }
   try {
     return JSON.parse(text);

@@ -1,3 +1,4 @@
+import { guardCallback } from '../util/callbacks.js';
 import type { NodeId, SearchBackend, StepSampling } from '../backends/types.js';
 import { PrmRewardError, abortError } from '../errors.js';
 import { UsageMeter } from './accounting.js';
@@ -48,7 +49,11 @@ export class SearchContext {
   ) {
     this.usage = new UsageMeter(backend.info);
     this.tokens = new TokenBudget(options.tokenCap);
+    this.onProgress = guardCallback(options.onProgress, 'onProgress');
   }
+
+  /** The caller's progress callback; one that throws is reported and dropped, never failing the search. */
+  private readonly onProgress: ResolvedOptions['onProgress'];
 
   get exhausted(): boolean {
     return this.tokens.exhausted;
@@ -65,7 +70,7 @@ export class SearchContext {
 
   checkAbort(): void {
     const signal = this.options.signal;
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, 'the search');
   }
 
   async createRoot(withPrm: boolean): Promise<PathNode> {
@@ -327,7 +332,7 @@ export class SearchContext {
   }
 
   private progress(): void {
-    const cb = this.options.onProgress;
+    const cb = this.onProgress;
     if (cb === undefined) return;
     const elapsedMs = this.usage.elapsedMs();
     const branched = new Set<PathNode>();

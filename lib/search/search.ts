@@ -27,7 +27,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     );
   }
   strategy.validate?.(o, info);
-  if (o.signal?.aborted) throw abortError(o.signal);
+  if (o.signal?.aborted) throw abortError(o.signal, 'the search');
 
   const ctx = new SearchContext(options.backend, question, o);
   let outcome: StrategyOutcome;

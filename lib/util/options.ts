@@ -16,6 +16,15 @@ export function optionKeys<T>() {
   ): readonly string[] => keys;
 }
 
+/** A value in words for messages: `null`, `an array`, `the string "0.5"`, `5`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined) return String(v);
+  return `a ${typeof v}`;
+}
+
 /** Edit distance with adjacent transpositions (optimal string alignment), case-insensitive. */
 function distance(a: string, b: string): number {
   const x = a.toLowerCase();
@@ -53,8 +62,10 @@ export function closestKey(key: string, known: readonly string[]): string | null
  * object. Undefined or null `options` pass (the caller applies its defaults).
  */
 export function checkOptionKeys(options: unknown, known: readonly string[], where: string): void {
-  if (options === undefined || options === null) return;
-  if (typeof options !== 'object') throw new OptionError(`Expected ${where} to be an object, got ${typeof options}`);
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new OptionError(`Expected ${where} to be an object, got ${describeValue(options)}`);
+  }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const near = closestKey(key, known);

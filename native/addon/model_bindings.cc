@@ -23,9 +23,15 @@ namespace {
 
 constexpr int64_t kMaxSafe = kMaxSafeInteger;
 
+// The `code` lets lib/errors.ts toPublicError rethrow each as the exported class a user can catch.
 Napi::Error StatusError(Napi::Env env, const Status& st) {
-  if (st.code == StatusCode::kOutOfRange) return Napi::RangeError::New(env, st.message);
+  if (st.code == StatusCode::kOutOfRange) {
+    Napi::Error e = Napi::RangeError::New(env, st.message);
+    e.Set("code", Napi::String::New(env, "OUT_OF_RANGE"));
+    return e;
+  }
   Napi::Error e = Napi::Error::New(env, st.message);
+  if (st.code == StatusCode::kInvalid) e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
   if (st.code == StatusCode::kKvBudget) e.Set("code", Napi::String::New(env, "KV_BUDGET"));
   if (st.code == StatusCode::kDisposed) e.Set("code", Napi::String::New(env, "DISPOSED"));
   return e;
