@@ -85,18 +85,32 @@ export class NativeBackend implements SearchBackend {
       throw err;
     }
     const node = this.nodes.add({ seq, prm });
-    const promptTokens = (await this.policy.sequenceTokens(seq)).length;
-    const prmTokens = prm !== undefined && this.prm ? this.prm.nodeTokens(prm).length : 0;
-    return { node, promptTokens, prmTokens };
+    try {
+      const promptTokens = (await this.policy.sequenceTokens(seq)).length;
+      const prmTokens = prm !== undefined && this.prm ? this.prm.nodeTokens(prm).length : 0;
+      return { node, promptTokens, prmTokens };
+    } catch (err) {
+      // The caller never learns of the node, so it cannot release it: release it here.
+      await this.release([node]).catch(() => undefined);
+      throw err;
+    }
   }
 
   async fork(parents: readonly NodeId[]): Promise<NodeId[]> {
     const entries = parents.map((p) => this.nodes.get(p));
     const withPrm = entries.filter((e) => e.prm !== undefined);
-    const [seqs, prmChildren] = await Promise.all([
+    const [policySide, prmSide] = await Promise.allSettled([
       this.policy.forkMany(entries.map((e) => e.seq)),
       this.prm && withPrm.length > 0 ? this.prm.fork(withPrm.map((e) => e.prm as PrmNodeId)) : Promise.resolve([]),
     ]);
+    // One side failed (a dispose, a full pool): free the children the other side made, or they leak.
+    if (policySide.status === 'rejected' || prmSide.status === 'rejected') {
+      if (policySide.status === 'fulfilled') await this.policy.releaseMany(policySide.value).catch(() => undefined);
+      if (prmSide.status === 'fulfilled' && prmSide.value.length > 0) await this.prm?.release(prmSide.value).catch(() => undefined);
+      throw policySide.status === 'rejected' ? policySide.reason : (prmSide as PromiseRejectedResult).reason;
+    }
+    const seqs = policySide.value;
+    const prmChildren = prmSide.value;
     let k = 0;
     return entries.map((e, i) => this.nodes.add({ seq: seqs[i], prm: e.prm === undefined ? undefined : prmChildren[k++] }));
   }
