@@ -77,7 +77,7 @@ describe('an unknown command or subcommand', () => {
 describe('run and bench flag values', () => {
   it.each([
     [['run', '--model', '/nonexistent', '--max-tokens', '1.5', 'p'], /--max-tokens must be an integer ≥ 1, got '1\.5'/],
-    [['run', '--model', '/nonexistent', '--top-p', '0', 'p'], /Expected `topP` in \(0, 1\], got 0/],
+    [['run', '--model', '/nonexistent', '--top-p', '0', 'p'], /Expected `topP` to be a number in \(0, 1\], got 0/],
     [['run', '--model', '/nonexistent'], /Expected one PROMPT argument, got 0/],
     [['run', 'p'], /Missing required flag --model DIR/],
     [['bench', '--threads', '0'], /--threads must be an integer ≥ 1, got '0'/],

@@ -26,10 +26,13 @@ describe('checkOptionKeys', () => {
     );
   });
 
-  it('passes known keys, undefined and null', () => {
+  it('passes known keys and undefined; refuses null, arrays and primitives naming what it got', () => {
     expect(() => checkOptionKeys({ n: 1, beamWidth: undefined }, ['n', 'beamWidth'], 'x')).not.toThrow();
     expect(() => checkOptionKeys(undefined, ['n'], 'x')).not.toThrow();
-    expect(() => checkOptionKeys(null, ['n'], 'x')).not.toThrow();
+    // null used to pass here and then crash the caller reading `options.seed`.
+    expect(() => checkOptionKeys(null, ['n'], 'the x options')).toThrow('Expected the x options to be an object, got null');
+    expect(() => checkOptionKeys([1], ['n'], 'the x options')).toThrow('Expected the x options to be an object, got an array');
+    expect(() => checkOptionKeys('n', ['n'], 'the x options')).toThrow('Expected the x options to be an object, got the string "n"');
   });
 
   it.each([

@@ -18,6 +18,7 @@ import { stderrProgress } from '../progress.js';
 import { SEARCH_FLAGS, searchFlagsHelp, searchParams } from '../search-flags.js';
 import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, remoteHasPrm, RemoteSearcher, type RemoteFlags } from '../backend-flags.js';
 import type { Command } from './types.js';
+import { checkWritableFile } from '../output-paths.js';
 
 const HELP = `Usage: thinktree calibrate --data calibration.jsonl --model DIR --prm DIR --out table.json [options]
        thinktree calibrate --data calibration.jsonl --backend URL (--prm-backend URL | --prm-model NAME) --out table.json [options]
@@ -101,6 +102,9 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
     if (prm === undefined) throw new UsageError('Missing required flag --prm DIR (difficulty is the PRM\'s score)');
   }
   if (out === undefined) throw new UsageError('Missing required flag --out FILE');
+  checkWritableFile('out', out);
+  const rows = str(v, 'rows');
+  if (rows !== undefined) checkWritableFile('rows', rows);
   const difficultySamples = intFlag('difficulty-samples', str(v, 'difficulty-samples'), EVAL_DEFAULTS.difficultySamples);
   const budgets = asUsage(() => parseBudgets(str(v, 'budget') ?? '4,16,64'));
   asUsage(() => calibratedBudgets(budgets, difficultySamples));
@@ -118,7 +122,7 @@ export function parseCalibrateFlags(argv: string[]): CalibrateFlags | 'help' {
     concurrency: intFlag('concurrency', str(v, 'concurrency'), EVAL_DEFAULTS.concurrency),
     seed: intFlag('seed', str(v, 'seed'), EVAL_DEFAULTS.seed, 0),
     params: searchParams(v),
-    rows: str(v, 'rows'),
+    rows,
     threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
   };
 }

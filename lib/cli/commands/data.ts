@@ -7,6 +7,7 @@
 import { open } from 'node:fs/promises';
 import { didYouMean, parseFlags, UsageError } from '../flags.js';
 import { isLevel, isSplitName, recordLine, splitStream, toRecord, type SplitName } from '../../tasks/arithmetic/index.js';
+import { checkWritableFile } from '../output-paths.js';
 
 /** Same shape as the CLI's CommandIo; stderr falls back to the process's own. */
 export interface DataIo {
@@ -75,7 +76,7 @@ function parseGenFlags(argv: string[]): GenFlags | 'help' {
   if (!isLevel(level)) throw new UsageError(`--level must be an integer from 1 to 5, got '${levelText}'`);
   const split = v.split ?? 'train';
   if (!isSplitName(split)) throw new UsageError(`--split must be train, calibration or test, got '${split}'`);
-  if (v.out === '') throw new UsageError('--out needs a file name');
+  if (v.out !== undefined) checkWritableFile('out', v.out);
   return { seed: BigInt(seedText), n: Number(nText), level, split, out: v.out };
 }
 

@@ -31,6 +31,7 @@ import { asUsage, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } 
 import { reportKvLeaks } from '../kv-leaks.js';
 import { stderrProgress } from '../progress.js';
 import type { Command } from './types.js';
+import { checkOutputDir } from '../output-paths.js';
 
 /** The package's models folder (this file is lib/cli/commands/demo.ts or dist/cli/commands/demo.js). */
 const SHIPPED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -181,6 +182,8 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const threads = v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1);
   const paths = demoPaths(path.resolve(str(v, 'models') ?? SHIPPED_MODELS));
   const remote = remoteFlags(v, ['threads']);
+  const out = str(v, 'out');
+  if (out !== undefined) checkOutputDir('out', out);
   if (remote === null) checkPaths(paths);
   else if (paths.tests.length === 0) throw new Error(`The demo needs held-out problems in ${path.dirname(paths.calibrationSet)}/test-level-*.jsonl.gz; none found`);
   const started = performance.now();
@@ -215,7 +218,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       ),
     );
     picks.forEach((r, i) => io.stdout(`${showcase(r, shown[i]![0], shown[i]![1])}\n`));
-    const dir = str(v, 'out') ?? timestampedDir('thinktree-demo');
+    const dir = out ?? timestampedDir('thinktree-demo');
     await mkdir(dir, { recursive: true });
     const treePages = await Promise.all(
       picks.map(async (r, i) => {

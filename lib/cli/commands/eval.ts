@@ -23,6 +23,7 @@ import { BACKEND_FLAGS, backendFlagsHelp, remoteFlags, remoteHasPrm, RemoteSearc
 import { parseLevelGroups } from '../../eval/aggregate.js';
 import { TreeFolder, treeRecorder } from '../../viewer/tree-files.js';
 import type { Command } from './types.js';
+import { checkOutputDir, checkWritableFile } from '../output-paths.js';
 
 const HELP = `Usage: thinktree eval --data FILE.jsonl --model DIR [--prm DIR] [options]
        thinktree eval --data FILE.jsonl --backend URL [--prm-backend URL | --prm-model NAME] [options]
@@ -130,10 +131,17 @@ export function parseEvalFlags(argv: string[]): EvalFlags | 'help' {
     levelGroups: groups,
     greedy: v['no-greedy'] !== true,
     threads: v.threads === undefined ? undefined : intFlag('threads', str(v, 'threads'), 1),
-    out: str(v, 'out'),
-    json: str(v, 'json'),
-    trees: str(v, 'trees'),
+    out: outputFlag(v, 'out', checkOutputDir),
+    json: outputFlag(v, 'json', checkWritableFile),
+    trees: outputFlag(v, 'trees', checkOutputDir),
   };
+}
+
+/** An output path flag, checked at start (see output-paths.ts). */
+function outputFlag(v: Parameters<typeof str>[0], flag: string, check: (flag: string, p: string) => void): string | undefined {
+  const p = str(v, flag);
+  if (p !== undefined) check(flag, p);
+  return p;
 }
 
 /** The plan for these flags (UsageError for a combination that cannot run). */

@@ -5,7 +5,7 @@
  * `--html` a self-contained page that draws the tree.
  */
 
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { demoModels } from '../../demo-models.js';
@@ -18,6 +18,7 @@ import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../../search/
 import { STRATEGIES } from '../../search/registry.js';
 import type { ProgressEvent, SearchOptions } from '../../search/types.js';
 import { searchHtml } from '../../viewer/html.js';
+import { checkWritableFile } from '../output-paths.js';
 import { searchJsonText, serializeSearch } from '../../viewer/serialize.js';
 import { searchText } from '../../viewer/text.js';
 import { asUsage, didYouMean, intFlag, parseCommandLine, str, UsageError, withUsage, type CliIo } from '../flags.js';
@@ -84,25 +85,6 @@ export interface SearchFlags {
   threads: number | undefined;
 }
 
-/** A file this command may write: its folder exists and is writable, and it is not a folder itself. */
-export function checkWritable(flag: string, file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir)) throw new UsageError(`--${flag} ${file}: folder ${dir} does not exist`);
-  if (existsSync(file)) {
-    if (statSync(file).isDirectory()) throw new UsageError(`--${flag} ${file} is a folder; give a file name`);
-    try {
-      accessSync(file, constants.W_OK);
-    } catch {
-      throw new UsageError(`--${flag} ${file} is not writable`);
-    }
-    return;
-  }
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`--${flag} ${file}: folder ${dir} is not writable`);
-  }
-}
 
 /** Checks every flag and the output paths (UsageError); loads nothing. */
 export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
@@ -129,8 +111,8 @@ export function parseSearchFlags(argv: string[]): SearchFlags | 'help' {
   }
   const json = str(v, 'json');
   const html = str(v, 'html');
-  if (json !== undefined) checkWritable('json', json);
-  if (html !== undefined) checkWritable('html', html);
+  if (json !== undefined) checkWritableFile('json', json);
+  if (html !== undefined) checkWritableFile('html', html);
   return {
     question,
     model: path.resolve(model ?? demoModels.policy),
