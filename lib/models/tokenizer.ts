@@ -166,6 +166,7 @@ export class TextTokenizer {
     // Reuse the library's id → token array: walking a 150k-entry vocab object again costs ~0.5 s.
     const base = tok.model?.vocab ?? [];
     const t = new TextTokenizer(tok, base, added, detectStyle(tokenizerJson), tokenizerConfig, eos, cleanUp);
+    if (t.vocabSize === 0) throw new TokenizerError(file, 'has an empty vocabulary (no tokens in model.vocab or added_tokens)');
     if (options.embeddingRows !== undefined && t.vocabSize > options.embeddingRows) {
       throw new TokenizerError(
         file,

@@ -1,7 +1,7 @@
 // Every error a user can cause through the public API is an exported class they can catch with
 // instanceof, and its message names the user's option, file or field (never an internal name such as
 // `spec.tokenOffsets` or `req.temperature[0]`, never "x.forEach is not a function").
-import { mkdtemp, copyFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,20 @@ describe.skipIf(!MODELS_READY)('errors a user can cause', () => {
     const err = await failure(() => tt.loadModel(dir));
     expect(err).toBeInstanceOf(tt.FileReadError);
     expect(err.message).toBe(`${path.join(dir, 'model.safetensors')}: cannot open the safetensors file: it is a character device, not a regular file`);
+  });
+
+  it('refuse a tokenizer.json with an empty vocabulary naming the file, not the native spec', async () => {
+    const dir = path.join(scratch, 'empty-vocab');
+    await (await import('node:fs/promises')).mkdir(dir);
+    for (const f of ['config.json', 'tokenizer_config.json', 'model.safetensors']) await copyFile(path.join(POLICY, f), path.join(dir, f));
+    const json = JSON.parse(await readFile(path.join(POLICY, 'tokenizer.json'), 'utf8'));
+    json.model.vocab = {};
+    json.model.merges = [];
+    json.added_tokens = [];
+    await writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const err = await failure(() => tt.loadModel(dir));
+    expect(err).toBeInstanceOf(tt.TokenizerError);
+    expect(err.message).toMatch(/tokenizer\.json.*has an empty vocabulary/);
   });
 
   it('reject an aborted search and an aborted load with the one exported AbortError, the reason as its cause', async () => {
