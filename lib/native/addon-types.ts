@@ -197,6 +197,35 @@ export interface NativeGenerateStepResult {
   finish: Uint8Array;
 }
 
+/** Operation classes of a forward pass and a decode step, as native/runtime/profile.h times them. */
+export type ProfileOp =
+  | 'gemmQkv'
+  | 'gemmO'
+  | 'gemmGateUp'
+  | 'gemmDown'
+  | 'attention'
+  | 'kvWrite'
+  | 'elementwise'
+  | 'head'
+  | 'sample'
+  | 'stopCheck';
+
+/**
+ * Where native time went since setProfiling(true), in nanoseconds. Each class excludes the time the
+ * calling thread waited for other workers inside it; that waiting is `poolWaitNs`. `callNs` is the
+ * wall time of whole native calls (forward, generateStep), so callNs − Σ opNs − poolWaitNs is the
+ * native bookkeeping between operations (page checks, chunk building, prefix cache).
+ */
+export interface NativeProfile {
+  enabled: boolean;
+  opNs: Record<ProfileOp, number>;
+  opCalls: Record<ProfileOp, number>;
+  poolWaitNs: number;
+  callNs: number;
+  /** Batched forward passes (one per decode step). */
+  steps: number;
+}
+
 /**
  * A loaded model with its KV page pool. A sequence is a list of tokens; those not yet run through
  * the model are pending, and the next forward or generateStep that includes the sequence runs them.
@@ -206,6 +235,10 @@ export interface NativeGenerateStepResult {
 export interface NativeModel {
   info(): NativeModelInfo;
   kvStats(): KvStats;
+  /** Clears the per-operation timings and starts (true) or stops (false) collecting them (CPU executor). */
+  setProfiling(on: boolean): void;
+  /** The per-operation timings collected since setProfiling(true). */
+  profile(): NativeProfile;
   /** A new empty sequence whose sampler is seeded with `seed` (an integer in [0, 2^53)). */
   createSequence(seed: number): SeqId;
   /**

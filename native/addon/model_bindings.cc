@@ -143,6 +143,8 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModelObject::Info>("info"),
                         InstanceMethod<&NativeModelObject::KvStatsJs>("kvStats"),
+                        InstanceMethod<&NativeModelObject::SetProfiling>("setProfiling"),
+                        InstanceMethod<&NativeModelObject::ProfileJs>("profile"),
                         InstanceMethod<&NativeModelObject::CreateSequence>("createSequence"),
                         InstanceMethod<&NativeModelObject::Fork>("fork"),
                         InstanceMethod<&NativeModelObject::ForkMany>("forkMany"),
@@ -231,6 +233,38 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("tokensComputed", static_cast<double>(st.tokens_computed));
       o.Set("prefixQueryTokens", static_cast<double>(st.prefix_query_tokens));
       o.Set("prefixHitTokens", static_cast<double>(st.prefix_hit_tokens));
+      return o;
+    });
+  }
+
+  // setProfiling(on): clears the per-operation timings and starts (or stops) collecting them.
+  Napi::Value SetProfiling(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "Expected `on` to be a boolean");
+    const bool on = info[0].As<Napi::Boolean>().Value();
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      m->SetProfiling(on);
+      return info.Env().Undefined();
+    });
+  }
+
+  // profile(): nanoseconds per operation class (runtime/profile.h), the pool's waiting, whole calls.
+  Napi::Value ProfileJs(const Napi::CallbackInfo& info) {
+    return Locked(info.Env(), [&](Model* m) -> Napi::Value {
+      const Profile& p = m->profile();
+      Napi::Env env = info.Env();
+      Napi::Object ops = Napi::Object::New(env);
+      Napi::Object calls = Napi::Object::New(env);
+      for (int i = 0; i < static_cast<int>(ProfOp::kCount); i++) {
+        ops.Set(ProfOpName(static_cast<ProfOp>(i)), static_cast<double>(p.op_ns[i]));
+        calls.Set(ProfOpName(static_cast<ProfOp>(i)), static_cast<double>(p.op_calls[i]));
+      }
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("enabled", p.enabled);
+      o.Set("opNs", ops);
+      o.Set("opCalls", calls);
+      o.Set("poolWaitNs", static_cast<double>(p.pool_wait_ns));
+      o.Set("callNs", static_cast<double>(p.forward_ns));
+      o.Set("steps", static_cast<double>(p.steps));
       return o;
     });
   }

@@ -1,6 +1,7 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace tt {
 
@@ -49,9 +50,11 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   }
   start_cv_.notify_all();
   fn(0, n_threads_);
+  const auto waiting = timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return pending_ == 0; });
   job_ = nullptr;
+  if (timing_) wait_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - waiting).count();
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -22,6 +22,11 @@ class ThreadPool {
   // Runs fn(thread_index, n_threads) once on every thread and returns when all are done.
   void Run(const std::function<void(int, int)>& fn);
 
+  // Nanoseconds the calling thread has waited for the other workers at the end of Run(), summed, while
+  // timing is on (runtime/profile.h); a read-only counter, never reset.
+  int64_t wait_ns() const { return wait_ns_; }
+  void set_timing(bool on) { timing_ = on; }
+
   // Splits [0, n) into contiguous chunks of at least `grain` items, one call per chunk.
   void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
@@ -36,6 +41,8 @@ class ThreadPool {
   uint64_t generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;
+  bool timing_ = false;
+  int64_t wait_ns_ = 0;
 };
 
 }  // namespace tt

@@ -5,6 +5,8 @@
 #include "../kernels/cpu/norm.h"
 #include "head.h"
 
+#include <cstring>
+
 namespace tt {
 
 namespace {
@@ -13,6 +15,14 @@ template <typename T>
 T* Grow(std::vector<T>* v, int64_t n) {
   if (static_cast<int64_t>(v->size()) < n) v->resize(n);
   return v->data();
+}
+
+// The GEMM family of a linear step, from the name forward.h gives it.
+ProfOp GemmClass(const char* what) {
+  if (std::strcmp(what, "o_proj") == 0) return ProfOp::kGemmO;
+  if (std::strcmp(what, "gate_proj") == 0 || std::strcmp(what, "up_proj") == 0) return ProfOp::kGemmGateUp;
+  if (std::strcmp(what, "down_proj") == 0) return ProfOp::kGemmDown;
+  return ProfOp::kGemmQkv;
 }
 
 }  // namespace
@@ -75,6 +85,7 @@ Status CpuExecutor::BeginChunk(const BatchChunk& c, ForwardBuffers* b) {
 }
 
 Status CpuExecutor::Embed(float* x) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   EmbedParams p;
   p.table = weights_.embed.data;
   p.table_dtype = weights_.embed.dtype;
@@ -88,6 +99,7 @@ Status CpuExecutor::Embed(float* x) {
 }
 
 Status CpuExecutor::Norm(const float* x, float* y, int64_t rows, const std::vector<float>& weight, const char*) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   RmsNormParams p;
   p.x = x;
   p.ld_x = spec_.hidden_size;
@@ -104,10 +116,12 @@ Status CpuExecutor::Norm(const float* x, float* y, int64_t rows, const std::vect
 
 Status CpuExecutor::Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const float* bias, int64_t n,
                            float* y, const char* what) {
+  ProfScope prof(profile_, profile_ != nullptr && profile_->enabled ? GemmClass(what) : ProfOp::kGemmQkv, threads_);
   return tt::Linear(x, m, k, w, bias, n, y, linear_, what);
 }
 
 Status CpuExecutor::Rope(float* x, int64_t ld, int32_t heads) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   rope_.x = x;
   rope_.ld = ld;
   rope_.heads = heads;
@@ -116,6 +130,7 @@ Status CpuExecutor::Rope(float* x, int64_t ld, int32_t heads) {
 }
 
 Status CpuExecutor::KvWrite(int32_t layer, const float* k, const float* v) {
+  ProfScope prof(profile_, ProfOp::kKvWrite, threads_);
   const int64_t kv_dim = static_cast<int64_t>(spec_.num_kv_heads) * spec_.head_dim;
   KvWriteParams p;
   p.k = k;
@@ -131,6 +146,7 @@ Status CpuExecutor::KvWrite(int32_t layer, const float* k, const float* v) {
 }
 
 Status CpuExecutor::Attention(int32_t layer, float* out) {
+  ProfScope prof(profile_, ProfOp::kAttention, threads_);
   attention_.k_pages = pool_->K(layer);
   attention_.v_pages = pool_->V(layer);
   attention_.sliding_window = spec_.sliding_window[layer];
@@ -140,6 +156,7 @@ Status CpuExecutor::Attention(int32_t layer, float* out) {
 }
 
 Status CpuExecutor::Add(float* x, const float* y, int64_t n) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   AddParams p;
   p.x = x;
   p.y = y;
@@ -149,6 +166,7 @@ Status CpuExecutor::Add(float* x, const float* y, int64_t n) {
 }
 
 Status CpuExecutor::SwiGlu(float* gate, const float* up) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   const int64_t I = spec_.intermediate_size;
   SwiGluParams p;
   p.gate = gate;
@@ -163,6 +181,7 @@ Status CpuExecutor::SwiGlu(float* gate, const float* up) {
 }
 
 Status CpuExecutor::GatherRows(const float* x, int64_t count, float* last) {
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   GatherRowsParams p;
   p.src = x;
   p.ld_src = spec_.hidden_size;
@@ -176,6 +195,7 @@ Status CpuExecutor::GatherRows(const float* x, int64_t count, float* last) {
 }
 
 Status CpuExecutor::Head(const float* last, int64_t count, float* logits) {
+  ProfScope prof(profile_, ProfOp::kHead, threads_);
   const int64_t width = spec_.OutputWidth();
   const int64_t begin = chunk_->logit_out_begin;
   float* out = logits;
@@ -192,6 +212,7 @@ Status CpuExecutor::Head(const float* last, int64_t count, float* logits) {
 Status CpuExecutor::SampleOutputs(int32_t rows, int32_t vocab, const std::vector<SamplingParams>& params,
                                   const std::vector<uint64_t>& seeds, const std::vector<uint64_t>& counters,
                                   int32_t* tokens, float* logprobs) {
+  ProfScope prof(profile_, ProfOp::kSample, threads_);
   const int64_t width = spec_.OutputWidth();
   auto sample = [&](int t, int nt) {
     SampleWorkspace* ws = &sample_ws_[t];

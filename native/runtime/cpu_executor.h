@@ -43,6 +43,7 @@ class CpuExecutor final : public Executor {
 
   const char* kind() const override { return "cpu"; }
   std::string device_name() const override { return ""; }
+  void set_profile(Profile* p) override { profile_ = p; }
   Status BeginOutputs(int64_t rows) override;
   Status RunChunk(const BatchChunk& c, float* logits) override;
   Status SampleOutputs(int32_t rows, int32_t vocab, const std::vector<SamplingParams>& params,
@@ -73,6 +74,7 @@ class CpuExecutor final : public Executor {
   ThreadPool* threads_;
   LinearContext linear_;  // precision, isa, scratch_.gemm, threads_
 
+  Profile* profile_ = nullptr;         // per-operation timings, when on (profile.h)
   const BatchChunk* chunk_ = nullptr;  // the chunk being run (BeginChunk)
   ForwardScratch scratch_;
   AttentionParams attention_;  // the chunk's page table; k/v pages and window set per layer

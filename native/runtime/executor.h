@@ -12,6 +12,7 @@
 
 #include "../kernels/cpu/sampling.h"
 #include "batch.h"
+#include "profile.h"
 #include "status.h"
 
 namespace tt {
@@ -28,6 +29,9 @@ class Executor {
   // "cpu" or "cuda" (model.info().device), and the device's name ("" on the CPU).
   virtual const char* kind() const = 0;
   virtual std::string device_name() const = 0;
+  // Where per-operation timings go when profiling is on (runtime/profile.h); executors that do not
+  // time their steps ignore it.
+  virtual void set_profile(Profile*) {}
 
   // Makes room for the head outputs of a batch of `rows` output rows; called before the batch's
   // chunks run.

@@ -43,6 +43,7 @@ void Rollback(std::vector<SeqState>& st, KvPool* pool) {
 }  // namespace
 
 Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* out) {
+  ProfWall wall(&model->profile());
   const ModelSpec& spec = model->spec();
   if (spec.head.kind != HeadKind::kLm)
     return Status::Invalid(std::string("generateStep needs a language-model head; this model's head is ") +
@@ -119,6 +120,7 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
       Rollback(st, model->kv_pool());
       return status;
     }
+    ProfScope stop_checks(&model->profile(), ProfOp::kStopCheck, nullptr);
     for (size_t a = 0; a < active.size(); a++) {
       SeqState& s = st[index[a]];
       const int32_t tok = drawn[a];

@@ -173,7 +173,15 @@ void Model::UndoCachedPrefixes(PrefixUndo* undo) {
   UndoCachedPrefix(undo, pool_.get());
 }
 
+void Model::SetProfiling(bool on) {
+  profile_.Reset();
+  profile_.enabled = on;
+  if (threads_) threads_->set_timing(on);
+  if (executor_) executor_->set_profile(on ? &profile_ : nullptr);
+}
+
 Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, float* logits) {
+  if (profile_.enabled) profile_.steps++;
   run_from_.clear();
   for (Sequence* s : seqs) {
     run_from_.push_back(s->kv_len);
@@ -198,6 +206,7 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
 }
 
 Status Model::Forward(const std::vector<int64_t>& ids, LogitsMode mode, std::vector<float>* logits) {
+  ProfWall wall(&profile_);
   std::vector<Sequence*> seqs;
   Status st = Resolve(ids, &seqs);
   if (!st.ok()) return st;

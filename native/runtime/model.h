@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "executor.h"
 #include "kv_pool.h"
+#include "profile.h"
 #include "model_spec.h"
 #include "sequence.h"
 #include "status.h"
@@ -100,6 +101,11 @@ class Model {
 
   ThreadPool* threads() { return threads_.get(); }
 
+  // Per-operation timings (profile.h). SetProfiling(true) clears them and starts timing; the counters
+  // are read under the model's mutex like everything else.
+  void SetProfiling(bool on);
+  Profile& profile() { return profile_; }
+
  private:
   Model() = default;
 
@@ -112,6 +118,7 @@ class Model {
   std::unique_ptr<ThreadPool> threads_;
   std::unique_ptr<Executor> executor_;  // CpuExecutor or CudaExecutor
   SequenceTable seqs_;
+  Profile profile_;
   BatchChunk chunk_;  // the chunk being run, rebuilt per chunk, its vectors reused
   std::vector<int64_t> run_from_;  // [batch] each sequence's kv_len before RunBatch ran it
   PrefixUndo undo_;                // Forward's prefix-cache lookup, until its pages are checked

@@ -9,8 +9,9 @@ import { benchServe } from '../bench/serve.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import type { Command } from './types.js';
+import { benchProfile, type ProfileColumn, type ProfileRow } from '../bench/profile.js';
 
-const SUITES = ['gemm', 'decode', 'attention', 'prm', 'serve', 'cuda'] as const;
+const SUITES = ['gemm', 'decode', 'profile', 'attention', 'prm', 'serve', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -75,6 +76,18 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
           `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
       );
     }
+    log('');
+  }
+  if (only.includes('profile')) {
+    const cols = await benchProfile({ threads, log });
+    const share = (c: ProfileColumn, rows: ProfileRow[]) => pct(rows.reduce((a, r) => a + c.rows[r], 0) / c.stepMs);
+    summary.push(
+      `profile (bf16 decode step): ` +
+        cols
+          .map((c) => `B=${c.batch} ${c.stepMs.toFixed(1)} ms: GEMMs ${share(c, ['gemmQkv', 'gemmO', 'gemmGateUp', 'gemmDown'])}, head ${share(c, ['head'])}, ` +
+            `pool waits ${share(c, ['poolWait'])}, sampling ${share(c, ['sample'])}`)
+          .join('; '),
+    );
     log('');
   }
   if (only.includes('attention')) {

@@ -1,0 +1,138 @@
+/**
+ * Where a decode step's time goes (`thinktree bench --only profile`): the random Qwen2.5-0.5B-shaped
+ * model (random-model.ts) with a vocabulary-sized stand-in tokenizer, B sequences forked from a shared
+ * prompt, greedy generateStep calls (the product's decode path: forward, sampling and log-probs over
+ * the whole vocabulary, stop-string checks). The native profile (runtime/profile.h) splits the native
+ * time per operation class; the pool's waiting and the native bookkeeping between operations are rows
+ * of their own, and the rest of the measured wall time is N-API and JavaScript, so each column adds up
+ * to the measured step time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
+import { nativeAddon } from '../../native/load.js';
+import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+
+export interface ProfileBenchOptions {
+  threads: number;
+  log?: (line: string) => void;
+  /** @default [1, 16, 64] */
+  batches?: number[];
+  /** @default 'bf16' */
+  precision?: PrecisionName;
+  /** Shared prompt length. @default 256 */
+  promptTokens?: number;
+  /** Tokens generated per sequence in the timed call (after a 2-token warm-up call). @default 16 */
+  tokens?: number;
+  shape?: Partial<ModelShape>;
+}
+
+/** One batch size's step, in milliseconds per decode step, by row of the table. */
+export interface ProfileColumn {
+  batch: number;
+  stepMs: number;
+  rows: Record<ProfileRow, number>;
+}
+
+export type ProfileRow = ProfileOp | 'poolWait' | 'nativeOther' | 'napiJs';
+
+export const PROFILE_ROWS: readonly { row: ProfileRow; label: string }[] = [
+  { row: 'gemmQkv', label: 'GEMM q/k/v' },
+  { row: 'gemmO', label: 'GEMM o' },
+  { row: 'gemmGateUp', label: 'GEMM gate/up' },
+  { row: 'gemmDown', label: 'GEMM down' },
+  { row: 'attention', label: 'attention' },
+  { row: 'kvWrite', label: 'KV write' },
+  { row: 'elementwise', label: 'norms/RoPE/act/embed' },
+  { row: 'head', label: 'LM head' },
+  { row: 'sample', label: 'sampling + log-probs' },
+  { row: 'stopCheck', label: 'stop-string checks' },
+  { row: 'poolWait', label: 'thread-pool waits' },
+  { row: 'nativeOther', label: 'native bookkeeping' },
+  { row: 'napiJs', label: 'N-API + JavaScript' },
+];
+
+/** A table row per class from one profiled call: `wallMs` over `steps` decode steps. */
+export function profileColumn(batch: number, p: NativeProfile, wallMs: number, steps: number): ProfileColumn {
+  const perStep = (ns: number) => ns / 1e6 / steps;
+  const rows = {} as Record<ProfileRow, number>;
+  let classified = 0;
+  for (const [op, ns] of Object.entries(p.opNs) as [ProfileOp, number][]) {
+    rows[op] = perStep(ns);
+    classified += ns;
+  }
+  rows.poolWait = perStep(p.poolWaitNs);
+  rows.nativeOther = perStep(p.callNs - classified - p.poolWaitNs);
+  rows.napiJs = wallMs / steps - perStep(p.callNs);
+  return { batch, stepMs: wallMs / steps, rows };
+}
+
+/** The stand-in vocabulary: every id decodes to a few distinct bytes, so stop checks see real text. */
+function vocabularyBytes(vocab: number): { tokenBytes: Uint8Array; tokenOffsets: Uint32Array } {
+  const enc = new TextEncoder();
+  const parts = Array.from({ length: vocab }, (_, i) => enc.encode(i.toString(36)));
+  const tokenOffsets = new Uint32Array(vocab + 1);
+  for (let i = 0; i < vocab; i++) tokenOffsets[i + 1] = tokenOffsets[i]! + parts[i]!.length;
+  const tokenBytes = new Uint8Array(tokenOffsets[vocab]!);
+  parts.forEach((b, i) => tokenBytes.set(b, tokenOffsets[i]!));
+  return { tokenBytes, tokenOffsets };
+}
+
+export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileColumn[]> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const shape = { ...QWEN25_05B, ...opts.shape };
+  const batches = opts.batches ?? [1, 16, 64];
+  const precision = opts.precision ?? 'bf16';
+  const promptTokens = opts.promptTokens ?? 256;
+  const tokens = opts.tokens ?? 16;
+  const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-profile-'));
+  const file = path.join(dir, 'model.safetensors');
+  const columns: ProfileColumn[] = [];
+  try {
+    const tensors = writeRandomCheckpoint(file, shape);
+    const maxBatch = Math.max(...batches);
+    const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
+    const pages = Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((tokens + 4) / 16) + 1) + 8;
+    const spec = { ...specFor(file, tensors, shape, opts.threads, precision, kvBytesPerToken * 16 * pages), ...vocabularyBytes(shape.vocab) };
+    const model = await nativeAddon().loadModel(spec);
+    try {
+      const prompt = model.createSequence(1);
+      model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % shape.vocab));
+      await model.forward(Int32Array.of(prompt), 'last');
+      for (const batch of batches) {
+        const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
+        const request = (maxTokens: number) => ({
+          seqs,
+          maxTokens: new Int32Array(batch).fill(maxTokens),
+          temperature: new Float32Array(batch),
+          topK: new Int32Array(batch),
+          topP: new Float32Array(batch).fill(1),
+          minP: new Float32Array(batch),
+          // Never found in base-36 digits: every step pays for the check and none ends early.
+          stop: [new TextEncoder().encode('<|stop|>')],
+          stopAtEos: false,
+        });
+        await model.generateStep(request(2)); // warm-up
+        model.setProfiling(true);
+        const t = performance.now();
+        await model.generateStep(request(tokens));
+        const wallMs = performance.now() - t;
+        const p = model.profile();
+        model.setProfiling(false);
+        columns.push(profileColumn(batch, p, wallMs, p.steps));
+        model.releaseMany(seqs);
+      }
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(`profile: Qwen2.5-0.5B shape, ${precision}, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
+  log(`${'operation'.padEnd(22)}${columns.map((c) => `B=${c.batch}`.padStart(18)).join('')}`);
+  const cell = (ms: number, c: ProfileColumn) => `${ms.toFixed(2).padStart(9)} ${((100 * ms) / c.stepMs).toFixed(1).padStart(6)}% `;
+  for (const { row, label } of PROFILE_ROWS) log(`${label.padEnd(22)}${columns.map((c) => cell(c.rows[row], c)).join('')}`);
+  log(`${'step (measured)'.padEnd(22)}${columns.map((c) => cell(c.stepMs, c)).join('')}`);
+  return columns;
+}
