@@ -3,7 +3,35 @@
 #include <algorithm>
 #include <chrono>
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define TT_CPU_RELAX() _mm_pause()
+#else
+#define TT_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace tt {
+
+namespace {
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Spins until done() or kSpinNs have passed; true when done() became true.
+template <typename Done>
+bool SpinUntil(const Done& done) {
+  const int64_t until = Now() + ThreadPool::kSpinNs;
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      if (done()) return true;
+      TT_CPU_RELAX();
+    }
+    if (Now() > until) return done();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { WorkerLoop(i); });
@@ -12,7 +40,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -21,20 +49,31 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int, int)>* job;
-    {
+    auto has_work = [&] { return stop_.load() || generation_.load() != seen; };
+    if (!SpinUntil(has_work)) {
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
+      sleeping_workers_.fetch_add(1);
+      start_cv_.wait(lock, has_work);
+      sleeping_workers_.fetch_sub(1);
     }
-    (*job)(index, n_threads_);
-    {
+    if (stop_.load()) return;
+    seen = generation_.load();
+    (*job_)(index, n_threads_);
+    if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
+      // The caller may be between its predicate check and its wait: notify under the mutex.
       std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_one();
     }
   }
+}
+
+void ThreadPool::WaitForWorkers() {
+  auto done = [&] { return pending_.load() == 0; };
+  if (SpinUntil(done)) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  caller_sleeping_.store(true);
+  done_cv_.wait(lock, done);
+  caller_sleeping_.store(false);
 }
 
 void ThreadPool::Run(const std::function<void(int, int)>& fn) {
@@ -42,19 +81,19 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
     fn(0, 1);
     return;
   }
+  job_ = &fn;
+  pending_.store(n_threads_ - 1);
   {
+    // Under the mutex, so a worker that found no work and is about to sleep either sees the new
+    // generation in its wait predicate or is already counted in sleeping_workers_.
     std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    pending_ = n_threads_ - 1;
-    generation_++;
+    generation_.fetch_add(1);
   }
-  start_cv_.notify_all();
+  if (sleeping_workers_.load() > 0) start_cv_.notify_all();
   fn(0, n_threads_);
-  const auto waiting = timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
-  job_ = nullptr;
-  if (timing_) wait_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - waiting).count();
+  const int64_t waiting = timing_ ? Now() : 0;
+  WaitForWorkers();
+  if (timing_) wait_ns_ += Now() - waiting;
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

@@ -158,7 +158,9 @@ describe('truncate (pageTokens 4)', () => {
   it('throws a RangeError naming both lengths when asked to grow the sequence', () => {
     const s = model.createSequence(0);
     model.appendTokens(s, Int32Array.from(tokens(10)));
-    expect(() => model.truncate(s, 12)).toThrow(new RangeError(`cannot truncate sequence ${s} to length 12: it holds 10 tokens`));
+    // A RangeError with code OUT_OF_RANGE (lib/errors.ts turns it into an OptionError for users).
+    expect(() => model.truncate(s, 12)).toThrow(RangeError);
+    expect(() => model.truncate(s, 12)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE', message: `cannot truncate sequence ${s} to length 12: it holds 10 tokens` }));
     expect(model.sequenceLength(s)).toBe(10);
     model.release(s);
   });
