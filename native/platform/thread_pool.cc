@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -18,10 +19,11 @@ int64_t Now() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Spins until done() or kSpinNs have passed; true when done() became true.
+// Spins until done() or spin_ns have passed; true when done() became true.
 template <typename Done>
-bool SpinUntil(const Done& done) {
-  const int64_t until = Now() + ThreadPool::kSpinNs;
+bool SpinUntil(int64_t spin_ns, const Done& done) {
+  if (spin_ns <= 0) return done();
+  const int64_t until = Now() + spin_ns;
   for (;;) {
     for (int i = 0; i < 64; i++) {
       if (done()) return true;
@@ -31,9 +33,18 @@ bool SpinUntil(const Done& done) {
   }
 }
 
+int64_t SpinNsFromEnv() {
+  const char* v = std::getenv("THINKTREE_POOL_SPIN_US");
+  if (v == nullptr || *v == '\0') return ThreadPool::kDefaultSpinNs;
+  char* end = nullptr;
+  const long long us = std::strtoll(v, &end, 10);
+  if (*end != '\0' || us < 0) return ThreadPool::kDefaultSpinNs;  // not a count of microseconds: the default
+  return std::min<long long>(us, 1'000'000) * 1000;
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)), spin_ns_(SpinNsFromEnv()) {
   for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -50,7 +61,7 @@ void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
     auto has_work = [&] { return stop_.load() || generation_.load() != seen; };
-    if (!SpinUntil(has_work)) {
+    if (!SpinUntil(spin_ns_, has_work)) {
       std::unique_lock<std::mutex> lock(mu_);
       sleeping_workers_.fetch_add(1);
       start_cv_.wait(lock, has_work);
@@ -69,7 +80,7 @@ void ThreadPool::WorkerLoop(int index) {
 
 void ThreadPool::WaitForWorkers() {
   auto done = [&] { return pending_.load() == 0; };
-  if (SpinUntil(done)) return;
+  if (SpinUntil(spin_ns_, done)) return;
   std::unique_lock<std::mutex> lock(mu_);
   caller_sleeping_.store(true);
   done_cv_.wait(lock, done);

@@ -4,7 +4,7 @@
 // A decode step runs ~15 parallel regions per layer (24 layers: ~360 per token), each a few tens of
 // microseconds at batch 1, so waking sleeping threads through a condition variable for each (futex
 // wake-up, scheduler latency) used to cost a large share of the step. Workers and the caller therefore
-// spin on atomics for a short while (kSpinNs) before they sleep: back-to-back regions of one step find
+// spin on atomics for a short while (spin_ns) before they sleep: back-to-back regions of one step find
 // the workers awake, and an idle pool still sleeps instead of burning its cores.
 #pragma once
 #include <atomic>
@@ -39,13 +39,17 @@ class ThreadPool {
 
   // How long a thread spins for new work (a worker) or for the workers to finish (the caller) before
   // it sleeps: longer than the gap between two regions of a step, short enough not to matter idle.
-  static constexpr int64_t kSpinNs = 100'000;
+  // THINKTREE_POOL_SPIN_US (read when a pool is made) overrides it; 0 sleeps at once, which suits a
+  // host whose cores are all busy with other processes.
+  static constexpr int64_t kDefaultSpinNs = 100'000;
+  int64_t spin_ns() const { return spin_ns_; }
 
  private:
   void WorkerLoop(int index);
   void WaitForWorkers();
 
   int n_threads_;
+  int64_t spin_ns_ = kDefaultSpinNs;
   std::vector<std::thread> workers_;
   // The handshake: Run publishes job_ then bumps generation_; each worker runs the job once per
   // generation and decrements pending_. Sleepers are counted so that the other side takes the mutex

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
+import type { NativeModelSpec, NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 
@@ -26,6 +26,17 @@ export interface ProfileBenchOptions {
   /** Tokens generated per sequence in the timed call (after a 2-token warm-up call). @default 16 */
   tokens?: number;
   shape?: Partial<ModelShape>;
+  /**
+   * Also profile batch 1 with a thread pool that sleeps at once (THINKTREE_POOL_SPIN_US=0, the pool
+   * before it learned to spin), for the ratio. @default true
+   */
+  compareSpin?: boolean;
+}
+
+export interface ProfileBenchResult {
+  columns: ProfileColumn[];
+  /** Batch 1 with a pool that never spins; null when not measured. */
+  noSpin: ProfileColumn | null;
 }
 
 /** One batch size's step, in milliseconds per decode step, by row of the table. */
@@ -79,7 +90,7 @@ function vocabularyBytes(vocab: number): { tokenBytes: Uint8Array; tokenOffsets:
   return { tokenBytes, tokenOffsets };
 }
 
-export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileColumn[]> {
+export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const shape = { ...QWEN25_05B, ...opts.shape };
   const batches = opts.batches ?? [1, 16, 64];
@@ -88,51 +99,73 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileCo
   const tokens = opts.tokens ?? 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-profile-'));
   const file = path.join(dir, 'model.safetensors');
-  const columns: ProfileColumn[] = [];
+  let columns: ProfileColumn[] = [];
+  let noSpin: ProfileColumn | null = null;
   try {
     const tensors = writeRandomCheckpoint(file, shape);
     const maxBatch = Math.max(...batches);
     const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
     const pages = Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((tokens + 4) / 16) + 1) + 8;
     const spec = { ...specFor(file, tensors, shape, opts.threads, precision, kvBytesPerToken * 16 * pages), ...vocabularyBytes(shape.vocab) };
-    const model = await nativeAddon().loadModel(spec);
-    try {
-      const prompt = model.createSequence(1);
-      model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % shape.vocab));
-      await model.forward(Int32Array.of(prompt), 'last');
-      for (const batch of batches) {
-        const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
-        const request = (maxTokens: number) => ({
-          seqs,
-          maxTokens: new Int32Array(batch).fill(maxTokens),
-          temperature: new Float32Array(batch),
-          topK: new Int32Array(batch),
-          topP: new Float32Array(batch).fill(1),
-          minP: new Float32Array(batch),
-          // Never found in base-36 digits: every step pays for the check and none ends early.
-          stop: [new TextEncoder().encode('<|stop|>')],
-          stopAtEos: false,
-        });
-        await model.generateStep(request(2)); // warm-up
-        model.setProfiling(true);
-        const t = performance.now();
-        await model.generateStep(request(tokens));
-        const wallMs = performance.now() - t;
-        const p = model.profile();
-        model.setProfiling(false);
-        columns.push(profileColumn(batch, p, wallMs, p.steps));
-        model.releaseMany(seqs);
+    columns = await profileBatches(spec, batches, promptTokens, tokens, shape.vocab);
+    if (opts.compareSpin ?? true) {
+      const saved = process.env.THINKTREE_POOL_SPIN_US;
+      process.env.THINKTREE_POOL_SPIN_US = '0'; // read by the pool when the model is made
+      try {
+        noSpin = (await profileBatches(spec, [1], promptTokens, tokens, shape.vocab))[0]!;
+      } finally {
+        if (saved === undefined) delete process.env.THINKTREE_POOL_SPIN_US;
+        else process.env.THINKTREE_POOL_SPIN_US = saved;
       }
-    } finally {
-      model.dispose();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   log(`profile: Qwen2.5-0.5B shape, ${precision}, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
-  log(`${'operation'.padEnd(22)}${columns.map((c) => `B=${c.batch}`.padStart(18)).join('')}`);
+  const shown = noSpin === null ? columns : [...columns, noSpin];
+  log(`${'operation'.padEnd(22)}${shown.map((c) => (c === noSpin ? 'B=1 no spin' : `B=${c.batch}`).padStart(18)).join('')}`);
   const cell = (ms: number, c: ProfileColumn) => `${ms.toFixed(2).padStart(9)} ${((100 * ms) / c.stepMs).toFixed(1).padStart(6)}% `;
-  for (const { row, label } of PROFILE_ROWS) log(`${label.padEnd(22)}${columns.map((c) => cell(c.rows[row], c)).join('')}`);
-  log(`${'step (measured)'.padEnd(22)}${columns.map((c) => cell(c.stepMs, c)).join('')}`);
+  for (const { row, label } of PROFILE_ROWS) log(`${label.padEnd(22)}${shown.map((c) => cell(c.rows[row], c)).join('')}`);
+  log(`${'step (measured)'.padEnd(22)}${shown.map((c) => cell(c.stepMs, c)).join('')}`);
+  if (noSpin !== null && columns[0]?.batch === 1) {
+    log(`batch 1: step time with a pool that sleeps at once ÷ with the spinning pool = ${(noSpin.stepMs / columns[0].stepMs).toFixed(2)}`);
+  }
+  return { columns, noSpin };
+}
+
+/** Profiles a fresh model from `spec`: a shared prompt, then one profiled greedy call per batch size. */
+async function profileBatches(spec: NativeModelSpec, batches: number[], promptTokens: number, tokens: number, vocab: number): Promise<ProfileColumn[]> {
+  const columns: ProfileColumn[] = [];
+  const model = await nativeAddon().loadModel(spec);
+  try {
+    const prompt = model.createSequence(1);
+    model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % vocab));
+    await model.forward(Int32Array.of(prompt), 'last');
+    for (const batch of batches) {
+      const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
+      const request = (maxTokens: number) => ({
+        seqs,
+        maxTokens: new Int32Array(batch).fill(maxTokens),
+        temperature: new Float32Array(batch),
+        topK: new Int32Array(batch),
+        topP: new Float32Array(batch).fill(1),
+        minP: new Float32Array(batch),
+        // Never found in base-36 digits: every step pays for the check and none ends early.
+        stop: [new TextEncoder().encode('<|stop|>')],
+        stopAtEos: false,
+      });
+      await model.generateStep(request(2)); // warm-up
+      model.setProfiling(true);
+      const t = performance.now();
+      await model.generateStep(request(tokens));
+      const wallMs = performance.now() - t;
+      const p = model.profile();
+      model.setProfiling(false);
+      columns.push(profileColumn(batch, p, wallMs, p.steps));
+      model.releaseMany(seqs);
+    }
+  } finally {
+    model.dispose();
+  }
   return columns;
 }

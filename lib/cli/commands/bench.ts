@@ -79,14 +79,15 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('profile')) {
-    const cols = await benchProfile({ threads, log });
+    const { columns: cols, noSpin } = await benchProfile({ threads, log });
     const share = (c: ProfileColumn, rows: ProfileRow[]) => pct(rows.reduce((a, r) => a + c.rows[r], 0) / c.stepMs);
     summary.push(
       `profile (bf16 decode step): ` +
         cols
           .map((c) => `B=${c.batch} ${c.stepMs.toFixed(1)} ms: GEMMs ${share(c, ['gemmQkv', 'gemmO', 'gemmGateUp', 'gemmDown'])}, head ${share(c, ['head'])}, ` +
             `pool waits ${share(c, ['poolWait'])}, sampling ${share(c, ['sample'])}`)
-          .join('; '),
+          .join('; ') +
+        (noSpin !== null && cols[0]?.batch === 1 ? `; B=1 step without ÷ with the spinning pool ${(noSpin.stepMs / cols[0].stepMs).toFixed(2)}` : ''),
     );
     log('');
   }
