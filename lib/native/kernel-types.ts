@@ -64,6 +64,8 @@ export interface AttentionArgs {
   q: Float32Array;
   /** [pages, pageTokens, numKvHeads, headDim] keys and values of the pool. */
   kPages: Float32Array;
+  /** How the pages are stored: 'bf16' rounds kPages/vPages to bf16 first, as bf16 mode's KV cache does. @default 'f32' */
+  kvDtype?: 'f32' | 'bf16';
   vPages: Float32Array;
   pageTokens: number;
   numHeads: number;

@@ -138,6 +138,7 @@ Status CpuExecutor::KvWrite(int32_t layer, const float* k, const float* v) {
   p.ld = kv_dim;
   p.k_pages = pool_->K(layer);
   p.v_pages = pool_->V(layer);
+  p.kv_dtype = KvDtype(spec_.precision);
   p.slots = chunk_->kv_slots.data();
   p.rows = chunk_->rows;
   p.kv_dim = kv_dim;
@@ -149,6 +150,7 @@ Status CpuExecutor::Attention(int32_t layer, float* out) {
   ProfScope prof(profile_, ProfOp::kAttention, threads_);
   attention_.k_pages = pool_->K(layer);
   attention_.v_pages = pool_->V(layer);
+  attention_.kv_dtype = KvDtype(spec_.precision);
   attention_.sliding_window = spec_.sliding_window[layer];
   attention_.out = out;
   if (const char* err = tt::Attention(attention_, spec_.isa, &scratch_.attention, threads_)) return Status::Internal(err);

@@ -24,7 +24,7 @@ namespace tt {
 
 // Device K/V element type: bf16 by default on the GPU (half the bytes per page), f32 when the
 // model runs at f32 precision so that its logits match the CPU's to f32 tolerances.
-inline DType DeviceKvDtype(Precision p) { return p == Precision::kF32 ? DType::kF32 : DType::kBF16; }
+inline DType DeviceKvDtype(Precision p) { return KvDtype(p); }
 
 // Bytes the device needs beyond weights and KV for a model of this shape: the activations of one
 // chunk, the head outputs of a generation step of 64 sequences, and the attention plan.

@@ -36,8 +36,8 @@ KvPool* KvPool::Create(const KvShape& shape, int64_t budget_bytes, std::string* 
   KvPool* pool = new KvPool();
   pool->shape_ = shape;
   pool->pages_total_ = static_cast<int32_t>(pages);
-  pool->layer_floats_ = pages * shape.PageFloats();
-  pool->base_ = static_cast<float*>(mem);
+  pool->layer_bytes_ = pages * shape.PageFloats() * shape.elem_bytes;
+  pool->base_ = static_cast<uint8_t*>(mem);
   pool->mapped_bytes_ = host_storage ? bytes : 0;
   pool->refcount_.assign(pages, 0);
   pool->cached_.assign(pages, 0);
@@ -182,13 +182,13 @@ void KvPool::CopyTokens(int32_t src, int32_t dst, int32_t tokens) {
     copier_(src, dst, tokens);
     return;
   }
-  const int64_t page_floats = shape_.PageFloats();
-  const size_t bytes = static_cast<size_t>(tokens) * shape_.kv_heads * shape_.head_dim * 4;
+  const int64_t page_bytes = shape_.PageFloats() * shape_.elem_bytes;
+  const size_t bytes = static_cast<size_t>(tokens) * shape_.kv_heads * shape_.head_dim * shape_.elem_bytes;
   for (int32_t l = 0; l < shape_.layers; l++) {
-    float* k = K(l);
-    float* v = V(l);
-    memcpy(k + dst * page_floats, k + src * page_floats, bytes);
-    memcpy(v + dst * page_floats, v + src * page_floats, bytes);
+    uint8_t* k = static_cast<uint8_t*>(K(l));
+    uint8_t* v = static_cast<uint8_t*>(V(l));
+    memcpy(k + dst * page_bytes, k + src * page_bytes, bytes);
+    memcpy(v + dst * page_bytes, v + src * page_bytes, bytes);
   }
 }
 

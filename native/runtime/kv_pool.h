@@ -27,7 +27,7 @@ struct KvShape {
   int32_t page_tokens = 0;
   int32_t kv_heads = 0;
   int32_t head_dim = 0;
-  int32_t elem_bytes = 4;  // 4 for f32 storage; 2 for bf16 (a device pool)
+  int32_t elem_bytes = 4;  // 4 for f32 storage; 2 for bf16 (KvDtype(precision): bf16 mode on either side)
   // Elements of one page in one layer for K (or V): [page_tokens, kv_heads, head_dim].
   int64_t PageFloats() const { return static_cast<int64_t>(page_tokens) * kv_heads * head_dim; }
   // Bytes of one page across all layers, K and V.
@@ -81,9 +81,10 @@ class KvPool {
   void Reclaim(int32_t page);
   bool IsCached(int32_t page) const { return cached_[page] != 0; }
 
-  // One layer's keys / values of every page: [pages_total, page_tokens, kv_heads, head_dim] f32.
-  float* K(int32_t layer) { return base_ + (2 * static_cast<int64_t>(layer)) * layer_floats_; }
-  float* V(int32_t layer) { return base_ + (2 * static_cast<int64_t>(layer) + 1) * layer_floats_; }
+  // One layer's keys / values of every page: [pages_total, page_tokens, kv_heads, head_dim] elements
+  // of elem_bytes each (f32, or bf16 in bf16 mode).
+  void* K(int32_t layer) { return base_ + (2 * static_cast<int64_t>(layer)) * layer_bytes_; }
+  void* V(int32_t layer) { return base_ + (2 * static_cast<int64_t>(layer) + 1) * layer_bytes_; }
 
   // Copies token slots [0, tokens) of page `src` into page `dst`, in every layer, K and V: the
   // copy-on-write of a partly filled page (slots past `tokens` are not valid, so not copied).
@@ -96,8 +97,8 @@ class KvPool {
 
   KvShape shape_;
   int32_t pages_total_ = 0;
-  int64_t layer_floats_ = 0;  // pages_total * PageFloats(): one layer's K (or V)
-  float* base_ = nullptr;     // [layers, 2 (K, V), pages_total, page_tokens, kv_heads, head_dim] f32
+  int64_t layer_bytes_ = 0;   // pages_total * PageFloats() * elem_bytes: one layer's K (or V)
+  uint8_t* base_ = nullptr;   // [layers, 2 (K, V), pages_total, page_tokens, kv_heads, head_dim]
   size_t mapped_bytes_ = 0;
   // The LRU list of parked pages (intrusive, doubly linked through page ids; -1 ends it).
   void LruPush(int32_t page);    // at the tail (most recently parked)

@@ -25,7 +25,8 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
   shape.head_dim = s.head_dim;
   // The one place the executor is chosen: a CUDA library named in the spec puts the model on its device.
   const bool on_device = !s.cuda_library.empty();
-  if (on_device) shape.elem_bytes = static_cast<int32_t>(DTypeSize(DeviceKvDtype(s.precision)));
+  // bf16 mode keeps K/V in bf16 on either side (half the attention traffic); f32 mode keeps f32.
+  shape.elem_bytes = static_cast<int32_t>(DTypeSize(KvDtype(s.precision)));
   // The pool first: a budget too small for one page is cheaper to report than after mapping weights.
   // On a device the host keeps only the bookkeeping; the pages' storage is the device's.
   m->pool_.reset(KvPool::Create(shape, s.kv_cache_bytes, error, !on_device));

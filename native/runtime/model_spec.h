@@ -42,6 +42,10 @@ inline const char* HeadKindName(HeadKind kind) {
   return "unknown";
 }
 
+// Element type of the KV cache: bf16 in bf16 mode (the GEMMs already round activations to bf16, and
+// K/V in bf16 halve what attention reads), f32 in f32 mode (the conformance mode keeps f32 throughout).
+inline DType KvDtype(Precision p) { return p == Precision::kF32 ? DType::kF32 : DType::kBF16; }
+
 struct ModelSpec {
   std::vector<std::string> files;
   std::vector<TensorSpec> tensors;

@@ -176,3 +176,42 @@ describe('paged attention kernel', () => {
     expect(() => kernels.attention(args)).toThrow(/seqLens\[0\]/);
   });
 });
+
+/** x rounded to the nearest bf16 (ties to even), as the KV cache stores it in bf16 mode. */
+function roundBf16(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  const u = new Uint32Array(out.buffer);
+  const src = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const b = src[i]!;
+    u[i] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16;
+  }
+  return out;
+}
+
+describe('paged attention over a bf16 KV cache', () => {
+  const shapes: [string, Shape, SeqPlan[]][] = [
+    ['decode rows over forks (shared prefix, block variant)', { pageTokens: 4, numHeads: 8, numKvHeads: 2, headDim: 32 }, [
+      { len: 300, queries: 1 }, { len: 305, queries: 1, forkOf: 0, shared: 75 }, { len: 290, queries: 1, forkOf: 0, shared: 72 },
+      ...Array.from({ length: 16 }, () => ({ len: 310, queries: 1, forkOf: 0, shared: 75 })),
+    ]],
+    ['prefill rows with a sliding window', { pageTokens: 4, numHeads: 4, numKvHeads: 4, headDim: 16, slidingWindow: 7 }, [{ len: 40, queries: 40 }, { len: 9, queries: 3 }]],
+    ['a head size that is not a multiple of 8', { pageTokens: 3, numHeads: 6, numKvHeads: 2, headDim: 12 }, [{ len: 20, queries: 5 }, { len: 7, queries: 1 }]],
+  ];
+  for (const [what, shape, plans] of shapes) {
+    it(`equals f32 attention over the bf16-rounded pages exactly: ${what}`, () => {
+      const args = buildArgs(shape, plans, 41);
+      const rounded = { ...args, kPages: roundBf16(args.kPages), vPages: roundBf16(args.vPages) };
+      // Widening bf16 to f32 is exact, so the two runs see identical keys and values.
+      expect(kernels.attention({ ...args, kvDtype: 'bf16' })).toEqual(kernels.attention(rounded));
+      // And the rounding error stays within bf16's relative precision of the f32 result.
+      expect(maxAbsDiff(kernels.attention({ ...args, kvDtype: 'bf16' }), naiveAttention(args))).toBeLessThanOrEqual(2e-2);
+      expect(maxAbsDiff(kernels.attention({ ...args, kvDtype: 'f32' }), naiveAttention(args))).toBeLessThanOrEqual(1e-5);
+    });
+  }
+
+  it('refuses an unknown kvDtype', () => {
+    const args = buildArgs(gqa, [{ len: 3, queries: 1 }], 5);
+    expect(() => kernels.attention({ ...args, kvDtype: 'f16' as 'bf16' })).toThrow("Expected `args.kvDtype` to be 'f32' or 'bf16'");
+  });
+});

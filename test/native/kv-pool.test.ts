@@ -185,3 +185,22 @@ describe('KV budget exhaustion', () => {
     t.cleanup();
   });
 });
+
+describe('KV cache element type', () => {
+  it('keeps K/V in bf16 in bf16 mode (half the bytes per page, twice the pages) and in f32 in f32 mode', async () => {
+    const t = writeTinyModel({ seed: 3, pageTokens: 4, kvCacheBytes: 1 << 20 });
+    try {
+      const f32 = await nativeAddon().loadModel({ ...t.spec, precision: 'f32' });
+      const bf16 = await nativeAddon().loadModel({ ...t.spec, precision: 'bf16' });
+      const { layers, kvHeads, headDim } = t.config;
+      expect(f32.info().bytesPerPage).toBe(layers * 2 * 4 * kvHeads * headDim * 4);
+      expect(bf16.info().bytesPerPage).toBe(layers * 2 * 4 * kvHeads * headDim * 2);
+      expect(bf16.kvStats().pagesTotal).toBe(Math.floor((1 << 20) / bf16.info().bytesPerPage));
+      expect(bf16.kvStats().pagesTotal).toBeGreaterThanOrEqual(2 * f32.kvStats().pagesTotal - 1);
+      f32.dispose();
+      bf16.dispose();
+    } finally {
+      t.cleanup();
+    }
+  });
+});

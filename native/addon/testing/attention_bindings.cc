@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../../kernels/cpu/attention.h"
+#include "../../kernels/common/math.h"
 #include "../napi_util.h"
 
 namespace tt {
@@ -16,6 +17,7 @@ struct AttentionCall {
   AttentionParams p;
   int32_t tokens = 0;
   int threads = 1;
+  std::vector<uint16_t> k_bf16, v_bf16;  // args.kvDtype 'bf16': the pages rounded to bf16, as the KV cache keeps them
 };
 
 [[noreturn]] void Bad(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
@@ -78,6 +80,20 @@ AttentionCall ParseAttentionArgs(const Napi::Value& value) {
   p.ld_q = static_cast<int64_t>(p.num_heads) * p.head_dim;
   p.k_pages = kp.Data();
   p.v_pages = vp.Data();
+  const Napi::Value kv_dtype = o.Get("kvDtype");
+  if (!kv_dtype.IsUndefined()) {
+    const std::string d = kv_dtype.IsString() ? kv_dtype.As<Napi::String>().Utf8Value() : "";
+    if (d != "f32" && d != "bf16") throw Napi::TypeError::New(env, "Expected `args.kvDtype` to be 'f32' or 'bf16'");
+    if (d == "bf16") {
+      c.k_bf16.resize(kp.ElementLength());
+      c.v_bf16.resize(vp.ElementLength());
+      for (size_t i = 0; i < c.k_bf16.size(); i++) c.k_bf16[i] = F32ToBf16(kp[i]);
+      for (size_t i = 0; i < c.v_bf16.size(); i++) c.v_bf16[i] = F32ToBf16(vp[i]);
+      p.k_pages = c.k_bf16.data();
+      p.v_pages = c.v_bf16.data();
+      p.kv_dtype = DType::kBF16;
+    }
+  }
   p.num_seqs = static_cast<int32_t>(S);
   p.page_indptr = indptr;
   p.page_indices = indices;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../common/attention_state.h"
+#include "../common/math.h"
 
 namespace tt {
 
@@ -65,8 +66,8 @@ AttnItemFn ItemFor(Isa isa) {
 }
 
 void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem& it, int32_t group,
-             float* states, float* fscratch, int32_t* iscratch, const float** pscratch, AttnItemFn per_query,
-             AttnItemFn block) {
+             float* states, float* fscratch, int32_t* iscratch, const float** pscratch, float* kvscratch,
+             AttnItemFn per_query, AttnItemFn block) {
   const int32_t D = p.head_dim, P = p.page_tokens, W = p.sliding_window;
   const int32_t rows = it.rows_end - it.rows_begin;
   const int64_t nq = static_cast<int64_t>(rows) * group;
@@ -91,11 +92,33 @@ void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem&
   // key and value rows through the page table
   const int32_t* table = p.page_indices + p.page_indptr[it.table_seq];
   const int64_t kv_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  for (int32_t j = 0; j < n; j++) {
-    const int32_t pos = it.key_begin + j;
-    const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
-    krows[j] = p.k_pages + at;
-    vrows[j] = p.v_pages + at;
+  if (p.kv_dtype == DType::kBF16) {
+    // Widen the item's rows once: every query of the item then reads f32 rows from cache.
+    const uint16_t* kp = static_cast<const uint16_t*>(p.k_pages);
+    const uint16_t* vp = static_cast<const uint16_t*>(p.v_pages);
+    float* kw = kvscratch;
+    float* vw = kvscratch + static_cast<int64_t>(kKeyChunk) * D;
+    for (int32_t j = 0; j < n; j++) {
+      const int32_t pos = it.key_begin + j;
+      const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
+      float* kd = kw + static_cast<int64_t>(j) * D;
+      float* vd = vw + static_cast<int64_t>(j) * D;
+      for (int32_t t = 0; t < D; t++) {
+        kd[t] = Bf16ToF32(kp[at + t]);
+        vd[t] = Bf16ToF32(vp[at + t]);
+      }
+      krows[j] = kd;
+      vrows[j] = vd;
+    }
+  } else {
+    const float* kp = static_cast<const float*>(p.k_pages);
+    const float* vp = static_cast<const float*>(p.v_pages);
+    for (int32_t j = 0; j < n; j++) {
+      const int32_t pos = it.key_begin + j;
+      const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
+      krows[j] = kp + at;
+      vrows[j] = vp + at;
+    }
   }
   AttnItemArgs a;
   a.q = qbuf;
@@ -144,6 +167,8 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   if (static_cast<int64_t>(ws->scratch_ints.size()) < threads * ws->scratch_ints_each)
     ws->scratch_ints.resize(threads * ws->scratch_ints_each);
   if (static_cast<int64_t>(ws->scratch_rows.size()) < threads * 2 * kKeyChunk) ws->scratch_rows.resize(threads * 2 * kKeyChunk);
+  const int64_t kv_rows_each = p.kv_dtype == DType::kBF16 ? 2 * static_cast<int64_t>(kKeyChunk) * D : 0;
+  if (static_cast<int64_t>(ws->kv_rows.size()) < threads * kv_rows_each) ws->kv_rows.resize(threads * kv_rows_each);
 
   // Items: dynamic scheduling, since shared items are much larger than own ones.
   const AttnItemFn per_query = ItemFor(isa);
@@ -154,8 +179,9 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
     float* fs = ws->scratch.data() + t * ws->scratch_floats;
     int32_t* is = ws->scratch_ints.data() + t * ws->scratch_ints_each;
     const float** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
+    float* kvs = kv_rows_each > 0 ? ws->kv_rows.data() + t * kv_rows_each : nullptr;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, per_query, block);
+      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, kvs, per_query, block);
   };
   if (pool != nullptr && n_items > 1) pool->Run(work); else work(0, 1);
 

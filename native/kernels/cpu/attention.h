@@ -13,14 +13,18 @@
 #include "../../platform/cpu_features.h"
 #include "../../platform/thread_pool.h"
 #include "../common/attention_plan.h"
+#include "../common/dtype.h"
 
 namespace tt {
 
 struct AttentionParams {
   const float* q = nullptr;  // [tokens, num_heads, head_dim] rotated queries, row stride ld_q floats
   int64_t ld_q = 0;
-  const float* k_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] f32, one layer's keys
-  const float* v_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] f32, one layer's values
+  const void* k_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] kv_dtype, one layer's keys
+  const void* v_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] kv_dtype, one layer's values
+  // kF32, or kBF16 (bf16 mode's KV cache): an item's bf16 rows are widened once into per-thread f32
+  // rows, so the per-ISA item functions stay f32 and memory traffic is halved.
+  DType kv_dtype = DType::kF32;
   int32_t page_tokens = 0;
   int32_t num_heads = 0, num_kv_heads = 0, head_dim = 0;  // query head h reads kv head h / (num_heads / num_kv_heads)
   int32_t num_seqs = 0;
@@ -45,6 +49,7 @@ struct AttentionWorkspace {
   std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
   std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
   std::vector<const float*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers
+  std::vector<float> kv_rows;              // bf16 pages: [threads, 2, kAttnItemKeys, head_dim] widened rows
   int64_t scratch_floats = 0, scratch_ints_each = 0;
 };
 

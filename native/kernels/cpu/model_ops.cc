@@ -35,9 +35,26 @@ void GatherRows(const GatherRowsParams& p) {
 }
 
 void KvWrite(const KvWriteParams& p) {
+  if (p.kv_dtype == DType::kBF16) {
+    uint16_t* kp = static_cast<uint16_t*>(p.k_pages);
+    uint16_t* vp = static_cast<uint16_t*>(p.v_pages);
+    for (int64_t r = 0; r < p.rows; r++) {
+      uint16_t* k = kp + p.slots[r] * p.kv_dim;
+      uint16_t* v = vp + p.slots[r] * p.kv_dim;
+      const float* ks = p.k + r * p.ld;
+      const float* vs = p.v + r * p.ld;
+      for (int64_t e = 0; e < p.kv_dim; e++) {
+        k[e] = F32ToBf16(ks[e]);
+        v[e] = F32ToBf16(vs[e]);
+      }
+    }
+    return;
+  }
+  float* kp = static_cast<float*>(p.k_pages);
+  float* vp = static_cast<float*>(p.v_pages);
   for (int64_t r = 0; r < p.rows; r++) {
-    memcpy(p.k_pages + p.slots[r] * p.kv_dim, p.k + r * p.ld, p.kv_dim * 4);
-    memcpy(p.v_pages + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
+    memcpy(kp + p.slots[r] * p.kv_dim, p.k + r * p.ld, p.kv_dim * 4);
+    memcpy(vp + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
   }
 }
 

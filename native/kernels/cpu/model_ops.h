@@ -44,8 +44,9 @@ struct KvWriteParams {
   const float* k = nullptr;       // [rows, kv_dim] row stride ld
   const float* v = nullptr;       // [rows, kv_dim] row stride ld
   int64_t ld = 0;
-  float* k_pages = nullptr;       // [pages, page_tokens, kv_dim] one layer's keys
-  float* v_pages = nullptr;       // [pages, page_tokens, kv_dim] one layer's values
+  void* k_pages = nullptr;        // [pages, page_tokens, kv_dim] one layer's keys, kv_dtype
+  void* v_pages = nullptr;        // [pages, page_tokens, kv_dim] one layer's values, kv_dtype
+  DType kv_dtype = DType::kF32;   // kF32, or kBF16 (rounded to nearest even)
   const int64_t* slots = nullptr; // [rows] page * page_tokens + slot of each row
   int64_t rows = 0, kv_dim = 0;
 };
