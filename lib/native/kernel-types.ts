@@ -110,7 +110,7 @@ export interface NativeKernels extends NativeCpu {
 }
 
 /** AttentionArgs on the GPU: head_dim 16, 32, 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
-export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads'> {
+export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads' | 'kvDtype'> {
   threads?: number;
   /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */
   kvDtype?: 'F32' | 'BF16';

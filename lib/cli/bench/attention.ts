@@ -48,6 +48,8 @@ export interface SharedPrefixBenchResult {
   perSequenceKvBytes: number;
   /** Per-sequence time ÷ the time the arithmetic takes at the FMA peak; only with `fmaPeakGflops`. */
   speedupCeiling?: number;
+  /** Per-sequence attention over f32 K/V ÷ over bf16 K/V (bf16 mode's KV cache: half the bytes read). */
+  bf16KvSpeedup: number;
 }
 
 /** Builds the batch: shared prefix pages first, then each sequence's own pages. */
@@ -120,6 +122,10 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
     rows.push({ sharedPrefix, seconds: t, effectiveGBps: perSequenceKvBytes / t / 1e9, gflops: flops / t / 1e9 });
   }
   const speedup = rows[0].seconds / rows[1].seconds;
+  const bf16Args: AttentionArgs = { ...sharedPrefixArgs(o, false), kvDtype: 'bf16' };
+  const bf16Once = kernels.benchAttention(bf16Args, 1);
+  const bf16Seconds = kernels.benchAttention(bf16Args, Math.max(3, Math.round(seconds / Math.max(bf16Once, 1e-6))));
+  const bf16KvSpeedup = rows[0].seconds / bf16Seconds;
   const peak = opts.fmaPeakGflops;
   const speedupCeiling = peak === undefined ? undefined : rows[0].seconds / (flops / (peak * 1e9));
   log(
@@ -133,8 +139,9 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
       `${' '.repeat(38)}${r.gflops.toFixed(1).padStart(7)}${ofPeak}`);
   }
   log(`speedup: ${speedup.toFixed(2)}× (K/V a per-sequence kernel reads: ${(perSequenceKvBytes / 1e6).toFixed(1)} MB)`);
+  log(`bf16 KV cache, per-sequence: ${(bf16Seconds * 1e3).toFixed(3)} ms/call, ${bf16KvSpeedup.toFixed(2)}× the f32 K/V speed (half the bytes read)`);
   if (speedupCeiling !== undefined) {
     log(`ceiling on this machine: ${speedupCeiling.toFixed(2)}× (per-sequence time ÷ the same arithmetic at the FMA peak)`);
   }
-  return { rows, speedup, perSequenceKvBytes, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
+  return { rows, speedup, perSequenceKvBytes, bf16KvSpeedup, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
 }
