@@ -64,6 +64,8 @@ export interface AttentionArgs {
   q: Float32Array;
   /** [pages, pageTokens, numKvHeads, headDim] keys and values of the pool. */
   kPages: Float32Array;
+  /** Levels of the page tree read in shared passes (1: only pages every sequence of a group shares). @default 0 (all) */
+  cascadeLevels?: number;
   /** How the pages are stored: 'bf16' rounds kPages/vPages to bf16 first, as bf16 mode's KV cache does. @default 'f32' */
   kvDtype?: 'f32' | 'bf16';
   vPages: Float32Array;
@@ -99,6 +101,12 @@ export interface NativeKernels extends NativeCpu {
   setNextSequenceIdForTesting(next: number): void;
   /** [tokens, numHeads, headDim] attention output. */
   attention(args: AttentionArgs): Float32Array;
+  /**
+   * The work plan attention(args) runs (the shared-prefix cascade): items as [tableSeq, kvHead,
+   * keyBegin, keyEnd, rowsBegin, rowsEnd] sextuples, the query rows of every item, and the number of
+   * leading shared-pass items.
+   */
+  attentionPlan(args: AttentionArgs): { items: Int32Array; itemRows: Int32Array; sharedItems: number };
   /** Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU has it). */
   benchFmaPeak(precision: PrecisionName, threads: number): number;
   /** Measured read bandwidth in GB/s streaming a buffer of `bytes`. */
@@ -110,7 +118,7 @@ export interface NativeKernels extends NativeCpu {
 }
 
 /** AttentionArgs on the GPU: head_dim 16, 32, 64, 128 or 256; `threads` is ignored; pages may go up as bf16. */
-export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads' | 'kvDtype'> {
+export interface CudaAttentionArgs extends Omit<AttentionArgs, 'threads' | 'kvDtype' | 'cascadeLevels'> {
   threads?: number;
   /** Element type of the KV pages on the device (the f32 arrays are rounded on upload). @default 'F32' */
   kvDtype?: 'F32' | 'BF16';

@@ -215,3 +215,54 @@ describe('paged attention over a bf16 KV cache', () => {
     expect(() => kernels.attention({ ...args, kvDtype: 'f16' as 'bf16' })).toThrow("Expected `args.kvDtype` to be 'f32' or 'bf16'");
   });
 });
+
+describe('shared-prefix cascade over the tree of pages', () => {
+  // A beam-shaped tree (page 4 tokens): a 64-token prompt (16 pages); 4 beams forked from it that each
+  // add 8 pages; under each beam 4 sub-beams that add 3 more pages; each sub-beam writes 5 tokens of
+  // its own. Every full page used by two or more sequences must be read once per kv head, whatever
+  // level of the tree it sits at.
+  const shape: Shape = { pageTokens: 4, numHeads: 8, numKvHeads: 2, headDim: 16 };
+  const plans: SeqPlan[] = [{ len: 64, queries: 1 }];
+  for (let b = 0; b < 4; b++) {
+    const beam = plans.length;
+    plans.push({ len: 96, queries: 1, forkOf: 0, shared: 16 });
+    for (let s = 0; s < 4; s++) plans.push({ len: 113, queries: 1, forkOf: beam, shared: 24 });
+  }
+
+  /** How many times the plan reads each physical page's keys, per kv head. */
+  function pageReads(args: AttentionArgs): Map<string, number> {
+    const plan = kernels.attentionPlan(args);
+    const reads = new Map<string, number>();
+    for (let i = 0; i < plan.items.length; i += 6) {
+      const [seq, head, k0, k1] = plan.items.subarray(i, i + 4);
+      const table = args.pageIndices.subarray(args.pageIndptr[seq], args.pageIndptr[seq + 1]);
+      for (let k = k0; k < k1; k++) {
+        if (k % args.pageTokens !== 0) continue; // count each page once, at its first key
+        const key = `${table[k / args.pageTokens]}/${head}`;
+        reads.set(key, (reads.get(key) ?? 0) + 1);
+      }
+    }
+    return reads;
+  }
+
+  it('reads every shared page once per kv head at every level, and matches naive attention', () => {
+    const args = buildArgs(shape, plans, 77);
+    const users = new Map<number, number>();
+    for (let s = 0; s < plans.length; s++) {
+      const full = Math.floor(plans[s].len / shape.pageTokens);
+      for (const p of args.pageIndices.subarray(args.pageIndptr[s], args.pageIndptr[s] + full)) users.set(p, (users.get(p) ?? 0) + 1);
+    }
+    const reads = pageReads(args);
+    let sharedPages = 0;
+    for (const [page, n] of users) {
+      if (n < 2) continue;
+      sharedPages++;
+      for (let h = 0; h < shape.numKvHeads; h++) expect(reads.get(`${page}/${h}`), `page ${page} head ${h} (${n} users)`).toBe(1);
+    }
+    expect(sharedPages).toBe(16 + 4 * 8); // the prompt's pages and each beam's own 8
+    expectNaive(args);
+    // Without the split every sequence reads all its pages itself.
+    const flat = pageReads({ ...args, sharedPrefix: false });
+    expect(flat.get(`${args.pageIndices[0]}/0`)).toBe(plans.length);
+  });
+});

@@ -50,6 +50,8 @@ export interface SharedPrefixBenchResult {
   speedupCeiling?: number;
   /** Per-sequence attention over f32 K/V ÷ over bf16 K/V (bf16 mode's KV cache: half the bytes read). */
   bf16KvSpeedup: number;
+  /** Beam-shaped batch (beamTreeArgs): sharing only the first fork's pages ÷ sharing every level. */
+  beamTreeSpeedup: number;
 }
 
 /** Builds the batch: shared prefix pages first, then each sequence's own pages. */
@@ -98,6 +100,51 @@ export function sharedPrefixArgs(o: Required<Omit<SharedPrefixBenchOptions, 'log
   };
 }
 
+/**
+ * A beam-shaped batch: a 2048-token question shared by 16 sequences, then three levels of 256-token
+ * steps that split it in two each time (8, 4, then 2 sequences share each step), then 64 tokens of
+ * each sequence's own: four levels of shared prefix, one decode query per sequence.
+ */
+export function beamTreeArgs(threads: number, cascadeLevels: number, pageTokens = 16): AttentionArgs {
+  const H = 14, KVH = 2, D = 64, P = pageTokens;
+  const sequences = 16;
+  const levels = [{ tokens: 2048, share: 16 }, { tokens: 256, share: 8 }, { tokens: 256, share: 4 }, { tokens: 256, share: 2 }, { tokens: 64, share: 1 }];
+  const tables: number[][] = Array.from({ length: sequences }, () => []);
+  let pages = 0;
+  for (const level of levels) {
+    const n = level.tokens / P;
+    for (let g = 0; g < sequences / level.share; g++) {
+      const ids = Array.from({ length: n }, (_, i) => pages + i);
+      pages += n;
+      for (let s = g * level.share; s < (g + 1) * level.share; s++) tables[s]!.push(...ids);
+    }
+  }
+  const tokens = levels.reduce((a, l) => a + l.tokens, 0);
+  let x = 0x1b873593;
+  const fill = (n: number) => Float32Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2147483648 - 1;
+  });
+  const pageIndptr = Int32Array.from({ length: sequences + 1 }, (_, i) => i * (tokens / P));
+  return {
+    q: fill(sequences * H * D),
+    kPages: fill(pages * P * KVH * D),
+    vPages: fill(pages * P * KVH * D),
+    pageTokens: P,
+    numHeads: H,
+    numKvHeads: KVH,
+    headDim: D,
+    pageIndptr,
+    pageIndices: Int32Array.from(tables.flat()),
+    seqLens: new Int32Array(sequences).fill(tokens),
+    queryIndptr: Int32Array.from({ length: sequences + 1 }, (_, i) => i),
+    slidingWindow: 0,
+    sharedPrefix: true,
+    cascadeLevels,
+    threads,
+  };
+}
+
 export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): SharedPrefixBenchResult {
   const log = opts.log ?? ((l: string) => console.log(l));
   const o = {
@@ -126,6 +173,13 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
   const bf16Once = kernels.benchAttention(bf16Args, 1);
   const bf16Seconds = kernels.benchAttention(bf16Args, Math.max(3, Math.round(seconds / Math.max(bf16Once, 1e-6))));
   const bf16KvSpeedup = rows[0].seconds / bf16Seconds;
+  const timed = (args: AttentionArgs) => {
+    const once = kernels.benchAttention(args, 1);
+    return kernels.benchAttention(args, Math.max(3, Math.round(seconds / Math.max(once, 1e-6))));
+  };
+  const oneLevel = timed(beamTreeArgs(o.threads, 1));
+  const allLevels = timed(beamTreeArgs(o.threads, 0));
+  const beamTreeSpeedup = oneLevel / allLevels;
   const peak = opts.fmaPeakGflops;
   const speedupCeiling = peak === undefined ? undefined : rows[0].seconds / (flops / (peak * 1e9));
   log(
@@ -140,8 +194,12 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
   }
   log(`speedup: ${speedup.toFixed(2)}× (K/V a per-sequence kernel reads: ${(perSequenceKvBytes / 1e6).toFixed(1)} MB)`);
   log(`bf16 KV cache, per-sequence: ${(bf16Seconds * 1e3).toFixed(3)} ms/call, ${bf16KvSpeedup.toFixed(2)}× the f32 K/V speed (half the bytes read)`);
+  log(
+    `beam-shaped batch (16 sequences, 2048-token question, 4 levels of shared prefix): first fork only ${(oneLevel * 1e3).toFixed(3)} ms, ` +
+      `every level ${(allLevels * 1e3).toFixed(3)} ms: ${beamTreeSpeedup.toFixed(2)}×`,
+  );
   if (speedupCeiling !== undefined) {
     log(`ceiling on this machine: ${speedupCeiling.toFixed(2)}× (per-sequence time ÷ the same arithmetic at the FMA peak)`);
   }
-  return { rows, speedup, perSequenceKvBytes, bf16KvSpeedup, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
+  return { rows, speedup, perSequenceKvBytes, bf16KvSpeedup, beamTreeSpeedup, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
 }

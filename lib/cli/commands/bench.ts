@@ -98,7 +98,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
       `shared-prefix attention: ${res.speedup.toFixed(1)}× faster than per-sequence (ceiling at the FMA peak ` +
         `${res.speedupCeiling?.toFixed(1)}×); ${pct((shared?.gflops ?? 0) / machine.fmaPeakF32)} of FMA peak; effective ` +
         `${shared?.effectiveGBps.toFixed(1)} GB/s = ${pct((shared?.effectiveGBps ?? 0) / machine.readBandwidth)} of read bandwidth; ` +
-        `bf16 KV ${res.bf16KvSpeedup.toFixed(2)}× f32 KV per-sequence`,
+        `bf16 KV ${res.bf16KvSpeedup.toFixed(2)}× f32 KV per-sequence; beam-shaped tree, every level shared ${res.beamTreeSpeedup.toFixed(2)}× the first fork only`,
     );
     log('');
   }

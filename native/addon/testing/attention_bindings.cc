@@ -80,6 +80,8 @@ AttentionCall ParseAttentionArgs(const Napi::Value& value) {
   p.ld_q = static_cast<int64_t>(p.num_heads) * p.head_dim;
   p.k_pages = kp.Data();
   p.v_pages = vp.Data();
+  const Napi::Value levels = o.Get("cascadeLevels");
+  if (!levels.IsUndefined()) p.cascade_levels = static_cast<int32_t>(ExpectInt(levels, "args.cascadeLevels", 0, 1 << 20));
   const Napi::Value kv_dtype = o.Get("kvDtype");
   if (!kv_dtype.IsUndefined()) {
     const std::string d = kv_dtype.IsString() ? kv_dtype.As<Napi::String>().Utf8Value() : "";
@@ -128,10 +130,38 @@ Napi::Value BenchAttention(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), dt.count() / static_cast<double>(iterations));
 }
 
+// The shared-prefix plan the kernel would run (common/attention_plan.h), for tests of what it reads:
+// items as [tableSeq, kvHead, keyBegin, keyEnd, rowsBegin, rowsEnd] sextuples, their query rows, and
+// how many leading items are shared-pass items.
+Napi::Value AttentionPlanJs(const Napi::CallbackInfo& info) {
+  AttentionCall c = ParseAttentionArgs(info[0]);
+  const AttentionParams& p = c.p;
+  const AttnPlanInput in{p.num_seqs, p.num_kv_heads, p.head_dim, p.num_heads / p.num_kv_heads, p.page_tokens, p.sliding_window,
+                         p.shared_prefix, p.page_indptr, p.page_indices, p.seq_lens, p.query_indptr, p.cascade_levels};
+  const AttnPlanLimits lim{kAttnItemKeys, 128, 16};  // the CPU kernel's limits (attention.cc)
+  AttnPlan plan;
+  BuildAttnPlan(in, lim, &plan);
+  Napi::Env env = info.Env();
+  Napi::Int32Array items = Napi::Int32Array::New(env, plan.items.size() * 6);
+  for (size_t i = 0; i < plan.items.size(); i++) {
+    const AttnPlanItem& it = plan.items[i];
+    const int32_t v[6] = {it.table_seq, it.kv_head, it.key_begin, it.key_end, it.rows_begin, it.rows_end};
+    for (int k = 0; k < 6; k++) items[i * 6 + k] = v[k];
+  }
+  Napi::Int32Array rows = Napi::Int32Array::New(env, plan.item_rows.size());
+  for (size_t i = 0; i < plan.item_rows.size(); i++) rows[i] = plan.item_rows[i];
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("items", items);
+  o.Set("itemRows", rows);
+  o.Set("sharedItems", plan.shared_items);
+  return o;
+}
+
 }  // namespace
 
 void RegisterAttentionBindings(Napi::Env env, Napi::Object kernels) {
   kernels.Set("attention", Napi::Function::New(env, AttentionJs, "attention"));
+  kernels.Set("attentionPlan", Napi::Function::New(env, AttentionPlanJs, "attentionPlan"));
   kernels.Set("benchAttention", Napi::Function::New(env, BenchAttention, "benchAttention"));
 }
 

@@ -7,10 +7,11 @@
 // change any row's key ranges. Host-only C++17, so g++ (the addon, the CUDA emulator) and nvcc
 // compile it alike.
 //
-// Plan: sequences whose first full page is the same page form a group (one level, which covers beams
-// forked from one prompt); the leading full pages the whole group shares are read once, for every
-// query of the group, by shared items; each sequence then reads the rest of its visible keys in own
-// items. Key ranges are cut at multiples of the key chunk, so a row's result does not depend on the
+// Plan: a cascade over the tree of pages. Sequences whose first full page is the same page form a
+// group; the leading full pages the whole group shares are read once, for every query of the group, by
+// shared items; members that share more pages below that point form sub-groups, level by level (sub-beams
+// of a beam, DVTS subtrees), each reading its common pages once; each sequence then reads the rest of
+// its visible keys in own items. Key ranges are cut at multiples of the key chunk, so a row's result does not depend on the
 // batch it runs in. Finally a CSR index lists, for every row, the items whose partial states it merges.
 #pragma once
 #include <algorithm>
@@ -42,6 +43,7 @@ struct AttnPlanInput {
   const int32_t* page_indices = nullptr;  // [page_indptr[num_seqs]] page ids of each sequence, position order
   const int32_t* seq_lens = nullptr;      // [num_seqs] keys of each sequence, its queries' own keys included
   const int32_t* query_indptr = nullptr;  // [num_seqs + 1] query rows; sequence s's rows are its last queries
+  int32_t max_levels = 0;   // levels of the page tree shared passes go down; 0 = all (1: the first fork only)
 };
 
 // The backend's item sizes: what its kernels can hold, not a choice of the planner.
@@ -87,61 +89,75 @@ inline void AddItems(const AttnPlanInput& in, const AttnPlanLimits& lim, AttnPla
   }
 }
 
-// Group order[a, b) (same first page): its common leading full pages, read once by shared items
-// holding every query of the group, blocked so one item's queries fit the backend's item.
-inline void PlanGroup(const AttnPlanInput& in, const AttnPlanLimits& lim, AttnPlan* plan, size_t a, size_t b) {
-  const int32_t P = in.page_tokens;
-  const int32_t* idx = in.page_indices;
-  const int32_t* ptr = in.page_indptr;
-  const std::vector<int32_t>& order = plan->order;
-  const int32_t leader = order[a];
-  int32_t c = INT32_MAX;  // leading full pages common to the group
-  for (size_t i = a; i < b; i++) {
-    const int32_t s = order[i];
-    c = std::min(c, std::min(in.seq_lens[s] / P, ptr[s + 1] - ptr[s]));
-  }
-  for (int32_t j = 1; j < c; j++) {
-    bool same = true;
-    for (size_t i = a + 1; i < b && same; i++) same = idx[ptr[order[i]] + j] == idx[ptr[leader] + j];
-    if (!same) {
-      c = j;
-      break;
-    }
-  }
-  std::vector<int32_t>& rows = plan->group_rows;
-  rows.clear();
-  for (size_t i = a; i < b; i++) {
-    const int32_t s = order[i];
-    plan->shared_keys[s] = c * P;
-    for (int32_t r = in.query_indptr[s]; r < in.query_indptr[s + 1]; r++) rows.push_back(r);
-  }
-  for (size_t r0 = 0; r0 < rows.size(); r0 += lim.shared_rows) {
-    const size_t r1 = std::min(rows.size(), r0 + lim.shared_rows);
-    const int32_t begin = static_cast<int32_t>(plan->item_rows.size());
-    plan->item_rows.insert(plan->item_rows.end(), rows.begin() + r0, rows.begin() + r1);
-    AddItems(in, lim, plan, leader, begin, static_cast<int32_t>(plan->item_rows.size()), 0, c * P);
-  }
+// Full pages of sequence s: pages of its table that hold page_tokens written keys.
+inline int32_t FullPages(const AttnPlanInput& in, int32_t s) {
+  return std::min(in.seq_lens[s] / in.page_tokens, in.page_indptr[s + 1] - in.page_indptr[s]);
 }
 
-// Sequences with a full page, sorted by first page id (ties by index, so the order is stable), and
-// every group of two or more planned; fills shared_keys.
-inline void PlanShared(const AttnPlanInput& in, const AttnPlanLimits& lim, AttnPlan* plan) {
+// The cascade over the tree of pages, one level: order[a, b) are sequences that share their pages
+// before `from` (already read in shared passes of the levels above) and all have a full page at
+// `from`. Each run of them with the same page at `from` is a node of the tree: its common full pages
+// [from, c) are read once, by shared items holding every query of the run, blocked so one item's
+// queries fit the backend's item; then the members with a full page at c form the next level. Beams
+// forked from a prompt and then from each other (sub-beams, DVTS subtrees) read every shared page
+// once, not once per sequence below its first fork.
+inline void PlanLevel(const AttnPlanInput& in, const AttnPlanLimits& lim, AttnPlan* plan, size_t a, size_t b, int32_t from,
+                      int32_t level) {
   const int32_t P = in.page_tokens;
   const int32_t* idx = in.page_indices;
   const int32_t* ptr = in.page_indptr;
   std::vector<int32_t>& order = plan->order;
+  auto page_at = [&](int32_t s, int32_t j) { return idx[ptr[s] + j]; };
+  // Runs of the same page at `from`, in page-id order (ties by index, so the order is stable).
+  std::sort(order.begin() + a, order.begin() + b, [&](int32_t x, int32_t y) {
+    return page_at(x, from) != page_at(y, from) ? page_at(x, from) < page_at(y, from) : x < y;
+  });
+  for (size_t x = a; x < b;) {
+    size_t y = x + 1;
+    while (y < b && page_at(order[y], from) == page_at(order[x], from)) y++;
+    if (y - x < 2) {
+      x = y;
+      continue;
+    }
+    const int32_t leader = order[x];
+    int32_t c = INT32_MAX;  // the run's common full pages end here
+    for (size_t i = x; i < y; i++) c = std::min(c, FullPages(in, order[i]));
+    for (int32_t j = from + 1; j < c; j++) {
+      bool same = true;
+      for (size_t i = x + 1; i < y && same; i++) same = page_at(order[i], j) == page_at(leader, j);
+      if (!same) {
+        c = j;
+        break;
+      }
+    }
+    std::vector<int32_t>& rows = plan->group_rows;
+    rows.clear();
+    for (size_t i = x; i < y; i++) {
+      const int32_t s = order[i];
+      plan->shared_keys[s] = c * P;
+      for (int32_t r = in.query_indptr[s]; r < in.query_indptr[s + 1]; r++) rows.push_back(r);
+    }
+    for (size_t r0 = 0; r0 < rows.size(); r0 += lim.shared_rows) {
+      const size_t r1 = std::min(rows.size(), r0 + lim.shared_rows);
+      const int32_t begin = static_cast<int32_t>(plan->item_rows.size());
+      plan->item_rows.insert(plan->item_rows.end(), rows.begin() + r0, rows.begin() + r1);
+      AddItems(in, lim, plan, leader, begin, static_cast<int32_t>(plan->item_rows.size()), from * P, c * P);
+    }
+    // The next level: members that go on with a full page at c.
+    const auto deeper = std::partition(order.begin() + x, order.begin() + y, [&](int32_t s) { return FullPages(in, s) > c; });
+    const size_t z = static_cast<size_t>(deeper - order.begin());
+    if (z - x >= 2 && (in.max_levels <= 0 || level < in.max_levels)) PlanLevel(in, lim, plan, x, z, c, level + 1);
+    x = y;
+  }
+}
+
+// Sequences with a full page, planned level by level from their first page; fills shared_keys.
+inline void PlanShared(const AttnPlanInput& in, const AttnPlanLimits& lim, AttnPlan* plan) {
+  std::vector<int32_t>& order = plan->order;
   order.clear();
   for (int32_t s = 0; s < in.num_seqs; s++)
-    if (std::min(in.seq_lens[s] / P, ptr[s + 1] - ptr[s]) >= 1) order.push_back(s);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    return idx[ptr[a]] != idx[ptr[b]] ? idx[ptr[a]] < idx[ptr[b]] : a < b;
-  });
-  for (size_t a = 0; a < order.size();) {
-    size_t b = a + 1;
-    while (b < order.size() && idx[ptr[order[b]]] == idx[ptr[order[a]]]) b++;
-    if (b - a >= 2) PlanGroup(in, lim, plan, a, b);
-    a = b;
-  }
+    if (FullPages(in, s) >= 1) order.push_back(s);
+  if (order.size() >= 2) PlanLevel(in, lim, plan, 0, order.size(), 0, 1);
 }
 
 // Each sequence's queries in blocks of own_rows, against the visible keys the shared pass left.

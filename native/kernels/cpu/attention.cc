@@ -154,7 +154,7 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   // Plan: positions of the query rows, shared groups, items, and the row -> items index; the planner
   // is shared with the CUDA backend so both split every row's keys the same way.
   const AttnPlanInput in{p.num_seqs, p.num_kv_heads, D, group, p.page_tokens, p.sliding_window, p.shared_prefix,
-                         p.page_indptr, p.page_indices, p.seq_lens, p.query_indptr};
+                         p.page_indptr, p.page_indices, p.seq_lens, p.query_indptr, p.cascade_levels};
   const AttnPlanLimits lim{kKeyChunk, kSharedRows, kOwnRows};
   AttnPlan& plan = ws->plan;
   BuildAttnPlan(in, lim, &plan);

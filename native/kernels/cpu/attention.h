@@ -34,6 +34,7 @@ struct AttentionParams {
   const int32_t* query_indptr = nullptr;  // [num_seqs + 1] rows of q; sequence s's rows are its last queries
   int32_t sliding_window = 0;             // 0 = full causal
   bool shared_prefix = true;              // false: every sequence reads all its pages itself
+  int32_t cascade_levels = 0;             // levels of the page tree read in shared passes; 0 = all
   float* out = nullptr;  // [tokens, num_heads, head_dim] row stride ld_out floats; overwritten
   int64_t ld_out = 0;
 };
