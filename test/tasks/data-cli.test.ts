@@ -46,10 +46,11 @@ describe('thinktree data gen', () => {
     expect(new Set(lines.map((l) => parseRecord(l).unique_id)).size).toBe(1500);
   });
 
-  it('reports an unwritable --out path with exit code 1', async () => {
-    const { code, err } = await run(['--seed', '1', '--n', '1', '--level', '1', '--out', join(tmpdir(), 'no-such-dir-4j2', 'x.jsonl')]);
-    expect(code).toBe(1);
-    expect(err).toMatch(/ENOENT/);
+  it('refuses an --out in a missing folder at start, as a usage error (exit 2) naming the flag', async () => {
+    const dir = join(tmpdir(), 'no-such-dir-4j2');
+    const { code, err } = await run(['--seed', '1', '--n', '1', '--level', '1', '--out', join(dir, 'x.jsonl')]);
+    expect(code).toBe(2);
+    expect(err).toContain(`--out ${join(dir, 'x.jsonl')}: folder ${dir} does not exist`);
   });
 
   it.each([
