@@ -115,7 +115,7 @@ export class SearchScheduler {
    */
   admit(arrival: number, controller: AbortController, signal: AbortSignal | undefined, again: boolean): Promise<SearchTicket> {
     if (this.disposed) return Promise.reject(new DisposedError('Engine'));
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'the search'));
     if (this.waiting.length === 0 && this.roomForOneMore()) return Promise.resolve(this.start(arrival, controller));
     if (!again && this.waiting.length >= this.maxQueued) {
       return Promise.reject(new QueueFullError('searches', this.maxQueued, 'raise the `maxQueuedSearches` engine option or start fewer searches at once'));
@@ -125,7 +125,7 @@ export class SearchScheduler {
         const at = this.waiting.indexOf(waiter);
         if (at < 0) return;
         this.waiting.splice(at, 1);
-        reject(abortError(signal!));
+        reject(abortError(signal!, 'the search'));
       };
       const waiter: Waiter = {
         arrival,
@@ -188,14 +188,14 @@ export class SearchScheduler {
   waitForPages(ticket: SearchTicket, seenEpoch: number, error: KvBudgetError, signal: AbortSignal | undefined): Promise<void> {
     if (this.disposed) return Promise.reject(new DisposedError('Engine'));
     if (ticket.preempted) return Promise.reject(new SearchPreemptedError());
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'the search'));
     if (this.epoch !== seenEpoch) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         const at = ticket.waits.indexOf(wait);
         if (at < 0) return;
         ticket.waits.splice(at, 1);
-        reject(abortError(signal!));
+        reject(abortError(signal!, 'the search'));
         this.checkStall();
       };
       const wait: PageWait = {

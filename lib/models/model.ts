@@ -182,6 +182,7 @@ export class Model extends NativeHandle {
       pagesTotal,
       MAX_WAITING_GENERATIONS,
       () => new QueueFullError('generate() calls', MAX_WAITING_GENERATIONS, 'wait for earlier calls to settle before starting more'),
+      'generate()',
     );
     return this.pageReservations.reserve(Math.ceil(tokens / pageTokens), signal);
   }

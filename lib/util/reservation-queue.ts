@@ -24,6 +24,8 @@ export class ReservationQueue {
     /** Requests that may wait at once; one more fails with `fullError()`. */
     readonly maxWaiting: number,
     private readonly fullError: () => Error,
+    /** The waiting request as abort errors name it ('generate()'). */
+    private readonly what = 'the request',
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`Expected a positive integer capacity, got ${capacity}`);
     if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new RangeError(`Expected a non-negative integer bound, got ${maxWaiting}`);
@@ -47,7 +49,7 @@ export class ReservationQueue {
   reserve(amount: number, signal?: AbortSignal): Promise<number> {
     const want = Math.min(Math.max(1, Math.ceil(amount)), this.capacity);
     if (this.closedWith) return Promise.reject(this.closedWith());
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortError(signal, this.what));
     if (this.waiting.length === 0 && this.used + want <= this.capacity) {
       this.used += want;
       return Promise.resolve(want);
@@ -58,7 +60,7 @@ export class ReservationQueue {
         const at = this.waiting.indexOf(waiter);
         if (at < 0) return;
         this.waiting.splice(at, 1);
-        reject(abortError(signal!));
+        reject(abortError(signal!, this.what));
         // The head may have changed: requests behind an aborted big one may fit now.
         this.admitWaiting();
       };
