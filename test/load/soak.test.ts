@@ -20,7 +20,7 @@ const PRM_PAGE = 2 * 2 * 16 * 2 * 16 * 4;
 const SEED = 30;
 const ROUNDS = 12;
 // Rounds start only while the soak has run less than this; the test's whole budget is 60 s.
-const START_DEADLINE_MS = 45_000;
+const START_DEADLINE_MS = 40_000;
 // A round that has not settled by then hangs.
 const ROUND_TIMEOUT_MS = 15_000;
 const SEARCHES = 24;
@@ -151,7 +151,7 @@ describe('soak: every strategy at once on small KV pools, with random aborts and
         reports.push(await soakRound(round));
         rss.push(settledRss());
       }
-      expect(reports.length, 'rounds run inside the time budget').toBeGreaterThanOrEqual(8);
+      expect(reports.length, 'rounds run inside the time budget').toBeGreaterThanOrEqual(6);
       // Only the caller's own doing: its aborts, and the engine it disposed.
       for (const [round, r] of reports.entries()) {
         const allowed = r.disposed ? ['AbortError', 'DisposedError'] : ['AbortError'];
