@@ -10,9 +10,10 @@
  * known before it runs: one at first, doubled at each completion (slow start) until a call first runs
  * short of pages; from then on one below the searches running when a call runs short or a search is
  * preempted, and raised by one after `limit × backoff` completions in a row without a shortage, where
- * `backoff` doubles at each later cut (so probing a limit the pools cannot hold gets rarer). A shortage wastes the native work of the step that failed and a preemption the work of the
- * whole search so far, so the engine settles near the number of searches the pools hold instead of
- * admitting them all and preempting most.
+ * `backoff` doubles at each later cut (up to 8) and halves at each raise (so probing a limit the pools
+ * cannot hold gets rarer, and a limit that holds is raised sooner again). A shortage wastes the native
+ * work of the step that failed and a preemption the work of the whole search so far, so the engine
+ * settles near the number of searches the pools hold instead of admitting them all and preempting most.
  */
 import { DisposedError, KvBudgetError, QueueFullError, abortError } from '../errors.js';
 
@@ -80,7 +81,7 @@ export class SearchScheduler {
   /** Doubling the limit at each completion until a call first runs short of pages. */
   private slowStart = true;
   private completedSinceCut = 0;
-  /** Completions per limit step before the limit grows by one (doubled at each preemption). */
+  /** Completions per limit step before the limit grows by one (doubled at each cut, halved at each raise). */
   private backoff = 1;
   /** Releases in flight: they will free pages, so nothing is stalled yet. */
   private releasesInFlight = 0;
@@ -236,13 +237,16 @@ export class SearchScheduler {
     }
     if (++this.completedSinceCut >= this.limit * this.backoff) {
       this.limit++;
+      // A limit that held is evidence too: probe sooner again (a long-lived engine whose searches
+      // got smaller must not stay at a low limit for hundreds of completions).
+      this.backoff = Math.max(1, this.backoff / 2);
       this.completedSinceCut = 0;
     }
   }
 
   /** Lowers the limit to `to` (at least one) and makes the next probe above it rarer. */
   private cut(to: number): void {
-    if (!this.slowStart) this.backoff = Math.min(this.backoff * 2, 64);
+    if (!this.slowStart) this.backoff = Math.min(this.backoff * 2, 8);
     this.slowStart = false;
     this.limit = Math.max(1, Math.min(this.limit, to));
     this.completedSinceCut = 0;

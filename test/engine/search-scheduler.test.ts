@@ -46,6 +46,30 @@ describe('SearchScheduler', () => {
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
+  it('doubles the limit at each completion until a call runs short, then admits none while one waits and cuts it', async () => {
+    const s = new SearchScheduler(64);
+    const order: number[] = [];
+    const runs = Array.from({ length: 12 }, () => enter(s, order));
+    s.finish(await runs[0]!.ticket); // limit 2: 1 and 2 start
+    s.finish(await runs[1]!.ticket); // limit 4: 3, 4 and 5 join 2
+    await flush();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(s.stats()).toMatchObject({ running: 4, limit: 4 });
+    const [t2, t3, t4, t5] = await Promise.all([2, 3, 4, 5].map((i) => runs[i]!.ticket));
+    for (const t of [t3!, t4!, t5!]) s.callStarted(t);
+    // Four running, one short: the limit drops below the running count.
+    const wait = s.waitForPages(t2!, s.releases, short(), undefined);
+    expect(s.stats()).toMatchObject({ limit: 3, shortages: 1 });
+    await s.releasing(async () => undefined);
+    await wait;
+    s.finish(t3!);
+    await flush();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]); // three running, limit three
+    s.finish(t4!);
+    await flush();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]); // back under the limit: the next in line
+  });
+
   it('refuses a search beyond the queue bound with QueueFullError naming the option', async () => {
     const s = new SearchScheduler(2);
     const order: number[] = [];
