@@ -79,8 +79,11 @@ export class Engine {
    * result it would have had alone.
    */
   async search(question: string, options: Omit<SearchOptions, 'backend'>): Promise<SearchResult> {
+    const user: unknown = options?.signal;
+    if (user !== undefined && !(user instanceof AbortSignal)) {
+      throw new OptionError(`Expected the search option \`signal\` to be an AbortSignal, got ${typeof user}`);
+    }
     const arrival = this.scheduler.arrive();
-    const user = options.signal;
     for (let attempt = 0; ; attempt++) {
       const preempt = new AbortController();
       const backend = new ScheduledBackend(this.backend, this.scheduler, arrival, preempt, user, attempt > 0);

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
-import { DisposedError, KvBudgetError, QueueFullError } from '../../lib/errors.js';
+import { DisposedError, KvBudgetError, OptionError, QueueFullError } from '../../lib/errors.js';
 import { loadModel, type Model } from '../../lib/models/model.js';
 import { fitCalibration, type CalibrationRow } from '../../lib/search/calibration-table.js';
 import { STRATEGY_NAMES, type SearchOptions } from '../../lib/search/types.js';
@@ -98,6 +98,12 @@ describe('search admission', () => {
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
     await expect(Promise.all([first, third])).resolves.toHaveLength(2);
     expectAllPagesFree(engine);
+  });
+
+  it('refuses a signal that is not an AbortSignal with OptionError naming it, before queueing', async () => {
+    const bad = { ...BEAM, seed: 1, signal: { aborted: false } as unknown as AbortSignal };
+    await expect(engine.search('What is 1 + 2?', bad)).rejects.toThrow(new OptionError('Expected the search option `signal` to be an AbortSignal, got object'));
+    expect(engine.schedulerStats()).toMatchObject({ running: 0, waiting: 0 });
   });
 
   it('refuses searches beyond maxQueuedSearches with QueueFullError', async () => {
