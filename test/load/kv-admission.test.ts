@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
-import { DisposedError, KvBudgetError, OptionError, QueueFullError } from '../../lib/errors.js';
-import { loadModel, type Model } from '../../lib/models/model.js';
+import { AbortError, DisposedError, KvBudgetError, OptionError, QueueFullError } from '../../lib/errors.js';
+import { MAX_WAITING_GENERATIONS, loadModel, type Model } from '../../lib/models/model.js';
 import { fitCalibration, type CalibrationRow } from '../../lib/search/calibration-table.js';
 import { STRATEGY_NAMES, type SearchOptions } from '../../lib/search/types.js';
 
@@ -95,7 +95,8 @@ describe('search admission', () => {
     const third = engine.search('What is 3 + 2?', { ...BEAM, seed: 3 });
     await new Promise((r) => setImmediate(r));
     controller.abort();
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(waiting).rejects.toBeInstanceOf(AbortError);
+    await expect(waiting).rejects.toThrow('the search was aborted');
     await expect(Promise.all([first, third])).resolves.toHaveLength(2);
     expectAllPagesFree(engine);
   });
@@ -214,9 +215,23 @@ describe('generate() under load', () => {
     const waiting = model.generate('Say 2', { ...GEN, seed: 2, signal: controller.signal });
     const third = model.generate('Say 3', { ...GEN, seed: 3 });
     controller.abort();
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(waiting).rejects.toBeInstanceOf(AbortError);
+    await expect(waiting).rejects.toThrow('generate() was aborted');
     await expect(Promise.all([first, third])).resolves.toHaveLength(2);
     expectPoolFree();
+  });
+
+  it('refuses a call beyond MAX_WAITING_GENERATIONS waiting ones with QueueFullError', async () => {
+    const doomed = await loadModel(POLICY, { threads: 2, kvCacheBytes: 5 * POLICY_PAGE, precision: 'f32' });
+    // One call runs; MAX_WAITING_GENERATIONS wait; the next is refused at once.
+    const runs = Array.from({ length: MAX_WAITING_GENERATIONS + 2 }, (_, i) => doomed.generate('Say 1', { ...GEN, seed: i }));
+    const refused = runs.pop()!;
+    await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+    await expect(refused).rejects.toThrow(`${MAX_WAITING_GENERATIONS} generate() calls are already waiting for KV pages`);
+    doomed.dispose();
+    const settled = await Promise.allSettled(runs.slice(1));
+    expect(settled.every((r) => r.status === 'rejected' && r.reason instanceof DisposedError)).toBe(true);
+    await runs[0]!.catch(() => undefined);
   });
 
   it('rejects waiting calls with DisposedError on dispose', async () => {
