@@ -39,7 +39,8 @@ export class ScheduledBackend implements SearchBackend {
 
   async createRoot(question: string, options: { seed: number; withPrm: boolean; signal?: AbortSignal }): Promise<RootInfo> {
     this.ticket ??= await this.scheduler.admit(this.arrival, this.controller, this.userSignal, this.again);
-    return this.retrying(() => this.inner.createRoot(question, options), options.signal);
+    // Only the PRM's prefill of the question takes pages here (the policy's prompt waits as pending tokens).
+    return this.retrying(() => this.inner.createRoot(question, options), options.signal, "the PRM's");
   }
 
   fork(parents: readonly NodeId[]): Promise<NodeId[]> {
@@ -51,7 +52,7 @@ export class ScheduledBackend implements SearchBackend {
   }
 
   generate(nodes: readonly NodeId[], sampling: StepSampling, signal?: AbortSignal): Promise<GeneratedStep[]> {
-    return this.retrying(() => this.inner.generate(nodes, sampling, signal), signal);
+    return this.retrying(() => this.inner.generate(nodes, sampling, signal), signal, "the policy's");
   }
 
   appendText(nodes: readonly NodeId[], texts: readonly string[]): Promise<number[]> {
@@ -59,7 +60,7 @@ export class ScheduledBackend implements SearchBackend {
   }
 
   score(nodes: readonly NodeId[], steps: readonly string[], signal?: AbortSignal): Promise<ScoreResult> {
-    return this.retrying(() => this.inner.score(nodes, steps, signal), signal);
+    return this.retrying(() => this.inner.score(nodes, steps, signal), signal, "the PRM's");
   }
 
   private admitted(): SearchTicket {
@@ -67,8 +68,11 @@ export class ScheduledBackend implements SearchBackend {
     return this.ticket;
   }
 
-  /** Runs `call`, waiting for pages and retrying for as long as it does not fit and may later. */
-  private async retrying<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  /**
+   * Runs `call`, waiting for pages and retrying for as long as it does not fit and may later. `pool`
+   * names the KV pool the call takes pages from, for the error when it could never fit.
+   */
+  private async retrying<T>(call: () => Promise<T>, signal: AbortSignal | undefined, pool: string): Promise<T> {
     const ticket = this.admitted();
     for (;;) {
       const epoch = this.scheduler.releases;
@@ -76,7 +80,7 @@ export class ScheduledBackend implements SearchBackend {
         return await this.tracked(call);
       } catch (err) {
         if (!(err instanceof KvBudgetError)) throw err;
-        await this.scheduler.waitForPages(ticket, epoch, err, signal);
+        await this.scheduler.waitForPages(ticket, epoch, new KvBudgetError(`${err.message} in ${pool} KV pool`, { cause: err }), signal);
       }
     }
   }

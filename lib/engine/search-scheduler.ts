@@ -284,7 +284,7 @@ export class SearchScheduler {
         w.reject(
           new KvBudgetError(
             `${w.error.message}, with no other search running: this search needs more KV pages than the whole pool ` +
-              'holds; raise `kvCacheBytes` or make the search smaller (n, beamWidth, maxStepTokens)',
+              'holds; raise that model\'s `kvCacheBytes` or make the search smaller (n, beamWidth, maxStepTokens)',
             { cause: w.error },
           ),
         );

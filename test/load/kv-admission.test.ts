@@ -80,7 +80,20 @@ describe('search admission', () => {
     try {
       const run = small.search('What is 1 + 2?', { ...BEAM, seed: 1 });
       await expect(run).rejects.toBeInstanceOf(KvBudgetError);
-      await expect(run).rejects.toThrow(/need \d+ pages, \d+ free, with no other search running/);
+      await expect(run).rejects.toThrow(/need \d+ pages, \d+ free in the policy's KV pool, with no other search running/);
+      expectAllPagesFree(small);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it("names the PRM's pool when the PRM's empty pool cannot hold the question", async () => {
+    const small = await loadEngine(96, 1);
+    try {
+      const question = 'What is the sum of one hundred and twenty three and four hundred and fifty six?';
+      const run = small.search(question, { ...BEAM, seed: 1 });
+      await expect(run).rejects.toBeInstanceOf(KvBudgetError);
+      await expect(run).rejects.toThrow(/need \d+ pages, \d+ free in the PRM's KV pool, with no other search running/);
       expectAllPagesFree(small);
     } finally {
       small.dispose();
