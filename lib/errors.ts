@@ -13,6 +13,25 @@ export class KvBudgetError extends Error {
 }
 
 /**
+ * Too many requests are already waiting for KV pages: the bounded queue of searches (Engine) or of
+ * generate() calls (Model) is full. Nothing was started; retry later or raise the bound.
+ */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  readonly code = 'QUEUE_FULL';
+  constructor(
+    /** What waits in the queue ('searches', 'generate() calls'). */
+    readonly what: string,
+    /** The bound that was hit. */
+    readonly limit: number,
+    /** What the caller can do about it (the option that sets the bound, where there is one). */
+    hint: string,
+  ) {
+    super(`${limit} ${what} are already waiting for KV pages, the most that may wait; ${hint}`);
+  }
+}
+
+/**
  * A process reward model gave a reward that is not a finite number (NaN or non-finite weights, an
  * overflowing head, a remote PRM answering NaN). Such a reward never becomes a score: the call fails
  * naming the PRM and the step.

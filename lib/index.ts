@@ -17,7 +17,7 @@ export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './models/template-render.js';
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { nativeAddon } from './native/load.js';
-export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError } from './errors.js';
+export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';
@@ -26,7 +26,7 @@ export { loadCalibration, saveCalibration } from './eval/calibration-file.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
-export { Engine, loadEngine, type EngineKvStats, type LoadEngineOptions } from './engine/engine.js';
+export { Engine, loadEngine, type EngineKvStats, type EngineOptions, type LoadEngineOptions, type SearchSchedulerStats } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
 export {
   RemoteBackend,

@@ -1,5 +1,5 @@
 import type { NativeGenerateStepResult, NativeModel, SeqId } from '../native/addon-types.js';
-import { OptionError, translateNativeError } from '../errors.js';
+import { DisposedError, KvBudgetError, OptionError, QueueFullError, translateNativeError } from '../errors.js';
 import { NonFiniteOutputError, checkContext } from './errors.js';
 import { NativeHandle, checkInt, checkLoadOptions, checkSeq, loadNative, toSeqIds, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
 import { prepareModel } from './prepare.js';
@@ -8,6 +8,7 @@ import type { ModelConfig } from './config.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { applyChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 import { checkOptionKeys, describeValue, optionKeys } from '../util/options.js';
+import { ReservationQueue } from '../util/reservation-queue.js';
 
 export type { Device, LoadModelOptions } from './lifecycle.js';
 export type { SamplingOptions } from './sampling.js';
@@ -19,6 +20,8 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: readonly string[];
   /** Sampler seed (integer in [0, 2^53)). @default 0 */
   seed?: number;
+  /** Cancels the call while it waits for KV pages (the generation itself runs to its end). */
+  signal?: AbortSignal;
 }
 
 export interface StepOptions extends SamplingOptions {
@@ -52,7 +55,10 @@ const FINISH: readonly FinishReason[] = ['stop', 'eos', 'length'];
 
 // The keys each method's options take (the compiler checks each list against its type).
 const SAMPLING_KEYS = ['temperature', 'topK', 'topP', 'minP'] as const satisfies readonly (keyof SamplingOptions)[];
-const GENERATE_KEYS = optionKeys<GenerateOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'seed']);
+const GENERATE_KEYS = optionKeys<GenerateOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'seed', 'signal']);
+
+/** generate() calls that may wait for KV pages at once; one more fails with QueueFullError. */
+export const MAX_WAITING_GENERATIONS = 4096;
 const STEP_KEYS = optionKeys<StepOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'stopAtEos']);
 const SEED_KEYS = optionKeys<{ seed?: number }>()(['seed']);
 const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'templateName', 'variables', 'limits']);
@@ -63,6 +69,8 @@ const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'tem
  */
 export class Model extends NativeHandle {
   private readonly encoder = new TextEncoder();
+  /** generate() calls' worst-case KV pages, reserved in arrival order (created on first use). */
+  private pageReservations: ReservationQueue | null = null;
 
   private constructor(
     native: NativeModel,
@@ -132,16 +140,56 @@ export class Model extends NativeHandle {
     if (prompt.length === 0) throw new OptionError('generate() needs a non-empty prompt');
     checkContext(`generate(): the prompt of ${prompt.length} tokens`, prompt.length, this.config.maxPositionEmbeddings);
     checkOptionKeys(options, GENERATE_KEYS, 'the generate() options');
-    const { seed = 0, ...stepOptions } = options;
+    const { seed = 0, signal, ...stepOptions } = options;
     checkInt('seed', seed, 0);
-    const seq = await this.createSequence({ seed });
+    // Admission by KV capacity: the call reserves the pages its sequence can hold at most before it
+    // starts, and waits in arrival order while earlier calls hold them, instead of failing halfway.
+    const reserved = await this.reservePages(prompt.length, stepOptions.maxTokens ?? 256, signal);
     try {
-      await this.appendTokens(seq, prompt);
-      const [step] = await this.generateStep([seq], stepOptions);
-      return { ...step, promptTokens: prompt.length };
+      const seq = await this.createSequence({ seed });
+      try {
+        await this.appendTokens(seq, prompt);
+        const [step] = await this.generateStep([seq], stepOptions);
+        return { ...step, promptTokens: prompt.length };
+      } finally {
+        await this.release(seq);
+      }
     } finally {
-      await this.release(seq);
+      this.pageReservations!.give(reserved);
     }
+  }
+
+  /**
+   * Reserves the KV pages a fresh sequence of `promptTokens` plus `maxTokens` generated ones can hold
+   * (the last sampled token is never written; capped at the pool, so a call that may outgrow it runs
+   * alone). A prompt that alone needs more pages than the pool has could never run: KvBudgetError now.
+   */
+  private reservePages(promptTokens: number, maxTokens: number, signal: AbortSignal | undefined): Promise<number> {
+    checkInt('maxTokens', maxTokens, 1, 1 << 20);
+    const { pageTokens, pagesTotal } = this.live().kvStats();
+    const promptPages = Math.ceil(promptTokens / pageTokens);
+    if (promptPages > pagesTotal) {
+      return Promise.reject(
+        new KvBudgetError(
+          `generate(): the prompt of ${promptTokens} tokens needs ${promptPages} KV pages of ${pageTokens} tokens, and the whole pool ` +
+            `holds ${pagesTotal}; raise \`kvCacheBytes\` or shorten the prompt`,
+        ),
+      );
+    }
+    const limit = this.config.maxPositionEmbeddings ?? Number.MAX_SAFE_INTEGER;
+    const tokens = Math.min(promptTokens + maxTokens - 1, limit);
+    this.pageReservations ??= new ReservationQueue(
+      pagesTotal,
+      MAX_WAITING_GENERATIONS,
+      () => new QueueFullError('generate() calls', MAX_WAITING_GENERATIONS, 'wait for earlier calls to settle before starting more'),
+      'generate()',
+    );
+    return this.pageReservations.reserve(Math.ceil(tokens / pageTokens), signal);
+  }
+
+  /** Calls waiting for KV pages fail: the pool is going. */
+  protected override onDispose(): void {
+    this.pageReservations?.close(() => new DisposedError('Model'));
   }
 
   /** A new empty sequence with its own sampler stream. */

@@ -192,4 +192,13 @@ describe.skipIf(!nativeReady)(`PRM scoring on the native runtime${why}`, () => {
     prm.dispose();
     await expect(prm.root('Q')).rejects.toThrow(DisposedError);
   });
+
+  it('names dispose, not a released node, for a node used after dispose', async () => {
+    const prm = await load('value-head', 'value-head');
+    const root = await prm.root('Q');
+    prm.dispose();
+    expect(() => prm.nodeTokens(root)).toThrow(DisposedError);
+    expect(() => prm.nodeText(root)).toThrow(DisposedError);
+    await expect(prm.fork([root])).rejects.toThrow(DisposedError);
+  });
 });

@@ -3,6 +3,7 @@ import { benchSharedPrefixAttention } from '../bench/attention.js';
 import { benchCuda, benchCudaModel } from '../bench/cuda.js';
 import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
+import { benchLoad } from '../bench/load.js';
 import { measureMachine } from '../bench/machine.js';
 import { benchPrmScoring } from '../bench/prm.js';
 import { benchServe } from '../bench/serve.js';
@@ -11,7 +12,7 @@ import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo
 import type { Command } from './types.js';
 import { benchProfile, type ProfileColumn, type ProfileRow } from '../bench/profile.js';
 
-const SUITES = ['gemm', 'decode', 'profile', 'attention', 'prm', 'serve', 'cuda'] as const;
+const SUITES = ['gemm', 'decode', 'profile', 'attention', 'prm', 'serve', 'load', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -25,6 +26,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
   serve      16 concurrent beam searches on the demo models over loopback: in process vs thinktree serve
              (search as a model); the RemoteBackend against serve with the prefix cache on vs off
+  load       32 concurrent beam searches and 50 generate() calls on small KV pools (96 to 512 pages)
+             vs the same one at a time: every one completes; concurrent ÷ one-at-a-time time
   cuda       GPU kernels (only with a usable GPU): decode attention vs copy bandwidth, cascade vs
              per-sequence attention at batch 128 prefix 16K, sampling over vocab 151936 at batch 1-512
 
@@ -117,6 +120,15 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
       `serve: search as a model ${res.overhead.toFixed(2)}× the in-process time; prefix cache ${res.prmCacheRatio.toFixed(1)}× ` +
         `fewer PRM tokens for a resubmitting client; re-encoding over HTTP ${res.fieldVsOursPrmTokens.toFixed(1)}× the PRM tokens ` +
         `of the in-process KV tree; PRM over /pooling at 8 steps ${res.prmDepthRatios[7]!.toFixed(1)}× fewer tokens with the prefix cache`,
+    );
+    log('');
+  }
+  if (only.includes('load')) {
+    const res = await benchLoad({ threads, log });
+    summary.push(
+      `load: concurrent ÷ one at a time on small KV pools (wall, median of 3): ` +
+        res.rows.map((r) => `${r.workload} ${r.pages} pages ${r.wallRatio.toFixed(2)}×`).join(', ') +
+        `; worst ${res.worstWallRatio.toFixed(2)}×`,
     );
     log('');
   }

@@ -99,6 +99,8 @@ export class Prm extends NativeHandle {
   }
 
   private node(id: PrmNodeId): PrmNode {
+    // After dispose every node is gone with the native model: that is the error, not "not live".
+    this.live();
     const node = this.nodes.get(id);
     if (node === undefined) throw new PrmNodeError(id);
     return node;
