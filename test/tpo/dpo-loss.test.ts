@@ -10,7 +10,7 @@ const PY = '/usr/bin/python3';
 const SCRIPT = path.resolve(import.meta.dirname, '../../tools/train/dpo.py');
 const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
-function run(batch: object): { losses: number[]; loss: number; chosen_rewards: number[]; rejected_rewards: number[]; stub_logps: number[] } {
+function run(batch: object): { losses: number[]; loss: number; total: number; chosen_rewards: number[]; rejected_rewards: number[]; stub_logps: number[] } {
   const r = spawnSync(PY, [SCRIPT, '--check-loss'], { input: JSON.stringify(batch), encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`dpo.py --check-loss failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -27,6 +27,14 @@ describe.skipIf(!hasTorch)('the DPO loss (tools/train/dpo.py, torch)', () => {
     // Implicit rewards β(π − ref).
     expect(out.chosen_rewards).toEqual([0.5, 0]);
     expect(out.rejected_rewards).toEqual([-0.5, 0.5]);
+  });
+
+  it('adds the chosen side\'s per-token NLL at --nll-weight (IRPO)', () => {
+    const out = run({ beta: 0.5, pi_chosen: [-3, -2], pi_rejected: [-5, -1], ref_chosen: [-4, -2], ref_rejected: [-4, -2], nll_weight: 1, chosen_lengths: [3, 4] });
+    // NLL per token: 3 / 3 = 1 and 2 / 4 = 0.5, mean 0.75, added to the mean DPO loss.
+    expect(out.total).toBeCloseTo((0.31326168751822286 + 0.97407698418010669) / 2 + 0.75, 12);
+    const plain = run({ beta: 0.5, pi_chosen: [-3, -2], pi_rejected: [-5, -1], ref_chosen: [-4, -2], ref_rejected: [-4, -2] });
+    expect(plain.total).toBe(plain.loss);
   });
 
   it('is log 2 when the policy equals the reference', () => {

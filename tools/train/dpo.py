@@ -10,15 +10,17 @@ The loss is the DPO paper's (Rafailov et al. 2023, eq. 7), for a pair (x, y_w, y
 
 averaged over the batch, where log pi(y|x) is the sum of the completion tokens' log-probabilities
 under the trained policy and ref is a frozen copy of the starting policy (--reference, default
---policy). The pairs file is TRL's conversational preference layout: `prompt` [user message],
+--policy). `--nll-weight W` (default 0: the DPO paper's loss alone) adds W times the chosen side's
+negative log-likelihood per token, -log pi(y_w|x) / |y_w|, as Iterative Reasoning Preference
+Optimization (Pang et al. 2024) does to keep DPO from lowering the likelihood of the chosen solutions. The pairs file is TRL's conversational preference layout: `prompt` [user message],
 `chosen` / `rejected` [assistant message]. As TRL does, the prompt is rendered with the chat template
 and tokenized apart from the completion; the completion is the assistant content followed by
 <|im_end|>, which is what the policy was trained to write and stop on (tools/train/train_policy.py).
 The result is saved as a Hugging Face checkpoint (bf16) with the policy's tokenizer and generation
 config; settings, losses and events go to tools/train/logs/<name>.json.
 
-`--check-loss` reads {"beta", "pi_chosen", "pi_rejected", "ref_chosen", "ref_rejected"} (lists) as JSON
-on stdin and prints the loss, and the per-sequence log-probabilities of a stub model (for the tests).
+`--check-loss` reads {"beta", "pi_chosen", "pi_rejected", "ref_chosen", "ref_rejected"} (lists), and
+optionally "nll_weight" and "chosen_lengths", as JSON on stdin and prints the losses, and the per-sequence log-probabilities of a stub model (for the tests).
 """
 
 import argparse
@@ -43,6 +45,17 @@ def dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta: float):
     chosen_reward = beta * (pi_chosen - ref_chosen)
     rejected_reward = beta * (pi_rejected - ref_rejected)
     return -F.logsigmoid(chosen_reward - rejected_reward), chosen_reward, rejected_reward
+
+
+def total_loss(dpo_losses, pi_chosen, chosen_lengths, nll_weight: float):
+    """The batch loss: mean DPO loss, plus nll_weight times the chosen side's mean per-token NLL."""
+    loss = dpo_losses.mean()
+    return loss + nll_weight * (-(pi_chosen / chosen_lengths)).mean() if nll_weight > 0 else loss
+
+
+def completion_lengths(rows: list[list[int]], firsts: list[int]) -> torch.Tensor:
+    """[B] tokens each row's completion has (what sequence_logps sums over)."""
+    return torch.tensor([len(r) - f for r, f in zip(rows, firsts)], dtype=torch.float32)
 
 
 def sequence_logps(lm, rows: list[list[int]], firsts: list[int], pad: int) -> torch.Tensor:
@@ -85,9 +98,11 @@ def check_loss() -> None:
             logits[..., 0] = math.log(3.0)
             return logits
 
+    total = float(total_loss(losses, t["pi_chosen"], torch.tensor(doc.get("chosen_lengths", [1.0] * len(losses)), dtype=torch.float64),
+                             doc.get("nll_weight", 0.0)))
     rows = doc.get("stub_rows", [])
     stub = sequence_logps(Stub(), rows, doc.get("stub_firsts", []), 3).tolist() if rows else []
-    print(json.dumps({"losses": losses.tolist(), "loss": float(losses.mean()), "chosen_rewards": cr.tolist(),
+    print(json.dumps({"losses": losses.tolist(), "loss": float(losses.mean()), "total": total, "chosen_rewards": cr.tolist(),
                       "rejected_rewards": rr.tolist(), "stub_logps": stub}))
 
 
@@ -100,6 +115,7 @@ def main() -> None:
     parser.add_argument("--out", help="output checkpoint directory")
     parser.add_argument("--name", help="run name (log: tools/train/logs/<name>.json)")
     parser.add_argument("--beta", type=float, default=0.1)
+    parser.add_argument("--nll-weight", type=float, default=0.0, help="weight of the chosen side's per-token NLL (IRPO); 0 = DPO alone")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-pairs", type=int, default=16)
@@ -115,6 +131,8 @@ def main() -> None:
             parser.error(f"--{flag.replace('_', '-')} is required")
     if not args.beta > 0:
         parser.error(f"--beta must be > 0, got {args.beta}")
+    if not args.nll_weight >= 0:
+        parser.error(f"--nll-weight must be >= 0, got {args.nll_weight}")
     torch.set_num_threads(args.threads)
     common.seed_everything(args.seed)
 
@@ -144,6 +162,7 @@ def main() -> None:
         ref_logps = [both_sides(reference, pairs[i : i + args.batch_pairs]) for i in range(0, len(pairs), args.batch_pairs)]
     ref_chosen = torch.cat([c for c, _ in ref_logps])
     ref_rejected = torch.cat([r for _, r in ref_logps])
+    chosen_lengths = completion_lengths([p + c for p, c, _ in pairs], [len(p) for p, _, _ in pairs])
 
     opt = torch.optim.AdamW(policy.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0)
     rng = random.Random(args.seed)
@@ -156,14 +175,16 @@ def main() -> None:
             idx = order[start : start + args.batch_pairs]
             pi_c, pi_r = both_sides(policy, [pairs[i] for i in idx])
             losses, cr, rr = dpo_loss(pi_c, pi_r, ref_chosen[idx], ref_rejected[idx], args.beta)
-            loss = losses.mean()
+            nll = -(pi_c / chosen_lengths[idx]).mean()
+            loss = total_loss(losses, pi_c, chosen_lengths[idx], args.nll_weight)
             for g in opt.param_groups:
                 g["lr"] = args.lr * min(1.0, (step + 1) / max(1, args.warmup))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             opt.step()
-            log.loss(step, epoch=epoch, loss=round(loss.item(), 5), reward_accuracy=round(float((cr > rr).float().mean()), 4),
+            log.loss(step, epoch=epoch, loss=round(loss.item(), 5), dpo_loss=round(losses.mean().item(), 5), chosen_nll_per_token=round(nll.item(), 5),
+                     reward_accuracy=round(float((cr > rr).float().mean()), 4),
                      margin=round(float((cr - rr).mean()), 5), chosen_logp=round(float(pi_c.mean()), 4),
                      rejected_logp=round(float(pi_r.mean()), 4), grad_norm=round(float(gnorm), 4))
             if step % 10 == 0:
