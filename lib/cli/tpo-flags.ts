@@ -56,7 +56,7 @@ export function tpoFlagsHelp(column: number): string {
     line('--orm DIR', 'the outcome reward model for --judge orm (Qwen2ForRewardModel, *ForSequenceClassification)'),
     line('--orm-system TEXT', "a system turn before the prompt in the ORM's conversation"),
     line('--thought-prompt P', `${Object.keys(THOUGHT_PROMPTS).join(' | ')} (default generic; answer-line suits the shipped policy)`),
-    line('--template TEXT', 'a thought prompt of your own: the user turn, with {instruction} once (needs --marker)'),
+    line('--template TEXT', 'a thought prompt of your own: the user turn, with {instruction} once and \\n for a newline (needs --marker)'),
     line('--marker TEXT', 'the text between thought and response (overrides the named prompt\'s)'),
     line('--direct-prefix TEXT', "how a direct answer starts, for the no-thought baseline (answer-line: 'The answer is')"),
     line('--temperature T', 'sampling temperature (pairs: default 0.8; eval: default 0, greedy)'),
