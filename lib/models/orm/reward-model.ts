@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeModel, SeqId } from '../../native/addon-types.js';
-import { OptionError, translateNativeError } from '../../errors.js';
+import { OptionError, abortError, translateNativeError } from '../../errors.js';
 import { checkOptionKeys, optionKeys } from '../../util/options.js';
 import type { ModelConfig } from '../config.js';
 import { checkContext } from '../errors.js';
@@ -144,7 +144,7 @@ export class RewardModel extends NativeHandle {
       const width = this.info.outputWidth;
       const out: number[] = [];
       for (let start = 0; start < inputs.length; start += BATCH) {
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+        if (signal?.aborted) throw abortError(signal);
         const part = inputs.slice(start, start + BATCH);
         const seqs: SeqId[] = [];
         try {
