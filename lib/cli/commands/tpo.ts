@@ -13,7 +13,7 @@ import type { PairsSummary } from '../../tpo/summary.js';
 import { evaluateThoughts, type EvaluateResult, type TpoEvalMode } from '../../tpo/evaluate.js';
 import { didYouMean, intFlag, numberFlag, parseCommandLine, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import { stderrProgress } from '../progress.js';
-import { checkWritable } from './search.js';
+import { checkWritableFile } from '../output-paths.js';
 import { openTpo, parseTpoFlags, TPO_FLAGS, tpoFlagsHelp } from '../tpo-flags.js';
 import type { Command } from './types.js';
 
@@ -107,9 +107,9 @@ async function runTpo(argv: string[], io: CliIo): Promise<number> {
   const common = parseTpoFlags(v, pairs ? { temperature: 0.8, topP: 0.95 } : { temperature: 0, topP: 1 });
   const out = str(v, 'out');
   if (pairs && out === undefined) throw new UsageError('tpo pairs needs --out FILE');
-  if (out !== undefined) checkWritable('out', out);
+  if (out !== undefined) checkWritableFile('out', out);
   const summaryFile = str(v, 'summary');
-  if (summaryFile !== undefined) checkWritable('summary', summaryFile);
+  if (summaryFile !== undefined) checkWritableFile('summary', summaryFile);
   const k = intFlag('k', str(v, 'k'), 8, 2, 1024);
   const lengthPenalty = numberFlag('length-penalty', str(v, 'length-penalty'), 0, 0, 1000);
   const modeFlag = str(v, 'mode') ?? 'both';
