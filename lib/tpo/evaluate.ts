@@ -7,6 +7,7 @@
 import type { SearchBackend } from '../backends/types.js';
 import { OptionError } from '../errors.js';
 import { runPool } from '../eval/pool.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { judgeScores, type ResponseJudge } from './judge.js';
 import { resolveSampling, type TpoSampling } from './make-pairs.js';
 import { applyThoughtPrompt, checkThoughtPrompt, GENERIC_THOUGHT_PROMPT, type ThoughtPrompt } from './prompt.js';
@@ -65,6 +66,10 @@ export interface EvaluateResult {
   overall: LevelSummary;
 }
 
+export const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>()([
+  'backend', 'judge', 'mode', 'thoughtPrompt', 'seed', 'concurrency', 'onProgress', 'signal', 'temperature', 'topP', 'topK', 'maxTokens',
+]);
+
 function summaryOf(level: number | null, rows: readonly EvalRow[]): LevelSummary {
   const valid = rows.filter((r) => r.valid);
   const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -81,16 +86,23 @@ function summaryOf(level: number | null, rows: readonly EvalRow[]): LevelSummary
 
 /** One output per prompt, judged; rows in prompt order and the per-level summary. */
 export async function evaluateThoughts(prompts: readonly TpoPrompt[], options: EvaluateOptions): Promise<EvaluateResult> {
+  checkOptionKeys(options, EVALUATE_OPTION_KEYS, 'the evaluateThoughts() options');
   const { backend, judge, mode } = options;
+  if (backend === undefined || judge === undefined) throw new OptionError('evaluateThoughts() needs `backend` and `judge`');
   if (mode !== 'thought' && mode !== 'direct') throw new OptionError(`Expected \`mode\` to be 'thought' or 'direct', got ${JSON.stringify(mode)}`);
   const thoughtPrompt = options.thoughtPrompt ?? GENERIC_THOUGHT_PROMPT;
   checkThoughtPrompt(thoughtPrompt);
   const sampling = resolveSampling({ temperature: 0, topP: 1, ...options });
   const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new OptionError(`Expected \`seed\` to be a non-negative integer, got ${seed}`);
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 4096) {
+    throw new OptionError(`Expected \`concurrency\` to be an integer in [1, 4096], got ${concurrency}`);
+  }
   let done = 0;
   const rows = await runPool(
     prompts.length,
-    options.concurrency ?? 16,
+    concurrency,
     async (i, signal): Promise<EvalRow> => {
       const p = prompts[i]!;
       const direct = mode === 'direct';

@@ -127,3 +127,25 @@ describe('makePairs on a scripted backend', () => {
     await expect(makePairs([{ instruction: 'x', id: 'n' }], { backend, judge: taskJudge() })).rejects.toThrow(/reference answer/);
   });
 });
+
+describe('evaluateThoughts on a scripted backend', () => {
+  it('judges the response after the marker, and in direct mode starts the answer with the direct prefix', async () => {
+    const { evaluateThoughts } = await import('../../lib/tpo/evaluate.js');
+    const { ANSWER_LINE_PROMPT } = await import('../../lib/tpo/prompt.js');
+    const backend = new ScriptedTpoBackend((_u, prefix) => ({ text: prefix === '' ? '2 + 3 = 5\n\nThe answer is \\boxed{5}.' : ' \\boxed{6}.' }));
+    const thought = await evaluateThoughts(prompts.slice(0, 1), { backend, judge: taskJudge(), mode: 'thought', thoughtPrompt: ANSWER_LINE_PROMPT });
+    expect(thought.rows).toEqual([{ id: 'a', level: 1, valid: true, score: 1, thoughtChars: 9, responseChars: 10, tokens: 35 }]);
+    const direct = await evaluateThoughts(prompts.slice(0, 1), { backend, judge: taskJudge(), mode: 'direct', thoughtPrompt: ANSWER_LINE_PROMPT });
+    expect(direct.rows).toEqual([{ id: 'a', level: 1, valid: true, score: 0, thoughtChars: 0, responseChars: 10, tokens: 11 }]);
+    expect(backend.samplings.every((s) => s.temperature === 0 && s.topP === 1)).toBe(true);
+    expect(backend.liveNodes).toBe(0);
+  });
+
+  it('refuses bad options by name', async () => {
+    const { evaluateThoughts } = await import('../../lib/tpo/evaluate.js');
+    const backend = new ScriptedTpoBackend(() => ({ text: 'x' }));
+    await expect(evaluateThoughts(prompts, { backend, judge: taskJudge(), mode: 'both' as never })).rejects.toThrow(/`mode`/);
+    await expect(evaluateThoughts(prompts, { backend, judge: taskJudge(), mode: 'thought', concurrency: 0 })).rejects.toThrow(/`concurrency`.*got 0/);
+    await expect(evaluateThoughts(prompts, { backend, judge: taskJudge(), mode: 'thought', sed: 1 } as never)).rejects.toThrow(/sed/);
+  });
+});
