@@ -55,7 +55,8 @@ export function tpoFlagsHelp(column: number): string {
     line('--prm DIR', 'the PRM for --judge prm (default: the shipped models/prm)'),
     line('--orm DIR', 'the outcome reward model for --judge orm (Qwen2ForRewardModel, *ForSequenceClassification)'),
     line('--orm-system TEXT', "a system turn before the prompt in the ORM's conversation"),
-    line('--thought-prompt P', `${Object.keys(THOUGHT_PROMPTS).join(' | ')} (default generic; answer-line suits the shipped policy)`),
+    line('--thought-prompt P', `${Object.keys(THOUGHT_PROMPTS).join(' | ')} (default generic; answer-line without --model and --backend,`),
+    line('', 'for the shipped policy, which follows no English instruction)'),
     line('--template TEXT', 'a thought prompt of your own: the user turn, with {instruction} once and \\n for a newline (needs --marker)'),
     line('--marker TEXT', 'the text between thought and response (overrides the named prompt\'s)'),
     line('--direct-prefix TEXT', "how a direct answer starts, for the no-thought baseline (answer-line: 'The answer is')"),
@@ -97,7 +98,8 @@ function thoughtPromptOf(v: FlagValues): ThoughtPrompt {
     if (marker === undefined) throw new UsageError('--template needs --marker (the text between the thought and the response)');
     prompt = { name: 'custom', template: template.replace(/\\n/g, '\n'), marker };
   } else {
-    const name = named ?? 'generic';
+    // The shipped policy follows no English instruction (docs/tpo.md): its own format is the default for it.
+    const name = named ?? (v.model === undefined && v.backend === undefined ? 'answer-line' : 'generic');
     const known = THOUGHT_PROMPTS[name];
     if (known === undefined) throw new UsageError(`--thought-prompt must be one of ${Object.keys(THOUGHT_PROMPTS).join(', ')}, got '${name}'${didYouMean(name, Object.keys(THOUGHT_PROMPTS))}`);
     prompt = { ...known, ...(marker === undefined ? {} : { marker }) };

@@ -32,17 +32,17 @@ eval   answers each prompt once (greedy by default) with the thought prompt and/
        score (the accuracy with --judge checker), valid outputs and thought and response lengths.
 
 Options:
-${tpoFlagsHelp(24)}
+${tpoFlagsHelp(25)}
 pairs:
-  --out FILE            the pairs file (JSONL)
-  --k K                 samples per prompt (default 8)
-  --length-penalty R    the paper's length control: rank by z(score) - R * z(response length) within
-                        each prompt's samples (default 0, off)
-  --summary FILE        also write the summary as JSON
+  --out FILE             the pairs file (JSONL)
+  --k K                  samples per prompt (default 8)
+  --length-penalty R     the paper's length control: rank by z(score) - R * z(response length) within
+                         each prompt's samples (default 0, off)
+  --summary FILE         also write the summary as JSON
 eval:
-  --mode M              thought | direct | both (default both)
-  --out FILE            write the rows and per-level summaries as JSON
-  -h, --help            show this help
+  --mode M               thought | direct | both (default both)
+  --out FILE             write the rows and per-level summaries as JSON
+  -h, --help             show this help
 `;
 
 const FLAGS = {
