@@ -26,6 +26,8 @@ export { loadCalibration, saveCalibration } from './eval/calibration-file.js';
 export * as arithmetic from './tasks/arithmetic/index.js';
 export * from './tasks/math/index.js';
 export * from './models/prm/index.js';
+export * from './models/orm/index.js';
+export * as tpo from './tpo/index.js';
 export { Engine, loadEngine, type EngineKvStats, type EngineOptions, type LoadEngineOptions, type SearchSchedulerStats } from './engine/engine.js';
 export { NativeBackend, type NativeBackendOptions } from './backends/native.js';
 export {

@@ -17,7 +17,26 @@ export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 
  * Qwen2.5-Math-PRM is a Qwen2 decoder with a two-class `score` head and no lm_head.
  */
 export const PRM_ARCHITECTURES = ['Qwen2ForProcessRewardModel'] as const;
-export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number] | (typeof PRM_ARCHITECTURES)[number];
+/**
+ * Outcome reward models (loaded with loadRewardModel): a decoder whose `score` head reads the last
+ * token. Qwen2ForRewardModel (Qwen2.5-Math-RM): `score` = Linear(h, h) + ReLU + Linear(h, 1);
+ * Llama/Qwen2ForSequenceClassification (transformers): `score` = Linear(h, num_labels), no bias.
+ */
+export const ORM_ARCHITECTURES = ['Qwen2ForRewardModel', 'LlamaForSequenceClassification', 'Qwen2ForSequenceClassification'] as const;
+export type OrmArchitecture = (typeof ORM_ARCHITECTURES)[number];
+export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number] | (typeof PRM_ARCHITECTURES)[number] | OrmArchitecture;
+
+/** Whether the architecture is a reward model with a `score` head in place of the language-model head. */
+export function isRewardArchitecture(arch: Architecture): boolean {
+  return (PRM_ARCHITECTURES as readonly string[]).includes(arch) || (ORM_ARCHITECTURES as readonly string[]).includes(arch);
+}
+
+/** The decoder family underneath: reward models share their base model's config rules. */
+function backboneOf(arch: Architecture): 'llama' | 'qwen2' | 'mistral' {
+  if (arch === 'LlamaForCausalLM' || arch === 'LlamaForSequenceClassification') return 'llama';
+  if (arch === 'MistralForCausalLM') return 'mistral';
+  return 'qwen2';
+}
 
 export const SUPPORTED_ROPE_TYPES = ['default', 'linear', 'llama3'] as const;
 
@@ -192,7 +211,7 @@ function parseArchitecture(f: Fields): Architecture {
     throw new ModelConfigError(f.file, `field "architectures" must be a non-empty list of names, got ${show(list)}`, 'architectures');
   }
   const arch = list[0];
-  const known: readonly string[] = [...SUPPORTED_ARCHITECTURES, ...PRM_ARCHITECTURES];
+  const known: readonly string[] = [...SUPPORTED_ARCHITECTURES, ...PRM_ARCHITECTURES, ...ORM_ARCHITECTURES];
   if (!known.includes(arch)) {
     throw new UnsupportedArchitectureError(f.file, arch, SUPPORTED_ARCHITECTURES);
   }
@@ -262,12 +281,12 @@ function parseRope(f: Fields): { theta: number; scaling: RopeScaling } {
  */
 function parseSlidingWindow(f: Fields, arch: Architecture, numLayers: number): number[] {
   const none = new Array<number>(numLayers).fill(0);
-  if (arch === 'LlamaForCausalLM') return none;
+  if (backboneOf(arch) === 'llama') return none;
   const windowOf = (): number => {
     if (f.isNull('sliding_window')) return 0;
     return f.positiveInt('sliding_window', 4096);
   };
-  if (arch === 'MistralForCausalLM') return none.fill(windowOf());
+  if (backboneOf(arch) === 'mistral') return none.fill(windowOf());
   if (!f.bool('use_sliding_window', false)) return none;
   const window = windowOf();
   if (window === 0) return none;
@@ -358,9 +377,9 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
     throw new ModelConfigError(file, `field "partial_rotary_factor" is ${partial}; thinktree rotates the full head only`, 'partial_rotary_factor');
   }
 
-  // The PRM is a Qwen2 decoder underneath: same biases, same sliding-window rules.
-  const attentionBias = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen2ForProcessRewardModel';
-  if (architecture === 'LlamaForCausalLM') {
+  // Reward models are their base decoder underneath: same biases, same sliding-window rules.
+  const attentionBias = backboneOf(architecture) === 'qwen2';
+  if (backboneOf(architecture) === 'llama') {
     // LlamaAttention puts `attention_bias` on o_proj as well, which the native layer does not carry.
     if (f.bool('attention_bias', false)) {
       throw new ModelConfigError(
@@ -385,7 +404,7 @@ export function parseModelConfig(json: unknown, options: ParseModelConfigOptions
   }
   return {
     architecture,
-    hasLmHead: architecture !== 'Qwen2ForProcessRewardModel',
+    hasLmHead: !isRewardArchitecture(architecture),
     hiddenSize,
     intermediateSize: f.positiveInt('intermediate_size'),
     numLayers,

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { NativeHeadSpec, NativeModelSpec } from '../native/addon-types.js';
 import { checkpointFor, openCheckpoint, type CheckpointIndex } from './checkpoint.js';
-import { readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
+import { ORM_ARCHITECTURES, readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
 import { ModelConfigError, throwIfAborted } from './errors.js';
 import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -46,7 +46,9 @@ export async function prepareModel(dir: string, options: PrepareOptions): Promis
   if (!config.hasLmHead && selectHead === undefined) {
     throw new ModelConfigError(
       path.join(dir, 'config.json'),
-      `architecture ${config.architecture} is a process reward model with no language-model head; load it with loadPrm()`,
+      (ORM_ARCHITECTURES as readonly string[]).includes(config.architecture)
+        ? `architecture ${config.architecture} is an outcome reward model with no language-model head; load it with loadRewardModel()`
+        : `architecture ${config.architecture} is a process reward model with no language-model head; load it with loadPrm()`,
       'architectures',
     );
   }

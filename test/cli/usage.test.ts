@@ -22,6 +22,7 @@ const SLIPS: Record<string, { argv: string[]; usage: string; slip: string; meant
   search: { argv: ['search'], usage: 'Usage: thinktree search ', slip: '--beam-widht', meant: '--beam-width' },
   data: { argv: ['data', 'gen'], usage: 'Usage: thinktree data gen ', slip: '--levle', meant: '--level' },
   serve: { argv: ['serve'], usage: 'Usage: thinktree serve ', slip: '--max-queu', meant: '--max-queue' },
+  tpo: { argv: ['tpo'], usage: 'Usage: thinktree tpo ', slip: '--lenght-penalty', meant: '--length-penalty' },
 };
 
 describe('every command', () => {

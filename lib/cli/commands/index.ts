@@ -6,6 +6,7 @@ import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
+import { tpoCommand } from './tpo.js';
 import type { Command } from './types.js';
 
 export type { Command, CommandIo } from './types.js';
@@ -20,4 +21,5 @@ export const commands: Record<string, Command> = {
   calibrate: calibrateCommand,
   demo: demoCommand,
   serve: serveCommand,
+  tpo: tpoCommand,
 };

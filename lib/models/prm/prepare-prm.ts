@@ -10,6 +10,8 @@ import { prepareModel, type PreparedModel } from '../prepare.js';
 import type { TextTokenizer } from '../tokenizer.js';
 import { PRM_FORMAT_NAMES, type BoundFormat, type PrmFormatName, type PrmFormatOptions } from './format.js';
 import { chooseFormat } from './formats.js';
+import { PrmFormatError } from './errors.js';
+import { ORM_ARCHITECTURES } from '../config.js';
 
 /** The policy's load options (device, precision, threads, KV pool, progress, signal) plus the format's. */
 export interface LoadPrmOptions extends LoadModelOptions, PrmFormatOptions {
@@ -87,6 +89,9 @@ export async function preparePrm(dir: string, options: LoadPrmOptions & { precis
     signal: options.signal,
     onProgress: options.onProgress,
     selectHead: (ctx) => {
+      if ((ORM_ARCHITECTURES as readonly string[]).includes(ctx.config.architecture)) {
+        throw new PrmFormatError(dir, `config.json names ${ctx.config.architecture}, an outcome reward model (one score per response, not per step); load it with loadRewardModel()`);
+      }
       format = chooseFormat(ctx, name, formatOptions).bind({ ...ctx, options: formatOptions });
       return format.head;
     },
