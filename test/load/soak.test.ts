@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
 import { fitCalibration, type CalibrationRow } from '../../lib/search/calibration-table.js';
 import { STRATEGY_NAMES, type SearchOptions } from '../../lib/search/types.js';
+import { rng } from '../helpers/tiny-model.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 const POLICY = path.join(FIXTURES, 'tiny', 'llama-f32');
@@ -26,17 +27,6 @@ const ROUND_TIMEOUT_MS = 15_000;
 const SEARCHES = 24;
 const GENERATIONS = 8;
 
-/** mulberry32: a small seeded generator, so a failing round can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Resident set size after a full garbage collection (so V8's lazy collection is not read as a leak). */
 function settledRss(): number {
