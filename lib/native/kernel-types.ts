@@ -8,8 +8,11 @@ import type { DTypeName, IsaName, NativeCpu, NativeCuda, NativeSamplingArrays, P
 export interface GemmArgs {
   /** [m, k] row-major activations. */
   x: Float32Array;
-  /** [n, k] row-major weights: Float32Array for F32, Uint16Array (raw bits) for F16/BF16. */
-  w: Float32Array | Uint16Array;
+  /**
+   * [n, k] row-major weights: Float32Array for F32, Uint16Array (raw bits) for F16/BF16, Uint8Array of
+   * n block rows for the quantized types (k a multiple of their block).
+   */
+  w: Float32Array | Uint16Array | Uint8Array;
   wDtype: DTypeName;
   /** [n] or omitted. */
   bias?: Float32Array;

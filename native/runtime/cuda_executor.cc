@@ -94,6 +94,9 @@ Status CudaExecutor::Reserve(size_t bytes, Buffer* b) {
 }
 
 Status CudaExecutor::UploadWeight(const WeightRef& host, int64_t elements, DeviceWeight* device) {
+  if (IsQuantized(host.dtype))
+    return Status::Invalid(std::string("the CUDA backend does not run ") + DTypeName(host.dtype) +
+                           " (quantized) weights yet; load the model with device: 'cpu' or without quantized weights");
   device->dtype = host.dtype;
   auto found = uploaded_.find(host.data);
   if (found != uploaded_.end()) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../common/math.h"
+#include "gemm_quant.h"
 
 namespace tt {
 
@@ -55,6 +56,40 @@ void ForRows(ThreadPool* pool, int64_t m, const std::function<void(int64_t, int6
   if (pool) pool->ParallelFor(m, 1, fn); else fn(0, m);
 }
 
+// The quantized-weight variant for `isa`: avx512bf16 hosts take the VNNI dot where the CPU has it
+// (every AVX512_BF16 CPU so far does), plain avx512 the vpmaddubsw one.
+QuantBlockFn QuantVariantFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16:
+      if (HostCpuFeatures().avx512vnni) return QuantBlockAvx512Vnni();
+      return QuantBlockAvx512();
+    case Isa::kAvx512: return QuantBlockAvx512();
+    case Isa::kAvx2: return QuantBlockAvx2();
+    case Isa::kScalar: return QuantBlockScalar();
+  }
+  return QuantBlockScalar();
+}
+
+// Quantizes X into the workspace and points q.acts at it.
+const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
+  if (ws == nullptr) return "gemm: quantized weights need a workspace";
+  if (q->k % DTypeBlockElems(q->w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
+  const int64_t m = q->m, k = q->k;
+  if (!Reserve(&ws->act_q, m * k) || !Reserve(&ws->act_d, m * (k / kActBlock)) || !Reserve(&ws->act_sum, m * (k / kActSum)))
+    return "gemm: out of memory for the quantized copy of x";
+  int8_t* aq = ws->act_q.data();
+  float* ad = ws->act_d.data();
+  int16_t* as = ws->act_sum.data();
+  const float* x = q->x;
+  const int64_t lda = q->lda;
+  ForRows(pool, m, [&](int64_t r0, int64_t r1) { QuantizeActRows(x, lda, k, r0, r1, aq, ad, as); });
+  q->acts.q = aq;
+  q->acts.d = ad;
+  q->acts.sum16 = as;
+  q->acts.k = k;
+  return nullptr;
+}
+
 }  // namespace
 
 const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
@@ -73,7 +108,12 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
 
   GemmParams q = p;
   q.x_bf16 = nullptr;
-  if (p.precision == Precision::kBF16) {
+  q.acts = QuantActs();
+  if (IsQuantized(p.w_dtype)) {
+    // Quantized weights: X becomes int8 blocks whatever the precision (gemm_quant.h).
+    if (const char* err = QuantizeActs(&q, ws, pool)) return err;
+    fn = QuantVariantFor(isa);
+  } else if (p.precision == Precision::kBF16) {
     if (ws == nullptr) return "gemm: a bf16-precision call needs a workspace";
     // Round X to bf16 once per call, in the form the variant reads.
     const int64_t k = p.k;
