@@ -127,7 +127,8 @@ const ISAS: { isa: IsaName; supported: boolean }[] = [
 ];
 
 /**
- * y = x · ŵᵀ + bias in f64 on the decoded weights ŵ, and the bound the quantized GEMM must meet:
+ * y = x · ŵᵀ + bias in f64 on the decoded weights ŵ, and the bound the quantized GEMM must meet
+ * (below 8 rows; from 8 rows up the kernel multiplies f32 x by the exactly decoded ŵ, well inside it):
  * the kernel quantizes each 32-block of x to int8 with d = max|x_block| / 127, which moves each
  * element by at most d/2, so |Δy| ≤ Σ_blocks d/2 · Σ_block |ŵ|; the block scaling and the f32 sums
  * add rounding of order 2^-24 relative to Σ|x·ŵ| per term (1e-5 · Σ|x·ŵ| covers k ≤ 4096 easily).
@@ -173,23 +174,32 @@ describe('gemm on quantized weights', () => {
     const bytes = quantizeRows(type, wf, n, k);
     const decoded = dequantizeRows(type, bytes, n, k);
     const bias = weights(n, 5, 1);
-    for (const m of [1, 3, 4, 9]) {
+    for (const m of [1, 3, 4, 7, 8, 9, 16]) {
       const x = weights(m * k, 100 + m, 1);
       const ref = reference(x, decoded, bias, m, n, k);
-      const scalar = kernels.gemm({ x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision: 'f32', isa: 'scalar', threads: 1 });
-      for (const { isa, supported } of ISAS) {
-        it.skipIf(!supported)(`${type}, m=${m}, ${isa}: within the activation-rounding bound of the dequantized GEMM`, () => {
-          for (const threads of [1, 3]) {
-            const y = kernels.gemm({ x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision: 'bf16', isa, threads });
-            let worst = 0;
-            for (let i = 0; i < y.length; i++) {
-              worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / ref.bound[i]!);
-              // The same integers per block as the scalar variant: only the f32 summation order differs.
-              expect(Math.abs(y[i]! - scalar[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+      for (const precision of ['f32', 'bf16'] as const) {
+        const args = { x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision };
+        const scalar = kernels.gemm({ ...args, isa: 'scalar', threads: 1 });
+        // Below 8 rows: int8 activations (the bound above). From 8 rows: W decoded exactly and
+        // multiplied in f32 (f32 summation only), or with X and decoded W both rounded to bf16
+        // (2^-9 relative each, so 2^-8 of Σ|x·ŵ| at most, plus the sums).
+        const bound = (i: number) =>
+          m < 8 ? ref.bound[i]! : precision === 'f32' ? 2e-5 * ref.magnitude[i]! : (2 ** -8 + 2e-5) * ref.magnitude[i]!;
+        for (const { isa, supported } of ISAS) {
+          it.skipIf(!supported)(`${type}, m=${m}, ${precision}, ${isa}: within the bound of the f64 GEMM on the dequantized weights`, () => {
+            for (const threads of [1, 3]) {
+              const y = kernels.gemm({ ...args, isa, threads });
+              let worst = 0;
+              for (let i = 0; i < y.length; i++) {
+                worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / bound(i));
+                // The same integers per block (or the same decoded weights) as the scalar variant:
+                // only the order of the f32 sums differs.
+                expect(Math.abs(y[i]! - scalar[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+              }
+              expect(worst).toBeLessThanOrEqual(1);
             }
-            expect(worst).toBeLessThanOrEqual(1);
-          }
-        });
+          });
+        }
       }
     }
   }

@@ -48,6 +48,8 @@ struct GemmWorkspace {
   std::vector<int8_t> act_q;    // [m, k]
   std::vector<float> act_d;     // [m, k / 32]
   std::vector<int16_t> act_sum; // [m, k / 16]
+  std::vector<float> slices;    // [threads, 24, k] decoded W rows (quantized weights, many X rows)
+  std::vector<uint16_t> slice_bits;  // the same as bf16 bits (Precision::kBF16)
 };
 
 // Returns nullptr on success, else a sentence saying what was wrong. `isa` picks the variant; one

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "../common/quant_blocks.h"
+#include "quantize.h"
 
 namespace tt {
 
@@ -114,8 +115,19 @@ void BlockScalar(const GemmParams& p, int64_t n0, int64_t n1) {
   }
 }
 
+void DecodeScalar(DType type, const uint8_t* row, int64_t k, float* f32, uint16_t* bf16) {
+  if (f32 != nullptr) return DequantizeRow(type, row, k, f32);
+  float tmp[kQK_K];
+  const int64_t block = DTypeBlockElems(type), bytes = DTypeBlockBytes(type);
+  for (int64_t b = 0; b < k / block; b++) {
+    DequantizeRow(type, row + b * bytes, block, tmp);
+    for (int64_t i = 0; i < block; i++) bf16[b * block + i] = F32ToBf16(tmp[i]);
+  }
+}
+
 }  // namespace
 
 QuantBlockFn QuantBlockScalar() { return BlockScalar; }
+QuantDecodeFn QuantDecodeScalar() { return DecodeScalar; }
 
 }  // namespace tt

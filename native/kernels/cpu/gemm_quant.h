@@ -5,7 +5,8 @@
 //
 // Error against the f32 GEMM on the dequantized weights: only the activation rounding, at most half
 // a step d_x = max|x_block| / 127 per element, so |Δy| <= Σ_blocks d_x / 2 · Σ_block |w| (plus f32
-// summation noise). test/native/gemm-quant.test.ts checks exactly this bound.
+// summation noise). test/native/quant.test.ts checks exactly this bound. Gemm() takes this path for
+// small m only; from 8 rows up it decodes W into f32 slices for the float variants instead (gemm.cc).
 #pragma once
 #include <cstdint>
 
@@ -27,5 +28,12 @@ QuantBlockFn QuantBlockScalar();
 QuantBlockFn QuantBlockAvx2();
 QuantBlockFn QuantBlockAvx512();
 QuantBlockFn QuantBlockAvx512Vnni();
+
+// Decodes one row of k quantized weights (quant_blocks.h's values) into f32, or into bf16 bits
+// (rounded to nearest even) when f32 is null: the many-rows path's slices (gemm.cc).
+using QuantDecodeFn = void (*)(DType type, const uint8_t* row, int64_t k, float* f32, uint16_t* bf16);
+QuantDecodeFn QuantDecodeScalar();
+QuantDecodeFn QuantDecodeAvx2();
+QuantDecodeFn QuantDecodeAvx512();
 
 }  // namespace tt

@@ -14,5 +14,6 @@ void Block(const GemmParams& p, int64_t n0, int64_t n1) { QuantGemmSimd<Avx2Dot>
 }  // namespace
 
 QuantBlockFn QuantBlockAvx2() { return Block; }
+QuantDecodeFn QuantDecodeAvx2() { return DecodeRowSimd; }
 
 }  // namespace tt

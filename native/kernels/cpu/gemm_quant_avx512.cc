@@ -16,5 +16,6 @@ void Block(const GemmParams& p, int64_t n0, int64_t n1) { QuantGemmSimd<Avx512Do
 }  // namespace
 
 QuantBlockFn QuantBlockAvx512() { return Block; }
+QuantDecodeFn QuantDecodeAvx512() { return DecodeRowSimd; }
 
 }  // namespace tt

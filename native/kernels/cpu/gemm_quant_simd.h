@@ -29,6 +29,10 @@ inline float HSum(__m256 a) {
   return _mm_cvtss_f32(s);
 }
 
+// f16 scale to f32 in one F16C instruction (the SIMD files are all compiled with -mf16c); the same
+// value as F16ToF32, which is exact for every half.
+inline float Half(uint16_t h) { return _cvtsh_ss(h); }
+
 inline __m256i Load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // 16 bytes of packed nibbles to 32 bytes: the low nibbles first, then the high ones.
@@ -74,7 +78,7 @@ void RowsQ8_0(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   for (int64_t b = 0; b < nb; b++) {
     const __m256i wq = Load32(w[b].qs);
     const __m256i u = _mm256_sign_epi8(wq, wq);  // |w|
-    const float dw = F16ToF32(w[b].d);
+    const float dw = Half(w[b].d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++) {
       const __m256i s = _mm256_sign_epi8(Load32(st.q[r] + 32 * b), wq);  // x · sign(w)
@@ -93,7 +97,7 @@ void RowsQ4_0(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   const int64_t nb = p.k / 32;
   for (int64_t b = 0; b < nb; b++) {
     const __m256i u = Nibbles16(w[b].qs);
-    const float dw = F16ToF32(w[b].d);
+    const float dw = Half(w[b].d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++) {
       const float scale = dw * st.d[r][b];
@@ -113,7 +117,7 @@ void RowsQ4_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   const int64_t nb = p.k / kQK_K;
   const __m256i mask = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; b++) {
-    const float d = F16ToF32(w[b].d), dmin = F16ToF32(w[b].dmin);
+    const float d = Half(w[b].d), dmin = Half(w[b].dmin);
     uint8_t sc[8], mn[8];
     for (int t = 0; t < 8; t++) ScaleMinK4(t, w[b].scales, &sc[t], &mn[t]);
     for (int h = 0; h < 4; h++) {  // 32 bytes of qs: sub-block 2h in the low nibbles, 2h+1 in the high
@@ -144,7 +148,7 @@ void RowsQ6_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   const int64_t nb = p.k / kQK_K;
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
   for (int64_t b = 0; b < nb; b++) {
-    const float d = F16ToF32(w[b].d);
+    const float d = Half(w[b].d);
     for (int h = 0; h < 2; h++) {  // 128 elements: 64 bytes of ql, 32 of qh
       const __m256i ql0 = Load32(w[b].ql + 64 * h), ql1 = Load32(w[b].ql + 64 * h + 32);
       const __m256i qh = Load32(w[b].qh + 32 * h);
@@ -172,6 +176,112 @@ void RowsQ6_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
     }
   }
   Finish(st, p, i0, j);
+}
+
+// --- Decoding rows for the many-rows path (gemm.cc GemmDecodedSlices) ---------------------------
+
+// Stores 8 f32 lanes as f32, or as bf16 rounded to nearest even (F32ToBf16's rounding; inputs are
+// finite: decoded weights).
+inline void Store8(__m256 v, float* f32, uint16_t* bf16) {
+  if (f32 != nullptr) {
+    _mm256_storeu_ps(f32, v);
+    return;
+  }
+  const __m256i u = _mm256_castps_si256(v);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+  // Pack the 8 low halves: packus works within 128-bit lanes, so fix the order afterwards.
+  const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xD8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(bf16), _mm256_castsi256_si128(packed));
+}
+
+// 32 signed bytes times `scale` (per 16 for Q6_K: scale_hi for bytes 16..31) to 32 values at out + o.
+inline void Emit32(__m256i q, __m256 scale_lo, __m256 scale_hi, float* f32, uint16_t* bf16, int64_t o) {
+  const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+  const __m256 v0 = _mm256_mul_ps(scale_lo, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)));
+  const __m256 v1 = _mm256_mul_ps(scale_lo, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))));
+  const __m256 v2 = _mm256_mul_ps(scale_hi, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)));
+  const __m256 v3 = _mm256_mul_ps(scale_hi, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))));
+  Store8(v0, f32 ? f32 + o : nullptr, bf16 ? bf16 + o : nullptr);
+  Store8(v1, f32 ? f32 + o + 8 : nullptr, bf16 ? bf16 + o + 8 : nullptr);
+  Store8(v2, f32 ? f32 + o + 16 : nullptr, bf16 ? bf16 + o + 16 : nullptr);
+  Store8(v3, f32 ? f32 + o + 24 : nullptr, bf16 ? bf16 + o + 24 : nullptr);
+}
+
+// Q4_K's 32 values of one sub-block: d·sc·q - dmin·m, the product rounded before the subtraction
+// as the reference decode rounds it (q is 0..15: unsigned bytes).
+inline void Emit32Affine(__m256i q, __m256 scale, __m256 min, float* f32, uint16_t* bf16, int64_t o) {
+  const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+  const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+  for (int t = 0; t < 4; t++) {
+    volatile __m256 prod = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[t])));
+    Store8(_mm256_sub_ps(prod, min), f32 ? f32 + o + 8 * t : nullptr, bf16 ? bf16 + o + 8 * t : nullptr);
+  }
+}
+
+// One row of k weights decoded into f32 (or bf16 bits when f32 is null).
+inline void DecodeRowSimd(DType type, const uint8_t* row, int64_t k, float* f32, uint16_t* bf16) {
+  switch (type) {
+    case DType::kQ8_0: {
+      const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(row);
+      for (int64_t b = 0; b < k / 32; b++) {
+        const __m256 d = _mm256_set1_ps(Half(w[b].d));
+        Emit32(Load32(w[b].qs), d, d, f32, bf16, 32 * b);
+      }
+      return;
+    }
+    case DType::kQ4_0: {
+      const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(row);
+      for (int64_t b = 0; b < k / 32; b++) {
+        const __m256 d = _mm256_set1_ps(Half(w[b].d));
+        Emit32(_mm256_sub_epi8(Nibbles16(w[b].qs), _mm256_set1_epi8(8)), d, d, f32, bf16, 32 * b);
+      }
+      return;
+    }
+    case DType::kQ4_K: {
+      const BlockQ4_K* w = reinterpret_cast<const BlockQ4_K*>(row);
+      const __m256i mask = _mm256_set1_epi8(0x0F);
+      for (int64_t b = 0; b < k / kQK_K; b++) {
+        const float d = Half(w[b].d), dmin = Half(w[b].dmin);
+        for (int h = 0; h < 4; h++) {
+          uint8_t sc0, m0, sc1, m1;
+          ScaleMinK4(2 * h, w[b].scales, &sc0, &m0);
+          ScaleMinK4(2 * h + 1, w[b].scales, &sc1, &m1);
+          const __m256i bytes = Load32(w[b].qs + 32 * h);
+          const int64_t o = b * kQK_K + 64 * h;
+          Emit32Affine(_mm256_and_si256(bytes, mask), _mm256_set1_ps(d * sc0), _mm256_set1_ps(dmin * m0), f32, bf16, o);
+          Emit32Affine(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask), _mm256_set1_ps(d * sc1), _mm256_set1_ps(dmin * m1),
+                       f32, bf16, o + 32);
+        }
+      }
+      return;
+    }
+    case DType::kQ6_K: {
+      const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(row);
+      const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03), off = _mm256_set1_epi8(32);
+      for (int64_t b = 0; b < k / kQK_K; b++) {
+        const float d = Half(w[b].d);
+        for (int h = 0; h < 2; h++) {
+          const __m256i ql0 = Load32(w[b].ql + 64 * h), ql1 = Load32(w[b].ql + 64 * h + 32);
+          const __m256i qh = Load32(w[b].qh + 32 * h);
+          __m256i u[4];
+          u[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+          u[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+          u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+          u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+          for (int qtr = 0; qtr < 4; qtr++) {
+            const int sub = 8 * h + 2 * qtr;
+            Emit32(_mm256_sub_epi8(u[qtr], off), _mm256_set1_ps(d * w[b].scales[sub]), _mm256_set1_ps(d * w[b].scales[sub + 1]), f32,
+                   bf16, b * kQK_K + 128 * h + 32 * qtr);
+          }
+        }
+      }
+      return;
+    }
+    default: return;
+  }
 }
 
 // Columns [n0, n1): each weight row against the activation rows, 4 at a time, then the rest singly.
