@@ -38,7 +38,7 @@ export interface LoadModelOptions {
    * are): the layer matrices (q/k/v/o, gate/up/down), the embedding and an untied lm_head, with
    * ggml's block formats. 'q8_0' is about half of BF16's bytes and close to it in logits; 'q4_k' about
    * 0.28×; a matrix whose input width is not a multiple of 256 takes 'q4_0' (for 'q4_k') or 'q8_0'
-   * (for 'q6_k') instead. Norms, biases and PRM heads keep their precision. CPU only.
+   * (for 'q6_k') instead. Norms, biases and PRM heads keep their precision. CPU and CUDA.
    * @default the checkpoint's dtype
    */
   weights?: QuantType;

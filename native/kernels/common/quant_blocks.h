@@ -98,6 +98,58 @@ TT_HD void DequantizeBlockQ4_K(const BlockQ4_K& b, float* y) {
   }
 }
 
+// a · b rounded on its own: nvcc would otherwise fuse `a * b - c` into one FMA on the GPU, and the
+// decode would then differ by an ulp from the CPU's (host compilers here never fuse without -mfma).
+TT_HD float MulRounded(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+
+// Row bytes of k elements of quantized type `dtype` (DType numbering: 3 Q8_0, 4 Q4_0, 5 Q4_K, 6 Q6_K;
+// k whole blocks).
+TT_HD int64_t QuantRowBytes(int32_t dtype, int64_t k) {
+  switch (dtype) {
+    case 3: return k / kQK8_0 * static_cast<int64_t>(sizeof(BlockQ8_0));
+    case 4: return k / kQK4_0 * static_cast<int64_t>(sizeof(BlockQ4_0));
+    case 5: return k / kQK_K * static_cast<int64_t>(sizeof(BlockQ4_K));
+    default: return k / kQK_K * static_cast<int64_t>(sizeof(BlockQ6_K));
+  }
+}
+
+// Element i of a row of quantized type `dtype`, decoded alone: the value DequantizeBlock* gives it
+// (the same products, rounded in the same order). What the CUDA kernels read weights through.
+TT_HD float QuantElement(int32_t dtype, const uint8_t* row, int64_t i) {
+  switch (dtype) {
+    case 3: {
+      const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(row)[i / kQK8_0];
+      return F16ToF32(b.d) * static_cast<float>(b.qs[i % kQK8_0]);
+    }
+    case 4: {
+      const BlockQ4_0& b = reinterpret_cast<const BlockQ4_0*>(row)[i / kQK4_0];
+      const int j = static_cast<int>(i % kQK4_0);
+      const int q = j < kQK4_0 / 2 ? (b.qs[j] & 0xF) : (b.qs[j - kQK4_0 / 2] >> 4);
+      return F16ToF32(b.d) * static_cast<float>(q - 8);
+    }
+    case 5: {
+      const BlockQ4_K& b = reinterpret_cast<const BlockQ4_K*>(row)[i / kQK_K];
+      const int j = static_cast<int>(i % kQK_K), sub = j / 32, p = j / 64, l = j % 32;
+      uint8_t sc, m;
+      ScaleMinK4(sub, b.scales, &sc, &m);
+      const int q = sub % 2 == 0 ? (b.qs[32 * p + l] & 0xF) : (b.qs[32 * p + l] >> 4);
+      const float d = F16ToF32(b.d) * sc, mn = F16ToF32(b.dmin) * m;
+      return MulRounded(d, static_cast<float>(q)) - mn;
+    }
+    default: {
+      const BlockQ6_K& b = reinterpret_cast<const BlockQ6_K*>(row)[i / kQK_K];
+      const int j = static_cast<int>(i % kQK_K);
+      return F16ToF32(b.d) * static_cast<float>(b.scales[j / 16]) * static_cast<float>(Q6KValue(b, j) - 32);
+    }
+  }
+}
+
 TT_HD void DequantizeBlockQ6_K(const BlockQ6_K& b, float* y) {
   const float d = F16ToF32(b.d);
   for (int i = 0; i < kQK_K; i++) y[i] = d * static_cast<float>(b.scales[i / 16]) * static_cast<float>(Q6KValue(b, i) - 32);
