@@ -23,7 +23,12 @@ void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t
       for (int half = 0; half < 2; half++) {
         int sum = 0;
         for (int i = 0; i < kActSum; i++) {
-          const int v = static_cast<int>(std::roundf(xb[half * kActSum + i] * id));
+          // roundf, inline (x · id lies in [-127, 127]): truncate, then step away from zero
+          // when the dropped part is at least a half.
+          const float xv = xb[half * kActSum + i] * id;
+          const int t = static_cast<int>(xv);
+          const float frac = xv - static_cast<float>(t);
+          const int v = frac >= 0.5f ? t + 1 : frac <= -0.5f ? t - 1 : t;
           qb[half * kActSum + i] = static_cast<int8_t>(v);
           sum += v;
         }

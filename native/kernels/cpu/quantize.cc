@@ -11,8 +11,26 @@ namespace tt {
 
 namespace {
 
-// Round half to even, as ggml's nearest_int does (its float trick rounds the same way).
-inline int NearestInt(float v) { return static_cast<int>(std::nearbyintf(v)); }
+// Round half to even, as ggml's nearest_int does, by the same float trick: adding 1.5 · 2^23 leaves
+// the rounded integer in the low mantissa bits (exact for |v| < 2^22; every caller's v is a few
+// hundred at most). Inline, where nearbyintf is a library call per element: the K-quant searches
+// round every element 20 times. Non-finite or huge v gives 0 instead of undefined behaviour.
+inline int NearestInt(float v) {
+  if (!(std::fabs(v) < 4194304.f)) return 0;
+  const float biased = v + 12582912.f;
+  int32_t bits;
+  memcpy(&bits, &biased, 4);
+  return (bits & 0x007fffff) - 0x00400000;
+}
+
+// roundf (half away from zero), inline: truncate, then step away from zero when the dropped part
+// is at least a half (x - trunc(x) is exact for |x| < 2^23). Same guard as NearestInt.
+inline int RoundAway(float x) {
+  if (!(std::fabs(x) < 4194304.f)) return 0;
+  const int t = static_cast<int>(x);
+  const float frac = x - static_cast<float>(t);
+  return frac >= 0.5f ? t + 1 : frac <= -0.5f ? t - 1 : t;
+}
 
 inline int Clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
@@ -22,7 +40,7 @@ void QuantizeQ8_0(const float* x, BlockQ8_0* b) {
   const float d = amax / 127.f;
   const float id = d != 0.f ? 1.f / d : 0.f;
   b->d = F32ToF16(d);
-  for (int i = 0; i < kQK8_0; i++) b->qs[i] = static_cast<int8_t>(std::roundf(x[i] * id));
+  for (int i = 0; i < kQK8_0; i++) b->qs[i] = static_cast<int8_t>(RoundAway(x[i] * id));
 }
 
 void QuantizeQ4_0(const float* x, BlockQ4_0* b) {
