@@ -77,9 +77,17 @@ QuantBlockFn QuantVariantFor(Isa isa) {
 // unpacking and scaling of every block again for every row. Below it (decode at small batch) W streams from memory once and
 // the int8 path reads 34 or 18 bytes per 32 weights instead of 128.
 constexpr int64_t kDecodeMinRows = 8;
-// W rows per decoded slice: a multiple of every tile width (3, 4, 6, 8); 24 · k f32 stays in L2 for
-// k up to ~10 000 (and is 467 KiB at Qwen2.5-0.5B's k = 4864).
+// W rows per decoded slice: a multiple of every tile width (3, 4, 6, 8). 24 · k f32 stays in L2 for
+// k up to ~10 000 (467 KiB at Qwen2.5-0.5B's k = 4864), which suits a few rows of X; with many rows
+// (prefill, PRM scoring) X itself is the larger operand and is streamed once per slice, so slices grow
+// to 96 rows (the float GEMM's own column block), as long as every thread still gets two slices.
 constexpr int64_t kSliceRows = 24;
+constexpr int64_t kMaxSliceRows = 96;
+int64_t SliceRows(int64_t m, int64_t n, int threads) {
+  int64_t rows = m >= 64 ? kMaxSliceRows : kSliceRows;
+  while (rows > kSliceRows && (n + rows - 1) / rows < 2 * static_cast<int64_t>(threads)) rows -= kSliceRows;
+  return rows;
+}
 
 QuantDecodeFn DecodeVariantFor(Isa isa) {
   switch (isa) {
@@ -99,18 +107,19 @@ const char* GemmDecodedSlices(const GemmParams& p, Isa isa, GemmBlockFn float_fn
   if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
   const bool bf16 = p.precision == Precision::kBF16;
   const int threads = pool ? pool->size() : 1;
-  const int64_t per_thread = kSliceRows * p.k;
+  const int64_t slice_rows = SliceRows(p.m, p.n, threads);
+  const int64_t per_thread = slice_rows * p.k;
   if (!(bf16 ? Reserve(&ws->slice_bits, threads * per_thread) : Reserve(&ws->slices, threads * per_thread)))
     return "gemm: out of memory for decoded weights";
   const QuantDecodeFn decode = DecodeVariantFor(isa);
   const int64_t row_bytes = DTypeRowBytes(p.w_dtype, p.k);
-  const int64_t count = (p.n + kSliceRows - 1) / kSliceRows;
+  const int64_t count = (p.n + slice_rows - 1) / slice_rows;
   std::atomic<int64_t> next{0};
   auto work = [&](int t, int) {
     float* slice = bf16 ? nullptr : ws->slices.data() + t * per_thread;
     uint16_t* bits = bf16 ? ws->slice_bits.data() + t * per_thread : nullptr;
     for (int64_t s = next.fetch_add(1); s < count; s = next.fetch_add(1)) {
-      const int64_t j0 = s * kSliceRows, rows = std::min(kSliceRows, p.n - j0);
+      const int64_t j0 = s * slice_rows, rows = std::min(slice_rows, p.n - j0);
       for (int64_t r = 0; r < rows; r++)
         decode(p.w_dtype, static_cast<const uint8_t*>(p.w) + (j0 + r) * row_bytes, p.k, slice ? slice + r * p.k : nullptr,
                bits ? bits + r * p.k : nullptr);

@@ -48,7 +48,7 @@ struct GemmWorkspace {
   std::vector<int8_t> act_q;    // [m, k]
   std::vector<float> act_d;     // [m, k / 32]
   std::vector<int16_t> act_sum; // [m, k / 16]
-  std::vector<float> slices;    // [threads, 24, k] decoded W rows (quantized weights, many X rows)
+  std::vector<float> slices;    // [threads, 24..96, k] decoded W rows (quantized weights, many X rows)
   std::vector<uint16_t> slice_bits;  // the same as bf16 bits (Precision::kBF16)
 };
 
