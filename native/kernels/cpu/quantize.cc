@@ -36,7 +36,7 @@ inline int Clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v)
 
 void QuantizeQ8_0(const float* x, BlockQ8_0* b) {
   float amax = 0.f;
-  for (int i = 0; i < kQK8_0; i++) amax = std::fmax(amax, std::fabs(x[i]));
+  for (int i = 0; i < kQK8_0; i++) amax = std::fabs(x[i]) > amax ? std::fabs(x[i]) : amax;  // ggml's MAX; fmaxf is a call
   const float d = amax / 127.f;
   const float id = d != 0.f ? 1.f / d : 0.f;
   b->d = F32ToF16(d);
@@ -71,8 +71,8 @@ float FitScaleMin(int n, int nmax, const float* x, const float* w, uint8_t* L, f
   constexpr int kSteps = 20;
   float lo = x[0], hi = x[0], sum_w = 0.f, sum_x = 0.f;
   for (int i = 0; i < n; i++) {
-    lo = std::fmin(lo, x[i]);
-    hi = std::fmax(hi, x[i]);
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
     sum_w += w[i];
     sum_x += w[i] * x[i];
   }
@@ -137,8 +137,8 @@ void QuantizeQ4_K(const float* x, BlockQ4_K* b) {
     const float av_x = std::sqrt(sum_x2 / kSub);
     for (int l = 0; l < kSub; l++) w[l] = av_x + std::fabs(xs[l]);
     scales[j] = FitScaleMin(kSub, 15, xs, w, L + j * kSub, &mins[j]);
-    max_scale = std::fmax(max_scale, scales[j]);
-    max_min = std::fmax(max_min, mins[j]);
+    max_scale = scales[j] > max_scale ? scales[j] : max_scale;
+    max_min = mins[j] > max_min ? mins[j] : max_min;
   }
   const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
   const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
