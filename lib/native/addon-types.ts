@@ -133,7 +133,7 @@ export interface NativeModelInfo {
   prefixCache: boolean;
   /** Bytes one page takes across all layers (K and V). */
   bytesPerPage: number;
-  /** Bytes of weights mapped from the checkpoint files. */
+  /** Bytes of weights the forward reads: mapped from the checkpoint files, or quantized on load (NativeModelSpec.quantize). */
   weightBytes: number;
   /** Floats per output row of forward() (vocabSize for an `lm` head). */
   outputWidth: number;
