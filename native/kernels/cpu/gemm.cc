@@ -91,7 +91,7 @@ int64_t SliceRows(int64_t m, int64_t n, int threads) {
 
 QuantDecodeFn DecodeVariantFor(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512Bf16:
+    case Isa::kAvx512Bf16: return QuantDecodeAvx512Bf16();
     case Isa::kAvx512: return QuantDecodeAvx512();
     case Isa::kAvx2: return QuantDecodeAvx2();
     case Isa::kScalar: break;

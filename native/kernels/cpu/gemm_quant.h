@@ -35,5 +35,6 @@ using QuantDecodeFn = void (*)(DType type, const uint8_t* row, int64_t k, float*
 QuantDecodeFn QuantDecodeScalar();
 QuantDecodeFn QuantDecodeAvx2();
 QuantDecodeFn QuantDecodeAvx512();
+QuantDecodeFn QuantDecodeAvx512Bf16();  // Q8_0 / Q4_0 to bf16; the rest through QuantDecodeAvx512
 
 }  // namespace tt
