@@ -30,9 +30,15 @@
       "cflags_cc": ["<@(isa_flags_avx512)", "-mavx512bf16"]
     },
     {
+      "target_name": "tt_isa_avx512vnni",
+      "type": "static_library",
+      "sources": ["<!@(node -p \"require('./native/sources.json').avx512vnni.join(' ')\")"],
+      "cflags_cc": ["<@(isa_flags_avx512)", "-mavx512vnni"]
+    },
+    {
       "target_name": "thinktree",
       "sources": ["<!@(node -p \"require('./native/sources.json').cpu.join(' ')\")"],
-      "dependencies": ["tt_isa_avx2", "tt_isa_avx512", "tt_isa_avx512bf16"],
+      "dependencies": ["tt_isa_avx2", "tt_isa_avx512", "tt_isa_avx512bf16", "tt_isa_avx512vnni"],
       "libraries": ["-lpthread", "-ldl"]
     }
   ]

@@ -16,6 +16,7 @@ export type { TextTokenizer } from './models/tokenizer.js';
 export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js';
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './models/template-render.js';
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
+export { QUANT_TYPES, dequantizeRows, quantizeRows, quantizedBytes, type QuantType } from './models/quant/index.js';
 export { nativeAddon } from './native/load.js';
 export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';

@@ -14,6 +14,7 @@ import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { nativeAddon } from '../native/load.js';
 import { SerialQueue } from '../util/mutex.js';
 import { checkOptionKeys, describeValue, optionKeys } from '../util/options.js';
+import { checkQuantType, quantDTypeName, type QuantType } from './quant/index.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
@@ -32,6 +33,15 @@ export interface LoadModelOptions {
    * @default 'bf16' on the GPU; on the CPU the fastest mode it supports
    */
   precision?: PrecisionName;
+  /**
+   * Quantize the weights at load, into memory the model owns (the checkpoint's files stay as they
+   * are): the layer matrices (q/k/v/o, gate/up/down), the embedding and an untied lm_head, with
+   * ggml's block formats. 'q8_0' is about half of BF16's bytes and close to it in logits; 'q4_k' about
+   * 0.28×; a matrix whose input width is not a multiple of 256 takes 'q4_0' (for 'q4_k') or 'q8_0'
+   * (for 'q6_k') instead. Norms, biases and PRM heads keep their precision. CPU and CUDA.
+   * @default the checkpoint's dtype
+   */
+  weights?: QuantType;
   /** Worker threads for the native kernels. @default os.availableParallelism() */
   threads?: number;
   /** Byte budget of the KV page pool, allocated once at load. @default 256 MiB */
@@ -123,6 +133,7 @@ export function checkSeq(call: string, seq: SeqId): void {
 export const LOAD_MODEL_OPTION_KEYS = optionKeys<LoadModelOptions>()([
   'device',
   'precision',
+  'weights',
   'threads',
   'kvCacheBytes',
   'pageTokens',
@@ -149,6 +160,7 @@ export function checkLoadOptions(
   if (options.precision !== undefined && options.precision !== 'f32' && options.precision !== 'bf16') {
     throw new OptionError(`Expected \`precision\` to be 'f32' or 'bf16', got ${String(options.precision)}`);
   }
+  if (options.weights !== undefined) checkQuantType(options.weights, 'weights');
   const threads = options.threads ?? os.availableParallelism();
   checkInt('threads', threads, 1, 1024);
   const kvCacheBytes = options.kvCacheBytes ?? 256 * 1024 * 1024;
@@ -225,6 +237,7 @@ export async function loadNative<P extends { spec: NativeModelSpec }>(
   const prepared = await prepare(precision, onProgress && ((f) => onProgress(0.1 * f)));
   if (signal?.aborted) throw abortError(signal, 'model loading');
   const spec: NativeModelSpec = { ...withDevice(prepared.spec, choice), prefixCache: options.prefixCache ?? true };
+  if (options.weights !== undefined) spec.quantize = quantDTypeName(options.weights);
   const native = await nativeAddon().loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
   if (signal?.aborted) {
     native.dispose();

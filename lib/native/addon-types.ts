@@ -13,7 +13,9 @@
 export type SeqId = number & { readonly __seq: never };
 
 export type IsaName = 'scalar' | 'avx2' | 'avx512' | 'avx512bf16';
-export type DTypeName = 'F32' | 'F16' | 'BF16';
+/** The block quantizations (ggml's layouts: native/kernels/common/quant_blocks.h). */
+export type QuantDTypeName = 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q6_K';
+export type DTypeName = 'F32' | 'F16' | 'BF16' | QuantDTypeName;
 export type PrecisionName = 'f32' | 'bf16';
 
 export interface CpuInfo {
@@ -30,6 +32,11 @@ export interface NativeTensorSpec {
   name: string;
   /** Index into NativeModelSpec.files. */
   file: number;
+  /**
+   * Element type. A quantized tensor is 2-D with its last dimension a multiple of the block (32 for
+   * Q8_0/Q4_0, 256 for Q4_K/Q6_K) and byteLength = rows × (cols / block) × block bytes; only the
+   * layer matrices, the embedding and lm_head may be quantized.
+   */
   dtype: DTypeName;
   shape: number[];
   /** Absolute byte offset of the tensor's data in its file (8 + header length + data_offsets[0]). */
@@ -101,6 +108,14 @@ export interface NativeModelSpec {
   /** @default { kind: 'lm' } */
   head?: NativeHeadSpec;
   /**
+   * Quantize on load: the layer matrices (q/k/v/o, gate/up/down), the embedding and an untied lm_head
+   * are quantized to this type at load into memory the model owns. A matrix whose input width is not
+   * a multiple of the type's block falls back: Q4_K → Q4_0, Q6_K → Q8_0 (the 32-element types);
+   * below 32 it stays as stored. Norms, biases and the PRM heads (mlp2, linear, lm-rows) keep their
+   * precision. Omitted: weights are used as stored.
+   */
+  quantize?: QuantDTypeName;
+  /**
    * Run on a CUDA device: the backend library (libthinktree_cuda.so) and the device index. Weights, KV
    * storage (bf16, or f32 at precision 'f32') and the forward pass then live on the device; page and
    * sequence bookkeeping stay on the host. Omitted: the CPU.
@@ -118,7 +133,7 @@ export interface NativeModelInfo {
   prefixCache: boolean;
   /** Bytes one page takes across all layers (K and V). */
   bytesPerPage: number;
-  /** Bytes of weights mapped from the checkpoint files. */
+  /** Bytes of weights the forward reads: mapped from the checkpoint files, or quantized on load (NativeModelSpec.quantize). */
   weightBytes: number;
   /** Floats per output row of forward() (vocabSize for an `lm` head). */
   outputWidth: number;
@@ -326,4 +341,8 @@ export interface NativeAddon {
   cuda: NativeCuda;
   /** Maps the weights, allocates the KV pool; `onProgress` receives fractions in [0, 1]. */
   loadModel(spec: NativeModelSpec, onProgress?: (fraction: number) => void): Promise<NativeModel>;
+  /** [rows, cols] floats to `type` blocks: rows × (cols / block) × block bytes (cols a multiple of the block). */
+  quantize(type: QuantDTypeName, data: Float32Array, rows: number, cols: number): Uint8Array;
+  /** `type` blocks back to [rows, cols] floats, by ggml's definition of the type. */
+  dequantize(type: QuantDTypeName, bytes: Uint8Array, rows: number, cols: number): Float32Array;
 }

@@ -8,8 +8,11 @@ import type { DTypeName, IsaName, NativeCpu, NativeCuda, NativeSamplingArrays, P
 export interface GemmArgs {
   /** [m, k] row-major activations. */
   x: Float32Array;
-  /** [n, k] row-major weights: Float32Array for F32, Uint16Array (raw bits) for F16/BF16. */
-  w: Float32Array | Uint16Array;
+  /**
+   * [n, k] row-major weights: Float32Array for F32, Uint16Array (raw bits) for F16/BF16, Uint8Array of
+   * n block rows for the quantized types (k a multiple of their block).
+   */
+  w: Float32Array | Uint16Array | Uint8Array;
   wDtype: DTypeName;
   /** [n] or omitted. */
   bias?: Float32Array;
@@ -186,7 +189,8 @@ export interface CudaSession {
   /** The pool after the copies. */
   kvCopy(args: CudaKvCopyArgs): Float32Array;
   /** Embedding lookup: [tokens.length, dim] f32 rows of `table` ([vocab, dim] in `dtype`, F16/BF16 as bits). */
-  embed(table: Float32Array | Uint16Array, dtype: DTypeName, dim: number, tokens: Int32Array): Float32Array;
+  /** `table`: Float32Array (F32), Uint16Array bits (F16/BF16) or Uint8Array of whole block rows (quantized). */
+  embed(table: Float32Array | Uint16Array | Uint8Array, dtype: DTypeName, dim: number, tokens: Int32Array): Float32Array;
   /** x + y elementwise (the residual add). */
   add(x: Float32Array, y: Float32Array): Float32Array;
   /** Rows `rows` of src ([?, dim]): [rows.length, dim]. */

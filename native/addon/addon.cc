@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kernels", kernels);
   tt::RegisterModelBindings(env, exports);
   tt::RegisterCudaBindings(env, exports);
+  tt::RegisterQuantBindings(env, exports);
   return exports;
 }
 

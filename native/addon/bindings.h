@@ -11,5 +11,7 @@ void RegisterCpuBindings(Napi::Env env, Napi::Object kernels);
 void RegisterModelBindings(Napi::Env env, Napi::Object exports);
 // cuda_bindings.cc: cuda.abiVersion, cuda.probe (and cuda.open from testing/).
 void RegisterCudaBindings(Napi::Env env, Napi::Object exports);
+// quant_bindings.cc: quantize and dequantize (ggml block types).
+void RegisterQuantBindings(Napi::Env env, Napi::Object exports);
 
 }  // namespace tt

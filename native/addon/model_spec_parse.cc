@@ -25,12 +25,13 @@ struct Fields {
   [[noreturn]] void Range(const std::string& msg) const { throw Napi::RangeError::New(o.Env(), msg); }
 };
 
+constexpr DType kAllDTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K};
+
 DType ParseDType(const Napi::Value& v, const std::string& what) {
   const std::string s = ExpectString(v, what.c_str());
-  if (s == "F32") return DType::kF32;
-  if (s == "F16") return DType::kF16;
-  if (s == "BF16") return DType::kBF16;
-  throw Napi::TypeError::New(v.Env(), "Expected `" + what + "` to be 'F32', 'F16' or 'BF16', got '" + s + "'");
+  for (DType t : kAllDTypes)
+    if (s == DTypeName(t)) return t;
+  throw Napi::TypeError::New(v.Env(), "Expected `" + what + "` to be 'F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_K' or 'Q6_K', got '" + s + "'");
 }
 
 TensorSpec ParseTensor(const Napi::Value& v, size_t index) {
@@ -47,6 +48,21 @@ TensorSpec ParseTensor(const Napi::Value& v, size_t index) {
     t.shape.push_back(ExpectInt(arr.Get(i), (f.Name("shape") + "[" + std::to_string(i) + "]").c_str(), 0, kMaxSafe));
   t.offset = f.Int("offset", 0, kMaxSafe);
   t.byte_length = f.Int("byteLength", 0, kMaxSafe);
+  if (IsQuantized(t.dtype)) {
+    // Block rows: [rows, cols] with cols whole blocks, and the bytes that makes.
+    const int64_t block = DTypeBlockElems(t.dtype);
+    if (t.shape.size() != 2)
+      f.Range("`" + f.Name("shape") + "` of " + DTypeName(t.dtype) + " tensor " + t.name + " must have 2 dimensions, got " +
+              std::to_string(t.shape.size()));
+    if (t.shape[1] % block != 0 || t.shape[1] == 0)
+      f.Range(std::string(DTypeName(t.dtype)) + " tensor " + t.name + " has rows of " + std::to_string(t.shape[1]) +
+              " elements, not a positive multiple of the block size " + std::to_string(block));
+    if (t.shape[0] > kMaxSafe / DTypeRowBytes(t.dtype, t.shape[1]) ||
+        t.byte_length != t.shape[0] * DTypeRowBytes(t.dtype, t.shape[1]))
+      f.Range("`" + f.Name("byteLength") + "` of " + DTypeName(t.dtype) + " tensor " + t.name + " is " +
+              std::to_string(t.byte_length) + ", expected rows × (cols / " + std::to_string(block) + ") × " +
+              std::to_string(DTypeBlockBytes(t.dtype)) + " bytes");
+  }
   return t;
 }
 
@@ -145,6 +161,17 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
   if (precision == "f32") s.precision = Precision::kF32;
   else if (precision == "bf16") s.precision = Precision::kBF16;
   else throw Napi::TypeError::New(env, "Expected `spec.precision` to be 'f32' or 'bf16', got '" + precision + "'");
+
+  // spec.quantize: omitted = weights as stored
+  const Napi::Value quantize = f.Get("quantize");
+  if (!quantize.IsUndefined()) {
+    const std::string q = ExpectString(quantize, "spec.quantize");
+    s.quantize = DType::kF32;
+    for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K})
+      if (q == DTypeName(t)) s.quantize = t;
+    if (s.quantize == DType::kF32)
+      throw Napi::TypeError::New(env, "Expected `spec.quantize` to be 'Q8_0', 'Q4_0', 'Q4_K' or 'Q6_K', got '" + q + "'");
+  }
 
   const Napi::Value isa = f.Get("isa");
   if (isa.IsUndefined()) {

@@ -13,6 +13,13 @@ using tt::cuda::FailCuda;
 namespace {
 
 bool ValidDtype(int32_t d) { return d == TT_CUDA_F32 || d == TT_CUDA_F16 || d == TT_CUDA_BF16; }
+// GEMM weights and embedding tables may also be block-quantized, with rows of whole blocks.
+bool ValidWeightDtype(int32_t d) { return ValidDtype(d) || (d >= TT_CUDA_Q8_0 && d <= TT_CUDA_Q6_K); }
+bool WholeBlocks(int32_t d, int64_t k) {
+  if (d == TT_CUDA_Q8_0 || d == TT_CUDA_Q4_0) return k % 32 == 0;
+  if (d == TT_CUDA_Q4_K || d == TT_CUDA_Q6_K) return k % 256 == 0;
+  return true;
+}
 bool ValidPrecision(int32_t p) { return p == TT_CUDA_PRECISION_F32 || p == TT_CUDA_PRECISION_BF16; }
 
 // Common prologue: a context, a parameter struct, the context's device current.
@@ -33,8 +40,11 @@ tt_cuda_status CheckGemm(const tt_cuda_gemm_params& p, const char* name, char* e
     return Fail(err, err_cap, TT_CUDA_INVALID, "%s: bad shape m=%lld n=%lld k=%lld lda=%lld ldy=%lld", name,
                 static_cast<long long>(p.m), static_cast<long long>(p.n), static_cast<long long>(p.k),
                 static_cast<long long>(p.lda), static_cast<long long>(p.ldy));
-  if (!ValidDtype(p.w_dtype) || (p.x_dtype != TT_CUDA_F32 && p.x_dtype != TT_CUDA_BF16) || !ValidPrecision(p.precision))
+  if (!ValidWeightDtype(p.w_dtype) || (p.x_dtype != TT_CUDA_F32 && p.x_dtype != TT_CUDA_BF16) || !ValidPrecision(p.precision))
     return Fail(err, err_cap, TT_CUDA_INVALID, "%s: unknown dtype or precision", name);
+  if (!WholeBlocks(p.w_dtype, p.k))
+    return Fail(err, err_cap, TT_CUDA_INVALID, "%s: k=%lld is not whole blocks of the quantized weights", name,
+                static_cast<long long>(p.k));
   if (p.m > 0 && p.n > 0 && (p.d_x == nullptr || p.d_w == nullptr || p.d_y == nullptr))
     return Fail(err, err_cap, TT_CUDA_INVALID, "%s: null buffer", name);
   if (p.m > 65535 * 64L) return Fail(err, err_cap, TT_CUDA_INVALID, "%s: more than %ld rows", name, 65535 * 64L);
@@ -182,7 +192,8 @@ tt_cuda_status tt_cuda_embed(tt_cuda_context* ctx, const tt_cuda_embed_params* p
                              size_t err_cap) {
   tt_cuda_status st = Begin(ctx, p, "embed", err, err_cap);
   if (st != TT_CUDA_OK) return st;
-  if (p->rows < 0 || p->dim <= 0 || p->ld_out < p->dim || !ValidDtype(p->table_dtype) || p->rows > 0x7fffffff ||
+  if (p->rows < 0 || p->dim <= 0 || p->ld_out < p->dim || !ValidWeightDtype(p->table_dtype) ||
+      !WholeBlocks(p->table_dtype, p->dim) || p->rows > 0x7fffffff ||
       (p->rows > 0 && (p->d_table == nullptr || p->d_tokens == nullptr || p->d_out == nullptr)))
     return Fail(err, err_cap, TT_CUDA_INVALID, "embed: bad shape, dtype or null buffer");
   return Finish(tt::cuda::Embed(*p, tt::cuda::StreamOr(ctx, stream)), "embed", err, err_cap);

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct layout or a function signature below changes. */
-#define THINKTREE_CUDA_ABI_VERSION 3
+#define THINKTREE_CUDA_ABI_VERSION 4
 
 typedef enum {
   TT_CUDA_OK = 0,

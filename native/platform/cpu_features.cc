@@ -33,6 +33,7 @@ CpuFeatures Probe() {
              avx512vl = (b >> 31) & 1;
   f.avx2 = ymm_os && avx2 && fma && f16c;
   f.avx512 = f.avx2 && zmm_os && avx512f && avx512dq && avx512bw && avx512vl;
+  f.avx512vnni = f.avx512 && ((c >> 11) & 1);
   if (f.avx512 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512bf16 = (a >> 5) & 1;
 #endif
   return f;

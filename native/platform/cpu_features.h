@@ -9,6 +9,7 @@ struct CpuFeatures {
   bool avx2 = false;        // AVX2 + FMA + F16C together (the avx2 kernels need all three)
   bool avx512 = false;      // AVX-512 F, BW, VL, DQ with OS support for zmm state
   bool avx512bf16 = false;  // AVX512_BF16 (vdpbf16ps) on top of avx512
+  bool avx512vnni = false;  // AVX512_VNNI (vpdpbusd) on top of avx512: the quantized GEMM's int8 dots
 };
 
 const CpuFeatures& HostCpuFeatures();

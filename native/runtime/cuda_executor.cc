@@ -30,21 +30,22 @@ int64_t DeviceWeightBytes(const ModelSpec& s, const Weights& w) {
   const int64_t E = s.hidden_size, I = s.intermediate_size;
   const int64_t q_dim = static_cast<int64_t>(s.num_heads) * s.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(s.num_kv_heads) * s.head_dim;
-  int64_t bytes = static_cast<int64_t>(DTypeSize(w.embed.dtype)) * s.vocab_size * E + 4 * E;
+  // Bytes of a matrix of `elements` in `t` (quantized: whole blocks).
+  auto bytes_of = [](DType t, int64_t elements) { return DTypeRowBytes(t, elements); };
+  int64_t bytes = bytes_of(w.embed.dtype, s.vocab_size * E) + 4 * E;
   for (const LayerWeights& L : w.layers) {
-    bytes += static_cast<int64_t>(DTypeSize(L.wq.dtype)) * (q_dim * E) + DTypeSize(L.wk.dtype) * (kv_dim * E) +
-             DTypeSize(L.wv.dtype) * (kv_dim * E) + DTypeSize(L.wo.dtype) * (E * q_dim) +
-             DTypeSize(L.w_gate.dtype) * (I * E) + DTypeSize(L.w_up.dtype) * (I * E) +
-             DTypeSize(L.w_down.dtype) * (E * I);
+    bytes += bytes_of(L.wq.dtype, q_dim * E) + bytes_of(L.wk.dtype, kv_dim * E) + bytes_of(L.wv.dtype, kv_dim * E) +
+             bytes_of(L.wo.dtype, E * q_dim) + bytes_of(L.w_gate.dtype, I * E) + bytes_of(L.w_up.dtype, I * E) +
+             bytes_of(L.w_down.dtype, E * I);
     bytes += 4 * static_cast<int64_t>(L.bq.size() + L.bk.size() + L.bv.size() + L.input_norm.size() + L.post_norm.size());
   }
   const HeadWeights& h = w.head;
   const bool tied = h.first.data == w.embed.data;
   if (!tied) {
     const int64_t first_rows = s.head.kind == HeadKind::kMlp2 ? E : s.OutputWidth();
-    bytes += static_cast<int64_t>(DTypeSize(h.first.dtype)) * first_rows * E;
+    bytes += bytes_of(h.first.dtype, first_rows * E);
   }
-  if (s.head.kind == HeadKind::kMlp2) bytes += static_cast<int64_t>(DTypeSize(h.second.dtype)) * s.OutputWidth() * E;
+  if (s.head.kind == HeadKind::kMlp2) bytes += bytes_of(h.second.dtype, s.OutputWidth() * E);
   bytes += 4 * static_cast<int64_t>(h.first_bias.size() + h.second_bias.size() + s.rope_inv_freq.size());
   return bytes;
 }
@@ -100,7 +101,8 @@ Status CudaExecutor::UploadWeight(const WeightRef& host, int64_t elements, Devic
     device->data = found->second;
     return Status::Ok();
   }
-  const size_t bytes = static_cast<size_t>(elements) * DTypeSize(host.dtype);
+  // `elements` is a whole matrix of rows of whole blocks, so it is whole blocks itself.
+  const size_t bytes = static_cast<size_t>(DTypeRowBytes(host.dtype, elements));
   Buffer b;
   Status st = Alloc(bytes, &b);
   if (!st.ok()) return st;

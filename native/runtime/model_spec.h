@@ -69,6 +69,9 @@ struct ModelSpec {
   int32_t threads = 1;
   Precision precision = Precision::kF32;
   Isa isa = Isa::kScalar;
+  // Quantize on load (NativeModelSpec.quantize): the layer matrices, the embedding and an untied
+  // lm_head go to this type at load; kF32 = use the weights as stored.
+  DType quantize = DType::kF32;
   std::vector<uint8_t> token_bytes;     // bytes of every token, concatenated
   std::vector<uint32_t> token_offsets;  // [tokenizer vocab + 1] offsets into token_bytes
   std::vector<int32_t> eos_token_ids;

@@ -9,9 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "../kernels/common/math.h"
+#include "../kernels/cpu/quantize.h"
+#include "../platform/thread_pool.h"
 
 namespace tt {
 
@@ -26,19 +29,35 @@ struct Resolver {
   std::vector<const TensorSpec*> used;  // tensors the model reads, for pre-faulting
   std::string error;
 
-  // The tensor `name` with `numel` elements, or null with `error` set. `whole`: the model reads all
+  // Quantize-on-load work, done after every tensor is resolved (Weights::Load).
+  struct QuantJob {
+    const uint8_t* src;
+    DType src_dtype;
+    int64_t rows, cols;
+    DType to;
+    WeightRef* out;
+  };
+  std::vector<QuantJob> jobs;
+
+  // The tensor `name` of [rows, cols] elements, or null with `error` set. `whole`: the model reads all
   // of it (pre-faulted, counted in weight_bytes); false for a tensor it only takes a few rows of.
-  const TensorSpec* Find(const std::string& name, int64_t numel, bool whole = true) {
+  const TensorSpec* Find(const std::string& name, int64_t rows, int64_t cols, bool whole = true) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
       error = "tensor " + name + " is missing from the checkpoint";
       return nullptr;
     }
     const TensorSpec& t = *it->second;
-    const int64_t expected = numel * static_cast<int64_t>(DTypeSize(t.dtype));
+    const int64_t row_bytes = DTypeRowBytes(t.dtype, cols);
+    if (row_bytes < 0) {
+      error = "tensor " + name + " is " + DTypeName(t.dtype) + " with rows of " + std::to_string(cols) +
+              " elements, not a multiple of its block size " + std::to_string(DTypeBlockElems(t.dtype));
+      return nullptr;
+    }
+    const int64_t expected = rows * row_bytes;
     if (t.byte_length != expected) {
-      error = "tensor " + name + " has " + std::to_string(t.byte_length) + " bytes, expected " +
-              std::to_string(expected) + " (" + std::to_string(numel) + " " + DTypeName(t.dtype) + " elements)";
+      error = "tensor " + name + " has " + std::to_string(t.byte_length) + " bytes, expected " + std::to_string(expected) +
+              " (" + std::to_string(rows * cols) + " " + DTypeName(t.dtype) + " elements)";
       return nullptr;
     }
     if (t.file < 0 || static_cast<size_t>(t.file) >= bases.size()) {
@@ -57,18 +76,30 @@ struct Resolver {
     return &t;
   }
 
-  bool Ref(const std::string& name, int64_t numel, WeightRef* out) {
-    const TensorSpec* t = Find(name, numel);
+  // A [rows, cols] matrix the model reads whole. `quantizable`: with spec.quantize set, a float matrix
+  // is queued for quantization (the type falls back to a 32-element one when cols is not whole
+  // 256-blocks; below that it stays as stored). A matrix already quantized is used as it is.
+  bool Ref(const std::string& name, int64_t rows, int64_t cols, WeightRef* out, bool quantizable = false) {
+    const TensorSpec* t = Find(name, rows, cols);
     if (t == nullptr) return false;
     out->data = bases[t->file] + t->offset;
     out->dtype = t->dtype;
+    if (quantizable && spec.quantize != DType::kF32 && !IsQuantized(t->dtype)) {
+      DType to = spec.quantize;
+      if (cols % DTypeBlockElems(to) != 0) to = to == DType::kQ4_K ? DType::kQ4_0 : to == DType::kQ6_K ? DType::kQ8_0 : to;
+      if (cols % DTypeBlockElems(to) == 0) jobs.push_back({static_cast<const uint8_t*>(out->data), t->dtype, rows, cols, to, out});
+    }
     return true;
   }
 
   // Small tensors (norms, biases) are converted to f32 once.
   bool Floats(const std::string& name, int64_t numel, std::vector<float>* out) {
-    const TensorSpec* t = Find(name, numel);
+    const TensorSpec* t = Find(name, 1, numel);
     if (t == nullptr) return false;
+    if (IsQuantized(t->dtype)) {
+      error = "tensor " + name + " is " + DTypeName(t->dtype) + "; norms and biases must be F32, F16 or BF16";
+      return false;
+    }
     const uint8_t* src = bases[t->file] + t->offset;
     out->resize(numel);
     for (int64_t i = 0; i < numel; i++) {
@@ -94,17 +125,18 @@ bool LoadHead(const ModelSpec& spec, const WeightRef& embed, Resolver* res, Head
         h->first = embed;
         return true;
       }
-      return res->Ref("lm_head.weight", V * E, &h->first);
+      return res->Ref("lm_head.weight", V, E, &h->first, /*quantizable=*/true);
     case HeadKind::kLmRows: {
       // Only the asked-for rows are copied out, so a forward never touches the rest of the vocabulary.
-      WeightRef src = embed;
-      if (!spec.tie_word_embeddings) {
-        const TensorSpec* t = res->Find("lm_head.weight", V * E, /*whole=*/false);
-        if (t == nullptr) return false;
-        src.data = res->bases[t->file] + t->offset;
-        src.dtype = t->dtype;
-      }
-      const size_t row_bytes = static_cast<size_t>(E) * DTypeSize(src.dtype);
+      // They come from the checkpoint's tensor as stored (never quantized on load: a PRM's head keeps
+      // its precision), so the tied case reads the file, not `embed`.
+      const TensorSpec* t = res->Find(spec.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", V, E,
+                                      /*whole=*/false);
+      if (t == nullptr) return false;
+      WeightRef src;
+      src.data = res->bases[t->file] + t->offset;
+      src.dtype = t->dtype;
+      const size_t row_bytes = static_cast<size_t>(DTypeRowBytes(src.dtype, E));
       h->rows.resize(hs.token_ids.size() * row_bytes);
       for (size_t i = 0; i < hs.token_ids.size(); i++)
         memcpy(h->rows.data() + i * row_bytes,
@@ -115,11 +147,11 @@ bool LoadHead(const ModelSpec& spec, const WeightRef& embed, Resolver* res, Head
       return true;
     }
     case HeadKind::kMlp2:
-      return res->Ref(hs.prefix + ".0.weight", E * E, &h->first) && res->Floats(hs.prefix + ".0.bias", E, &h->first_bias) &&
-             res->Ref(hs.prefix + ".2.weight", hs.outputs * E, &h->second) &&
+      return res->Ref(hs.prefix + ".0.weight", E, E, &h->first) && res->Floats(hs.prefix + ".0.bias", E, &h->first_bias) &&
+             res->Ref(hs.prefix + ".2.weight", hs.outputs, E, &h->second) &&
              res->Floats(hs.prefix + ".2.bias", hs.outputs, &h->second_bias);
     case HeadKind::kLinear:
-      return res->Ref(hs.prefix + ".weight", hs.outputs * E, &h->first) &&
+      return res->Ref(hs.prefix + ".weight", hs.outputs, E, &h->first) &&
              (!hs.bias || res->Floats(hs.prefix + ".bias", hs.outputs, &h->first_bias));
   }
   return false;
@@ -163,20 +195,20 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
   const int64_t q_dim = static_cast<int64_t>(spec.num_heads) * spec.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(spec.num_kv_heads) * spec.head_dim;
   int64_t owned_bytes = 0;  // gathered head rows
-  bool ok = res.Ref("model.embed_tokens.weight", V * E, &w->embed) &&
+  bool ok = res.Ref("model.embed_tokens.weight", V, E, &w->embed, /*quantizable=*/true) &&
             res.Floats("model.norm.weight", E, &w->final_norm) &&
             LoadHead(spec, w->embed, &res, &w->head, &owned_bytes);
   w->layers.resize(spec.num_layers);
   for (int32_t l = 0; ok && l < spec.num_layers; l++) {
     LayerWeights& L = w->layers[l];
     const std::string p = "model.layers." + std::to_string(l) + ".";
-    ok = res.Ref(p + "self_attn.q_proj.weight", q_dim * E, &L.wq) &&
-         res.Ref(p + "self_attn.k_proj.weight", kv_dim * E, &L.wk) &&
-         res.Ref(p + "self_attn.v_proj.weight", kv_dim * E, &L.wv) &&
-         res.Ref(p + "self_attn.o_proj.weight", E * q_dim, &L.wo) &&
-         res.Ref(p + "mlp.gate_proj.weight", I * E, &L.w_gate) &&
-         res.Ref(p + "mlp.up_proj.weight", I * E, &L.w_up) &&
-         res.Ref(p + "mlp.down_proj.weight", E * I, &L.w_down) &&
+    ok = res.Ref(p + "self_attn.q_proj.weight", q_dim, E, &L.wq, true) &&
+         res.Ref(p + "self_attn.k_proj.weight", kv_dim, E, &L.wk, true) &&
+         res.Ref(p + "self_attn.v_proj.weight", kv_dim, E, &L.wv, true) &&
+         res.Ref(p + "self_attn.o_proj.weight", E, q_dim, &L.wo, true) &&
+         res.Ref(p + "mlp.gate_proj.weight", I, E, &L.w_gate, true) &&
+         res.Ref(p + "mlp.up_proj.weight", I, E, &L.w_up, true) &&
+         res.Ref(p + "mlp.down_proj.weight", E, I, &L.w_down, true) &&
          res.Floats(p + "input_layernorm.weight", E, &L.input_norm) &&
          res.Floats(p + "post_attention_layernorm.weight", E, &L.post_norm);
     if (ok && spec.attention_bias)
@@ -214,6 +246,48 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
     done += t->byte_length;
   }
   (void)sink;
+
+  // Quantize on load: each queued matrix into memory the model owns, rows split across threads; the
+  // source pages are then dropped from this mapping (they stay in the page cache, reclaimable).
+  if (!res.jobs.empty()) {
+    ThreadPool pool(std::max(1, spec.threads));
+    for (const Resolver::QuantJob& job : res.jobs) {
+      const int64_t src_row = DTypeRowBytes(job.src_dtype, job.cols), dst_row = DTypeRowBytes(job.to, job.cols);
+      std::unique_ptr<uint8_t[]> buf(new (std::nothrow) uint8_t[static_cast<size_t>(job.rows * dst_row)]);
+      if (!buf) {
+        *error = "out of memory quantizing a " + std::to_string(job.rows) + " x " + std::to_string(job.cols) + " matrix to " +
+                 DTypeName(job.to);
+        return nullptr;
+      }
+      uint8_t* dst = buf.get();
+      pool.ParallelFor(job.rows, 16, [&](int64_t r0, int64_t r1) {
+        std::vector<float> row(static_cast<size_t>(job.cols));
+        for (int64_t r = r0; r < r1; r++) {
+          const uint8_t* src = job.src + r * src_row;
+          for (int64_t i = 0; i < job.cols; i++) {
+            if (job.src_dtype == DType::kF32) {
+              memcpy(&row[i], src + 4 * i, 4);
+            } else {
+              uint16_t h;
+              memcpy(&h, src + 2 * i, 2);
+              row[i] = job.src_dtype == DType::kBF16 ? Bf16ToF32(h) : F16ToF32(h);
+            }
+          }
+          QuantizeRow(job.to, row.data(), job.cols, dst + r * dst_row);
+        }
+      });
+      job.out->data = dst;
+      job.out->dtype = job.to;
+      w->weight_bytes += job.rows * (dst_row - src_row);
+      w->owned_.push_back(std::move(buf));
+      const uintptr_t page = 4096;
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(job.src) + page - 1) & ~(page - 1);
+      const uintptr_t end = (reinterpret_cast<uintptr_t>(job.src) + static_cast<uintptr_t>(job.rows * src_row)) & ~(page - 1);
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    }
+    // A tied lm head reads the embedding as it now is.
+    if (spec.head.kind == HeadKind::kLm && spec.tie_word_embeddings) w->head.first = w->embed;
+  }
   if (progress) progress(1.0);
   return w.release();
 }

@@ -1,10 +1,12 @@
-// Checkpoint weights, mmapped read-only from the safetensors files and kept in their dtype. Only what
+// Checkpoint weights, mmapped read-only from the safetensors files and kept in their dtype, or
+// quantized on load into owned memory (ModelSpec::quantize). Only what
 // protects memory is checked here (the TypeScript loader validated names and shapes against
 // config.json): every tensor the model reads exists, has the byte length its shape implies, and lies
 // inside its file.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,7 @@ class Weights {
     size_t size = 0;
   };
   std::vector<Mapping> maps_;
+  std::vector<std::unique_ptr<uint8_t[]>> owned_;  // matrices quantized on load (ModelSpec::quantize)
 };
 
 }  // namespace tt

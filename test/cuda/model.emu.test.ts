@@ -23,6 +23,36 @@ if (existsSync(EMU_LIB)) {
   });
   deviceModelSuite('whole model on the emulated CUDA device vs the CPU backend');
 
+  describe('quantized weights on the device', () => {
+    it('q8_0 quantize-on-load gives the CPU logits for an 8-token prompt (both the f32 GEMM on the decoded weights)', async () => {
+      // From 8 rows up the CPU decodes quantized weights and multiplies in f32, as the GPU always
+      // does, so the two agree to f32 summation order; the embedding is decoded the same way on both.
+      const dir = path.join(TINY_DIR, 'qwen2-bf16');
+      const opts = { precision: 'f32', threads: 1, kvCacheBytes: 4 << 20, weights: 'q8_0' } as const;
+      const cpu = await loadModel(dir, { ...opts, device: 'cpu' });
+      const gpu = await loadModel(dir, { ...opts, device: 'cuda' });
+      try {
+        expect(gpu.info.device).toBe('cuda');
+        const tokens = [11, 48, 85, 122, 159, 196, 233, 270, 7];
+        const want = await cpu.logits(tokens);
+        const got = await gpu.logits(tokens);
+        let err = 0;
+        for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+        expect(err).toBeLessThanOrEqual(2e-3);
+        // And the quantized model is not the float one.
+        const float = await loadModel(dir, { ...opts, weights: undefined, device: 'cpu' });
+        const f = await float.logits(tokens);
+        float.dispose();
+        let moved = 0;
+        for (let i = 0; i < f.length; i++) moved = Math.max(moved, Math.abs(f[i]! - want[i]!));
+        expect(moved).toBeGreaterThan(10 * err);
+      } finally {
+        cpu.dispose();
+        gpu.dispose();
+      }
+    });
+  });
+
   describe('device memory check', () => {
     const dir = path.join(TINY_DIR, 'llama-f32');
     afterEach(() => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DTypeName, PrecisionName } from '../../lib/native/addon-types.js';
 import type { AttentionArgs, CudaSession } from '../../lib/native/kernel-types.js';
 import { nativeKernels, openCudaSession } from '../../lib/native/kernels.js';
+import { dequantizeRows, quantizeRows } from '../../lib/models/quant/index.js';
 import { maxAbsDiff, randomArray, rng } from './gpu.js';
 
 const cpu = nativeKernels();
@@ -76,6 +77,38 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
             for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
             expect(err, `m=${m} n=${n} k=${k}`).toBeLessThan(2e-5 * Math.max(1, k / 130));
           }
+        });
+      }
+    });
+
+    describe('gemm on quantized weights', () => {
+      // The GPU decodes each weight from its block (quant_blocks.h) and runs the f32 GEMM: the CPU's
+      // GEMM on dequantizeRows(W) as F32 weights is its twin, at the float cases' tolerance.
+      for (const type of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) {
+        for (const precision of ['f32', 'bf16'] as const) {
+          it(`matches the CPU on the dequantized ${type} weights at ${precision} precision`, () => {
+            const shapes = small ? [[1, 67, 256], [37, 29, 512]] : [[1, 67, 256], [37, 129, 512], [5, 300, 1024]];
+            for (const [m, n, k] of shapes as [number, number, number][]) {
+              const x = randomArray(m * k, m * 7 + n, 1);
+              const w = quantizeRows(type, randomArray(n * k, n * 13 + k, 1), n, k);
+              const bias = randomArray(n, k, 1);
+              const want = cpu.gemm({ x, w: dequantizeRows(type, w, n, k), wDtype: 'F32', bias, m, n, k, precision, isa: best, threads: 2 });
+              const got = s.gemm({ x, w, wDtype: type.toUpperCase() as DTypeName, bias, m, n, k, precision });
+              let err = 0;
+              for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+              expect(err, `m=${m} n=${n} k=${k}`).toBeLessThan(2e-5 * Math.max(1, k / 130));
+            }
+          });
+        }
+        it(`embed decodes ${type} rows exactly as dequantizeRows does`, () => {
+          const dim = 256;
+          const vocab = 5;
+          const table = quantizeRows(type, randomArray(vocab * dim, 99, 1), vocab, dim);
+          const tokens = Int32Array.of(4, 0, 4, 2);
+          const all = dequantizeRows(type, table, vocab, dim);
+          const want = new Float32Array(tokens.length * dim);
+          tokens.forEach((t, r) => want.set(all.subarray(t * dim, (t + 1) * dim), r * dim));
+          expect(s.embed(table, type.toUpperCase() as DTypeName, dim, tokens)).toEqual(want);
         });
       }
     });

@@ -4,12 +4,16 @@
  * weights, written on the fly to a temporary safetensors file (about 1 GB, deleted afterwards).
  * Measures prefill of the prompt, then decode tokens/s at several batch sizes (B sequences forked
  * from the prompt, one forward over their 'last' rows per step) in both GEMM precisions, against
- * the memory-bandwidth bound of batch 1 (weight bytes read per step ÷ bandwidth).
+ * the memory-bandwidth bound of batch 1 (weight bytes read per step ÷ bandwidth). Then the same
+ * checkpoint quantized on load (Q8_0, Q4_K: `weightTypes`) against BF16 at batch 1 and 16, each type
+ * against its own bound (its weight bytes ÷ bandwidth). Q4_K needs rows of whole 256-blocks: at this
+ * shape only down_proj (k = 4864) has them, and every k = 896 matrix takes Q4_0 (NativeModelSpec.quantize).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PrecisionName, SeqId } from '../../native/addon-types.js';
+import type { NativeModel, PrecisionName, SeqId } from '../../native/addon-types.js';
+import { quantDTypeName, type QuantType } from '../../models/quant/index.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
@@ -32,6 +36,19 @@ export interface DecodeBenchOptions {
   bandwidthGBps?: number;
   /** Model shape; the default is Qwen2.5-0.5B's. */
   shape?: Partial<ModelShape>;
+  /** Weight types compared at the fastest precision ('bf16': as stored). @default ['bf16', 'q8_0', 'q4_k'] */
+  weightTypes?: Array<'bf16' | QuantType>;
+  /** Batch sizes of the weight-type comparison. @default [1, 16] */
+  weightTypeBatches?: number[];
+}
+
+/** One weight type of the comparison: its bytes per step, its batch-1 bound and what it reached. */
+export interface DecodeWeightTypeRow {
+  weights: 'bf16' | QuantType;
+  weightBytes: number;
+  /** bandwidth ÷ weightBytes (tokens/s at batch 1). */
+  batch1BoundTokensPerSecond: number;
+  rows: Array<{ batch: number; tokensPerSecond: number; /** tokens/s ÷ the batch-1 bound (batch 1: the bandwidth efficiency). */ ofBound: number }>;
 }
 
 
@@ -52,6 +69,23 @@ export interface DecodeBenchResult {
   bandwidthGBps: number;
   /** Batch-1 decode bound: bandwidth ÷ weight bytes (tokens/s). */
   batch1BoundTokensPerSecond: number;
+  /** BF16 against the quantized types (`weightTypes`), each against its own bound. */
+  weightTypes: DecodeWeightTypeRow[];
+}
+
+/** Decode tokens/s of `batch` sequences forked from `prompt`: `steps` timed forwards after a warm-up. */
+async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, steps: number): Promise<number> {
+  const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
+  const next = Int32Array.of(1);
+  let elapsed = 0;
+  for (let step = 0; step <= steps; step++) {
+    for (const s of seqs) model.appendTokens(s as SeqId, next);
+    const t = performance.now();
+    await model.forward(seqs, 'last');
+    if (step > 0) elapsed += performance.now() - t; // step 0 warms up
+  }
+  model.releaseMany(seqs);
+  return (batch * steps) / (elapsed / 1e3);
 }
 
 export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBenchResult> {
@@ -73,12 +107,14 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const t0 = performance.now();
   const tensors = writeRandomCheckpoint(file, shape);
   log(`wrote a random BF16 ${shape.layers}-layer checkpoint in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
-  const maxBatch = Math.max(...batches);
+  const typeBatches = opts.weightTypeBatches ?? [1, 16];
+  const maxBatch = Math.max(...batches, ...typeBatches);
   // KV for the prompt once plus (steps + 2) tokens for each sequence, with room for page rounding.
   const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
   const kvCacheBytes = kvBytesPerToken * 16 * (Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((steps + 2) / 16) + 1) + 4);
 
   const rows: DecodeBenchRow[] = [];
+  const weightTypeRows: DecodeWeightTypeRow[] = [];
   const prefill: DecodeBenchResult['prefill'] = [];
   let weightBytes = 0;
   try {
@@ -88,23 +124,38 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         weightBytes = model.info().weightBytes;
         const prompt = model.createSequence(1);
         model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256));
-        let t = performance.now();
+        const t = performance.now();
         await model.forward(Int32Array.of(prompt), 'last');
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
         for (const batch of batches) {
-          const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
-          const next = Int32Array.of(1);
-          let elapsed = 0;
-          for (let step = 0; step <= steps; step++) {
-            for (const s of seqs) model.appendTokens(s as SeqId, next);
-            t = performance.now();
-            await model.forward(seqs, 'last');
-            if (step > 0) elapsed += performance.now() - t; // step 0 warms up
-          }
-          const stepSeconds = elapsed / 1e3 / steps;
-          rows.push({ precision, batch, stepSeconds, tokensPerSecond: batch / stepSeconds });
-          model.releaseMany(seqs);
+          const tokensPerSecond = await decodeRate(model, prompt, batch, steps);
+          rows.push({ precision, batch, stepSeconds: batch / tokensPerSecond, tokensPerSecond });
         }
+      } finally {
+        model.dispose();
+      }
+    }
+    // The weight types, at the fastest precision this host has for BF16 weights.
+    const fastest: PrecisionName = precisions.includes('bf16') ? 'bf16' : precisions[0]!;
+    for (const type of opts.weightTypes ?? ['bf16', 'q8_0', 'q4_k']) {
+      const spec = specFor(file, tensors, shape, opts.threads, fastest, kvCacheBytes);
+      if (type !== 'bf16') spec.quantize = quantDTypeName(type);
+      const t = performance.now();
+      const model = await addon.loadModel(spec);
+      const loadSeconds = (performance.now() - t) / 1e3;
+      try {
+        const bytes = model.info().weightBytes;
+        const bound = (bandwidthGBps * 1e9) / bytes;
+        const prompt = model.createSequence(1);
+        model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256));
+        await model.forward(Int32Array.of(prompt), 'last');
+        const row: DecodeWeightTypeRow = { weights: type, weightBytes: bytes, batch1BoundTokensPerSecond: bound, rows: [] };
+        for (const batch of typeBatches) {
+          const tokensPerSecond = await decodeRate(model, prompt, batch, steps);
+          row.rows.push({ batch, tokensPerSecond, ofBound: tokensPerSecond / bound });
+        }
+        weightTypeRows.push(row);
+        if (type !== 'bf16') log(`quantized to ${type} on load in ${loadSeconds.toFixed(1)} s`);
       } finally {
         model.dispose();
       }
@@ -124,5 +175,14 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
       ? `batch-1 bound: ${bound.toFixed(1)} tok/s at ${bandwidthGBps.toFixed(1)} GB/s read bandwidth`
       : 'batch-1 bound: unknown (pass bandwidthGBps or build kernels.benchReadBandwidth)',
   );
-  return { rows, prefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound };
+  if (weightTypeRows.length > 0) {
+    log('weights   GB/step   bound tok/s   batch   tok/s   of bound');
+    for (const w of weightTypeRows)
+      for (const r of w.rows)
+        log(
+          `${w.weights.padEnd(8)} ${(w.weightBytes / 1e9).toFixed(3).padStart(8)} ${w.batch1BoundTokensPerSecond.toFixed(1).padStart(13)} ` +
+            `${String(r.batch).padStart(7)} ${r.tokensPerSecond.toFixed(1).padStart(7)} ${(100 * r.ofBound).toFixed(0).padStart(9)}%`,
+        );
+  }
+  return { rows, prefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound, weightTypes: weightTypeRows };
 }

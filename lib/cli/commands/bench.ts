@@ -6,6 +6,7 @@ import { benchGemmShapes } from '../bench/gemm.js';
 import { benchLoad } from '../bench/load.js';
 import { measureMachine } from '../bench/machine.js';
 import { benchPrmScoring } from '../bench/prm.js';
+import { benchPrmQuantized } from '../bench/prm-quant.js';
 import { benchServe } from '../bench/serve.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
@@ -21,9 +22,11 @@ Measures the machine's limits (FMA peak, read bandwidth), then the kernels and t
 Reports ratios measured in this run (ours vs a baseline, ours vs the machine's limit), not pass/fail.
 
   gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
-  decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64
+  decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64; BF16 vs
+             Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its bandwidth bound
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
-  prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step
+  prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step;
+             a Q8_0 PRM body vs BF16 (time and max |Δreward|)
   serve      16 concurrent beam searches on the demo models over loopback: in process vs thinktree serve
              (search as a model); the RemoteBackend against serve with the prefix cache on vs off
   load       32 concurrent beam searches and 50 generate() calls on small KV pools (96 to 512 pages)
@@ -79,6 +82,14 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
           `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
       );
     }
+    const bf16Rate = (b: number) => res.weightTypes.find((w) => w.weights === 'bf16')?.rows.find((r) => r.batch === b)?.tokensPerSecond ?? NaN;
+    for (const w of res.weightTypes.filter((w) => w.weights !== 'bf16')) {
+      const r1 = w.rows.find((r) => r.batch === 1), r16 = w.rows.find((r) => r.batch === 16);
+      summary.push(
+        `decode ${w.weights}: batch 1 ${r1?.tokensPerSecond.toFixed(1)} tok/s = ${pct(r1?.ofBound ?? NaN)} of its bound, ` +
+          `${((r1?.tokensPerSecond ?? NaN) / bf16Rate(1)).toFixed(2)}× BF16; batch 16 ${((r16?.tokensPerSecond ?? NaN) / bf16Rate(16)).toFixed(2)}× BF16`,
+      );
+    }
     log('');
   }
   if (only.includes('profile')) {
@@ -111,6 +122,12 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     summary.push(
       `PRM scoring: ${res.tokenRatio.toFixed(1)}× fewer tokens, ${res.timeRatio.toFixed(1)}× less time than full ` +
         `re-encoding (step ${last.step} alone: ${(last.fullSeconds / last.incrementalSeconds).toFixed(1)}×)`,
+    );
+    log('');
+    const quant = await benchPrmQuantized({ threads, log });
+    summary.push(
+      `PRM scoring with a Q8_0 body: ${(quant.bf16Seconds / quant.q8Seconds).toFixed(2)}× BF16's speed, max |Δreward| ` +
+        `${quant.maxRewardDelta.toExponential(1)} over ${quant.candidatesScored} candidates`,
     );
     log('');
   }

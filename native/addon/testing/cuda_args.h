@@ -37,13 +37,36 @@ inline void ExpectLength(Napi::Env env, size_t got, int64_t want, const std::str
                  std::to_string(got));
 }
 
-inline int32_t ExpectDTypeCode(const Napi::Value& v, const char* what, bool allow_f16 = true) {
+inline int32_t ExpectDTypeCode(const Napi::Value& v, const char* what, bool allow_f16 = true, bool allow_quant = false) {
   const std::string name = ExpectString(v, what);
   if (name == "F32") return TT_CUDA_F32;
   if (name == "BF16") return TT_CUDA_BF16;
   if (name == "F16" && allow_f16) return TT_CUDA_F16;
+  if (allow_quant) {
+    if (name == "Q8_0") return TT_CUDA_Q8_0;
+    if (name == "Q4_0") return TT_CUDA_Q4_0;
+    if (name == "Q4_K") return TT_CUDA_Q4_K;
+    if (name == "Q6_K") return TT_CUDA_Q6_K;
+  }
   throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be one of " +
-                                          (allow_f16 ? "'F32', 'F16', 'BF16'" : "'F32', 'BF16'") + ", got '" + name + "'");
+                                          (allow_f16 ? "'F32', 'F16', 'BF16'" : "'F32', 'BF16'") +
+                                          (allow_quant ? ", 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'" : "") + ", got '" + name + "'");
+}
+
+// Quantized weights: a Uint8Array of `rows` rows of k elements in whole blocks of `dtype`.
+inline std::pair<const void*, size_t> ExpectQuantWeights(const Napi::Value& v, int32_t dtype, int64_t rows, int64_t k,
+                                                         const char* what) {
+  const int64_t block = dtype == TT_CUDA_Q8_0 || dtype == TT_CUDA_Q4_0 ? 32 : 256;
+  const int64_t block_bytes = dtype == TT_CUDA_Q8_0 ? 34 : dtype == TT_CUDA_Q4_0 ? 18 : dtype == TT_CUDA_Q4_K ? 144 : 210;
+  if (k % block != 0)
+    throw Napi::RangeError::New(v.Env(), std::string("Expected `k` to be a multiple of ") + std::to_string(block) +
+                                             " for quantized `" + what + "`, got " + std::to_string(k));
+  Napi::Uint8Array a = ExpectTyped<uint8_t>(v, what);
+  const int64_t want = rows * (k / block) * block_bytes;
+  if (static_cast<int64_t>(a.ByteLength()) != want)
+    throw Napi::RangeError::New(v.Env(), std::string("Expected `") + what + "` to have " + std::to_string(want) + " bytes, got " +
+                                             std::to_string(a.ByteLength()));
+  return {a.Data(), a.ByteLength()};
 }
 
 inline int32_t ExpectPrecisionCode(const Napi::Value& v) {

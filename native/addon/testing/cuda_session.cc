@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../kernels/common/math.h"
+#include "../../kernels/common/quant_blocks.h"
 #include "../../runtime/cuda_loader.h"
 #include "../napi_util.h"
 #include "cuda_args.h"
@@ -90,11 +91,12 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     p.m = ExpectInt(args.Get("m"), "m", 1, kMaxDim);
     p.n = ExpectInt(args.Get("n"), "n", 1, kMaxDim);
     p.k = ExpectInt(args.Get("k"), "k", 1, kMaxDim);
-    p.w_dtype = ExpectDTypeCode(args.Get("wDtype"), "wDtype");
+    p.w_dtype = ExpectDTypeCode(args.Get("wDtype"), "wDtype", true, /*allow_quant=*/true);
     p.precision = ExpectPrecisionCode(args.Get("precision"));
     Napi::Float32Array x = ExpectTyped<float>(args.Get("x"), "x");
     ExpectLength(env, x.ElementLength(), p.m * p.k, "x", "m * k");
-    const auto w = ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
+    const auto w = p.w_dtype >= TT_CUDA_Q8_0 ? ExpectQuantWeights(args.Get("w"), p.w_dtype, p.n, p.k, "w")
+                                             : ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
     DeviceBuffer dx = Up(env, x.Data(), x.ByteLength());
     DeviceBuffer dw = Up(env, w.first, w.second);
     std::unique_ptr<DeviceBuffer> db;
@@ -401,13 +403,18 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     Napi::Env env = info.Env();
     Live(env);
     tt_cuda_embed_params p{};
-    p.table_dtype = ExpectDTypeCode(info[1], "dtype");
+    p.table_dtype = ExpectDTypeCode(info[1], "dtype", true, /*allow_quant=*/true);
     p.dim = ExpectInt(info[2], "dim", 1, kMaxDim);
     Napi::Int32Array tokens = ExpectTyped<int32_t>(info[3], "tokens");
+    const bool quant = p.table_dtype >= TT_CUDA_Q8_0;
     const size_t elems = info[0].IsTypedArray() ? info[0].As<Napi::TypedArray>().ElementLength() : 0;
-    if (elems == 0 || elems % p.dim != 0) Bad(env, "Expected `table` to hold whole rows of `dim` elements");
-    const int64_t vocab = static_cast<int64_t>(elems) / p.dim;
-    const auto table = ExpectWeights(info[0], p.table_dtype, vocab * p.dim, "table", "vocab * dim");
+    // A quantized table is a Uint8Array of whole rows of QuantRowBytes(dtype, dim) bytes.
+    const int64_t unit = quant ? QuantRowBytes(p.table_dtype, p.dim) : p.dim;
+    if (elems == 0 || (quant && p.dim % (p.table_dtype <= TT_CUDA_Q4_0 ? 32 : 256) != 0) || elems % unit != 0)
+      Bad(env, "Expected `table` to hold whole rows of `dim` elements");
+    const int64_t vocab = static_cast<int64_t>(elems) / unit;
+    const auto table = quant ? ExpectQuantWeights(info[0], p.table_dtype, vocab, p.dim, "table")
+                             : ExpectWeights(info[0], p.table_dtype, vocab * p.dim, "table", "vocab * dim");
     p.rows = static_cast<int64_t>(tokens.ElementLength());
     for (int64_t r = 0; r < p.rows; r++)
       if (tokens[r] < 0 || tokens[r] >= vocab)

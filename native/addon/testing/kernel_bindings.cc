@@ -74,12 +74,13 @@ Isa ExpectIsa(const Napi::Value& v) {
   return isa;
 }
 
-DType ExpectDType(const Napi::Value& v, const char* what) {
+// A float dtype, or (`quantized`: gemm's weights) also one of the block quantizations.
+DType ExpectDType(const Napi::Value& v, const char* what, bool quantized = false) {
   const std::string name = ExpectString(v, what);
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
-    if (name == DTypeName(t)) return t;
-  throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be 'F32', 'F16' or 'BF16', got '" +
-                                          name + "'");
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K})
+    if (name == DTypeName(t) && (quantized || !IsQuantized(t))) return t;
+  throw Napi::TypeError::New(v.Env(), std::string("Expected `") + what + "` to be 'F32', 'F16' or 'BF16'" +
+                                          (quantized ? ", 'Q8_0', 'Q4_0', 'Q4_K' or 'Q6_K'" : "") + ", got '" + name + "'");
 }
 
 Precision ExpectPrecision(const Napi::Value& v) {
@@ -103,6 +104,7 @@ void ExpectOutputSize(Napi::Env env, int64_t elements, const char* shape) {
 
 // A weight vector or matrix stored in `dtype`: Float32Array for F32, Uint16Array bits for F16/BF16.
 const void* ExpectWeights(const Napi::Value& v, DType dtype, int64_t want, const char* what, const char* shape) {
+  if (IsQuantized(dtype)) throw Napi::TypeError::New(v.Env(), std::string("`") + what + "` cannot be quantized");
   if (dtype == DType::kF32) {
     Napi::Float32Array a = ExpectTyped<float>(v, what);
     ExpectLength(v.Env(), a.ElementLength(), want, what, shape);
@@ -129,7 +131,7 @@ GemmCall ParseGemmArgs(const Napi::Value& value) {
   p.m = ExpectInt(args.Get("m"), "m", 1, kMaxDim);
   p.n = ExpectInt(args.Get("n"), "n", 1, kMaxDim);
   p.k = ExpectInt(args.Get("k"), "k", 1, kMaxDim);
-  p.w_dtype = ExpectDType(args.Get("wDtype"), "wDtype");
+  p.w_dtype = ExpectDType(args.Get("wDtype"), "wDtype", /*quantized=*/true);
   p.precision = ExpectPrecision(args.Get("precision"));
   c.isa = ExpectIsa(args.Get("isa"));
   c.threads = static_cast<int>(ExpectInt(args.Get("threads"), "threads", 1, kMaxThreads));
@@ -138,8 +140,22 @@ GemmCall ParseGemmArgs(const Napi::Value& value) {
   ExpectLength(env, x.ElementLength(), p.m * p.k, "x", "m * k");
   p.x = x.Data();
   p.lda = p.k;
-  p.w = ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
-  c.w_bytes = p.n * p.k * static_cast<int64_t>(DTypeSize(p.w_dtype));
+  if (IsQuantized(p.w_dtype)) {
+    // Block rows: Uint8Array of n · DTypeRowBytes(wDtype, k) bytes.
+    const int64_t block = DTypeBlockElems(p.w_dtype);
+    if (p.k % block != 0)
+      throw Napi::RangeError::New(env, std::string("Expected `k` to be a multiple of ") + std::to_string(block) + " for " +
+                                           DTypeName(p.w_dtype) + " weights, got " + std::to_string(p.k));
+    Napi::Uint8Array w = ExpectTyped<uint8_t>(args.Get("w"), "w");
+    c.w_bytes = p.n * DTypeRowBytes(p.w_dtype, p.k);
+    if (static_cast<int64_t>(w.ByteLength()) != c.w_bytes)
+      throw Napi::RangeError::New(env, "Expected `w` to have n × " + std::to_string(DTypeRowBytes(p.w_dtype, p.k)) +
+                                           " bytes = " + std::to_string(c.w_bytes) + ", got " + std::to_string(w.ByteLength()));
+    p.w = w.Data();
+  } else {
+    p.w = ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
+    c.w_bytes = p.n * p.k * static_cast<int64_t>(DTypeSize(p.w_dtype));
+  }
   const Napi::Value bias = args.Get("bias");
   if (!bias.IsUndefined()) {
     Napi::Float32Array b = ExpectTyped<float>(bias, "bias");

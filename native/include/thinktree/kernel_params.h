@@ -18,7 +18,17 @@ extern "C" {
 #endif
 
 /* Element types, numbered as tt::DType (native/kernels/common/dtype.h). */
-typedef enum { TT_CUDA_F32 = 0, TT_CUDA_F16 = 1, TT_CUDA_BF16 = 2 } tt_cuda_dtype;
+/* The float types, and ggml's block quantizations (native/kernels/common/quant_blocks.h), which only
+ * GEMM weights and the embedding table may use; a row of those is whole blocks. */
+typedef enum {
+  TT_CUDA_F32 = 0,
+  TT_CUDA_F16 = 1,
+  TT_CUDA_BF16 = 2,
+  TT_CUDA_Q8_0 = 3,
+  TT_CUDA_Q4_0 = 4,
+  TT_CUDA_Q4_K = 5,
+  TT_CUDA_Q6_K = 6
+} tt_cuda_dtype;
 /* GEMM input arithmetic, numbered as tt::Precision: F32 keeps activations f32; BF16 rounds them to
  * bf16 first. Accumulation is f32 either way. */
 typedef enum { TT_CUDA_PRECISION_F32 = 0, TT_CUDA_PRECISION_BF16 = 1 } tt_cuda_precision;

@@ -57,6 +57,34 @@ TT_HD float F16ToF32(uint16_t h) {
   return f;
 }
 
+// f32 to IEEE half, round-to-nearest-even, overflow to infinity, subnormals kept (what the quantizers
+// store their block scales in; ggml's GGML_FP32_TO_FP16 rounds the same way).
+TT_HD uint16_t F32ToF16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  const uint32_t absu = u & 0x7fffffffu;
+  if (absu > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN
+  if (absu >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504: inf
+  if (absu < 0x38800000u) {
+    // Below the smallest normal half (2^-14): a subnormal, the value in units of 2^-24, rounded to
+    // nearest even.
+    if (absu < 0x33000000u) return static_cast<uint16_t>(sign);  // below half of 2^-24
+    const uint32_t exp = absu >> 23;
+    const uint32_t man = (absu & 0x7fffffu) | 0x800000u;
+    const uint32_t shift = 126 - exp;  // 113 - exp + 13
+    uint32_t h = man >> shift;
+    const uint32_t rem = man & ((1u << shift) - 1u);
+    const uint32_t half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1u))) h++;
+    return static_cast<uint16_t>(sign | h);
+  }
+  uint32_t h = ((absu >> 13) - (112u << 10));
+  const uint32_t rem = absu & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;
+  return static_cast<uint16_t>(sign | h);
+}
+
 // max(x, 0) as torch.relu computes it: NaN passes through.
 TT_HD float Relu(float x) { return x < 0.0f ? 0.0f : x; }
 

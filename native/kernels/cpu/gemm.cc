@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "../common/math.h"
+#include "gemm_quant.h"
+#include "quantize.h"
 
 namespace tt {
 
@@ -55,6 +57,105 @@ void ForRows(ThreadPool* pool, int64_t m, const std::function<void(int64_t, int6
   if (pool) pool->ParallelFor(m, 1, fn); else fn(0, m);
 }
 
+// The quantized-weight variant for `isa`: avx512bf16 hosts take the VNNI dot where the CPU has it
+// (every AVX512_BF16 CPU so far does), plain avx512 the vpmaddubsw one.
+QuantBlockFn QuantVariantFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16:
+      if (HostCpuFeatures().avx512vnni) return QuantBlockAvx512Vnni();
+      return QuantBlockAvx512();
+    case Isa::kAvx512: return QuantBlockAvx512();
+    case Isa::kAvx2: return QuantBlockAvx2();
+    case Isa::kScalar: return QuantBlockScalar();
+  }
+  return QuantBlockScalar();
+}
+
+// From this many X rows up, a GEMM on quantized weights decodes W into f32 or bf16 slices and runs
+// the float variant on them: decoding costs about as much as one row's int8 dot products, and the
+// tiled GEMM then reuses each decoded slice for every row from L2, where the int8 path pays the
+// unpacking and scaling of every block again for every row. Below it (decode at small batch) W streams from memory once and
+// the int8 path reads 34 or 18 bytes per 32 weights instead of 128.
+constexpr int64_t kDecodeMinRows = 8;
+// W rows per decoded slice: a multiple of every tile width (3, 4, 6, 8). 24 · k f32 stays in L2 for
+// k up to ~10 000 (467 KiB at Qwen2.5-0.5B's k = 4864), which suits a few rows of X; with many rows
+// (prefill, PRM scoring) X itself is the larger operand and is streamed once per slice, so slices grow
+// to 96 rows (the float GEMM's own column block), as long as every thread still gets two slices.
+constexpr int64_t kSliceRows = 24;
+constexpr int64_t kMaxSliceRows = 96;
+int64_t SliceRows(int64_t m, int64_t n, int threads) {
+  int64_t rows = m >= 64 ? kMaxSliceRows : kSliceRows;
+  while (rows > kSliceRows && (n + rows - 1) / rows < 2 * static_cast<int64_t>(threads)) rows -= kSliceRows;
+  return rows;
+}
+
+QuantDecodeFn DecodeVariantFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16: return QuantDecodeAvx512Bf16();
+    case Isa::kAvx512: return QuantDecodeAvx512();
+    case Isa::kAvx2: return QuantDecodeAvx2();
+    case Isa::kScalar: break;
+  }
+  return QuantDecodeScalar();
+}
+
+// Y = X · decode(W)ᵀ (+ bias) by slices of W, decoded into the workspace and handed to the float
+// variant `float_fn` as F32 rows (Precision::kF32: equal to the f32 GEMM on dequantize(W) up to the
+// order of the sums) or as BF16 rows (Precision::kBF16, where X is rounded to bf16 as well, so the
+// avx512bf16 variant's dot product runs). p.x / p.x_bf16 are X as Gemm() prepared it.
+const char* GemmDecodedSlices(const GemmParams& p, Isa isa, GemmBlockFn float_fn, GemmWorkspace* ws, ThreadPool* pool) {
+  if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
+  const bool bf16 = p.precision == Precision::kBF16;
+  const int threads = pool ? pool->size() : 1;
+  const int64_t slice_rows = SliceRows(p.m, p.n, threads);
+  const int64_t per_thread = slice_rows * p.k;
+  if (!(bf16 ? Reserve(&ws->slice_bits, threads * per_thread) : Reserve(&ws->slices, threads * per_thread)))
+    return "gemm: out of memory for decoded weights";
+  const QuantDecodeFn decode = DecodeVariantFor(isa);
+  const int64_t row_bytes = DTypeRowBytes(p.w_dtype, p.k);
+  const int64_t count = (p.n + slice_rows - 1) / slice_rows;
+  std::atomic<int64_t> next{0};
+  auto work = [&](int t, int) {
+    float* slice = bf16 ? nullptr : ws->slices.data() + t * per_thread;
+    uint16_t* bits = bf16 ? ws->slice_bits.data() + t * per_thread : nullptr;
+    for (int64_t s = next.fetch_add(1); s < count; s = next.fetch_add(1)) {
+      const int64_t j0 = s * slice_rows, rows = std::min(slice_rows, p.n - j0);
+      for (int64_t r = 0; r < rows; r++)
+        decode(p.w_dtype, static_cast<const uint8_t*>(p.w) + (j0 + r) * row_bytes, p.k, slice ? slice + r * p.k : nullptr,
+               bits ? bits + r * p.k : nullptr);
+      GemmParams g = p;
+      g.w = bf16 ? static_cast<const void*>(bits) : slice;
+      g.w_dtype = bf16 ? DType::kBF16 : DType::kF32;
+      g.n = rows;
+      g.y = p.y + j0;
+      g.bias = p.bias ? p.bias + j0 : nullptr;
+      float_fn(g, 0, rows);
+    }
+  };
+  if (threads == 1) work(0, 1); else pool->Run(work);
+  return nullptr;
+}
+
+// Quantizes X into the workspace and points q.acts at it.
+const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
+  if (ws == nullptr) return "gemm: quantized weights need a workspace";
+  if (q->k % DTypeBlockElems(q->w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
+  const int64_t m = q->m, k = q->k;
+  if (!Reserve(&ws->act_q, m * k) || !Reserve(&ws->act_d, m * (k / kActBlock)) || !Reserve(&ws->act_sum, m * (k / kActSum)))
+    return "gemm: out of memory for the quantized copy of x";
+  int8_t* aq = ws->act_q.data();
+  float* ad = ws->act_d.data();
+  int16_t* as = ws->act_sum.data();
+  const float* x = q->x;
+  const int64_t lda = q->lda;
+  ForRows(pool, m, [&](int64_t r0, int64_t r1) { QuantizeActRows(x, lda, k, r0, r1, aq, ad, as); });
+  q->acts.q = aq;
+  q->acts.d = ad;
+  q->acts.sum16 = as;
+  q->acts.k = k;
+  return nullptr;
+}
+
 }  // namespace
 
 const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
@@ -73,11 +174,19 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
 
   GemmParams q = p;
   q.x_bf16 = nullptr;
-  if (p.precision == Precision::kBF16) {
+  q.acts = QuantActs();
+  const bool quantized = IsQuantized(p.w_dtype);
+  if (quantized && ws == nullptr) return "gemm: quantized weights need a workspace";
+  if (quantized && p.m < kDecodeMinRows) {
+    // Few rows: X becomes int8 blocks whatever the precision, and the integer dot products run on
+    // the blocks as stored (gemm_quant.h).
+    if (const char* err = QuantizeActs(&q, ws, pool)) return err;
+    fn = QuantVariantFor(isa);
+  } else if (p.precision == Precision::kBF16) {
     if (ws == nullptr) return "gemm: a bf16-precision call needs a workspace";
     // Round X to bf16 once per call, in the form the variant reads.
     const int64_t k = p.k;
-    if (used == Isa::kAvx512Bf16 && p.w_dtype == DType::kBF16) {
+    if (used == Isa::kAvx512Bf16 && (p.w_dtype == DType::kBF16 || quantized)) {
       std::vector<uint16_t>& bits = ws->bits;
       if (!Reserve(&bits, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       uint16_t* out = bits.data();
@@ -98,6 +207,9 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
       q.lda = k;
     }
   }
+
+  // Many rows on quantized weights: decoded slices through the float variant.
+  if (quantized && p.m >= kDecodeMinRows) return GemmDecodedSlices(q, used, fn, ws, pool);
 
   // Columns are split across threads: every column chunk, a disjoint slice of W, is streamed by
   // exactly one thread. Threads take chunks from a shared counter rather than a fixed half each, so

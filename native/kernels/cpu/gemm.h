@@ -10,10 +10,19 @@
 
 namespace tt {
 
+// X quantized for a GEMM on block-quantized weights (gemm_quant.h): row r is q[r·k .. r·k + k) in
+// int8 blocks of 32, their f32 scales d[r·k/32 ..] and the sums of each 16 int8 values sum16[r·k/16 ..].
+struct QuantActs {
+  const int8_t* q = nullptr;
+  const float* d = nullptr;
+  const int16_t* sum16 = nullptr;
+  int64_t k = 0;
+};
+
 struct GemmParams {
   const float* x = nullptr;   // [m, k] activations, row stride lda (elements)
   int64_t lda = 0;
-  const void* w = nullptr;    // [n, k] weights, dense rows, dtype w_dtype
+  const void* w = nullptr;    // [n, k] weights, dense rows, dtype w_dtype (DTypeRowBytes(w_dtype, k) each)
   DType w_dtype = DType::kF32;
   const float* bias = nullptr;  // [n] or null
   float* y = nullptr;         // [m, n] output, row stride ldy (elements); overwritten
@@ -24,6 +33,8 @@ struct GemmParams {
   // leave it null. For kBF16 on the other variants Gemm() instead points x at a copy of X rounded to
   // bf16 (kept as f32), so no variant rounds inside its loops.
   const uint16_t* x_bf16 = nullptr;  // [m, k] bf16 bits of X, row stride k
+  // Filled by Gemm() when w_dtype is quantized (callers leave it empty): X as int8 blocks.
+  QuantActs acts;
 };
 
 // The caller's scratch for Precision::kBF16 calls: the bf16 view of X. The caller owns it (the
@@ -33,10 +44,17 @@ struct GemmParams {
 struct GemmWorkspace {
   std::vector<float> rounded;  // [m, k] X rounded to bf16, kept as f32 (every variant but avx512bf16)
   std::vector<uint16_t> bits;  // [m, k] X as bf16 bits (the avx512bf16 variant with BF16 weights)
+  // Quantized weights (any precision): X as int8 blocks, their scales and 16-element sums.
+  std::vector<int8_t> act_q;    // [m, k]
+  std::vector<float> act_d;     // [m, k / 32]
+  std::vector<int16_t> act_sum; // [m, k / 16]
+  std::vector<float> slices;    // [threads, 24..96, k] decoded W rows (quantized weights, many X rows)
+  std::vector<uint16_t> slice_bits;  // the same as bf16 bits (Precision::kBF16)
 };
 
 // Returns nullptr on success, else a sentence saying what was wrong. `isa` picks the variant; one
-// the host cannot run is an error, never a crash. `ws` may be null only for Precision::kF32.
+// the host cannot run is an error, never a crash. `ws` may be null only for Precision::kF32 with
+// float weights; quantized weights always need it (and k a multiple of their block size).
 const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool);
 
 // One ISA's implementation over a block of output columns [n0, n1) for all m rows.

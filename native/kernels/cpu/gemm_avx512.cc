@@ -55,6 +55,7 @@ void BlockAvx512(const GemmParams& p, int64_t n0, int64_t n1) {
     case DType::kF32: return GemmTiled<Avx512Traits, DType::kF32>(p, p.x, p.lda, n0, n1);
     case DType::kF16: return GemmTiled<Avx512Traits, DType::kF16>(p, p.x, p.lda, n0, n1);
     case DType::kBF16: return GemmTiled<Avx512Traits, DType::kBF16>(p, p.x, p.lda, n0, n1);
+    default: return;  // quantized weights go to gemm_quant_avx512.cc
   }
 }
 

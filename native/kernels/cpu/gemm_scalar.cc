@@ -40,6 +40,7 @@ void BlockScalarAny(const GemmParams& p, int64_t n0, int64_t n1) {
     case DType::kF32: return BlockScalar<DType::kF32>(p, n0, n1);
     case DType::kF16: return BlockScalar<DType::kF16>(p, n0, n1);
     case DType::kBF16: return BlockScalar<DType::kBF16>(p, n0, n1);
+    default: return;  // quantized weights go to gemm_quant.cc
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../common/math.h"
+#include "quantize.h"
 
 namespace tt {
 
@@ -20,6 +21,13 @@ void Embed(const EmbedParams& p) {
       case DType::kF16: {
         const uint16_t* row = static_cast<const uint16_t*>(p.table) + base;
         for (int64_t i = 0; i < p.dim; i++) out[i] = F16ToF32(row[i]);
+        break;
+      }
+      default: {
+        // A quantized table: decode the one row (dim is whole blocks; the weights loader checked it).
+        const int64_t row_bytes = DTypeRowBytes(p.table_dtype, p.dim);
+        DequantizeRow(p.table_dtype, static_cast<const uint8_t*>(p.table) + static_cast<int64_t>(p.tokens[r]) * row_bytes,
+                      p.dim, out);
         break;
       }
     }

@@ -11,7 +11,7 @@ namespace tt {
 
 // out[r] = table[tokens[r]] upcast to f32 (the token embedding lookup).
 struct EmbedParams {
-  const void* table = nullptr;    // [vocab, dim] dense rows, dtype table_dtype
+  const void* table = nullptr;    // [vocab, dim] dense rows, dtype table_dtype (quantized: decoded)
   DType table_dtype = DType::kF32;
   const int32_t* tokens = nullptr;  // [rows] ids in [0, vocab) (the caller checked them)
   int64_t rows = 0, dim = 0;

@@ -34,6 +34,7 @@ void RmsNorm(const RmsNormParams& p, ThreadPool* pool) {
       case DType::kF32: return NormRows<DType::kF32>(p, r0, r1);
       case DType::kF16: return NormRows<DType::kF16>(p, r0, r1);
       case DType::kBF16: return NormRows<DType::kBF16>(p, r0, r1);
+      default: return;  // norm weights are always float (weights.cc converts them to f32)
     }
   };
   if (pool) pool->ParallelFor(p.rows, 4, rows); else rows(0, p.rows);

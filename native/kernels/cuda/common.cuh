@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "../common/math.h"
+#include "../common/quant_blocks.h"
 
 namespace tt::cuda {
 
@@ -29,6 +30,17 @@ __device__ __forceinline__ float LoadF32(const void* base, int64_t i) {
   else return Bf16ToF32(static_cast<const uint16_t*>(base)[i]);
 }
 
+// Block-quantized weight types (tt_cuda_dtype numbering; layouts in common/quant_blocks.h).
+constexpr int32_t kQ8_0 = 3, kQ4_0 = 4, kQ4_K = 5, kQ6_K = 6;
+
+// Element (row, col) of a [rows, k] weight matrix of any type: float types by index, quantized ones
+// decoded from their block (a row is QuantRowBytes(DT, k) bytes).
+template <int32_t DT>
+__device__ __forceinline__ float LoadWeight(const void* base, int64_t row, int64_t col, int64_t k) {
+  if constexpr (DT <= kBF16) return LoadF32<DT>(base, row * k + col);
+  else return QuantElement(DT, static_cast<const uint8_t*>(base) + row * QuantRowBytes(DT, k), col);
+}
+
 // Runtime dtype to compile-time constant; the default case is the caller's error sentence.
 #define TT_DISPATCH_DTYPE(dtype, DT, ...)          \
   switch (dtype) {                                 \
@@ -49,6 +61,33 @@ __device__ __forceinline__ float LoadF32(const void* base, int64_t i) {
     }                                              \
     default:                                       \
       return "unsupported dtype";                  \
+  }
+
+// TT_DISPATCH_DTYPE plus the quantized types: for kernels that read weights through LoadWeight.
+#define TT_DISPATCH_WEIGHT(dtype, DT, ...)         \
+  switch (dtype) {                                 \
+    case ::tt::cuda::kQ8_0: {                      \
+      constexpr int32_t DT = ::tt::cuda::kQ8_0;    \
+      __VA_ARGS__;                                 \
+      break;                                       \
+    }                                              \
+    case ::tt::cuda::kQ4_0: {                      \
+      constexpr int32_t DT = ::tt::cuda::kQ4_0;    \
+      __VA_ARGS__;                                 \
+      break;                                       \
+    }                                              \
+    case ::tt::cuda::kQ4_K: {                      \
+      constexpr int32_t DT = ::tt::cuda::kQ4_K;    \
+      __VA_ARGS__;                                 \
+      break;                                       \
+    }                                              \
+    case ::tt::cuda::kQ6_K: {                      \
+      constexpr int32_t DT = ::tt::cuda::kQ6_K;    \
+      __VA_ARGS__;                                 \
+      break;                                       \
+    }                                              \
+    default:                                       \
+      TT_DISPATCH_DTYPE(dtype, DT, __VA_ARGS__);   \
   }
 
 // Dynamic shared memory of a kernel, 128-byte aligned (the emulator hands out its own buffer).

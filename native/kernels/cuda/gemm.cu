@@ -6,7 +6,11 @@
 //    default, bf16 weights with bf16 activations. Products of bf16 values are exact in f32, so it
 //    computes what the CPU's Precision::kBF16 path computes, up to summation order.
 //  - GemmSimtKernel: f32 FMA with weights of any dtype upcast exactly, for f32 or f16 weights or f32
-//    precision, where rounding the weights to bf16 would change the CPU twin's result.
+//    precision, where rounding the weights to bf16 would change the CPU twin's result; and for the
+//    block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K), each element decoded from its block as
+//    quant_blocks.h defines it while the tile is staged in shared memory, so the GPU computes the
+//    f32 GEMM on dequantize(W) (the CPU's int8-activation path for few rows differs from it by the
+//    activation rounding only, gemm_quant.h).
 #include <mma.h>
 
 #include "common.cuh"
@@ -102,7 +106,7 @@ __global__ void __launch_bounds__(256) GemmSimtKernel(tt_cuda_gemm_params p) {
       const int r = e / kSimtK, c = e % kSimtK;  // consecutive threads walk k: coalesced rows
       const int64_t gk = k0 + c;
       xs[c][r] = m0 + r < p.m && gk < p.k ? LoadX<kRoundBf16>(p.d_x, p.x_dtype, (m0 + r) * p.lda + gk) : 0.0f;
-      ws[c][r] = n0 + r < p.n && gk < p.k ? LoadF32<WD>(p.d_w, (n0 + r) * p.k + gk) : 0.0f;
+      ws[c][r] = n0 + r < p.n && gk < p.k ? LoadWeight<WD>(p.d_w, n0 + r, gk, p.k) : 0.0f;
     }
     __syncthreads();
     for (int kk = 0; kk < kSimtK; kk++) {
@@ -135,7 +139,7 @@ const char* Gemm(const tt_cuda_gemm_params& p, cudaStream_t stream) {
     return LaunchError();
   }
   const dim3 grid(static_cast<unsigned>(CeilDiv(p.n, kSimtTile)), static_cast<unsigned>(CeilDiv(p.m, kSimtTile)));
-  TT_DISPATCH_DTYPE(p.w_dtype, WD, {
+  TT_DISPATCH_WEIGHT(p.w_dtype, WD, {
     if (bf16) GemmSimtKernel<WD, true><<<grid, 256, 0, stream>>>(p);
     else GemmSimtKernel<WD, false><<<grid, 256, 0, stream>>>(p);
   });

@@ -16,9 +16,8 @@ constexpr int kThreads = 256;
 template <int32_t DT>
 __global__ void EmbedKernel(tt_cuda_embed_params p) {
   const int64_t r = blockIdx.x;
-  const int64_t base = static_cast<int64_t>(p.d_tokens[r]) * p.dim;
   float* out = p.d_out + r * p.ld_out;
-  for (int64_t i = threadIdx.x; i < p.dim; i += blockDim.x) out[i] = LoadF32<DT>(p.d_table, base + i);
+  for (int64_t i = threadIdx.x; i < p.dim; i += blockDim.x) out[i] = LoadWeight<DT>(p.d_table, p.d_tokens[r], i, p.dim);
 }
 
 __global__ void AddKernel(tt_cuda_add_params p) {
@@ -117,7 +116,7 @@ const char* TokenLogprob(const tt_cuda_token_logprob_params& p, cudaStream_t str
 
 const char* Embed(const tt_cuda_embed_params& p, cudaStream_t stream) {
   if (p.rows == 0) return nullptr;
-  TT_DISPATCH_DTYPE(p.table_dtype, DT, EmbedKernel<DT><<<static_cast<unsigned>(p.rows), kThreads, 0, stream>>>(p));
+  TT_DISPATCH_WEIGHT(p.table_dtype, DT, EmbedKernel<DT><<<static_cast<unsigned>(p.rows), kThreads, 0, stream>>>(p));
   return LaunchError();
 }
 

@@ -1,0 +1,40 @@
+// GEMM on block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K): the activations are quantized once per
+// call to int8 blocks of 32 with an f32 scale (as ggml's q8 activations), so every weight block meets
+// its activation block in an exact integer dot product and only the per-block scaling is floating
+// point. All variants compute the same integers; they differ only in the order of the f32 sums.
+//
+// Error against the f32 GEMM on the dequantized weights: only the activation rounding, at most half
+// a step d_x = max|x_block| / 127 per element, so |Δy| <= Σ_blocks d_x / 2 · Σ_block |w| (plus f32
+// summation noise). test/native/quant.test.ts checks exactly this bound. Gemm() takes this path for
+// small m only; from 8 rows up it decodes W into f32 slices for the float variants instead (gemm.cc).
+#pragma once
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace tt {
+
+// Elements per activation block, and per sum (Q6_K's sub-blocks are 16 long).
+constexpr int64_t kActBlock = 32;
+constexpr int64_t kActSum = 16;
+
+// Quantizes rows [r0, r1) of x (row stride lda, k a multiple of 32) into the arrays above.
+void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int16_t* sum16);
+
+// One ISA's quantized GEMM over output columns [n0, n1), all m rows; p.w holds DTypeRowBytes(w_dtype,
+// k) bytes per row and p.acts the quantized X.
+using QuantBlockFn = void (*)(const GemmParams& p, int64_t n0, int64_t n1);
+QuantBlockFn QuantBlockScalar();
+QuantBlockFn QuantBlockAvx2();
+QuantBlockFn QuantBlockAvx512();
+QuantBlockFn QuantBlockAvx512Vnni();
+
+// Decodes one row of k quantized weights (quant_blocks.h's values) into f32, or into bf16 bits
+// (rounded to nearest even) when f32 is null: the many-rows path's slices (gemm.cc).
+using QuantDecodeFn = void (*)(DType type, const uint8_t* row, int64_t k, float* f32, uint16_t* bf16);
+QuantDecodeFn QuantDecodeScalar();
+QuantDecodeFn QuantDecodeAvx2();
+QuantDecodeFn QuantDecodeAvx512();
+QuantDecodeFn QuantDecodeAvx512Bf16();  // Q8_0 / Q4_0 to bf16; the rest through QuantDecodeAvx512
+
+}  // namespace tt

@@ -1,0 +1,216 @@
+/**
+ * Block quantization (Q8_0, Q4_0, Q4_K, Q6_K): the addon's quantize/dequantize against ggml's
+ * definitions written independently in TypeScript (test/helpers/quant-reference.ts), and the GEMM on
+ * quantized weights against an f64 GEMM on the dequantized weights, on every ISA this host has.
+ */
+import { describe, expect, it } from 'vitest';
+import type { IsaName } from '../../lib/native/addon-types.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
+import { dequantizeRows, quantizeRows, quantizedBytes, type QuantType } from '../../lib/models/quant/index.js';
+import { BLOCK, decodeRows, f16ToF32, f32ToF16, quantizeReference } from '../helpers/quant-reference.js';
+import { rng } from '../helpers/tiny-model.js';
+
+const kernels = nativeKernels();
+const cpu = kernels.cpuInfo();
+const TYPES: QuantType[] = ['q8_0', 'q4_0', 'q4_k', 'q6_k'];
+
+/** Roughly Gaussian values (sum of uniforms) with a few outliers, like trained weights. */
+function weights(n: number, seed: number, scale = 0.05): Float32Array {
+  const next = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = (next() + next() + next() + next() - 2) * 1.7;
+    a[i] = (next() < 0.01 ? 6 * g : g) * scale;
+  }
+  return a;
+}
+
+function rmsError(a: Float32Array, b: Float32Array): number {
+  let e = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i]! - b[i]!) ** 2;
+    s += a[i]! ** 2;
+  }
+  return Math.sqrt(e / s);
+}
+
+describe('f16 reference helper', () => {
+  it('rounds to the nearest half, ties to even', () => {
+    expect(f32ToF16(1)).toBe(0x3c00);
+    expect(f32ToF16(65504)).toBe(0x7bff);
+    expect(f32ToF16(65520)).toBe(0x7c00);
+    expect(f16ToF32(f32ToF16(1 + 2 ** -11))).toBe(1); // tie → even mantissa
+    expect(f16ToF32(f32ToF16(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
+    expect(f32ToF16(2 ** -24)).toBe(1);
+    expect(f32ToF16(2 ** -25)).toBe(0); // tie with 0 → even
+  });
+});
+
+describe('quantizeRows / dequantizeRows', () => {
+  const rows = 3;
+  const cols = 512;
+  const x = weights(rows * cols, 7);
+
+  for (const type of ['q8_0', 'q4_0'] as const) {
+    it(`${type} equals ggml's reference quantizer byte for byte`, () => {
+      const got = quantizeRows(type, x, rows, cols);
+      expect(got.length).toBe(quantizedBytes(type, rows, cols));
+      const want = new Uint8Array(got.length);
+      const rowBytes = (cols / 32) * BLOCK[type].bytes;
+      for (let r = 0; r < rows; r++) want.set(quantizeReference(type, x.subarray(r * cols, (r + 1) * cols)), r * rowBytes);
+      expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+    });
+  }
+
+  for (const type of TYPES) {
+    it(`${type}: dequantize decodes by ggml's definition, bit for bit`, () => {
+      const bytes = quantizeRows(type, x, rows, cols);
+      expect(dequantizeRows(type, bytes, rows, cols)).toEqual(decodeRows(type, bytes, rows, cols));
+      // Arbitrary bytes too (every scale, min and quant pattern), not only what our quantizer writes;
+      // f16 scales are kept finite so the comparison is of numbers.
+      const next = rng(11);
+      const noise = Uint8Array.from({ length: bytes.length }, () => Math.floor(next() * 256));
+      const bb = BLOCK[type].bytes;
+      const scaleAt = type === 'q6_k' ? [208] : type === 'q4_k' ? [0, 2] : [0];
+      for (let b = 0; b < noise.length; b += bb) for (const s of scaleAt) noise[b + s + 1] &= 0x3b;
+      expect(dequantizeRows(type, noise, rows, cols)).toEqual(decodeRows(type, noise, rows, cols));
+    });
+  }
+
+  it('round trips within each type\'s resolution, and the K-quant scale search beats the plain grid', () => {
+    const err: Record<string, number> = {};
+    for (const type of TYPES) err[type] = rmsError(x, dequantizeRows(type, quantizeRows(type, x, rows, cols), rows, cols));
+    // Relative RMS error: 8 bits ≈ 0.4%, 6 bits ≈ 2%, 4 bits ≈ 8–12% on this heavy-tailed data.
+    expect(err.q8_0).toBeLessThan(0.01);
+    expect(err.q6_k).toBeLessThan(0.03);
+    expect(err.q4_k).toBeLessThan(0.12);
+    expect(err.q4_0).toBeLessThan(0.16);
+    expect(err.q8_0).toBeLessThan(err.q6_k!);
+    expect(err.q6_k).toBeLessThan(err.q4_k!);
+    expect(err.q4_k).toBeLessThan(err.q4_0!);
+    // Q8_0's error per element is at most half a step, d/2 with d = max|x|/127 of its block.
+    const q8 = dequantizeRows('q8_0', quantizeRows('q8_0', x, rows, cols), rows, cols);
+    for (let b = 0; b < x.length / 32; b++) {
+      let amax = 0;
+      for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[32 * b + i]!));
+      const d = f16ToF32(f32ToF16(amax / 127));
+      for (let i = 0; i < 32; i++) expect(Math.abs(q8[32 * b + i]! - x[32 * b + i]!)).toBeLessThanOrEqual(d * 0.5 + amax * 1e-3);
+    }
+  });
+
+  it('quantizes a zero block to zeros and keeps constant rows exact enough', () => {
+    for (const type of TYPES) {
+      const zeros = new Float32Array(256);
+      expect(dequantizeRows(type, quantizeRows(type, zeros, 1, 256), 1, 256).every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it('rejects bad arguments with errors naming them', () => {
+    expect(() => quantizeRows('q5_1' as QuantType, x, rows, cols)).toThrow(/`type`.*'q8_0', 'q6_k', 'q4_k', 'q4_0'.*"q5_1"/);
+    expect(() => quantizeRows('q4_k', new Float32Array(3 * 96), 3, 96)).toThrow(/`cols` to be a multiple of 256 .*Q4_K.*got 96/);
+    expect(() => quantizeRows('q8_0', x, rows, cols + 32)).toThrow(/`data` to have rows × cols = 1632 elements, got 1536/);
+    expect(() => quantizeRows('q8_0', x, -1, cols)).toThrow(/`rows`/);
+    expect(() => quantizeRows('q8_0', x, 1.5, cols)).toThrow(/`rows`/);
+    expect(() => dequantizeRows('q8_0', new Uint8Array(33), 1, 32)).toThrow(/`bytes` to have rows × 34 bytes = 34 .*got 33/);
+    expect(() => quantizeRows('q8_0', [1, 2] as unknown as Float32Array, 1, 32)).toThrow(/`data` to be a Float32Array/);
+  });
+});
+
+// --- GEMM on quantized weights ----------------------------------------------------------------
+
+const ISAS: { isa: IsaName; supported: boolean }[] = [
+  { isa: 'scalar', supported: true },
+  { isa: 'avx2', supported: cpu.avx2 },
+  { isa: 'avx512', supported: cpu.avx512 },
+  { isa: 'avx512bf16', supported: cpu.avx512bf16 },
+];
+
+/**
+ * y = x · ŵᵀ + bias in f64 on the decoded weights ŵ, and the bound the quantized GEMM must meet
+ * (below 8 rows; from 8 rows up the kernel multiplies f32 x by the exactly decoded ŵ, well inside it):
+ * the kernel quantizes each 32-block of x to int8 with d = max|x_block| / 127, which moves each
+ * element by at most d/2, so |Δy| ≤ Σ_blocks d/2 · Σ_block |ŵ|; the block scaling and the f32 sums
+ * add rounding of order 2^-24 relative to Σ|x·ŵ| per term (1e-5 · Σ|x·ŵ| covers k ≤ 4096 easily).
+ */
+function reference(x: Float32Array, w: Float32Array, bias: Float32Array, m: number, n: number, k: number) {
+  const y = new Float64Array(m * n);
+  const bound = new Float64Array(m * n);
+  const magnitude = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const dx: number[] = [];
+    for (let b = 0; b < k / 32; b++) {
+      let amax = 0;
+      for (let t = 0; t < 32; t++) amax = Math.max(amax, Math.abs(x[i * k + 32 * b + t]!));
+      dx.push(Math.fround(amax / 127));
+    }
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let mag = 0;
+      let q = 0;
+      for (let b = 0; b < k / 32; b++) {
+        let wabs = 0;
+        for (let t = 32 * b; t < 32 * b + 32; t++) {
+          const p = x[i * k + t]! * w[j * k + t]!;
+          s += p;
+          mag += Math.abs(p);
+          wabs += Math.abs(w[j * k + t]!);
+        }
+        q += (dx[b]! / 2) * wabs;
+      }
+      y[i * n + j] = s + bias[j]!;
+      bound[i * n + j] = q * (1 + 1e-4) + 1e-5 * (mag + Math.abs(bias[j]!)) + 1e-30;
+      magnitude[i * n + j] = mag + Math.abs(bias[j]!);
+    }
+  }
+  return { y, bound, magnitude };
+}
+
+describe('gemm on quantized weights', () => {
+  const k = 512;
+  const n = 29;
+  for (const type of TYPES) {
+    const wf = weights(n * k, 3, 0.1);
+    const bytes = quantizeRows(type, wf, n, k);
+    const decoded = dequantizeRows(type, bytes, n, k);
+    const bias = weights(n, 5, 1);
+    for (const m of [1, 3, 4, 7, 8, 9, 16]) {
+      const x = weights(m * k, 100 + m, 1);
+      const ref = reference(x, decoded, bias, m, n, k);
+      for (const precision of ['f32', 'bf16'] as const) {
+        const args = { x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision };
+        const scalar = kernels.gemm({ ...args, isa: 'scalar', threads: 1 });
+        // Below 8 rows: int8 activations (the bound above). From 8 rows: W decoded exactly and
+        // multiplied in f32 (f32 summation only), or with X and decoded W both rounded to bf16
+        // (2^-9 relative each, so 2^-8 of Σ|x·ŵ| at most, plus the sums).
+        const bound = (i: number) =>
+          m < 8 ? ref.bound[i]! : precision === 'f32' ? 2e-5 * ref.magnitude[i]! : (2 ** -8 + 2e-5) * ref.magnitude[i]!;
+        for (const { isa, supported } of ISAS) {
+          it.skipIf(!supported)(`${type}, m=${m}, ${precision}, ${isa}: within the bound of the f64 GEMM on the dequantized weights`, () => {
+            for (const threads of [1, 3]) {
+              const y = kernels.gemm({ ...args, isa, threads });
+              let worst = 0;
+              for (let i = 0; i < y.length; i++) {
+                worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / bound(i));
+                // The same integers per block (or the same decoded weights) as the scalar variant:
+                // only the order of the f32 sums differs.
+                expect(Math.abs(y[i]! - scalar[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+              }
+              expect(worst).toBeLessThanOrEqual(1);
+            }
+          });
+        }
+      }
+    }
+  }
+
+  it('rejects k that is not whole blocks and weights of the wrong size', () => {
+    const x = new Float32Array(2 * 96);
+    expect(() => kernels.gemm({ x, w: new Uint8Array(96 * 2), wDtype: 'Q4_K', m: 2, n: 1, k: 96, precision: 'f32', isa: 'scalar', threads: 1 })).toThrow(
+      /`k` to be a multiple of 256 for Q4_K weights, got 96/,
+    );
+    expect(() => kernels.gemm({ x, w: new Uint8Array(10), wDtype: 'Q8_0', m: 2, n: 1, k: 96, precision: 'f32', isa: 'scalar', threads: 1 })).toThrow(
+      /`w` to have n × 102 bytes = 102, got 10/,
+    );
+  });
+});
