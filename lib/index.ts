@@ -17,7 +17,7 @@ export type { ChatMessage, ChatTemplateOptions } from './models/chat-template.js
 export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './models/template-render.js';
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { nativeAddon } from './native/load.js';
-export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError } from './errors.js';
+export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError, WeightsChangedError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';
