@@ -532,6 +532,11 @@ class LoadWorker : public Napi::AsyncProgressWorker<double> {
   }
   void OnOK() override {
     calls_->End(cancel_);
+    // A load cancelled after its work finished still counts as cancelled: the caller asked for no model.
+    if (status_.ok() && cancel_->load(std::memory_order_acquire)) {
+      model_.reset();
+      status_ = Status::Aborted();
+    }
     Napi::Env env = Env();
     Settle(env, [&] {
       if (!status_.ok()) {
