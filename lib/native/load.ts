@@ -15,10 +15,6 @@ export function nativeAddon(): NativeAddon {
     const load = require('node-gyp-build') as (dir: string) => unknown;
     try {
       cached = load(packageRoot) as NativeAddon;
-      // process.exit() joins the native thread pool before the process ends: without this, exiting
-      // during a generation waits for the whole generation. Raised flags stop it at its next token.
-      const addon = cached;
-      process.once('exit', () => addon.cancelAll());
     } catch (err) {
       throw new Error(
         `thinktree: could not load the native addon from ${packageRoot} (no local build in build/Release ` +

@@ -604,7 +604,15 @@ void RegisterModelBindings(Napi::Env env, Napi::Object exports) {
   });
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel", data));
   exports.Set("cancelCall", Napi::Function::New(env, CancelCall, "cancelCall", data));
-  exports.Set("cancelAll", Napi::Function::New(env, CancelAll, "cancelAll", data));
+  const Napi::Function cancel_all = Napi::Function::New(env, CancelAll, "cancelAll", data);
+  exports.Set("cancelAll", cancel_all);
+  // process.exit() joins libuv's thread pool before the process ends, so exiting during a generation
+  // used to wait for all of it: on 'exit', every call in flight is told to stop at its next token.
+  const Napi::Value process = env.Global().Get("process");
+  if (process.IsObject()) {
+    const Napi::Value once = process.As<Napi::Object>().Get("once");
+    if (once.IsFunction()) once.As<Napi::Function>().Call(process, {Napi::String::New(env, "exit"), cancel_all});
+  }
 }
 
 }  // namespace tt

@@ -90,11 +90,11 @@ describe('cancelling a generateStep', () => {
     const s = prompted(m), t = prompted(m);
     const long = m.generateStep(request([s], LONG, 8));
     await tick(30); // the generation holds the model now, for seconds unless stopped
-    const queued = m.forward(Int32Array.of(t), 'all', 9);
+    const queued = rejection(m.forward(Int32Array.of(t), 'all', 9));
     expect(addon.cancelCall(9)).toBe(true);
     expect(addon.cancelCall(8)).toBe(true);
     expect((await rejection(long)).code).toBe('ABORTED');
-    expect((await rejection(queued)).code).toBe('ABORTED');
+    expect((await queued).code).toBe('ABORTED');
     // t's tokens are still pending: forward runs them now.
     const before = m.kvStats().tokensComputed;
     await m.forward(Int32Array.of(t), 'all');
@@ -121,7 +121,7 @@ describe('dispose() during a generateStep', () => {
     const s = prompted(m), t = prompted(m); // (sequence calls wait for a running call: made first)
     const running = m.generateStep(request([s], LONG));
     await tick(30);
-    const queued = m.generateStep(request([t], 4));
+    const queued = rejection(m.generateStep(request([t], 4)));
     const t0 = performance.now();
     m.dispose();
     // Generous: a dispose that waited for the generation would take seconds.
@@ -130,7 +130,7 @@ describe('dispose() during a generateStep', () => {
     const err = await rejection(running);
     expect(err.code).toBe('DISPOSED');
     expect(err.steps).toBeLessThan(LONG);
-    expect((await rejection(queued)).code).toBe('DISPOSED');
+    expect((await queued).code).toBe('DISPOSED');
     expect(() => m.kvStats()).toThrow('disposed');
   });
 
