@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { deserialize } from 'node:v8';
 
 const [specFile, root, tokens] = process.argv.slice(2);
-const addon = createRequire(import.meta.url)('node-gyp-build')(root);
+const addon = createRequire(import.meta.url)('node-gyp-build')(process.env.THINKTREE_ADDON_DIR || root);
 const model = await addon.loadModel(deserialize(readFileSync(specFile)));
 const s = model.createSequence(0);
 model.appendTokens(s, Int32Array.of(1, 2, 3));

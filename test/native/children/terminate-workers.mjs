@@ -41,7 +41,7 @@ async function work(addon, spec, report) {
 }
 
 if (!isMainThread) {
-  const addon = require('node-gyp-build')(workerData.root);
+  const addon = require('node-gyp-build')(process.env.THINKTREE_ADDON_DIR || workerData.root);
   await work(addon, workerData.spec, (m) => parentPort.postMessage(m));
 } else {
   const [specFile, root, roundsArg] = process.argv.slice(2);
@@ -66,7 +66,7 @@ if (!isMainThread) {
     if (process.env.TT_DEBUG) console.error(at, Date.now() - t0);
   }
   // The main thread still works.
-  const addon = require('node-gyp-build')(root);
+  const addon = require('node-gyp-build')(process.env.THINKTREE_ADDON_DIR || root);
   const model = await work(addon, { ...spec }, () => {});
   model.dispose();
   console.log(JSON.stringify({ rounds, seen, main: 'ok' }));

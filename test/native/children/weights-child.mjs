@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { deserialize } from 'node:v8';
 
 const [specFile, change, mmap, addonRoot] = process.argv.slice(2);
-const addon = createRequire(import.meta.url)('node-gyp-build')(addonRoot);
+const addon = createRequire(import.meta.url)('node-gyp-build')(process.env.THINKTREE_ADDON_DIR || addonRoot);
 const spec = { ...deserialize(readFileSync(specFile)), mmap: mmap === 'true' };
 const model = await addon.loadModel(spec);
 const run = async () => {
