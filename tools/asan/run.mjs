@@ -39,8 +39,10 @@ function build() {
   }
   // -O1 keeps stacks readable and the run fast enough; the sanitizers' checks are what matter here.
   const flags = '-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined';
-  const gyp = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  const nodeGyp = existsSync(gyp) ? [gyp] : [createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js')];
+  // npm's own node-gyp (npm run sets npm_config_node_gyp), as the install script builds with.
+  const bundled = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const gyp = [process.env.npm_config_node_gyp, bundled].find((p) => p !== undefined && existsSync(p));
+  const nodeGyp = gyp !== undefined ? [gyp] : [createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js')];
   const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
   const args = [...nodeGyp, 'rebuild', `-j`, String(process.env.JOBS ?? 2), ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const r = spawnSync(process.execPath, args, {
