@@ -49,6 +49,18 @@ export class PrmRewardError extends Error {
   }
 }
 
+/**
+ * A weights file of a model loaded with `mmap: true` (the default) changed while the model was loaded:
+ * truncated, grown or rewritten in place. The model reads its weights from the file, so it refuses
+ * every later forward rather than read a truncated file (which would kill the process) or weights
+ * other than those it was loaded with (`info.id` would no longer describe them). Dispose it and load
+ * again, or load with `mmap: false` to keep a private copy that later changes to the file cannot reach.
+ */
+export class WeightsChangedError extends Error {
+  override name = 'WeightsChangedError';
+  readonly code = 'WEIGHTS_CHANGED';
+}
+
 /** An option object failed validation before any work started. */
 export class OptionError extends TypeError {
   override name = 'OptionError';
@@ -57,7 +69,8 @@ export class OptionError extends TypeError {
 /**
  * Rethrows an error of the native addon as the exported class its `code` marks (native/addon sets the
  * code from the runtime's Status): KV_BUDGET → KvBudgetError, DISPOSED → DisposedError (naming
- * `owner`), INVALID_ARGUMENT / OUT_OF_RANGE → OptionError. Anything else passes through unchanged.
+ * `owner`), WEIGHTS_CHANGED → WeightsChangedError, INVALID_ARGUMENT / OUT_OF_RANGE → OptionError.
+ * Anything else passes through unchanged.
  */
 export function translateNativeError(err: unknown, owner = 'model'): never {
   throw toPublicError(err, owner);
@@ -65,12 +78,14 @@ export function translateNativeError(err: unknown, owner = 'model'): never {
 
 /** The exported error for a native one (see translateNativeError), or `err` itself. */
 export function toPublicError(err: unknown, owner = 'model'): unknown {
-  if (!(err instanceof Error) || err instanceof KvBudgetError || err instanceof DisposedError || err instanceof OptionError) return err;
+  if (!(err instanceof Error) || err instanceof KvBudgetError || err instanceof DisposedError || err instanceof OptionError || err instanceof WeightsChangedError) return err;
   switch ((err as Error & { code?: string }).code) {
     case 'KV_BUDGET':
       return new KvBudgetError(err.message, { cause: err });
     case 'DISPOSED':
       return new DisposedError(owner);
+    case 'WEIGHTS_CHANGED':
+      return new WeightsChangedError(err.message, { cause: err });
     case 'INVALID_ARGUMENT':
     case 'OUT_OF_RANGE':
       return new OptionError(err.message, { cause: err });

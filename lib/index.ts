@@ -18,7 +18,7 @@ export { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './models/template-
 export type { CpuInfo, IsaName, DTypeName, PrecisionName, KvStats, SeqId } from './native/addon-types.js';
 export { QUANT_TYPES, dequantizeRows, quantizeRows, quantizedBytes, type QuantType } from './models/quant/index.js';
 export { nativeAddon } from './native/load.js';
-export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError } from './errors.js';
+export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError, WeightsChangedError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
 export type * from './backends/types.js';

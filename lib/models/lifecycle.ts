@@ -4,11 +4,12 @@
  * handle that owns the native model (one call at a time, liveness, dispose, DisposedError).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { guardCallback } from '../util/callbacks.js';
 import { DisposedError, OptionError, abortError, toPublicError, translateNativeError } from '../errors.js';
+import { isNativeAbort, withCancel } from '../native/cancel.js';
 import type { KvStats, NativeModel, NativeModelInfo, NativeModelSpec, PrecisionName, SeqId } from '../native/addon-types.js';
 import { chooseDevice, type DeviceChoice } from '../native/cuda.js';
 import { nativeAddon } from '../native/load.js';
@@ -59,6 +60,18 @@ export interface LoadModelOptions {
    * incremental prefill). `false` turns the cache off (to compare the two). @default true
    */
   prefixCache?: boolean;
+  /**
+   * How the weights are held, as llama.cpp's mmap / --no-mmap. `true`: the safetensors files are
+   * mapped and read in place (no copy, pages shared with the OS cache and other processes). The files
+   * must then stay as they are while the model is loaded: each forward first checks every file's size
+   * and modification time, and a changed file (truncated, rewritten in place) makes the call and every
+   * later one fail with WeightsChangedError naming it; a file truncated *during* a forward can still
+   * kill the process (SIGBUS), since reads from a mapping cannot be checked one by one. A file
+   * replaced by a new one (a rename over the path) is harmless: the old one stays mapped. `false`: the
+   * files are read into private memory at load (their size in RAM, a slower load) and nothing done to
+   * them afterwards reaches the model. @default true
+   */
+  mmap?: boolean;
   /** Load progress in [0, 1]. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
@@ -138,6 +151,7 @@ export const LOAD_MODEL_OPTION_KEYS = optionKeys<LoadModelOptions>()([
   'kvCacheBytes',
   'pageTokens',
   'prefixCache',
+  'mmap',
   'onProgress',
   'signal',
 ]);
@@ -170,6 +184,9 @@ export function checkLoadOptions(
   if (options.prefixCache !== undefined && typeof options.prefixCache !== 'boolean') {
     throw new OptionError(`Expected \`prefixCache\` to be a boolean, got ${String(options.prefixCache)}`);
   }
+  if (options.mmap !== undefined && typeof options.mmap !== 'boolean') {
+    throw new OptionError(`Expected \`mmap\` to be a boolean, got ${String(options.mmap)}`);
+  }
   return { threads, kvCacheBytes, pageTokens };
 }
 
@@ -182,7 +199,9 @@ export function checkLoadOptions(
 export function checkpointIdentity(dir: string, spec: NativeModelSpec): { id: string; paramCount: number } {
   const hash = createHash('sha256');
   let paramCount = 0;
-  const fds = spec.files.map((f) => openSync(f, 'r'));
+  // O_NONBLOCK: the native load refused non-regular files, but a path swapped for a FIFO since must not
+  // block the JavaScript thread in open().
+  const fds = spec.files.map((f) => openSync(f, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK));
   const sample = Buffer.alloc(IDENTITY_SAMPLE_BYTES);
   try {
     for (const t of spec.tensors) {
@@ -236,9 +255,20 @@ export async function loadNative<P extends { spec: NativeModelSpec }>(
   if (signal?.aborted) throw abortError(signal, 'model loading');
   const prepared = await prepare(precision, onProgress && ((f) => onProgress(0.1 * f)));
   if (signal?.aborted) throw abortError(signal, 'model loading');
-  const spec: NativeModelSpec = { ...withDevice(prepared.spec, choice), prefixCache: options.prefixCache ?? true };
+  const spec: NativeModelSpec = {
+    ...withDevice(prepared.spec, choice),
+    prefixCache: options.prefixCache ?? true,
+    mmap: options.mmap ?? true,
+  };
   if (options.weights !== undefined) spec.quantize = quantDTypeName(options.weights);
-  const native = await nativeAddon().loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)));
+  // The native load polls the signal between reads and pre-faulted pages.
+  let native: NativeModel;
+  try {
+    native = await withCancel(signal, (id) => nativeAddon().loadModel(spec, onProgress && ((f) => onProgress(0.1 + 0.9 * f)), id));
+  } catch (err) {
+    if (signal !== undefined && isNativeAbort(err)) throw abortError(signal, 'model loading');
+    throw err;
+  }
   if (signal?.aborted) {
     native.dispose();
     throw abortError(signal, 'model loading');
@@ -277,10 +307,24 @@ export abstract class NativeHandle {
       native.appendTokens(seq, tokens);
       return await native.forward(Int32Array.of(seq), 'all');
     } catch (err) {
-      return translateNativeError(err);
+      return this.nativeFailure(err);
     } finally {
-      native.release(seq);
+      if (!this.disposed) native.release(seq);
     }
+  }
+
+  /**
+   * Rethrows a native call's rejection as the error a user catches: an abort through `signal` as the
+   * signal's abort error, a disposal as DisposedError naming the owner, the rest as translateNativeError.
+   */
+  protected nativeFailure(err: unknown, signal?: AbortSignal): never {
+    if (signal !== undefined && isNativeAbort(err)) throw abortError(signal);
+    return translateNativeError(err, this.owner);
+  }
+
+  /** Whether dispose() was called. */
+  protected get isDisposed(): boolean {
+    return this.disposed;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { NativeGenerateStepResult, NativeModel, SeqId } from '../native/addon-types.js';
-import { DisposedError, KvBudgetError, OptionError, QueueFullError, translateNativeError } from '../errors.js';
+import { DisposedError, KvBudgetError, OptionError, QueueFullError, abortError, translateNativeError } from '../errors.js';
+import { withCancel } from '../native/cancel.js';
 import { NonFiniteOutputError, checkContext } from './errors.js';
 import { NativeHandle, checkInt, checkLoadOptions, checkSeq, loadNative, toSeqIds, type LoadedInfo, type LoadModelOptions } from './lifecycle.js';
 import { prepareModel } from './prepare.js';
@@ -20,7 +21,10 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: readonly string[];
   /** Sampler seed (integer in [0, 2^53)). @default 0 */
   seed?: number;
-  /** Cancels the call while it waits for KV pages (the generation itself runs to its end). */
+  /**
+   * Cancels the call while it waits for KV pages, and stops the generation between tokens (native
+   * work included); it then rejects with AbortError.
+   */
   signal?: AbortSignal;
 }
 
@@ -31,6 +35,11 @@ export interface StepOptions extends SamplingOptions {
   stop?: readonly string[];
   /** Whether EOS ends the step. @default true */
   stopAtEos?: boolean;
+  /**
+   * Stops the step between tokens (native work included); it then rejects with the signal's abort
+   * error and every sequence is left as it was before the call.
+   */
+  signal?: AbortSignal;
 }
 
 export type FinishReason = 'stop' | 'eos' | 'length';
@@ -59,7 +68,7 @@ const GENERATE_KEYS = optionKeys<GenerateOptions>()([...SAMPLING_KEYS, 'maxToken
 
 /** generate() calls that may wait for KV pages at once; one more fails with QueueFullError. */
 export const MAX_WAITING_GENERATIONS = 4096;
-const STEP_KEYS = optionKeys<StepOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'stopAtEos']);
+const STEP_KEYS = optionKeys<StepOptions>()([...SAMPLING_KEYS, 'maxTokens', 'stop', 'stopAtEos', 'signal']);
 const SEED_KEYS = optionKeys<{ seed?: number }>()(['seed']);
 const CHAT_KEYS = optionKeys<ChatTemplateOptions>()(['addGenerationPrompt', 'templateName', 'variables', 'limits']);
 
@@ -149,10 +158,11 @@ export class Model extends NativeHandle {
       const seq = await this.createSequence({ seed });
       try {
         await this.appendTokens(seq, prompt);
-        const [step] = await this.generateStep([seq], stepOptions);
+        const [step] = await this.generateStep([seq], { ...stepOptions, signal });
         return { ...step, promptTokens: prompt.length };
       } finally {
-        await this.release(seq);
+        // After dispose the sequence went with the model; the call's own error (DisposedError) stands.
+        if (!this.isDisposed) await this.release(seq);
       }
     } finally {
       this.pageReservations!.give(reserved);
@@ -252,7 +262,7 @@ export class Model extends NativeHandle {
       try {
         await native.forward(Int32Array.of(seq), 'last');
       } catch (err) {
-        return translateNativeError(err);
+        return this.nativeFailure(err);
       }
       return native.kvStats().prefixHitTokens - before;
     });
@@ -280,6 +290,7 @@ export class Model extends NativeHandle {
       return this.encoder.encode(s);
     });
     const ids = toSeqIds('generateStep', seqs);
+    const { signal } = options;
     const n = ids.length;
     const fill = <T extends Float32Array | Int32Array>(a: T, v: number): T => (a.fill(v), a);
     const req = {
@@ -293,6 +304,7 @@ export class Model extends NativeHandle {
       stopAtEos: options.stopAtEos ?? true,
     };
     return this.queue.run(async () => {
+      if (signal?.aborted) throw abortError(signal);
       const native = this.live();
       // Generation stops at the context (finish reason 'length'): cap each sequence's budget to the
       // positions left, and leave sequences already at the limit out of the native call.
@@ -314,9 +326,9 @@ export class Model extends NativeHandle {
       const sub = { ...req, seqs: pick(ids), maxTokens: pick(req.maxTokens), temperature: pick(req.temperature), topK: pick(req.topK), topP: pick(req.topP), minP: pick(req.minP) };
       let res: NativeGenerateStepResult;
       try {
-        res = await native.generateStep(sub);
+        res = await withCancel(signal, (cancelId) => native.generateStep({ ...sub, cancelId }));
       } catch (err) {
-        return translateNativeError(err);
+        return this.nativeFailure(err, signal);
       }
       // A NaN logit row samples token 0 with a NaN log-probability.
       this.checkNaN(res.logprobs);

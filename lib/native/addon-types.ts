@@ -95,6 +95,12 @@ export interface NativeModelSpec {
    * @default true
    */
   prefixCache?: boolean;
+  /**
+   * Read the weights in place from mapped files (true) or copy them into private memory at load
+   * (false). Mapped files are checked before every batch; one that changed is refused (WEIGHTS_CHANGED).
+   * @default true
+   */
+  mmap?: boolean;
   threads: number;
   precision: PrecisionName;
   /** Kernel variant; omitted means the best the host supports. */
@@ -192,6 +198,8 @@ export interface NativeGenerateStepRequest extends NativeSamplingArrays {
   stop: Uint8Array[];
   /** Whether EOS tokens end the step (they are kept in the output tokens, not in the text). */
   stopAtEos: boolean;
+  /** What cancelCall() names to stop this call between tokens (a positive int32 no call in flight uses). */
+  cancelId?: number;
 }
 
 /** Why a sequence's step ended. */
@@ -283,10 +291,19 @@ export interface NativeModel {
    * pending token, sequences in request order. Rows are [outputWidth] floats (the head's outputs;
    * vocabulary logits for an `lm` head), row-major.
    */
-  forward(seqs: Int32Array, logits: 'last' | 'all'): Promise<Float32Array>;
-  /** Decodes all `seqs` together until each hits a stop string, EOS or its token limit. */
+  forward(seqs: Int32Array, logits: 'last' | 'all', cancelId?: number): Promise<Float32Array>;
+  /**
+   * Decodes all `seqs` together until each hits a stop string, EOS or its token limit. A call stopped
+   * between tokens (dispose: code 'DISPOSED'; cancelCall: 'ABORTED'; a changed weights file:
+   * 'WEIGHTS_CHANGED') rolls every sequence back and rejects with an error whose `steps` says how many
+   * tokens it had generated.
+   */
   generateStep(req: NativeGenerateStepRequest): Promise<NativeGenerateStepResult>;
-  /** Frees the pool and unmaps the weights. Safe to call twice; later calls on the object throw. */
+  /**
+   * Frees the pool and unmaps the weights, without waiting: a call in flight stops at its next token
+   * or chunk and rejects with code 'DISPOSED' (its worker frees the memory). Safe to call twice; later
+   * calls on the object throw.
+   */
   dispose(): void;
 }
 
@@ -339,8 +356,18 @@ export interface NativeAddon {
   kernels: NativeCpu;
   /** The CUDA backend library, loaded at run time (never linked into the addon). */
   cuda: NativeCuda;
-  /** Maps the weights, allocates the KV pool; `onProgress` receives fractions in [0, 1]. */
-  loadModel(spec: NativeModelSpec, onProgress?: (fraction: number) => void): Promise<NativeModel>;
+  /**
+   * Maps (or reads) the weights, allocates the KV pool; `onProgress` receives fractions in [0, 1].
+   * Non-regular weight files (a FIFO, a device) are refused without being opened for a blocking read.
+   */
+  loadModel(spec: NativeModelSpec, onProgress?: (fraction: number) => void, cancelId?: number): Promise<NativeModel>;
+  /**
+   * Stops the call in flight that was given `cancelId` (loadModel, forward, generateStep) at its next
+   * read, chunk or token; it rejects with code 'ABORTED'. False when no such call is in flight.
+   */
+  cancelCall(cancelId: number): boolean;
+  /** Stops every call in flight and every later one (the process is exiting). */
+  cancelAll(): void;
   /** [rows, cols] floats to `type` blocks: rows × (cols / block) × block bytes (cols a multiple of the block). */
   quantize(type: QuantDTypeName, data: Float32Array, rows: number, cols: number): Uint8Array;
   /** `type` blocks back to [rows, cols] floats, by ggml's definition of the type. */

@@ -1,7 +1,13 @@
 // loadModel and the NativeModel object. The C++ side stays thin: validate, cast, call the runtime.
 // Heavy calls (load, forward, generateStep) run in async workers and resolve promises; every call
 // takes the model's mutex, so overlapping calls serialise, and the JS object is referenced while a
-// worker runs.
+// worker runs. Each heavy call carries a cancel flag (call_registry.h), and dispose() never waits for
+// a running call: the call stops at its next token or chunk and its worker frees the model.
+//
+// A worker's completion may run while its environment is being torn down (a worker_thread terminated
+// mid-call), when no JS can run and every N-API call that would touch JS fails. So completions never
+// let a C++ exception out (they would reach node-addon-api's C callback and terminate the process) and
+// the addon is built with NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS (binding.gyp, CMakeLists.txt).
 #include <napi.h>
 
 #include <cstring>
@@ -10,8 +16,10 @@
 #include <vector>
 
 #include "../runtime/generate.h"
+#include "../runtime/weight_files.h"
 #include "../runtime/model.h"
 #include "bindings.h"
+#include "call_registry.h"
 #include "model_spec_parse.h"
 #include "napi_util.h"
 #include "sampling_args.h"
@@ -34,6 +42,8 @@ Napi::Error StatusError(Napi::Env env, const Status& st) {
   if (st.code == StatusCode::kInvalid) e.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
   if (st.code == StatusCode::kKvBudget) e.Set("code", Napi::String::New(env, "KV_BUDGET"));
   if (st.code == StatusCode::kDisposed) e.Set("code", Napi::String::New(env, "DISPOSED"));
+  if (st.code == StatusCode::kAborted) e.Set("code", Napi::String::New(env, "ABORTED"));
+  if (st.code == StatusCode::kFileChanged) e.Set("code", Napi::String::New(env, "WEIGHTS_CHANGED"));
   return e;
 }
 
@@ -59,56 +69,100 @@ TA Typed(Napi::Env env, const std::vector<T>& v) {
 
 struct BindingData {
   Napi::FunctionReference model_ctor;
+  std::shared_ptr<CallRegistry> calls = std::make_shared<CallRegistry>();
 };
 
+// The optional `cancelId` argument of a heavy call: a positive int32 that cancelCall(id) names, not in
+// use by another call in flight; undefined = 0 (none).
+int32_t CancelIdArg(const Napi::Value& v, const CallRegistry& calls) {
+  if (v.IsUndefined()) return 0;
+  const int32_t id = ExpectInt32(v, "cancelId", 1);
+  if (calls.InUse(id))
+    throw Napi::RangeError::New(v.Env(), "Expected `cancelId` to name no call in flight, but " + std::to_string(id) +
+                                             " is in use");
+  return id;
+}
+
+// Settles a promise from a completion. While the environment is being torn down every N-API call that
+// touches JS fails (and node-addon-api throws); nobody can observe the promise then, so failures are
+// dropped rather than let out of the completion.
+template <typename F>
+void Settle(Napi::Env env, F fn) noexcept {
+  try {
+    Napi::HandleScope scope(env);
+    fn();
+  } catch (...) {
+  }
+}
+
 // Runs Run() under the model's mutex on a worker thread; resolves with Result() or rejects with the
-// status sentence.
+// status sentence. The call's cancel flag is the model's call_cancel while it runs.
 class ModelWorker : public Napi::AsyncWorker {
  public:
-  ModelWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model)
+  ModelWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, std::shared_ptr<CallRegistry> calls,
+              int32_t cancel_id)
       : Napi::AsyncWorker(env, "thinktree.model"),
         deferred_(Napi::Promise::Deferred::New(env)),
         self_(Napi::Persistent(self)),
-        model_(std::move(model)) {}
+        model_(std::move(model)),
+        calls_(std::move(calls)),
+        cancel_(calls_->Begin(cancel_id)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
   virtual Status Run(Model* m) = 0;
   virtual Napi::Value Result(Napi::Env env) = 0;
+  // Adds what the call knows of how far it got to its error (generateStep: `steps`).
+  virtual void Annotate(Napi::Error&) {}
 
  private:
   void Execute() final {
-    status_ = Guarded([&] {
-      std::lock_guard<std::mutex> lock(model_->mutex());
-      if (model_->disposed()) return Status::Disposed();
-      return Run(model_.get());
-    });
-  }
-  void OnOK() final {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (!status_.ok()) {
-      deferred_.Reject(StatusError(env, status_).Value());
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    if (!model_->EnterCall()) {
+      status_ = Status::Disposed();
       return;
     }
-    try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
+    model_->set_call_cancel(cancel_.get());
+    status_ = Guarded([&] { return Run(model_.get()); });
+    model_->set_call_cancel(nullptr);
+    // dispose() was called while this ran: it left the freeing to this worker, off the JS thread.
+    if (model_->LeaveCall()) model_->Dispose();
   }
-  void OnError(const Napi::Error& e) final { deferred_.Reject(e.Value()); }
+  void OnOK() final {
+    calls_->End(cancel_);
+    Napi::Env env = Env();
+    Settle(env, [&] {
+      if (!status_.ok()) {
+        Napi::Error e = StatusError(env, status_);
+        Annotate(e);
+        deferred_.Reject(e.Value());
+        return;
+      }
+      try {
+        deferred_.Resolve(Result(env));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    });
+  }
+  void OnError(const Napi::Error& e) final {
+    calls_->End(cancel_);
+    Settle(Env(), [&] { deferred_.Reject(e.Value()); });
+  }
 
   Status status_;
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference self_;  // keeps the NativeModel alive while the worker runs
   std::shared_ptr<Model> model_;
+  std::shared_ptr<CallRegistry> calls_;
+  CallRegistry::Flag cancel_;
 };
 
 class ForwardWorker : public ModelWorker {
  public:
-  ForwardWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, std::vector<int64_t> ids, LogitsMode mode)
-      : ModelWorker(env, self, std::move(model)), ids_(std::move(ids)), mode_(mode) {}
+  ForwardWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, std::shared_ptr<CallRegistry> calls,
+                int32_t cancel_id, std::vector<int64_t> ids, LogitsMode mode)
+      : ModelWorker(env, self, std::move(model), std::move(calls), cancel_id), ids_(std::move(ids)), mode_(mode) {}
 
  private:
   Status Run(Model* m) override { return m->Forward(ids_, mode_, &logits_); }
@@ -120,8 +174,9 @@ class ForwardWorker : public ModelWorker {
 
 class GenerateWorker : public ModelWorker {
  public:
-  GenerateWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, GenerateRequest req)
-      : ModelWorker(env, self, std::move(model)), req_(std::move(req)) {}
+  GenerateWorker(Napi::Env env, Napi::Object self, std::shared_ptr<Model> model, std::shared_ptr<CallRegistry> calls,
+                 int32_t cancel_id, GenerateRequest req)
+      : ModelWorker(env, self, std::move(model), std::move(calls), cancel_id), req_(std::move(req)) {}
 
  private:
   Status Run(Model* m) override { return GenerateStep(m, req_, &result_); }
@@ -133,13 +188,15 @@ class GenerateWorker : public ModelWorker {
     o.Set("finish", Typed<uint8_t>(env, result_.finish));
     return o;
   }
+  // How many tokens each sequence got before the call stopped (then rolled back).
+  void Annotate(Napi::Error& e) override { e.Set("steps", Napi::Number::New(e.Env(), result_.rounds)); }
   GenerateRequest req_;
   GenerateResult result_;
 };
 
 class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
  public:
-  static Napi::Function Define(Napi::Env env) {
+  static Napi::Function Define(Napi::Env env, BindingData* data) {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModelObject::Info>("info"),
                         InstanceMethod<&NativeModelObject::KvStatsJs>("kvStats"),
@@ -156,13 +213,15 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
                         InstanceMethod<&NativeModelObject::AppendTokens>("appendTokens"),
                         InstanceMethod<&NativeModelObject::Forward>("forward"),
                         InstanceMethod<&NativeModelObject::GenerateStepJs>("generateStep"),
-                        InstanceMethod<&NativeModelObject::Dispose>("dispose")});
+                        InstanceMethod<&NativeModelObject::Dispose>("dispose")},
+                       data);
   }
 
   explicit NativeModelObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModelObject>(info) {
     if (info.Length() < 1 || !info[0].IsExternal())
       throw Napi::TypeError::New(info.Env(), "NativeModel objects are made by loadModel()");
     model_ = *info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
+    calls_ = static_cast<BindingData*>(info.Data())->calls;
   }
 
  private:
@@ -357,9 +416,10 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     std::vector<int64_t> ids = Ids(info[0], "forward", "seqs", true, &bad_id);
     const std::string mode = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     if (mode != "last" && mode != "all") throw Napi::TypeError::New(env, "Expected `logits` to be 'last' or 'all'");
+    const int32_t cancel_id = CancelIdArg(info[2], *calls_);
     if (!bad_id.empty()) return Rejected(env, bad_id);
     CheckLive(env);
-    auto* w = new ForwardWorker(env, info.This().As<Napi::Object>(), model_, std::move(ids),
+    auto* w = new ForwardWorker(env, info.This().As<Napi::Object>(), model_, calls_, cancel_id, std::move(ids),
                                 mode == "all" ? LogitsMode::kAll : LogitsMode::kLast);
     Napi::Promise p = w->Promise();
     w->Queue();
@@ -411,18 +471,22 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
     const Napi::Value eos = r.Get("stopAtEos");
     if (!eos.IsBoolean()) throw Napi::TypeError::New(env, "Expected `req.stopAtEos` to be a boolean");
     req.stop_at_eos = eos.As<Napi::Boolean>().Value();
+    const int32_t cancel_id = CancelIdArg(r.Get("cancelId"), *calls_);
     if (!bad_id.empty()) return Rejected(env, bad_id);
     CheckLive(env);
-    auto* w = new GenerateWorker(env, info.This().As<Napi::Object>(), model_, std::move(req));
+    auto* w = new GenerateWorker(env, info.This().As<Napi::Object>(), model_, calls_, cancel_id, std::move(req));
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;
   }
 
+  // Never waits for a running call: that call stops at its next token or chunk (Model::Interrupted)
+  // and its worker frees the model; queued calls that have not started reject as disposed.
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    model_->RequestDispose();  // queued workers that have not started reject instead of running
-    std::lock_guard<std::mutex> lock(model_->mutex());  // waits for a running worker
-    model_->Dispose();
+    if (model_->RequestDispose()) {
+      std::lock_guard<std::mutex> lock(model_->mutex());  // held by no running call (RequestDispose)
+      model_->Dispose();
+    }
     return info.Env().Undefined();
   }
 
@@ -433,16 +497,19 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
   }
 
   std::shared_ptr<Model> model_;
+  std::shared_ptr<CallRegistry> calls_;
   SeqIds live_;  // the sequences this model issued and has not released (JS thread only)
 };
 
 class LoadWorker : public Napi::AsyncProgressWorker<double> {
  public:
-  LoadWorker(Napi::Env env, ModelSpec spec, Napi::Value on_progress, BindingData* data)
+  LoadWorker(Napi::Env env, ModelSpec spec, Napi::Value on_progress, BindingData* data, int32_t cancel_id)
       : Napi::AsyncProgressWorker<double>(env, "thinktree.loadModel"),
         deferred_(Napi::Promise::Deferred::New(env)),
         spec_(std::move(spec)),
-        data_(data) {
+        ctor_(Napi::Persistent(data->model_ctor.Value())),
+        calls_(data->calls),
+        cancel_(calls_->Begin(cancel_id)) {
     if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -451,8 +518,8 @@ class LoadWorker : public Napi::AsyncProgressWorker<double> {
   void Execute(const ExecutionProgress& progress) override {
     std::string error;
     const Status st = Guarded([&] {
-      Model* m = Model::Load(std::move(spec_), [&](double f) { progress.Send(&f, 1); }, &error);
-      if (m == nullptr) return Status::Invalid(error);
+      Model* m = Model::Load(std::move(spec_), [&](double f) { progress.Send(&f, 1); }, &error, cancel_.get());
+      if (m == nullptr) return error == WeightFiles::kCancelled ? Status::Aborted() : Status::Invalid(error);
       model_.reset(m);
       return Status::Ok();
     });
@@ -460,33 +527,41 @@ class LoadWorker : public Napi::AsyncProgressWorker<double> {
   }
   void OnProgress(const double* data, size_t count) override {
     if (count == 0 || on_progress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    try {
-      on_progress_.Call({Napi::Number::New(Env(), data[count - 1])});
-    } catch (const Napi::Error&) {
-      // A throwing progress callback must not abort the load; the exception is dropped.
-    }
+    // A throwing progress callback must not abort the load; the exception is dropped.
+    Settle(Env(), [&] { on_progress_.Call({Napi::Number::New(Env(), data[count - 1])}); });
   }
   void OnOK() override {
+    calls_->End(cancel_);
+    // A load cancelled after its work finished still counts as cancelled: the caller asked for no model.
+    if (status_.ok() && cancel_->load(std::memory_order_acquire)) {
+      model_.reset();
+      status_ = Status::Aborted();
+    }
     Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (!status_.ok()) {
-      deferred_.Reject(StatusError(env, status_).Value());
-      return;
-    }
-    try {
-      Napi::External<std::shared_ptr<Model>> ext = Napi::External<std::shared_ptr<Model>>::New(env, &model_);
-      deferred_.Resolve(data_->model_ctor.New({ext}));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
+    Settle(env, [&] {
+      if (!status_.ok()) {
+        deferred_.Reject(StatusError(env, status_).Value());
+        return;
+      }
+      try {
+        Napi::External<std::shared_ptr<Model>> ext = Napi::External<std::shared_ptr<Model>>::New(env, &model_);
+        deferred_.Resolve(ctor_.New({ext}));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    });
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    calls_->End(cancel_);
+    Settle(Env(), [&] { deferred_.Reject(e.Value()); });
+  }
 
   Napi::Promise::Deferred deferred_;
   ModelSpec spec_;
-  BindingData* data_;
+  Napi::FunctionReference ctor_;  // NativeModel's constructor, held by the worker (not the env's data)
   Napi::FunctionReference on_progress_;
+  std::shared_ptr<CallRegistry> calls_;
+  CallRegistry::Flag cancel_;
   Status status_;
   std::shared_ptr<Model> model_;
 };
@@ -497,19 +572,47 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Expected `onProgress` to be a function");
   auto* data = static_cast<BindingData*>(info.Data());
-  auto* w = new LoadWorker(env, std::move(spec), info.Length() > 1 ? info[1] : env.Undefined(), data);
+  const int32_t cancel_id = CancelIdArg(info[2], *data->calls);
+  auto* w = new LoadWorker(env, std::move(spec), info.Length() > 1 ? info[1] : env.Undefined(), data, cancel_id);
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
+}
+
+// cancelCall(id): raises the cancel flag of the call in flight that named `id`; false if none does.
+Napi::Value CancelCall(const Napi::CallbackInfo& info) {
+  const int32_t id = ExpectInt32(info[0], "cancelId", 1);
+  return Napi::Boolean::New(info.Env(), static_cast<BindingData*>(info.Data())->calls->Cancel(id));
+}
+
+// cancelAll(): raises every flag, for calls in flight and calls made later (the process is exiting).
+Napi::Value CancelAll(const Napi::CallbackInfo& info) {
+  static_cast<BindingData*>(info.Data())->calls->CancelAll();
+  return info.Env().Undefined();
 }
 
 }  // namespace
 
 void RegisterModelBindings(Napi::Env env, Napi::Object exports) {
   auto* data = new BindingData();
-  data->model_ctor = Napi::Persistent(NativeModelObject::Define(env));
-  env.AddCleanupHook([data] { delete data; });
+  data->model_ctor = Napi::Persistent(NativeModelObject::Define(env, data));
+  // The environment is going away (a worker_thread terminated, or the process ending): calls still
+  // running stop at their next token instead of holding its teardown for a whole generation.
+  env.AddCleanupHook([data] {
+    data->calls->CancelAll();
+    delete data;
+  });
   exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel", data));
+  exports.Set("cancelCall", Napi::Function::New(env, CancelCall, "cancelCall", data));
+  const Napi::Function cancel_all = Napi::Function::New(env, CancelAll, "cancelAll", data);
+  exports.Set("cancelAll", cancel_all);
+  // process.exit() joins libuv's thread pool before the process ends, so exiting during a generation
+  // used to wait for all of it: on 'exit', every call in flight is told to stop at its next token.
+  const Napi::Value process = env.Global().Get("process");
+  if (process.IsObject()) {
+    const Napi::Value once = process.As<Napi::Object>().Get("once");
+    if (once.IsFunction()) once.As<Napi::Function>().Call(process, {Napi::String::New(env, "exit"), cancel_all});
+  }
 }
 
 }  // namespace tt

@@ -156,6 +156,8 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
   // spec.prefixCache: omitted = on
   const Napi::Value prefix_cache = f.Get("prefixCache");
   if (!prefix_cache.IsUndefined()) s.prefix_cache = f.Bool("prefixCache");
+  // spec.mmap: omitted = map the files
+  if (!f.Get("mmap").IsUndefined()) s.mmap = f.Bool("mmap");
 
   const std::string precision = ExpectString(f.Get("precision"), "spec.precision");
   if (precision == "f32") s.precision = Precision::kF32;

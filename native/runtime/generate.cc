@@ -52,6 +52,7 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
   Status status = model->Resolve(req.seqs, &seqs);
   if (!status.ok()) return status;
   const size_t n = seqs.size();
+  out->rounds = 0;
   std::vector<SeqState> st(n);
   for (size_t i = 0; i < n; i++) {
     st[i].seq = seqs[i];
@@ -120,6 +121,7 @@ Status GenerateStep(Model* model, const GenerateRequest& req, GenerateResult* ou
       Rollback(st, model->kv_pool());
       return status;
     }
+    out->rounds++;
     ProfScope stop_checks(&model->profile(), ProfOp::kStopCheck, nullptr);
     for (size_t a = 0; a < active.size(); a++) {
       SeqState& s = st[index[a]];

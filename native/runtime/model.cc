@@ -10,7 +10,8 @@
 
 namespace tt {
 
-Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error) {
+Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error,
+                   const std::atomic<bool>* cancel) {
   std::unique_ptr<Model> m(new Model());
   m->spec_ = std::move(spec);
   const ModelSpec& s = m->spec_;
@@ -31,7 +32,7 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
   // On a device the host keeps only the bookkeeping; the pages' storage is the device's.
   m->pool_.reset(KvPool::Create(shape, s.kv_cache_bytes, error, !on_device));
   if (!m->pool_) return nullptr;
-  m->weights_.reset(Weights::Load(s, progress, error));
+  m->weights_.reset(Weights::Load(s, progress, error, cancel));
   if (!m->weights_) return nullptr;
   if (on_device) {
     const Status st = CudaExecutor::Create(s, *m->weights_, shape, m->pool_.get(), &m->executor_);
@@ -46,6 +47,31 @@ Model* Model::Load(ModelSpec spec, const std::function<void(double)>& progress, 
 }
 
 Model::~Model() { Dispose(); }
+
+bool Model::RequestDispose() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  dispose_requested_.store(true, std::memory_order_release);
+  return !running_;
+}
+
+bool Model::EnterCall() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (dispose_requested_.load(std::memory_order_acquire) || disposed_) return false;
+  running_ = true;
+  return true;
+}
+
+bool Model::LeaveCall() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  running_ = false;
+  return dispose_requested_.load(std::memory_order_acquire);
+}
+
+Status Model::Interrupted() const {
+  if (dispose_requested_.load(std::memory_order_acquire)) return Status::Disposed();
+  if (call_cancel_ != nullptr && call_cancel_->load(std::memory_order_acquire)) return Status::Aborted();
+  return weights_->files().CheckUnchanged();
+}
 
 void Model::Dispose() {
   if (disposed_) return;
@@ -191,6 +217,10 @@ Status Model::RunBatch(const std::vector<Sequence*>& seqs, LogitsMode mode, floa
   const int64_t rows = BatchRows(seqs);
   Status st = executor_->BeginOutputs(mode == LogitsMode::kLast ? static_cast<int64_t>(seqs.size()) : rows);
   for (int64_t r0 = 0; r0 < rows && st.ok(); r0 += kChunkRows) {
+    // Between chunks (and so between the tokens of a generation, one RunBatch each): stop for a
+    // disposal, an abort or a changed weights file before reading the weights again.
+    st = Interrupted();
+    if (!st.ok()) break;
     const int64_t r1 = std::min(rows, r0 + kChunkRows);
     BuildChunk(seqs, mode, spec_.page_tokens, r0, r1, &chunk_);
     st = executor_->RunChunk(chunk_, logits);

@@ -37,21 +37,39 @@ struct KvStats {
 class Model {
  public:
   // Builds the model: maps weights (progress = fraction of weight bytes pre-faulted), allocates the
-  // KV pool, starts the threads. nullptr with a sentence in *error on failure.
-  static Model* Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error);
+  // KV pool, starts the threads. nullptr with a sentence in *error on failure. `cancel` (may be null)
+  // is polled while the weights are read; raised, the load fails with WeightFiles::kCancelled.
+  static Model* Load(ModelSpec spec, const std::function<void(double)>& progress, std::string* error,
+                     const std::atomic<bool>* cancel = nullptr);
   ~Model();
 
   std::mutex& mutex() { return mu_; }
   // True once dispose() has begun: calls still waiting for the mutex then fail as disposed rather
   // than run ahead of it (the order in which threads get a mutex is unspecified).
   bool disposed() const { return disposed_ || dispose_requested_.load(std::memory_order_acquire); }
-  // Called without the mutex, before dispose() waits for a running call.
-  void RequestDispose() { dispose_requested_.store(true, std::memory_order_release); }
+  // Disposal without blocking the JS thread on a running call. The JS thread calls RequestDispose():
+  // true means no worker call is running, so it disposes at once (taking the mutex, which a worker
+  // holds only for the moment between its EnterCall/LeaveCall and the lock's edges); false means the
+  // running call sees the request between tokens or chunks (Interrupted), stops, and its worker
+  // disposes when LeaveCall returns true. A worker calls EnterCall with the mutex held before its work
+  // (false: disposal was requested, do not run) and LeaveCall after it, still holding the mutex.
+  bool RequestDispose();
+  bool EnterCall();
+  bool LeaveCall();
   // Readable without the mutex (disposed() is not): lets a call fail fast without waiting for a
   // running one.
   bool dispose_requested() const { return dispose_requested_.load(std::memory_order_acquire); }
   // Frees sequences, pool, weights and threads. Safe to call twice.
   void Dispose();
+
+  // The running call's own cancel flag (an AbortSignal, or the JS environment shutting down); null
+  // when it has none. Set by the worker around Run with the mutex held.
+  void set_call_cancel(const std::atomic<bool>* flag) { call_cancel_ = flag; }
+  // Why the running call must stop now, checked between tokens and between chunks of a batch: the
+  // model's disposal was requested (Disposed), the call's cancel flag was raised (Aborted), or a
+  // mapped weights file changed (FileChanged: reading it could fault or give other results). Ok
+  // otherwise. Costs two atomic loads and one fstat per weights file.
+  Status Interrupted() const;
 
   const ModelSpec& spec() const { return spec_; }
   Isa isa() const { return spec_.isa; }
@@ -112,6 +130,9 @@ class Model {
   std::mutex mu_;
   bool disposed_ = false;
   std::atomic<bool> dispose_requested_{false};
+  std::mutex state_mu_;        // guards running_ against RequestDispose (never held while waiting on mu_)
+  bool running_ = false;       // a worker is between EnterCall and LeaveCall
+  const std::atomic<bool>* call_cancel_ = nullptr;
   ModelSpec spec_;
   std::unique_ptr<Weights> weights_;
   std::unique_ptr<KvPool> pool_;

@@ -66,6 +66,9 @@ struct ModelSpec {
   int32_t page_tokens = 16;
   // Automatic prefix caching of full KV pages (kv_pool.h); false turns it off entirely.
   bool prefix_cache = true;
+  // Weights read in place from mapped files (true) or copied into private memory at load (false):
+  // weight_files.h says what each guarantees.
+  bool mmap = true;
   int32_t threads = 1;
   Precision precision = Precision::kF32;
   Isa isa = Isa::kScalar;

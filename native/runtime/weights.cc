@@ -159,35 +159,14 @@ bool LoadHead(const ModelSpec& spec, const WeightRef& embed, Resolver* res, Head
 
 }  // namespace
 
-Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>& progress, std::string* error) {
+Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>& progress, std::string* error,
+                       const std::atomic<bool>* cancel) {
   std::unique_ptr<Weights> w(new Weights());
   Resolver res(spec);
-  for (const std::string& path : spec.files) {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      *error = "could not open " + path + ": " + strerror(errno);
-      return nullptr;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      *error = "could not stat " + path + ": " + strerror(errno);
-      close(fd);
-      return nullptr;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* base = nullptr;
-    if (size > 0) {
-      base = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-      if (base == MAP_FAILED) {
-        *error = "could not map " + path + ": " + strerror(errno);
-        close(fd);
-        return nullptr;
-      }
-    }
-    close(fd);  // the mapping keeps the file alive
-    w->maps_.push_back({base, size});
-    res.bases.push_back(static_cast<const uint8_t*>(base));
-    res.sizes.push_back(size);
+  if (!w->files_.Open(spec.files, spec.mmap, cancel, error)) return nullptr;
+  for (size_t i = 0; i < w->files_.count(); i++) {
+    res.bases.push_back(w->files_.base(i));
+    res.sizes.push_back(w->files_.size(i));
   }
   for (const TensorSpec& t : spec.tensors) res.by_name[t.name] = &t;
 
@@ -238,9 +217,13 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
     for (int64_t off = 0; off < t->byte_length; off += 4096) {
       sink = sink + begin[off];
       const int64_t now = done + off;
-      if (progress && now - reported >= step) {
+      if (now - reported >= step) {
         reported = now;
-        progress(static_cast<double>(now) / static_cast<double>(total));
+        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+          *error = WeightFiles::kCancelled;
+          return nullptr;
+        }
+        if (progress) progress(static_cast<double>(now) / static_cast<double>(total));
       }
     }
     done += t->byte_length;
@@ -292,9 +275,6 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
   return w.release();
 }
 
-Weights::~Weights() {
-  for (const Mapping& m : maps_)
-    if (m.base != nullptr) munmap(m.base, m.size);
-}
+Weights::~Weights() = default;
 
 }  // namespace tt

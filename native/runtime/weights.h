@@ -1,9 +1,10 @@
-// Checkpoint weights, mmapped read-only from the safetensors files and kept in their dtype, or
-// quantized on load into owned memory (ModelSpec::quantize). Only what
+// Checkpoint weights, read in place from the safetensors files (mapped, or read into private memory:
+// weight_files.h) and kept in their dtype, or quantized on load into owned memory (ModelSpec::quantize). Only what
 // protects memory is checked here (the TypeScript loader validated names and shapes against
 // config.json): every tensor the model reads exists, has the byte length its shape implies, and lies
 // inside its file.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "../kernels/common/dtype.h"
 #include "model_spec.h"
+#include "weight_files.h"
 
 namespace tt {
 
@@ -48,9 +50,11 @@ struct LayerWeights {
 
 class Weights {
  public:
-  // Maps the files and resolves every tensor; `progress` receives the fraction of weight bytes
-  // pre-faulted so far. Returns nullptr with a sentence in *error (naming the tensor or file).
-  static Weights* Load(const ModelSpec& spec, const std::function<void(double)>& progress, std::string* error);
+  // Maps (or reads: spec.mmap) the files and resolves every tensor; `progress` receives the fraction of
+  // weight bytes pre-faulted so far. `cancel` (may be null) is polled while files are read and
+  // pre-faulted. Returns nullptr with a sentence in *error (naming the tensor or file).
+  static Weights* Load(const ModelSpec& spec, const std::function<void(double)>& progress, std::string* error,
+                       const std::atomic<bool>* cancel = nullptr);
   ~Weights();
   Weights(const Weights&) = delete;
   Weights& operator=(const Weights&) = delete;
@@ -60,14 +64,11 @@ class Weights {
   std::vector<float> final_norm;   // [hidden] f32
   std::vector<LayerWeights> layers;
   int64_t weight_bytes = 0;        // bytes of the tensors the model reads
+  const WeightFiles& files() const { return files_; }
 
  private:
   Weights() = default;
-  struct Mapping {
-    void* base = nullptr;
-    size_t size = 0;
-  };
-  std::vector<Mapping> maps_;
+  WeightFiles files_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;  // matrices quantized on load (ModelSpec::quantize)
 };
 

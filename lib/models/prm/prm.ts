@@ -5,7 +5,8 @@
  * equal a from-scratch encode of its text (compose.ts), so incremental rewards equal full recomputes.
  */
 import type { NativeHeadSpec, NativeModel, SeqId } from '../../native/addon-types.js';
-import { OptionError, abortError, translateNativeError } from '../../errors.js';
+import { OptionError, abortError } from '../../errors.js';
+import { withCancel } from '../../native/cancel.js';
 import type { ModelConfig } from '../config.js';
 import { NativeHandle, loadNative, type LoadedInfo } from '../lifecycle.js';
 import type { TextTokenizer } from '../tokenizer.js';
@@ -244,7 +245,7 @@ export class Prm extends NativeHandle {
             native.appendTokens(seqs[i]!, Int32Array.from(inputs[i]!.slice(appended[i], end)));
             appended[i] = end;
           }
-          const rows = await native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last');
+          const rows = await withCancel(signal, (id) => native.forward(Int32Array.from(active, (i) => seqs[i]!), 'last', id));
           active.forEach((i, j) => {
             const k = missing[i]![round]!;
             const r = rewardOf(this.format.reward, rows, j * width, width, { prm: this.name, step: `input ${i}, position ${positions[i]![k]!}` });
@@ -254,10 +255,10 @@ export class Prm extends NativeHandle {
         }
         return { rewards: rewards as number[][], cachedTokens: native.kvStats().prefixHitTokens - hitsBefore };
       } catch (err) {
-        return translateNativeError(err);
+        return this.nativeFailure(err, signal);
       } finally {
         const made = seqs.filter((q): q is SeqId => q !== undefined);
-        if (made.length > 0) native.releaseMany(Int32Array.from(made));
+        if (made.length > 0 && !this.isDisposed) native.releaseMany(Int32Array.from(made));
       }
     });
   }
@@ -279,11 +280,11 @@ export class Prm extends NativeHandle {
       try {
         if (state.tokens.length > 0) {
           native.appendTokens(seq, state.tokens);
-          await native.forward(Int32Array.of(seq), 'last');
+          await withCancel(signal, (id) => native.forward(Int32Array.of(seq), 'last', id));
         }
       } catch (err) {
-        native.release(seq);
-        return translateNativeError(err);
+        if (!this.isDisposed) native.release(seq);
+        return this.nativeFailure(err, signal);
       }
       const id = nextPrmNode++ as PrmNodeId;
       this.nodes.set(id, { seq, state, steps: 0, tail: '' });
@@ -343,7 +344,7 @@ export class Prm extends NativeHandle {
         this.checkReadToken(ext.tokens, i);
         return { node, ext, tail: st.tail };
       });
-      const rows = await this.run(native, plans);
+      const rows = await this.run(native, plans, signal);
       const names = plans.map((p, i) => `node ${nodes[i]!}, step ${p.node.steps}`);
       for (const { node, ext, tail } of plans) {
         node.state = { text: ext.text, tokens: ext.tokens };
@@ -355,7 +356,7 @@ export class Prm extends NativeHandle {
   }
 
   /** Rewrites each node's sequence tail and runs one forward; on failure the sequences get their old tokens back. */
-  private async run(native: NativeModel, plans: readonly Plan[]): Promise<Float32Array> {
+  private async run(native: NativeModel, plans: readonly Plan[], signal?: AbortSignal): Promise<Float32Array> {
     let applied = 0;
     try {
       for (const { node, ext } of plans) {
@@ -363,14 +364,15 @@ export class Prm extends NativeHandle {
         native.appendTokens(node.seq, ext.append);
         applied++;
       }
-      return await native.forward(Int32Array.from(plans, (p) => p.node.seq), 'last');
+      return await withCancel(signal, (id) => native.forward(Int32Array.from(plans, (p) => p.node.seq), 'last', id));
     } catch (err) {
-      // Old tokens come back as pending: the KV they had is recomputed when next needed.
-      for (const { node, ext } of plans.slice(0, applied)) {
+      // Old tokens come back as pending: the KV they had is recomputed when next needed. (Disposed:
+      // the sequences went with the model.)
+      for (const { node, ext } of this.isDisposed ? [] : plans.slice(0, applied)) {
         native.truncate(node.seq, ext.keep);
         native.appendTokens(node.seq, node.state.tokens.subarray(ext.keep));
       }
-      return translateNativeError(err);
+      return this.nativeFailure(err, signal);
     }
   }
 
