@@ -2,6 +2,7 @@
  * prepareModel: everything the loader does in TypeScript before native code maps the weights —
  * read and validate config.json, the tokenizer and every safetensors header, then build the spec.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeHeadSpec, NativeModelSpec } from '../native/addon-types.js';
 import { checkpointFor, openCheckpoint, type CheckpointIndex } from './checkpoint.js';
@@ -9,6 +10,7 @@ import { ORM_ARCHITECTURES, readModelConfig, type GenerationConfig, type ModelCo
 import { ModelConfigError, throwIfAborted } from './errors.js';
 import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
+import { prepareGguf } from './gguf/prepare.js';
 
 /** What a head chooser sees: the validated config, the tokenizer, and every tensor header of the checkpoint. */
 export interface HeadContext {
@@ -38,7 +40,18 @@ export interface PreparedModel {
   generation: GenerationConfig;
 }
 
+/** A path to a file (a .gguf) rather than a Hugging Face directory. */
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false; // a missing path is reported by the directory reader, which names what it looked for
+  }
+}
+
+/** Reads a Hugging Face directory (config.json, tokenizer.json, safetensors) or a GGUF file (prepareGguf). */
 export async function prepareModel(dir: string, options: PrepareOptions): Promise<PreparedModel> {
+  if (await isFile(dir)) return prepareGguf(dir, options);
   const { signal, onProgress, selectHead, ...runtime } = options;
   throwIfAborted(signal);
   checkRuntime(runtime);
