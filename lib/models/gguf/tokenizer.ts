@@ -26,10 +26,13 @@ const split = (regex: string): Json => ({
   pretokenizers: [{ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false }, byteLevel(false)],
 });
 
-/** The pre-tokenizer of each supported `tokenizer.ggml.pre` (llama.cpp names; `default` is GPT-2's). */
+/**
+ * The pre-tokenizer of each supported `tokenizer.ggml.pre` (llama.cpp's names). llama.cpp's `default`
+ * (also what a file without the key gets) splits with its own mix of regexes, which no tokenizer.json
+ * reproduces, so it is refused rather than approximated.
+ */
 const PRE_TOKENIZERS: Readonly<Record<string, { pre: Json; ignoreMerges: boolean }>> = {
-  default: { pre: byteLevel(true), ignoreMerges: false },
-  gpt2: { pre: byteLevel(true), ignoreMerges: false },
+  'gpt-2': { pre: byteLevel(true), ignoreMerges: false },
   qwen2: { pre: split(QWEN2_SPLIT), ignoreMerges: false },
   'llama-bpe': { pre: split(LLAMA3_SPLIT), ignoreMerges: true },
 };
@@ -56,7 +59,7 @@ export function ggufTokenizerParts(gguf: GgufFile): GgufTokenizerParts {
     const family = model === 'llama' ? ' (SentencePiece: Llama 2, Mistral)' : '';
     throw new GgufError(file, `tokenizer family ${JSON.stringify(model)}${family} (metadata "tokenizer.ggml.model") is not supported; thinktree reads "gpt2" (byte-level BPE: Llama 3, Qwen2)`, 'tokenizer.ggml.model');
   }
-  const preName = meta.string('tokenizer.ggml.pre') ?? 'default';
+  const preName = meta.string('tokenizer.ggml.pre') ?? '(none: llama.cpp\'s "default")';
   const pre = PRE_TOKENIZERS[preName];
   if (pre === undefined) {
     throw new GgufError(file, `pre-tokenizer ${JSON.stringify(preName)} (metadata "tokenizer.ggml.pre") is not supported; thinktree supports ${SUPPORTED_GGUF_PRE_TOKENIZERS.join(', ')}`, 'tokenizer.ggml.pre');
@@ -146,7 +149,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** Which `tokenizer.ggml.pre` a tokenizer.json's pre-tokenizer is, or undefined when none of ours. */
 function preTokenizerName(pre: unknown): string | undefined {
   if (!isObject(pre)) return undefined;
-  if (pre.type === 'ByteLevel' && pre.use_regex !== false && pre.add_prefix_space !== true) return 'gpt2';
+  if (pre.type === 'ByteLevel' && pre.use_regex !== false && pre.add_prefix_space !== true) return 'gpt-2';
   if (pre.type !== 'Sequence' || !Array.isArray(pre.pretokenizers) || pre.pretokenizers.length !== 2) return undefined;
   const [s, b] = pre.pretokenizers as unknown[];
   if (!isObject(s) || !isObject(b) || s.type !== 'Split' || b.type !== 'ByteLevel' || b.use_regex !== false || b.add_prefix_space === true) return undefined;
@@ -176,7 +179,7 @@ export function tokenizerMetadata(input: TokenizerMetadataInput): Array<[string,
   }
   const pre = preTokenizerName(tj.pre_tokenizer);
   if (pre === undefined) {
-    throw fail(`its pre-tokenizer ${JSON.stringify(tj.pre_tokenizer).slice(0, 120)} is none of GGUF's gpt2, qwen2, llama-bpe; it cannot be written to GGUF`);
+    throw fail(`its pre-tokenizer ${JSON.stringify(tj.pre_tokenizer).slice(0, 120)} is none of GGUF's gpt-2, qwen2, llama-bpe; it cannot be written to GGUF`);
   }
   const tokens: string[] = [];
   const types: number[] = [];
