@@ -4,41 +4,15 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { NativeHeadSpec, NativeModelSpec } from '../native/addon-types.js';
-import { checkpointFor, openCheckpoint, type CheckpointIndex } from './checkpoint.js';
-import { ORM_ARCHITECTURES, readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
+import { checkpointFor, openCheckpoint } from './checkpoint.js';
+import { ORM_ARCHITECTURES, readModelConfig } from './config.js';
 import { ModelConfigError, throwIfAborted } from './errors.js';
-import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
+import { buildNativeSpec, checkRuntime } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
 import { prepareGguf } from './gguf/prepare.js';
+import type { PrepareOptions, PreparedModel } from './prepared.js';
 
-/** What a head chooser sees: the validated config, the tokenizer, and every tensor header of the checkpoint. */
-export interface HeadContext {
-  dir: string;
-  config: ModelConfig;
-  tokenizer: TextTokenizer;
-  checkpoint: CheckpointIndex;
-}
-
-export interface PrepareOptions extends RuntimeOptions {
-  /**
-   * Picks the model's output head once the checkpoint's tensors are known (reward models); its tensors
-   * are then validated with the backbone's. Omitted: the vocabulary logits.
-   */
-  selectHead?: (ctx: HeadContext) => NativeHeadSpec;
-  /** Aborting rejects with an Error named 'AbortError' before the next file is read. */
-  signal?: AbortSignal;
-  /** Fraction of safetensors files whose headers have been read and validated. */
-  onProgress?: (fraction: number) => void;
-}
-
-export interface PreparedModel {
-  config: ModelConfig;
-  tokenizer: TextTokenizer;
-  spec: NativeModelSpec;
-  /** generation_config.json, its eos ids united with config.json's. */
-  generation: GenerationConfig;
-}
+export type { HeadContext, PrepareOptions, PreparedModel } from './prepared.js';
 
 /** A path to a file (a .gguf) rather than a Hugging Face directory. */
 async function isFile(p: string): Promise<boolean> {

@@ -5,7 +5,7 @@
  */
 import type { NativeModelSpec } from '../../native/addon-types.js';
 import { ModelConfigError, GgufError, throwIfAborted } from '../errors.js';
-import type { PrepareOptions, PreparedModel } from '../prepare.js';
+import type { PrepareOptions, PreparedModel } from '../prepared.js';
 import { buildNativeSpec, checkRuntime } from '../spec.js';
 import { ggufCheckpoint } from './checkpoint.js';
 import { ggufModelConfig } from './model-config.js';
