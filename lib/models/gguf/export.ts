@@ -33,7 +33,10 @@ const ARCH_OF: Partial<Record<ModelConfig['architecture'], GgufArchitecture>> = 
 };
 
 export interface ExportGgufOptions {
-  /** Type of the matrices; 1-D tensors stay F32. @default 'bf16' */
+  /**
+   * Type of the matrices; 1-D tensors stay F32. A K-quant matrix whose rows are not a whole number of
+   * 256-element blocks takes Q4_0 (for q4_k) or Q8_0 (for q6_k). @default 'bf16'
+   */
   type?: GgufTargetType;
   /** `general.name`. @default the directory's name */
   name?: string;
@@ -128,14 +131,24 @@ async function readTokenizerFiles(dir: string): Promise<{ json: unknown; config:
   return { json, config };
 }
 
+/**
+ * The type a matrix of `cols` columns is written in: the target, or for a row that is not a whole
+ * number of 256-element K blocks the 32-element type of the same family (Q4_K → Q4_0, Q6_K → Q8_0,
+ * as quantize-on-load does), or the source type when not even 32 divides it.
+ */
+function matrixType(type: GgufTargetType, cols: number, source: string): string {
+  const want = type.toUpperCase();
+  const fits = (name: string) => cols % ggmlTypeByName(name)!.blockSize === 0;
+  if (fits(want)) return want;
+  const fallback = want === 'Q4_K' ? 'Q4_0' : want === 'Q6_K' ? 'Q8_0' : want;
+  return fits(fallback) ? fallback : source;
+}
+
 /** The bytes of one tensor in the file: renamed, converted, permuted for `llama`. */
 function tensorInput(t: NativeTensorSpec, file: string, config: ModelConfig, arch: GgufArchitecture, type: GgufTargetType): GgufTensorInput {
   const matrix = t.shape.length === 2;
-  const target = matrix ? type.toUpperCase() : 'F32';
+  const target = matrix ? matrixType(type, t.shape[1]!, t.dtype) : 'F32';
   const ggml = ggmlTypeByName(target)!;
-  if (matrix && t.shape[1]! % ggml.blockSize !== 0) {
-    throw new GgufError(file, `tensor ${t.name} has ${t.shape[1]} columns, not a multiple of ${target}'s ${ggml.blockSize}-element block`, t.name);
-  }
   const qk = arch === 'llama' ? isQueryOrKey(t.name) : undefined;
   const read = async (): Promise<Uint8Array> => {
     const raw = await readTensorBytes(file, t);
