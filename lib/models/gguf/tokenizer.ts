@@ -31,10 +31,11 @@ const split = (regex: string): Json => ({
  * (also what a file without the key gets) splits with its own mix of regexes, which no tokenizer.json
  * reproduces, so it is refused rather than approximated.
  */
-const PRE_TOKENIZERS: Readonly<Record<string, { pre: Json; ignoreMerges: boolean }>> = {
-  'gpt-2': { pre: byteLevel(true), ignoreMerges: false },
-  qwen2: { pre: split(QWEN2_SPLIT), ignoreMerges: false },
-  'llama-bpe': { pre: split(LLAMA3_SPLIT), ignoreMerges: true },
+const PRE_TOKENIZERS: Readonly<Record<string, { pre: Json; ignoreMerges: boolean; normalizer: Json | null }>> = {
+  'gpt-2': { pre: byteLevel(true), ignoreMerges: false, normalizer: null },
+  // Qwen2's tokenizer.json normalizes to NFC before splitting.
+  qwen2: { pre: split(QWEN2_SPLIT), ignoreMerges: false, normalizer: { type: 'NFC' } },
+  'llama-bpe': { pre: split(LLAMA3_SPLIT), ignoreMerges: true, normalizer: null },
 };
 export const SUPPORTED_GGUF_PRE_TOKENIZERS = Object.keys(PRE_TOKENIZERS);
 
@@ -118,7 +119,7 @@ export function ggufTokenizerParts(gguf: GgufFile): GgufTokenizerParts {
     truncation: null,
     padding: null,
     added_tokens: added,
-    normalizer: null,
+    normalizer: pre.normalizer,
     pre_tokenizer: pre.pre,
     post_processor: postProcessor,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
@@ -181,6 +182,11 @@ export function tokenizerMetadata(input: TokenizerMetadataInput): Array<[string,
   if (pre === undefined) {
     throw fail(`its pre-tokenizer ${JSON.stringify(tj.pre_tokenizer).slice(0, 120)} is none of GGUF's gpt-2, qwen2, llama-bpe; it cannot be written to GGUF`);
   }
+  // The family fixes the normalizer; another one would be lost in the file.
+  const wantNorm = PRE_TOKENIZERS[pre]!.normalizer;
+  if (JSON.stringify(tj.normalizer ?? null) !== JSON.stringify(wantNorm)) {
+    throw fail(`its normalizer ${JSON.stringify(tj.normalizer ?? null)} is not the ${pre} family's (${JSON.stringify(wantNorm)}); GGUF cannot carry it`);
+  }
   const tokens: string[] = [];
   const types: number[] = [];
   for (const [text, id] of Object.entries(tj.model.vocab as Record<string, number>)) {
@@ -201,8 +207,12 @@ export function tokenizerMetadata(input: TokenizerMetadataInput): Array<[string,
     }
   }
   const merges = ((tj.model.merges ?? []) as unknown[]).map((m) => (Array.isArray(m) ? m.join(' ') : String(m)));
+  // A BOS template, alone or inside a Sequence (Llama 3: ByteLevel then TemplateProcessing).
   const post = tj.post_processor;
-  const addBos = isObject(post) && post.type === 'TemplateProcessing' && Array.isArray(post.single) && isObject(post.single[0]) && 'SpecialToken' in post.single[0];
+  const processors = isObject(post) && post.type === 'Sequence' && Array.isArray(post.processors) ? (post.processors as unknown[]) : [post];
+  const addBos = processors.some(
+    (p) => isObject(p) && p.type === 'TemplateProcessing' && Array.isArray(p.single) && isObject(p.single[0]) && 'SpecialToken' in p.single[0],
+  );
   const out: Array<[string, GgufValue]> = [
     ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
     ['tokenizer.ggml.pre', { type: 'string', value: pre }],
