@@ -8,13 +8,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeTensorSpec } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
-import { readCheckpoint } from '../checkpoint.js';
-import { readModelConfig, type ModelConfig } from '../config.js';
+import { checkpointFor, openCheckpoint } from '../checkpoint.js';
+import { PRM_ARCHITECTURES, readModelConfig, type ModelConfig } from '../config.js';
 import { GgufError, ModelConfigError } from '../errors.js';
 import { defaultInvFreq } from '../rope.js';
 import { computeRope } from '../rope.js';
 import { ggmlTypeByName, type GgufValue } from './format.js';
-import type { GgufArchitecture } from './model-config.js';
+import { THINKTREE_ARCHITECTURE_KEY, type GgufArchitecture } from './model-config.js';
 import { ggufTensorName, isQueryOrKey, ROPE_FREQS_TENSOR } from './names.js';
 import { fromF32, permuteRotaryRows, readTensorBytes, toF32 } from './tensor-data.js';
 import { tokenizerMetadata } from './tokenizer.js';
@@ -30,6 +30,7 @@ const ARCH_OF: Partial<Record<ModelConfig['architecture'], GgufArchitecture>> = 
   LlamaForCausalLM: 'llama',
   MistralForCausalLM: 'llama',
   Qwen2ForCausalLM: 'qwen2',
+  Qwen2ForProcessRewardModel: 'qwen2',
 };
 
 export interface ExportGgufOptions {
@@ -144,10 +145,13 @@ function matrixType(type: GgufTargetType, cols: number, source: string): string 
   return fits(fallback) ? fallback : source;
 }
 
-/** The bytes of one tensor in the file: renamed, converted, permuted for `llama`. */
-function tensorInput(t: NativeTensorSpec, file: string, config: ModelConfig, arch: GgufArchitecture, type: GgufTargetType): GgufTensorInput {
+/**
+ * The bytes of one tensor in the file: renamed, converted, permuted for `llama`. A reward head's
+ * tensors (`head`) keep their Hugging Face names and their precision (1-D ones become F32).
+ */
+function tensorInput(t: NativeTensorSpec, file: string, config: ModelConfig, arch: GgufArchitecture, type: GgufTargetType, head = false): GgufTensorInput {
   const matrix = t.shape.length === 2;
-  const target = matrix ? matrixType(type, t.shape[1]!, t.dtype) : 'F32';
+  const target = !matrix ? 'F32' : head ? t.dtype : matrixType(type, t.shape[1]!, t.dtype);
   const ggml = ggmlTypeByName(target)!;
   const qk = arch === 'llama' ? isQueryOrKey(t.name) : undefined;
   const read = async (): Promise<Uint8Array> => {
@@ -176,10 +180,24 @@ export async function exportGguf(dir: string, out: string, options: ExportGgufOp
     throw new ModelConfigError(configFile, `architecture ${config.architecture} has no GGUF form here; thinktree writes Llama, Mistral and Qwen2 causal LMs`, 'architectures');
   }
   if (config.ropeScaling.type === 'freq-factors') throw new ModelConfigError(configFile, 'unexpected frequency-factor RoPE scaling in a config.json');
-  const ckpt = await readCheckpoint(dir, config);
+  const index = await openCheckpoint(dir);
+  // A reward model has no lm_head: its backbone is located as if tied, its head tensors below.
+  const ckpt = checkpointFor(index, config.hasLmHead ? config : { ...config, tieWordEmbeddings: true });
+  const backbone = new Set(ckpt.tensors.map((t) => t.name));
+  const heads: NativeTensorSpec[] = [];
+  for (const [name, { file, entry }] of index.where) {
+    // Tensors outside the decoder (score.*, v_head.*); a stray lm_head of a tied model is ignored, as at load.
+    if (backbone.has(name) || name.startsWith('model.') || name === 'lm_head.weight') continue;
+    if (!['F32', 'F16', 'BF16'].includes(entry.dtype)) throw new GgufError(index.files[file]!, `tensor ${name} has dtype ${entry.dtype}; expected F32, F16 or BF16`, name);
+    const [begin, end] = entry.dataOffsets;
+    heads.push({ name, file, dtype: entry.dtype as 'F32', shape: [...entry.shape], offset: index.headers[file]!.dataStart + begin, byteLength: end - begin });
+  }
   const tok = await readTokenizerFiles(dir);
   const metadata = [
     ...modelMetadata(config, arch, type, options.name ?? path.basename(path.resolve(dir)), configFile),
+    ...((PRM_ARCHITECTURES as readonly string[]).includes(config.architecture)
+      ? [[THINKTREE_ARCHITECTURE_KEY, { type: 'string', value: config.architecture }] as [string, GgufValue]]
+      : []),
     ...tokenizerMetadata({
       tokenizerJson: tok.json,
       tokenizerConfig: tok.config,
@@ -194,5 +212,6 @@ export async function exportGguf(dir: string, out: string, options: ExportGgufOp
     tensors.push({ name: ROPE_FREQS_TENSOR, type: 'F32', shape: [config.headDim / 2], data: llama3Factors(config) });
   }
   for (const t of ckpt.tensors) tensors.push(tensorInput(t, ckpt.files[t.file]!, config, arch, type));
+  for (const t of heads) tensors.push(tensorInput(t, ckpt.files[t.file]!, config, arch, type, true));
   await writeGguf(out, metadata, tensors);
 }

@@ -6,13 +6,23 @@
  * hidden / heads).
  */
 import { GgufError } from '../errors.js';
-import { MAX_RMS_NORM_EPS, type Architecture, type ModelConfig, type RopeScaling } from '../config.js';
+import { MAX_RMS_NORM_EPS, PRM_ARCHITECTURES, type Architecture, type ModelConfig, type RopeScaling } from '../config.js';
 import { GgufMetadata } from './metadata.js';
 import type { GgufFile } from './reader.js';
 import { ROPE_FREQS_TENSOR } from './names.js';
 
 export const GGUF_ARCHITECTURES = ['llama', 'qwen2'] as const;
 export type GgufArchitecture = (typeof GGUF_ARCHITECTURES)[number];
+
+/**
+ * Our own metadata key: the transformers class when it is not the architecture's causal LM (a reward
+ * model such as Qwen2ForProcessRewardModel, whose head tensors keep their Hugging Face names). llama.cpp
+ * does not read such files.
+ */
+export const THINKTREE_ARCHITECTURE_KEY = 'thinktree.architecture';
+
+/** The PRM classes a GGUF architecture may carry (their decoder is that architecture's). */
+const PRM_ON: Readonly<Record<GgufArchitecture, readonly Architecture[]>> = { llama: [], qwen2: ['Qwen2ForProcessRewardModel'] };
 
 /** The transformers class each GGUF architecture corresponds to. */
 export const HF_ARCHITECTURE_OF: Readonly<Record<GgufArchitecture, Architecture>> = {
@@ -117,9 +127,14 @@ export function ggufModelConfig(gguf: GgufFile, vocabRows: number, ropeFactors?:
   if (outside !== undefined) {
     throw new GgufError(gguf.file, `eos token id ${outside} is outside the vocabulary (token_embd.weight has ${vocabRows} rows)`, 'tokenizer.ggml.eos_token_id');
   }
+  const declared = meta.string(THINKTREE_ARCHITECTURE_KEY);
+  if (declared !== undefined && declared !== HF_ARCHITECTURE_OF[arch] && !PRM_ON[arch].includes(declared as Architecture)) {
+    throw meta.fail(THINKTREE_ARCHITECTURE_KEY, `is ${JSON.stringify(declared)}; on a ${arch} decoder thinktree runs ${[HF_ARCHITECTURE_OF[arch], ...PRM_ON[arch]].join(', ')}`);
+  }
+  const architecture = (declared ?? HF_ARCHITECTURE_OF[arch]) as Architecture;
   const config: ModelConfig = {
-    architecture: HF_ARCHITECTURE_OF[arch],
-    hasLmHead: true,
+    architecture,
+    hasLmHead: !(PRM_ARCHITECTURES as readonly string[]).includes(architecture),
     hiddenSize,
     intermediateSize: meta.positiveCount(k('feed_forward_length')),
     numLayers,

@@ -4,11 +4,11 @@
  * ModelConfig, rebuild the tokenizer, locate the tensors and build the native spec.
  */
 import type { NativeModelSpec } from '../../native/addon-types.js';
-import { ModelConfigError, GgufError, throwIfAborted } from '../errors.js';
+import { GgufError, ModelConfigError, throwIfAborted } from '../errors.js';
 import type { PrepareOptions, PreparedModel } from '../prepared.js';
 import { buildNativeSpec, checkRuntime } from '../spec.js';
-import { ggufCheckpoint } from './checkpoint.js';
-import { ggufModelConfig } from './model-config.js';
+import { ggufCheckpoint, ggufCheckpointIndex } from './checkpoint.js';
+import { THINKTREE_ARCHITECTURE_KEY, ggufModelConfig } from './model-config.js';
 import { ROPE_FREQS_TENSOR } from './names.js';
 import { readGgufHeader, readGgufTensorBytes, type GgufFile } from './reader.js';
 import { ggufTokenizer } from './tokenizer.js';
@@ -36,18 +36,19 @@ export async function prepareGguf(file: string, options: PrepareOptions): Promis
   const { signal, onProgress, selectHead, ...runtime } = options;
   throwIfAborted(signal);
   checkRuntime(runtime);
-  if (selectHead !== undefined) {
-    throw new ModelConfigError(file, 'reward models load from safetensors directories; a GGUF file loads as a policy (loadModel)');
-  }
   const gguf = await readGgufHeader(file);
   onProgress?.(0.5);
   throwIfAborted(signal);
   const factors = await ropeFactors(gguf);
   const { config, ropeInterleaved } = ggufModelConfig(gguf, vocabRows(gguf), factors);
   const tokenizer = ggufTokenizer(gguf, config.eosTokenIds, config.vocabSize);
-  const checkpoint = ggufCheckpoint(gguf, config);
+  if (!config.hasLmHead && selectHead === undefined) {
+    throw new ModelConfigError(file, `architecture ${config.architecture} is a process reward model with no language-model head; load it with loadPrm()`, THINKTREE_ARCHITECTURE_KEY);
+  }
+  const head = selectHead?.({ dir: file, config, tokenizer, checkpoint: ggufCheckpointIndex(gguf) });
+  const checkpoint = ggufCheckpoint(gguf, config, head);
   throwIfAborted(signal);
-  const spec: NativeModelSpec = buildNativeSpec(config, checkpoint, tokenizer, runtime);
+  const spec: NativeModelSpec = buildNativeSpec(config, checkpoint, tokenizer, runtime, head);
   if (ropeInterleaved) spec.ropeInterleaved = true;
   onProgress?.(1);
   return { config, tokenizer, spec, generation: { eosTokenIds: [...tokenizer.eosTokenIds] } };
