@@ -4,14 +4,15 @@
  * (Llama, Mistral) and `qwen2`, tensors renamed, Q/K rows permuted for `llama`, 1-D tensors (norms,
  * biases) in F32 as llama.cpp keeps them, matrices in the target type.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeTensorSpec } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
 import { checkpointFor, openCheckpoint } from '../checkpoint.js';
 import { PRM_ARCHITECTURES, readModelConfig, type ModelConfig } from '../config.js';
 import { GgufError, ModelConfigError } from '../errors.js';
+import { readTextFile } from '../files.js';
 import { defaultInvFreq } from '../rope.js';
+import { TextTokenizer } from '../tokenizer.js';
 import { computeRope } from '../rope.js';
 import { ggmlTypeByName, type GgufValue } from './format.js';
 import { THINKTREE_ARCHITECTURE_KEY, type GgufArchitecture } from './model-config.js';
@@ -114,22 +115,11 @@ function modelMetadata(config: ModelConfig, arch: GgufArchitecture, type: GgufTa
   return out;
 }
 
+/** tokenizer.json, tokenizer_config.json and chat_template.jinja, as TextTokenizer.fromDirectory reads them. */
 async function readTokenizerFiles(dir: string): Promise<{ json: unknown; config: Record<string, unknown> }> {
-  const json = JSON.parse(await readFile(path.join(dir, 'tokenizer.json'), 'utf8')) as unknown;
-  let config: Record<string, unknown> = {};
-  try {
-    config = JSON.parse(await readFile(path.join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (config.chat_template === undefined) {
-    try {
-      config.chat_template = await readFile(path.join(dir, 'chat_template.jinja'), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  return { json, config };
+  const tok = await TextTokenizer.fromDirectory(dir);
+  const json = JSON.parse(await readTextFile(path.join(dir, 'tokenizer.json'), 'read the tokenizer')) as unknown;
+  return { json, config: { ...tok.tokenizerConfig } };
 }
 
 /**

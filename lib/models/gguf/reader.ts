@@ -8,6 +8,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { GgufError, fileReadError } from '../errors.js';
+import { statRegularFile } from '../files.js';
 import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
@@ -302,6 +303,8 @@ const FIRST_READ_BYTES = 1 << 20;
 
 /** Reads and validates the header of a GGUF file; tensor data is never read. */
 export async function readGgufHeader(file: string): Promise<GgufFile> {
+  // A FIFO or a device would block or never end: only regular files are opened.
+  await statRegularFile(file, 'read the GGUF file');
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');
