@@ -182,7 +182,11 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
       t = performance.now();
       await model.forward(Int32Array.of(seq), 'last');
       ours.prompt = promptTokens / ((performance.now() - t) / 1e3);
-      for (const b of batches) ours.decode.set(b, await thinktreeDecode(model, seq, b, newTokens));
+      log(`peers: thinktree prompt ${ours.prompt.toFixed(1)} tok/s`);
+      for (const b of batches) {
+        ours.decode.set(b, await thinktreeDecode(model, seq, b, newTokens));
+        log(`peers: thinktree decode B=${b} ${ours.decode.get(b)!.toFixed(1)} tok/s`);
+      }
       model.release(seq);
     } finally {
       model.dispose();
@@ -206,6 +210,7 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
           await Promise.all(seqs.map((s) => s.evaluateWithoutGeneratingNewTokens(prompt as never[])));
           if (b === 1 && theirs.prompt === 0) {
             theirs.prompt = promptTokens / ((performance.now() - t) / 1e3);
+            log(`peers: llama.cpp prompt ${theirs.prompt.toFixed(1)} tok/s`);
             continue;
           }
           t = performance.now();
@@ -219,6 +224,7 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
             }),
           );
           theirs.decode.set(b, counts.reduce((a, c) => a + c, 0) / ((performance.now() - t) / 1e3));
+          log(`peers: llama.cpp decode B=${b} ${theirs.decode.get(b)!.toFixed(1)} tok/s`);
         } finally {
           await context.dispose();
         }
