@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { NativeTensorSpec } from '../../native/addon-types.js';
-import { nativeAddon } from '../../native/load.js';
+import { quantizeRows, type QuantType } from '../quant/index.js';
 import { checkpointFor, openCheckpoint } from '../checkpoint.js';
 import { PRM_ARCHITECTURES, readModelConfig, type ModelConfig } from '../config.js';
 import { GgufError, ModelConfigError } from '../errors.js';
@@ -42,15 +42,6 @@ export interface ExportGgufOptions {
   type?: GgufTargetType;
   /** `general.name`. @default the directory's name */
   name?: string;
-}
-
-type Quantize = (type: string, data: Float32Array, rows: number, cols: number) => Uint8Array;
-
-/** The addon's quantizer, or a clear error when this build has none. */
-function quantizer(type: string): Quantize {
-  const q = (nativeAddon() as unknown as { quantize?: Quantize }).quantize;
-  if (typeof q !== 'function') throw new TypeError(`converting to ${type} needs the quantized kernels, which this build of the addon does not have`);
-  return q;
 }
 
 /**
@@ -149,7 +140,7 @@ function tensorInput(t: NativeTensorSpec, file: string, config: ModelConfig, arc
     let bytes: Uint8Array;
     if (t.dtype === target) bytes = raw; // same type: the bytes as they are (a BF16 file stays bit-identical)
     else if (ggml.blockSize === 1) bytes = fromF32(toF32(raw, t.dtype), target);
-    else bytes = quantizer(target)(target, toF32(raw, t.dtype), t.shape[0]!, t.shape[1]!);
+    else bytes = quantizeRows(target.toLowerCase() as QuantType, toF32(raw, t.dtype), t.shape[0]!, t.shape[1]!);
     if (qk === undefined) return bytes;
     const heads = qk === 'q' ? config.numHeads : config.numKvHeads;
     return permuteRotaryRows(bytes, heads, config.headDim, bytes.length / t.shape[0]!);
