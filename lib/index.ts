@@ -21,6 +21,7 @@ export { nativeAddon } from './native/load.js';
 export { AbortError, DisposedError, KvBudgetError, OptionError, PrmRewardError, QueueFullError, WeightsChangedError } from './errors.js';
 export { DeviceUnavailableError, type DeviceRequest } from './native/cuda.js';
 export * from './models/errors.js';
+export * as gguf from './models/gguf/index.js';
 export type * from './backends/types.js';
 export * from './search/index.js';
 export { loadCalibration, saveCalibration } from './eval/calibration-file.js';

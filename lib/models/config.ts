@@ -51,7 +51,12 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
-    };
+    }
+  /**
+   * Per-dimension divisors of the inverse frequencies ([headDim / 2]): how llama.cpp stores Llama 3.1
+   * scaling in a GGUF file (the `rope_freqs.weight` tensor), inv_freq[i] = default[i] / factors[i].
+   */
+  | { type: 'freq-factors'; factors: Float32Array };
 
 /** The decoder's shape: the same fields, with the same meaning, as the native spec built from it. */
 export type DecoderShape = Pick<

@@ -144,3 +144,16 @@ export class ContextLengthError extends Error {
 export function checkContext(what: string, length: number, limit: number | undefined): void {
   if (limit !== undefined && length > limit) throw new ContextLengthError(what, length, limit);
 }
+
+/** A GGUF file that does not follow the format, or holds something thinktree cannot run (named in the message). */
+export class GgufError extends Error {
+  override name = 'GgufError';
+  constructor(
+    readonly file: string,
+    message: string,
+    /** The metadata key or tensor name the problem is about, when there is one. */
+    readonly field?: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}

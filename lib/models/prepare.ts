@@ -2,43 +2,30 @@
  * prepareModel: everything the loader does in TypeScript before native code maps the weights —
  * read and validate config.json, the tokenizer and every safetensors header, then build the spec.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { NativeHeadSpec, NativeModelSpec } from '../native/addon-types.js';
-import { checkpointFor, openCheckpoint, type CheckpointIndex } from './checkpoint.js';
-import { ORM_ARCHITECTURES, readModelConfig, type GenerationConfig, type ModelConfig } from './config.js';
+import { checkpointFor, openCheckpoint } from './checkpoint.js';
+import { ORM_ARCHITECTURES, readModelConfig } from './config.js';
 import { ModelConfigError, throwIfAborted } from './errors.js';
-import { buildNativeSpec, checkRuntime, type RuntimeOptions } from './spec.js';
+import { buildNativeSpec, checkRuntime } from './spec.js';
 import { TextTokenizer } from './tokenizer.js';
+import { prepareGguf } from './gguf/prepare.js';
+import type { PrepareOptions, PreparedModel } from './prepared.js';
 
-/** What a head chooser sees: the validated config, the tokenizer, and every tensor header of the checkpoint. */
-export interface HeadContext {
-  dir: string;
-  config: ModelConfig;
-  tokenizer: TextTokenizer;
-  checkpoint: CheckpointIndex;
+export type { HeadContext, PrepareOptions, PreparedModel } from './prepared.js';
+
+/** A path to a file (a .gguf) rather than a Hugging Face directory. */
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false; // a missing path is reported by the directory reader, which names what it looked for
+  }
 }
 
-export interface PrepareOptions extends RuntimeOptions {
-  /**
-   * Picks the model's output head once the checkpoint's tensors are known (reward models); its tensors
-   * are then validated with the backbone's. Omitted: the vocabulary logits.
-   */
-  selectHead?: (ctx: HeadContext) => NativeHeadSpec;
-  /** Aborting rejects with an Error named 'AbortError' before the next file is read. */
-  signal?: AbortSignal;
-  /** Fraction of safetensors files whose headers have been read and validated. */
-  onProgress?: (fraction: number) => void;
-}
-
-export interface PreparedModel {
-  config: ModelConfig;
-  tokenizer: TextTokenizer;
-  spec: NativeModelSpec;
-  /** generation_config.json, its eos ids united with config.json's. */
-  generation: GenerationConfig;
-}
-
+/** Reads a Hugging Face directory (config.json, tokenizer.json, safetensors) or a GGUF file (prepareGguf). */
 export async function prepareModel(dir: string, options: PrepareOptions): Promise<PreparedModel> {
+  if (await isFile(dir)) return prepareGguf(dir, options);
   const { signal, onProgress, selectHead, ...runtime } = options;
   throwIfAborted(signal);
   checkRuntime(runtime);

@@ -70,6 +70,18 @@ function llama3(inv: Float32Array, s: Extract<RopeScaling, { type: 'llama3' }>):
   });
 }
 
+/** llama.cpp's frequency factors (ggml's rope divides each dimension's theta by its factor). */
+function freqFactors(inv: Float32Array, factors: Float32Array): Float32Array {
+  if (factors.length !== inv.length) {
+    throw new RangeError(`RoPE frequency factors must have head_dim / 2 = ${inv.length} entries, got ${factors.length}`);
+  }
+  return inv.map((x, i) => {
+    const f = factors[i]!;
+    if (!(f > 0) || !Number.isFinite(f)) throw new RangeError(`RoPE frequency factor ${i} must be a positive number, got ${f}`);
+    return f32(x / f);
+  });
+}
+
 /** Inverse frequencies and attention scaling for a model's rope settings. */
 export function computeRope(p: RopeParameters): RopeTables {
   const inv = defaultInvFreq(p.headDim, p.theta);
@@ -80,5 +92,7 @@ export function computeRope(p: RopeParameters): RopeTables {
       return { invFreq: linear(inv, p.scaling.factor), attentionScaling: 1 };
     case 'llama3':
       return { invFreq: llama3(inv, p.scaling), attentionScaling: 1 };
+    case 'freq-factors':
+      return { invFreq: freqFactors(inv, p.scaling.factors), attentionScaling: 1 };
   }
 }

@@ -79,6 +79,12 @@ export interface NativeModelSpec {
   ropeInvFreq: Float32Array;
   /** Multiplies cos and sin; 1 for default, linear and llama3 scaling. */
   ropeAttentionScaling: number;
+  /**
+   * The q/k projection rows hold each head's rotary pairs adjacent, (2i, 2i + 1), as llama.cpp's
+   * converter permutes them for GGUF arch `llama`; RoPE reads them there and writes the rotate-half
+   * layout, so everything after RoPE is as with Hugging Face weights. @default false
+   */
+  ropeInterleaved?: boolean;
   /** [numLayers] sliding-window length per layer; 0 means full causal attention. */
   slidingWindow: Int32Array;
   /** q/k/v projections carry biases (Qwen2). */

@@ -46,6 +46,11 @@ export interface RopeArgs {
   /** [headDim / 2] */
   invFreq: Float32Array;
   attentionScaling: number;
+  /**
+   * Input pairs at (2i, 2i + 1) (the Q/K row order of GGUF `llama` files), written back rotated in the
+   * rotate-half order (i, i + headDim/2). @default false
+   */
+  interleaved?: boolean;
 }
 
 export interface SampleArgs extends NativeSamplingArrays {

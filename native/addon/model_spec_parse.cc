@@ -3,6 +3,7 @@
 #include <string>
 
 #include "napi_util.h"
+#include "../kernels/cpu/rope.h"
 
 namespace tt {
 
@@ -139,6 +140,11 @@ ModelSpec ParseModelSpec(const Napi::Value& value) {
             std::to_string(inv.ElementLength()));
   s.rope_inv_freq.assign(inv.Data(), inv.Data() + inv.ElementLength());
   s.rope_attention_scaling = static_cast<float>(ExpectNumber(f.Get("ropeAttentionScaling"), "spec.ropeAttentionScaling"));
+  // spec.ropeInterleaved: omitted = false (the Hugging Face rotate-half layout)
+  if (!f.Get("ropeInterleaved").IsUndefined()) s.rope_interleaved = f.Bool("ropeInterleaved");
+  if (s.rope_interleaved && s.head_dim > kRopeMaxInterleavedHeadDim)
+    f.Range("Expected `spec.headDim` to be at most " + std::to_string(kRopeMaxInterleavedHeadDim) +
+            " with `spec.ropeInterleaved`, got " + std::to_string(s.head_dim));
 
   const Napi::Int32Array win = ExpectTyped<int32_t>(f.Get("slidingWindow"), "spec.slidingWindow");
   if (static_cast<int64_t>(win.ElementLength()) != s.num_layers)

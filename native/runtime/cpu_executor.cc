@@ -81,6 +81,7 @@ Status CpuExecutor::BeginChunk(const BatchChunk& c, ForwardBuffers* b) {
   rope_.positions = c.positions.data();
   rope_.inv_freq = s.rope_inv_freq.data();
   rope_.attention_scaling = s.rope_attention_scaling;
+  rope_.interleaved = s.rope_interleaved;
   return Status::Ok();
 }
 

@@ -224,6 +224,7 @@ Status CudaExecutor::Create(const ModelSpec& spec, const Weights& weights, const
   d->pages_total_ = pages_total;
   d->eps_ = spec.rms_norm_eps;
   d->rope_scaling_ = spec.rope_attention_scaling;
+  d->rope_interleaved_ = spec.rope_interleaved;
   d->precision_ = spec.precision;
   d->kv_dtype_ = DeviceKvDtype(spec.precision);
   d->head_kind_ = spec.head.kind;

@@ -122,6 +122,7 @@ class CudaExecutor final : public Executor {
   int32_t page_tokens_ = 0, out_width_ = 0;
   int64_t pages_total_ = 0;
   float eps_ = 0.0f, rope_scaling_ = 1.0f;
+  bool rope_interleaved_ = false;  // ModelSpec::rope_interleaved
   Precision precision_ = Precision::kF32;
   DType kv_dtype_ = DType::kBF16;
   HeadKind head_kind_ = HeadKind::kLm;

@@ -102,6 +102,7 @@ Status CudaExecutor::BeginChunk(const BatchChunk& c, ForwardBuffers* b) {
   rope_.d_positions = reinterpret_cast<const int32_t*>(ds + 12 * T);
   rope_.d_inv_freq = inv_freq_;
   rope_.attention_scaling = rope_scaling_;
+  rope_.interleaved = rope_interleaved_ ? 1 : 0;
   return Status::Ok();
 }
 

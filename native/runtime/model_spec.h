@@ -59,6 +59,7 @@ struct ModelSpec {
   float rms_norm_eps = 1e-6f;
   std::vector<float> rope_inv_freq;    // [head_dim / 2]
   float rope_attention_scaling = 1.0f;
+  bool rope_interleaved = false;       // Q/K rows of a GGUF `llama` file: pairs at (2i, 2i+1) (kernels/cpu/rope.h)
   std::vector<int32_t> sliding_window;  // [num_layers]; 0 = full causal attention
   bool attention_bias = false;
   bool tie_word_embeddings = false;

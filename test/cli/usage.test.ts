@@ -23,6 +23,7 @@ const SLIPS: Record<string, { argv: string[]; usage: string; slip: string; meant
   data: { argv: ['data', 'gen'], usage: 'Usage: thinktree data gen ', slip: '--levle', meant: '--level' },
   serve: { argv: ['serve'], usage: 'Usage: thinktree serve ', slip: '--max-queu', meant: '--max-queue' },
   tpo: { argv: ['tpo'], usage: 'Usage: thinktree tpo ', slip: '--lenght-penalty', meant: '--length-penalty' },
+  convert: { argv: ['convert'], usage: 'Usage: thinktree convert ', slip: '--outt', meant: '--out' },
 };
 
 describe('every command', () => {

@@ -3,9 +3,12 @@
 // check. Shared by the emulator suite (model.emu.test.ts: the same .cu sources run on the CPU) and
 // the GPU suite (model.gpu.test.ts). Each model is loaded once per backend (cuda at precision 'f32',
 // so K/V stay f32 and logits agree with the CPU to the conformance tolerances).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/engine/engine.js';
+import { exportGguf } from '../../lib/models/gguf/export.js';
 import { loadModel, type Model } from '../../lib/models/model.js';
 import { loadPrm } from '../../lib/models/prm/prm.js';
 import type { PrmFormatName } from '../../lib/models/prm/format.js';
@@ -88,6 +91,26 @@ export function deviceModelSuite(title: string): void {
         const kv = gpu.kvStats();
         expect(kv.pagesFree).toBe(kv.pagesTotal);
       });
+    });
+
+    it('runs a llama GGUF file (permuted Q/K rows, interleaved RoPE) to the safetensors model\'s logits', async () => {
+      const dir = path.join(TINY_DIR, 'llama-bf16-sharded');
+      const tmp = await mkdtemp(path.join(os.tmpdir(), 'gguf-device-'));
+      try {
+        const file = path.join(tmp, 'llama.gguf');
+        await exportGguf(dir, file, { type: 'bf16' });
+        const gguf = await loadModel(file, { ...OPTIONS, device: 'cuda' });
+        const st = await loadModel(dir, { ...OPTIONS, device: 'cuda' });
+        try {
+          const prompt = readReference(dir).prompts[0]!;
+          expect(maxAbsDiff(await gguf.logits(prompt.tokens), await st.logits(prompt.tokens))).toBe(0);
+        } finally {
+          gguf.dispose();
+          st.dispose();
+        }
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
     });
 
     it('runs at bf16 (the GPU default: bf16 KV, tensor-core GEMMs) with greedy agreement where the reference margin exceeds 0.5', async () => {

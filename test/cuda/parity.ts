@@ -132,6 +132,15 @@ export function cudaParitySuite(title: string, libPath: string, device: number, 
       expect(maxAbsDiff(s.rope(args), cpu.rope(args))).toBeLessThan(1e-5);
     });
 
+    it('interleaved rope (GGUF llama rows) matches the CPU', () => {
+      const tokens = 5, heads = 3, headDim = 128;
+      const x = randomArray(tokens * heads * headDim, 7, 1);
+      const positions = Int32Array.from([0, 3, 99, 4095, 65535]);
+      const invFreq = Float32Array.from({ length: headDim / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / headDim));
+      const args = { x, tokens, heads, headDim, positions, invFreq, attentionScaling: 1, interleaved: true };
+      expect(maxAbsDiff(s.rope(args), cpu.rope(args))).toBeLessThan(1e-5);
+    });
+
     it('swiglu matches the CPU', () => {
       const gate = randomArray(5000, 4, 8), up = randomArray(5000, 5, 2);
       expect(maxAbsDiff(s.swiglu(gate, up), cpu.swiglu(gate, up))).toBeLessThan(1e-6);

@@ -150,6 +150,17 @@ describe('rope', () => {
     expectClose(kernels.rope(a), reference(a), 2e-6, 2e-6, 'attentionScaling=1.3');
   });
 
+  it('interleaved: pairs read at (2i, 2i+1) of llama.cpp-permuted rows give exactly the rotate-half result', () => {
+    const a = args(3, 4, 64, 1, 11);
+    // llama.cpp's Q/K row permutation within each head: element j·half + i moves to 2i + j.
+    const half = a.headDim / 2;
+    const permuted = new Float32Array(a.x.length);
+    for (let base = 0; base < a.x.length; base += a.headDim) {
+      for (let j = 0; j < 2; j++) for (let i = 0; i < half; i++) permuted[base + 2 * i + j] = a.x[base + j * half + i]!;
+    }
+    expect(Array.from(kernels.rope({ ...a, x: permuted, interleaved: true }))).toEqual(Array.from(kernels.rope(a)));
+  });
+
   it('leaves position 0 unchanged', () => {
     const a = { ...args(1, 2, 8, 1, 3), positions: new Int32Array([0]) };
     expect(Array.from(kernels.rope(a))).toEqual(Array.from(a.x));

@@ -21,7 +21,7 @@ export type HeadTensors = ReadonlyArray<readonly [string, number[]]>;
 export const QWEN25_05B: ModelShape = { hidden: 896, layers: 24, heads: 14, kvHeads: 2, headDim: 64, intermediate: 4864, vocab: 151936 };
 
 /** xorshift32 random BF16 bits: magnitudes in [2^-8, 2^-5) with random sign and mantissa. */
-function randomBf16(n: number, state: { x: number }): Uint16Array {
+export function randomBf16(n: number, state: { x: number }): Uint16Array {
   const out = new Uint16Array(n);
   let x = state.x;
   for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import { benchDecode } from '../bench/decode.js';
 import { benchGemmShapes } from '../bench/gemm.js';
 import { benchLoad } from '../bench/load.js';
 import { measureMachine } from '../bench/machine.js';
+import { benchPeers } from '../bench/peers.js';
 import { benchPrmScoring } from '../bench/prm.js';
 import { benchPrmQuantized } from '../bench/prm-quant.js';
 import { benchServe } from '../bench/serve.js';
@@ -13,7 +14,7 @@ import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo
 import type { Command } from './types.js';
 import { benchProfile, type ProfileColumn, type ProfileRow } from '../bench/profile.js';
 
-const SUITES = ['gemm', 'decode', 'profile', 'attention', 'prm', 'serve', 'load', 'cuda'] as const;
+const SUITES = ['gemm', 'decode', 'profile', 'peers', 'attention', 'prm', 'serve', 'load', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
 const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
@@ -24,6 +25,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
   decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64; BF16 vs
              Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its bandwidth bound
+  peers      the same model as a BF16 GGUF through thinktree and llama.cpp (node-llama-cpp, when
+             installed): prompt and greedy decode tokens/s at B = 1, 4, 16, thinktree ÷ llama.cpp
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step;
              a Q8_0 PRM body vs BF16 (time and max |Δreward|)
@@ -103,6 +106,16 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
           .join('; ') +
         (noSpin !== null && cols[0]?.batch === 1 ? `; B=1 step without ÷ with the spinning pool ${(noSpin.stepMs / cols[0].stepMs).toFixed(2)}` : ''),
     );
+    log('');
+  }
+  if (only.includes('peers')) {
+    const res = await benchPeers({ threads, log });
+    if (res !== null) {
+      summary.push(
+        `peers (same BF16 GGUF, thinktree ÷ llama.cpp): prompt ${(res.prompt.thinktree / res.prompt.llamaCpp).toFixed(2)}×; ` +
+          res.decode.map((r) => `decode B=${r.batch} ${(r.thinktree / r.llamaCpp).toFixed(2)}×`).join(', '),
+      );
+    }
     log('');
   }
   if (only.includes('attention')) {

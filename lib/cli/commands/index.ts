@@ -1,5 +1,6 @@
 import { benchCommand } from './bench.js';
 import { calibrateCommand } from './calibrate.js';
+import { convertCommand } from './convert.js';
 import { dataCommand } from './data.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -19,6 +20,7 @@ export const commands: Record<string, Command> = {
   bench: benchCommand,
   eval: evalCommand,
   calibrate: calibrateCommand,
+  convert: convertCommand,
   demo: demoCommand,
   serve: serveCommand,
   tpo: tpoCommand,

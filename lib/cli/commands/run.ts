@@ -8,7 +8,7 @@ const HELP = `Usage: thinktree run --model DIR [options] PROMPT
 Generates a continuation of PROMPT with the model in DIR (Hugging Face layout).
 
 Options:
-  --model DIR          model directory (config.json, *.safetensors, tokenizer.json)
+  --model DIR          model directory (config.json, *.safetensors, tokenizer.json) or a .gguf file
   --max-tokens N       most tokens to generate (default 128)
   --temperature T      0 = greedy (default 0)
   --top-p P            nucleus mass (default 1)

@@ -154,6 +154,11 @@ class CudaSession : public Napi::ObjectWrap<CudaSession> {
     p.head_dim = static_cast<int32_t>(ExpectInt(args.Get("headDim"), "headDim", 2, 4096));
     if (p.head_dim % 2 != 0) Bad(env, "Expected `headDim` to be even, got " + std::to_string(p.head_dim));
     p.attention_scaling = static_cast<float>(ExpectNumber(args.Get("attentionScaling"), "attentionScaling"));
+    const Napi::Value interleaved = args.Get("interleaved");
+    if (!interleaved.IsUndefined()) {
+      if (!interleaved.IsBoolean()) Bad(env, "Expected `interleaved` to be a boolean");
+      p.interleaved = interleaved.As<Napi::Boolean>().Value() ? 1 : 0;
+    }
     Napi::Float32Array x = ExpectTyped<float>(args.Get("x"), "x");
     ExpectLength(env, x.ElementLength(), p.tokens * p.heads * p.head_dim, "x", "tokens * heads * headDim");
     Napi::Int32Array pos = ExpectTyped<int32_t>(args.Get("positions"), "positions");

@@ -210,6 +210,14 @@ Napi::Value RopeFn(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "Expected `headDim` to be even (rotate-half pairs i with i + headDim/2), got " +
                                          std::to_string(p.head_dim));
   p.attention_scaling = static_cast<float>(ExpectNumber(args.Get("attentionScaling"), "attentionScaling"));
+  const Napi::Value interleaved = args.Get("interleaved");
+  if (!interleaved.IsUndefined()) {
+    if (!interleaved.IsBoolean()) throw Napi::TypeError::New(env, "Expected `interleaved` to be a boolean");
+    p.interleaved = interleaved.As<Napi::Boolean>().Value();
+  }
+  if (p.interleaved && p.head_dim > kRopeMaxInterleavedHeadDim)
+    throw Napi::RangeError::New(env, "Expected `headDim` to be at most " + std::to_string(kRopeMaxInterleavedHeadDim) +
+                                         " with `interleaved`, got " + std::to_string(p.head_dim));
   const int64_t row = static_cast<int64_t>(p.heads) * p.head_dim;
   Napi::Float32Array x = ExpectTyped<float>(args.Get("x"), "x");
   ExpectLength(env, x.ElementLength(), p.tokens * row, "x", "tokens * heads * headDim");

@@ -61,7 +61,7 @@ typedef struct {
   float eps;
 } tt_cuda_rms_norm_params;
 
-/* Rotate-half RoPE in place (twin of tt::Rope). */
+/* Rotate-half RoPE in place (twin of tt::Rope, interleaved mode included). */
 typedef struct {
   float* d_x;                  /* [tokens, heads, head_dim] row stride ld elements per token */
   int64_t ld;
@@ -70,6 +70,7 @@ typedef struct {
   const int32_t* d_positions;  /* [tokens] absolute positions */
   const float* d_inv_freq;     /* [head_dim / 2] with any rope scaling folded in */
   float attention_scaling;     /* multiplies cos and sin */
+  int32_t interleaved;         /* 1: input pairs at (2i, 2i+1), written back in rotate-half order (GGUF llama) */
 } tt_cuda_rope_params;
 
 /* out = silu(gate) · up (twin of tt::SwiGluRows). */

@@ -4,7 +4,41 @@
 
 namespace tt {
 
+namespace {
+
+// Interleaved input: pair i at (2i, 2i+1) is rotated and written to (i, i + half). The head is read
+// whole before it is written, since output element i overwrites input element i.
+void RopeInterleaved(const RopeParams& p, ThreadPool* pool) {
+  const int half = p.head_dim / 2;
+  auto tokens = [&](int64_t t0, int64_t t1) {
+    float in[kRopeMaxInterleavedHeadDim];  // one head, as read
+    for (int64_t t = t0; t < t1; t++) {
+      const float pos = static_cast<float>(p.positions[t]);
+      float* row = p.x + t * p.ld;
+      for (int h = 0; h < p.heads; h++) {
+        float* head = row + static_cast<int64_t>(h) * p.head_dim;
+        for (int e = 0; e < p.head_dim; e++) in[e] = head[e];
+        for (int i = 0; i < half; i++) {
+          const float angle = pos * p.inv_freq[i];
+          const float c = cosf(angle) * p.attention_scaling, s = sinf(angle) * p.attention_scaling;
+          float x0 = in[2 * i], x1 = in[2 * i + 1];
+          RopeRotate(x0, x1, c, s);
+          head[i] = x0;
+          head[i + half] = x1;
+        }
+      }
+    }
+  };
+  if (pool) pool->ParallelFor(p.tokens, 8, tokens); else tokens(0, p.tokens);
+}
+
+}  // namespace
+
 void Rope(const RopeParams& p, ThreadPool* pool) {
+  if (p.interleaved) {
+    RopeInterleaved(p, pool);
+    return;
+  }
   const int half = p.head_dim / 2;
   auto tokens = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; t++) {

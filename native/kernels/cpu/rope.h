@@ -1,6 +1,12 @@
 // Rotary position embedding, rotate-half layout (Hugging Face): element i of a head pairs with
 // element i + head_dim/2, angle = position · inv_freq[i]. Scaling schemes (linear, llama3) are folded
 // into inv_freq by the loader, so one kernel serves them all.
+//
+// Interleaved input (GGUF files of arch `llama`): llama.cpp's converter permutes the rows of Q and K
+// so that pair i of a head sits at elements (2i, 2i + 1) for its GPT-J-style RoPE. With `interleaved`
+// the kernel reads pair i there and writes the rotated pair back to (i, i + head_dim/2), so Q, K and
+// the KV cache come out exactly as the Hugging Face layout gives them, from the permuted weights
+// as stored (no copy of the weights, and the same attention arithmetic as the safetensors path).
 #pragma once
 #include <cstdint>
 
@@ -16,7 +22,11 @@ struct RopeParams {
   const int32_t* positions = nullptr;  // [tokens] absolute position of each token
   const float* inv_freq = nullptr;     // [head_dim / 2]
   float attention_scaling = 1.0f;      // multiplies cos and sin (1 for default/linear/llama3)
+  bool interleaved = false;            // input pairs at (2i, 2i+1); output in rotate-half order (see above)
 };
+
+// Largest head_dim the interleaved mode handles (its per-head scratch lives on the stack).
+constexpr int kRopeMaxInterleavedHeadDim = 1024;
 
 void Rope(const RopeParams& p, ThreadPool* pool);
 
