@@ -5,6 +5,7 @@
  * (symlinks to them included) are read; anything else is a FileReadError naming the path and its kind.
  */
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { readFile, stat } from 'node:fs/promises';
 import { FileReadError, fileReadError } from './errors.js';
 
@@ -47,4 +48,15 @@ export async function readTextFile(file: string, doing: string, maxBytes = MAX_J
   } catch (err) {
     throw fileReadError(file, doing, err);
   }
+}
+
+/** Reads into `into` from `position` until it is full or the file ends; the bytes read. */
+export async function readFully(fh: FileHandle, into: Uint8Array, position: number): Promise<number> {
+  let got = 0;
+  while (got < into.length) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }

@@ -9,7 +9,7 @@
  * more), because native code will map these bytes and trust the offsets: a header that lies must
  * fail here with a sentence, not later with a segfault. Only the header is read from disk.
  */
-import { statRegularFile } from './files.js';
+import { readFully as readExactly, statRegularFile } from './files.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { SafetensorsError, fileReadError } from './errors.js';
@@ -225,15 +225,6 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
   return parseSafetensorsHeader(buf.subarray(8, 8 + len), buf.length, file);
 }
 
-async function readExactly(fh: FileHandle, into: Uint8Array, position: number): Promise<number> {
-  let got = 0;
-  while (got < into.length) {
-    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
 
 async function openForRead(file: string): Promise<FileHandle> {
   await statRegularFile(file, 'open the safetensors file');

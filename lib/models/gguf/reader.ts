@@ -8,7 +8,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { GgufError, fileReadError } from '../errors.js';
-import { statRegularFile } from '../files.js';
+import { readFully as readAt, statRegularFile } from '../files.js';
 import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
@@ -288,15 +288,6 @@ export function parseGguf(buf: Uint8Array, file = '<buffer>'): GgufFile {
   return parse(new Cursor(buf, buf.length, file));
 }
 
-async function readAt(fh: FileHandle, into: Uint8Array, position: number): Promise<number> {
-  let got = 0;
-  while (got < into.length) {
-    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
 
 /** First read; the header is re-parsed with a larger prefix until it fits (a 150k-token vocabulary is a few MB). */
 const FIRST_READ_BYTES = 1 << 20;
