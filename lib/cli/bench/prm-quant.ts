@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeModel, SeqId } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
-import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { QWEN25_05B, benchTokens, prmHeadTensors, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 
 export interface PrmQuantBenchOptions {
   threads: number;
@@ -39,17 +39,13 @@ export interface PrmQuantBenchResult {
   candidatesScored: number;
 }
 
-function tokens(count: number, salt: number): Int32Array {
-  return Int32Array.from({ length: count }, (_, i) => (Math.imul(i + 1, 2654435761) ^ Math.imul(salt, 40503)) >>> 20);
-}
-
 /** Runs the workload; returns the seconds spent in PRM calls and every reward in order. */
 async function run(model: NativeModel, o: Required<Omit<PrmQuantBenchOptions, 'log' | 'shape' | 'threads'>>) {
   const candidates = o.beams * o.expansions;
   const rewards: number[] = [];
   let seconds = 0;
   const root = model.createSequence(1);
-  model.appendTokens(root, tokens(o.questionTokens, 0));
+  model.appendTokens(root, benchTokens(o.questionTokens, 0));
   let t = performance.now();
   await model.forward(Int32Array.of(root), 'last');
   seconds += (performance.now() - t) / 1e3;
@@ -59,7 +55,7 @@ async function run(model: NativeModel, o: Required<Omit<PrmQuantBenchOptions, 'l
     const parents = kept.flatMap((k) => Array.from({ length: per }, () => k));
     t = performance.now();
     const children = model.forkMany(Int32Array.from(parents));
-    children.forEach((c, i) => model.appendTokens(c as SeqId, tokens(o.stepTokens, step * 1000 + i)));
+    children.forEach((c, i) => model.appendTokens(c as SeqId, benchTokens(o.stepTokens, step * 1000 + i)));
     const out = await model.forward(children, 'last');
     seconds += (performance.now() - t) / 1e3;
     for (let i = 0; i < children.length; i++) rewards.push(1 / (1 + Math.exp(out[2 * i]! - out[2 * i + 1]!)));
@@ -85,12 +81,7 @@ export async function benchPrmQuantized(opts: PrmQuantBenchOptions): Promise<Prm
   const h = shape.hidden;
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-prm-quant-bench-'));
   const file = path.join(dir, 'model.safetensors');
-  const tensors = writeRandomCheckpoint(file, shape, [
-    ['score.0.weight', [h, h]],
-    ['score.0.bias', [h]],
-    ['score.2.weight', [2, h]],
-    ['score.2.bias', [2]],
-  ]);
+  const tensors = writeRandomCheckpoint(file, shape, prmHeadTensors(h));
   const kvPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
   const kvCacheBytes = kvPerToken * 16 * 2 * o.beams * o.expansions * (Math.ceil((o.questionTokens + o.steps * o.stepTokens) / 16) + 2);
   const head = { kind: 'mlp2', prefix: 'score', outputs: 2 } as const;

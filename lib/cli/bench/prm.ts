@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeModel, SeqId } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
-import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { QWEN25_05B, benchTokens, prmHeadTensors, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 
 export interface PrmBenchOptions {
   threads: number;
@@ -46,11 +46,6 @@ export interface PrmBenchResult {
   timeRatio: number;
 }
 
-/** Deterministic pseudo-random token ids (the bench never decodes text). */
-function tokens(count: number, salt: number): Int32Array {
-  return Int32Array.from({ length: count }, (_, i) => (Math.imul(i + 1, 2654435761) ^ Math.imul(salt, 40503)) >>> 20);
-}
-
 /** Scores all candidates; returns the reward logit of each (class 1 of the 2-way head). */
 async function scoreLast(model: NativeModel, seqs: Int32Array): Promise<Float32Array> {
   const out = await model.forward(seqs, 'last');
@@ -70,12 +65,7 @@ export async function benchPrmScoring(opts: PrmBenchOptions): Promise<PrmBenchRe
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-prm-bench-'));
   const file = path.join(dir, 'model.safetensors');
-  const tensors = writeRandomCheckpoint(file, shape, [
-    ['score.0.weight', [h, h]],
-    ['score.0.bias', [h]],
-    ['score.2.weight', [2, h]],
-    ['score.2.bias', [2]],
-  ]);
+  const tensors = writeRandomCheckpoint(file, shape, prmHeadTensors(h));
   const maxLen = q + stepsN * stepLen;
   const kvPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
   // Room for both sides at once: full re-encoding holds every candidate's whole path, and the
@@ -88,7 +78,7 @@ export async function benchPrmScoring(opts: PrmBenchOptions): Promise<PrmBenchRe
     ...specFor(file, tensors, shape, opts.threads, 'f32', kvCacheBytes, { kind: 'mlp2', prefix: 'score', outputs: 2 }),
     prefixCache: false,
   });
-  const question = tokens(q, 0);
+  const question = benchTokens(q, 0);
   // The token path of each kept beam, for the full re-encoding side.
   const rows: PrmBenchStep[] = [];
   try {
@@ -102,7 +92,7 @@ export async function benchPrmScoring(opts: PrmBenchOptions): Promise<PrmBenchRe
     for (let step = 1; step <= stepsN; step++) {
       const per = Math.ceil(candidates / kept.length);
       const parents = kept.flatMap((k) => Array.from({ length: per }, () => k));
-      const stepIds = parents.map((_, i) => tokens(stepLen, step * 1000 + i));
+      const stepIds = parents.map((_, i) => benchTokens(stepLen, step * 1000 + i));
       const paths = parents.map((p, i) => Int32Array.from([...p.path, ...stepIds[i]]));
 
       t = performance.now();

@@ -18,6 +18,21 @@ export interface ModelShape {
 /** Extra tensors after the backbone (a reward head), as [name, shape]. */
 export type HeadTensors = ReadonlyArray<readonly [string, number[]]>;
 
+/** Deterministic pseudo-random token ids below 4096 (the benches never decode text). */
+export function benchTokens(count: number, salt: number): Int32Array {
+  return Int32Array.from({ length: count }, (_, i) => (Math.imul(i + 1, 2654435761) ^ Math.imul(salt, 40503)) >>> 20);
+}
+
+/** The tensors of a Qwen2.5-Math-PRM-style two-way head (`score.0` hidden→hidden, ReLU, `score.2` hidden→2). */
+export function prmHeadTensors(hidden: number): HeadTensors {
+  return [
+    ['score.0.weight', [hidden, hidden]],
+    ['score.0.bias', [hidden]],
+    ['score.2.weight', [2, hidden]],
+    ['score.2.bias', [2]],
+  ];
+}
+
 export const QWEN25_05B: ModelShape = { hidden: 896, layers: 24, heads: 14, kvHeads: 2, headDim: 64, intermediate: 4864, vocab: 151936 };
 
 /** xorshift32 random BF16 bits: magnitudes in [2^-8, 2^-5) with random sign and mantissa. */
