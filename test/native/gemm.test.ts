@@ -207,6 +207,25 @@ describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
     );
   }
 
+  it.skipIf(!supported)(
+    `matches the reference for BF16 weights when X itself spans several row and k blocks (the avx512bf16 panel kernel's blocking), with odd column and row remainders${need}`,
+    () => {
+      // 150 rows = 9 full 16-row groups + 6; k = 2200 = 1100 pairs, over the 1024-pair k block; 77
+      // columns leave remainders after every tile width.
+      const next = rng(7);
+      const [m, n, k] = [150, 77, 2200];
+      const x = randomF32(m * k, next);
+      const weights = randomWeights('BF16', n * k, next);
+      const bias = randomF32(n, next);
+      for (const precision of PRECISIONS) {
+        const ref = referenceGemm(x, weights.values, bias, m, n, k, precision);
+        const y = kernels.gemm({ x, w: weights.w, wDtype: 'BF16', bias, m, n, k, precision, isa, threads: 2 });
+        const { err, at } = worstError(y, ref);
+        expect(err, `${precision} worst at ${at}`).toBeLessThan(RTOL * (k / 130));
+      }
+    },
+  );
+
   it.skipIf(!supported)(`rounds activations to bf16 in bf16 precision and keeps them exact in f32 precision${need}`, () => {
     // 1 + 2^-10 is between the bf16 neighbours 1 and 1 + 2^-7, nearer 1.
     const args: GemmArgs = {

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 #include <vector>
 
 #include "../common/math.h"
+#include "gemm_panels.h"
 #include "gemm_quant.h"
 #include "quantize.h"
 
@@ -87,6 +90,13 @@ int64_t SliceRows(int64_t m, int64_t n, int threads) {
   int64_t rows = m >= 64 ? kMaxSliceRows : kSliceRows;
   while (rows > kSliceRows && (n + rows - 1) / rows < 2 * static_cast<int64_t>(threads)) rows -= kSliceRows;
   return rows;
+}
+
+// THINKTREE_GEMM_PANELS=0 turns the panel kernel off (the NT tile kernel runs instead), so the two
+// can be compared on one host; read on every call so one process can measure both.
+bool PanelsEnabled() {
+  const char* v = getenv("THINKTREE_GEMM_PANELS");
+  return v == nullptr || strcmp(v, "0") != 0;
 }
 
 QuantDecodeFn DecodeVariantFor(Isa isa) {
@@ -174,6 +184,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
 
   GemmParams q = p;
   q.x_bf16 = nullptr;
+  q.x_panels = nullptr;
   q.acts = QuantActs();
   const bool quantized = IsQuantized(p.w_dtype);
   if (quantized && ws == nullptr) return "gemm: quantized weights need a workspace";
@@ -186,7 +197,15 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
     if (ws == nullptr) return "gemm: a bf16-precision call needs a workspace";
     // Round X to bf16 once per call, in the form the variant reads.
     const int64_t k = p.k;
-    if (used == Isa::kAvx512Bf16 && (p.w_dtype == DType::kBF16 || quantized)) {
+    if (used == Isa::kAvx512Bf16 && (p.w_dtype == DType::kBF16 || quantized) && p.m >= kPanelMinRows && k % 2 == 0 &&
+        PanelsEnabled()) {
+      // Enough rows to fill the panel kernel's lanes: pack X once, in its layout (gemm_panels.h).
+      std::vector<uint32_t>& panels = ws->panels;
+      if (!Reserve(&panels, PanelElems(p.m, k))) return "gemm: out of memory for the bf16 panels of x";
+      uint32_t* out = panels.data();
+      ForRows(pool, (p.m + 15) / 16, [&](int64_t g0, int64_t g1) { PackXPanelsAvx512Bf16(p.x, p.lda, p.m, k, g0, g1, out); });
+      q.x_panels = out;
+    } else if (used == Isa::kAvx512Bf16 && (p.w_dtype == DType::kBF16 || quantized)) {
       std::vector<uint16_t>& bits = ws->bits;
       if (!Reserve(&bits, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
       uint16_t* out = bits.data();

@@ -33,6 +33,9 @@ struct GemmParams {
   // leave it null. For kBF16 on the other variants Gemm() instead points x at a copy of X rounded to
   // bf16 (kept as f32), so no variant rounds inside its loops.
   const uint16_t* x_bf16 = nullptr;  // [m, k] bf16 bits of X, row stride k
+  // Filled by Gemm() instead of x_bf16 when the avx512bf16 variant runs with BF16 (or decoded
+  // quantized) weights, m >= kPanelMinRows and k is even: X as 16-row panels (gemm_panels.h).
+  const uint32_t* x_panels = nullptr;
   // Filled by Gemm() when w_dtype is quantized (callers leave it empty): X as int8 blocks.
   QuantActs acts;
 };
@@ -44,6 +47,7 @@ struct GemmParams {
 struct GemmWorkspace {
   std::vector<float> rounded;  // [m, k] X rounded to bf16, kept as f32 (every variant but avx512bf16)
   std::vector<uint16_t> bits;  // [m, k] X as bf16 bits (the avx512bf16 variant with BF16 weights)
+  std::vector<uint32_t> panels;  // X as 16-row panels of bf16 pairs (the same, from kPanelMinRows rows)
   // Quantized weights (any precision): X as int8 blocks, their scales and 16-element sums.
   std::vector<int8_t> act_q;    // [m, k]
   std::vector<float> act_d;     // [m, k / 32]

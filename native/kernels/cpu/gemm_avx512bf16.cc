@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include "gemm.h"
+#include "gemm_panels.h"
 #include "gemm_tiled.h"
 
 namespace tt {
@@ -48,6 +49,8 @@ struct Avx512Bf16Traits {
 };
 
 void BlockAvx512Bf16(const GemmParams& p, int64_t n0, int64_t n1) {
+  if (p.w_dtype == DType::kBF16 && p.precision == Precision::kBF16 && p.x_panels != nullptr)
+    return GemmPanelsAvx512Bf16(p, n0, n1);
   if (p.w_dtype == DType::kBF16 && p.precision == Precision::kBF16 && p.x_bf16 != nullptr)
     return GemmTiled<Avx512Bf16Traits, DType::kBF16>(p, p.x_bf16, p.k, n0, n1);
   GemmBlockAvx512()(p, n0, n1);
