@@ -206,6 +206,21 @@ describe('swiglu', () => {
     expectClose(y, [0, 0, 90, 200], 1e-6, 1e-30, 'tails');
   });
 
+  it('matches silu to f32 accuracy across the whole range the vector exp covers, and keeps NaN', () => {
+    // Every 1/64 from -100 to 100: both clamp edges of the SIMD exp (±88), the region where
+    // silu underflows, and tails of 1..7 elements after the 8-wide vectors.
+    for (const extra of [0, 1, 7]) {
+      const gate = Float32Array.from({ length: 12801 + extra }, (_, i) => -100 + i / 64);
+      const up = Float32Array.from(gate, (_, i) => 1 + (i % 5) / 4);
+      const want = Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+      expectClose(kernels.swiglu(gate, up), want, 2e-6, 1e-30, `sweep + ${extra}`);
+    }
+    const y = kernels.swiglu(new Float32Array([Number.NaN, 1, 2, 3, 4, 5, 6, 7, Number.NaN]), new Float32Array(9).fill(1));
+    expect(Number.isNaN(y[0])).toBe(true);
+    expect(Number.isNaN(y[8])).toBe(true);
+    expect(y[1]).toBeCloseTo(1 / (1 + Math.exp(-1)), 6);
+  });
+
   it('rejects gate and up of different lengths', () => {
     expect(() => kernels.swiglu(new Float32Array(3), new Float32Array(4))).toThrow(/same length, got 3 and 4/);
   });

@@ -17,4 +17,7 @@ struct SwiGluParams {
 
 void SwiGluRows(const SwiGluParams& p, ThreadPool* pool);
 
+// One row with AVX2 + FMA (activation_avx2.cc); SwiGluRows calls it where the host has them.
+void SwiGluRowAvx2(const float* gate, const float* up, float* out, int64_t dim);
+
 }  // namespace tt
