@@ -46,6 +46,11 @@ inline uint32_t LoadPair(const uint16_t* p) {
   return v;
 }
 
+// The bf16 pair at p, in every 32-bit lane.
+inline __m512bh Broadcast(const char* p) {
+  return reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(LoadPair(reinterpret_cast<const uint16_t*>(p)))));
+}
+
 // One tile: Y[16·MV rows, NR columns] (+)= panels · W[NR rows]ᵀ over `pairs` k pairs.
 //   xp: group 0 of the tile at the block's first pair; group v at xp + v·gstride
 //   w: row 0 of the tile at the block's first k; row j at w + j·ldw
@@ -60,22 +65,62 @@ void Tile(const uint32_t* xp, int64_t gstride, const uint16_t* w, int64_t ldw, i
 #pragma GCC unroll 32
     for (int j = 0; j < NR; j++) acc[v][j] = _mm512_setzero_ps();
 
-  for (int64_t t = 0; t < pairs; t++) {
-    // Each W row advances 4 bytes a step, so one 64-byte line per row lasts 16 steps: one prefetch
-    // per row and line, a whole tile ahead, keeps NR streams in flight without flooding the queue.
-    if (next != nullptr && (t & 15) == 0) {
-#pragma GCC unroll 32
-      for (int j = 0; j < NR; j++) _mm_prefetch(reinterpret_cast<const char*>(next + j * ldw + 2 * t), _MM_HINT_T1);
+  // Each W row advances 4 bytes a step, so one 64-byte line per row lasts 16 steps: one prefetch per
+  // row and line, a whole tile ahead, keeps NR streams in flight without flooding the queue.
+  if constexpr (NR % 4 == 0) {
+    // Every row addressed from one running pointer: row 4i + {0, 1, 2, 3} at base + i·r4 + {0, r1,
+    // 2·r1, r3} bytes, plain addressing modes off loop-invariant strides. The empty asm makes `base`
+    // opaque each step; left to itself GCC gives each of the 24 rows its own induction variable,
+    // spills half of them and reloads them from the stack every step.
+    const int64_t r1 = ldw * 2, r3 = 3 * r1, r4 = 4 * r1;
+    const int64_t ahead = next != nullptr ? (next - w) * 2 : 0;
+    const char* base = reinterpret_cast<const char*>(w);
+    const uint32_t* xs = xp;
+    for (int64_t t = 0; t < pairs; t++, xs += 16) {
+      asm("" : "+r"(base));
+      if (next != nullptr && (t & 15) == 0) {
+#pragma GCC unroll 8
+        for (int i = 0; i < NR / 4; i++) {
+          const char* q = base + ahead + i * r4;
+          _mm_prefetch(q, _MM_HINT_T1);
+          _mm_prefetch(q + r1, _MM_HINT_T1);
+          _mm_prefetch(q + 2 * r1, _MM_HINT_T1);
+          _mm_prefetch(q + r3, _MM_HINT_T1);
+        }
+      }
+      __m512bh xv[MV];
+#pragma GCC unroll 8
+      for (int v = 0; v < MV; v++) xv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(xs + v * gstride));
+#pragma GCC unroll 8
+      for (int i = 0; i < NR / 4; i++) {
+        const char* q = base + i * r4;
+        const __m512bh w0 = Broadcast(q), w1 = Broadcast(q + r1), w2 = Broadcast(q + 2 * r1), w3 = Broadcast(q + r3);
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; v++) {
+          acc[v][4 * i] = _mm512_dpbf16_ps(acc[v][4 * i], xv[v], w0);
+          acc[v][4 * i + 1] = _mm512_dpbf16_ps(acc[v][4 * i + 1], xv[v], w1);
+          acc[v][4 * i + 2] = _mm512_dpbf16_ps(acc[v][4 * i + 2], xv[v], w2);
+          acc[v][4 * i + 3] = _mm512_dpbf16_ps(acc[v][4 * i + 3], xv[v], w3);
+        }
+      }
+      base += 4;
     }
-    __m512bh xv[MV];
+  } else {
+    for (int64_t t = 0; t < pairs; t++) {
+      if (next != nullptr && (t & 15) == 0) {
 #pragma GCC unroll 32
-    for (int v = 0; v < MV; v++)
-      xv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(xp + v * gstride + t * 16));
+        for (int j = 0; j < NR; j++) _mm_prefetch(reinterpret_cast<const char*>(next + j * ldw + 2 * t), _MM_HINT_T1);
+      }
+      __m512bh xv[MV];
 #pragma GCC unroll 32
-    for (int j = 0; j < NR; j++) {
-      const __m512bh wb = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(LoadPair(w + j * ldw + 2 * t))));
+      for (int v = 0; v < MV; v++)
+        xv[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(xp + v * gstride + t * 16));
 #pragma GCC unroll 32
-      for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+      for (int j = 0; j < NR; j++) {
+        const __m512bh wb = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(LoadPair(w + j * ldw + 2 * t))));
+#pragma GCC unroll 32
+        for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+      }
     }
   }
 
