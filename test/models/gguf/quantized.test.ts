@@ -6,7 +6,8 @@
 // batch size llama.cpp rounds the input of every quantized product to 8-bit blocks (q8_0 blocks of 32
 // for Q8_0 / Q4_0 weights, q8_K blocks of 256 for the K-quants), while thinktree, at the 8 rows and
 // more of these prompts, computes on the decoded weights in f32 (quant-activations.test.ts proves both
-// statements to 1e-4 on the llama-f32 fixture). So the gap is what 2^-8 rounding steps do to a model:
+// to 1e-4 for Q8_0 and Q4_0 files of the llama-f32 fixture). So the gap is what 2^-8 rounding steps
+// do to a model:
 //   - on the 256-wide random model (weights ~0.05, logits within a few units) little: measured Q8_0
 //     0.9%, Q4_0 0.9%, Q4_K 1.5%, Q6_K 1.1%; bounds 2%, 2%, 3%, 2%;
 //   - on the 64-wide, 3-layer fixtures, whose logits reach |20| and move 1.7% under BF16's 2^-9
