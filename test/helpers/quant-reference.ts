@@ -143,3 +143,70 @@ export function quantizeReference(type: 'q8_0' | 'q4_0', x: Float32Array): Uint8
   }
   return out;
 }
+
+/** Round half to even (ggml's nearest_int, and _mm256_round_ps with _MM_ROUND_NEAREST). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v - Math.trunc(v)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The activations as ggml's CPU dot products against Q8_0 / Q4_0 weights see them: every block of 32
+ * becomes q8_0 the way the x86 quantize_row_q8_0 writes it (d = max|x| / 127 stored as f16, id =
+ * 127 / max|x|, q = x·id rounded half to even), and the product uses f16(d)·q. x is f32 there.
+ */
+export function roundActsGgmlQ8_0(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
+    const d = f16ToF32(f32ToF16(fr(amax / 127)));
+    const id = amax !== 0 ? fr(127 / amax) : 0;
+    for (let i = b; i < b + 32; i++) out[i] = d * roundHalfEven(fr(fr(x[i]!) * id));
+  }
+  return out;
+}
+
+/**
+ * The same for Q4_K / Q6_K weights: q8_K blocks of 256 (quantize_row_q8_K_ref: iscale = -127 / m
+ * where m is the element of largest magnitude with its sign, q = min(127, nearest_int(iscale·x)),
+ * d = 1 / iscale in f32).
+ */
+export function roundActsGgmlQ8_K(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < x.length; b += 256) {
+    let amax = 0;
+    let max = 0;
+    for (let i = b; i < b + 256; i++) {
+      const v = fr(x[i]!);
+      if (amax < Math.abs(v)) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    if (amax === 0) continue;
+    const iscale = fr(-127 / max);
+    const d = fr(1 / iscale);
+    for (let i = b; i < b + 256; i++) out[i] = d * Math.min(127, roundHalfEven(fr(iscale * fr(x[i]!))));
+  }
+  return out;
+}
+
+/**
+ * thinktree's own int8 activations (native/kernels/cpu/gemm_quant.cc, the path of GEMMs with fewer
+ * than 8 rows): blocks of 32, d = max|x| / 127 kept in f32, q = x·(1/d) rounded half away from zero.
+ */
+export function roundActsThinktree(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
+    const d = fr(amax / 127);
+    const id = d !== 0 ? fr(1 / d) : 0;
+    for (let i = b; i < b + 32; i++) {
+      const v = fr(fr(x[i]!) * id);
+      out[i] = d * Math.sign(v) * Math.round(Math.abs(v));
+    }
+  }
+  return out;
+}

@@ -40,17 +40,30 @@ function rope(x: Float64Array, heads: number, headDim: number, pos: number, invF
 
 const silu = (v: number) => v / (1 + Math.exp(-v));
 
+/** What the reference reads of a model: its weights by Hugging Face name and its shape. */
+export type ReferenceModel = Pick<TinyModel, 'weights' | 'config'>;
+
+export interface ReferenceOptions {
+  /**
+   * Applied to the input of every matrix product (q/k/v/o, gate/up/down, the head): an engine's
+   * rounding of the activations before a quantized dot product (quant-reference.ts). @default none
+   */
+  roundInput?: (x: Float64Array) => Float64Array;
+}
+
 /** Logits after every token of `tokens`: [tokens.length] rows of [vocab]. */
-export function referenceLogits(m: TinyModel, tokens: number[]): Float64Array[] {
+export function referenceLogits(m: ReferenceModel, tokens: number[], options: ReferenceOptions = {}): Float64Array[] {
   const c = m.config;
   const head = c.tieWordEmbeddings ? m.weights.get('model.embed_tokens.weight')! : m.weights.get('lm_head.weight');
   if (!head) throw new Error('reference: no tensor lm_head.weight');
-  return referenceHidden(m, tokens).map((h) => linear(h, head, c.vocab, c.hidden));
+  const r = options.roundInput ?? ((x: Float64Array) => x);
+  return referenceHidden(m, tokens, options).map((h) => linear(r(h), head, c.vocab, c.hidden));
 }
 
 /** The final-normed hidden state after every token of `tokens` (what output heads read): [tokens.length] rows of [hidden]. */
-export function referenceHidden(m: TinyModel, tokens: number[]): Float64Array[] {
+export function referenceHidden(m: ReferenceModel, tokens: number[], options: ReferenceOptions = {}): Float64Array[] {
   const c = m.config;
+  const r = options.roundInput ?? ((x: Float64Array) => x);
   const W = (n: string) => {
     const w = m.weights.get(n);
     if (!w) throw new Error(`reference: no tensor ${n}`);
@@ -66,7 +79,7 @@ export function referenceHidden(m: TinyModel, tokens: number[]): Float64Array[] 
     const bias = (n: string) => (c.attentionBias ? W(p + n) : undefined);
     const qs: Float64Array[] = [], ks: Float64Array[] = [], vs: Float64Array[] = [];
     for (let t = 0; t < T; t++) {
-      const h = rmsNorm(xs[t], W(p + 'input_layernorm.weight'), c.rmsNormEps);
+      const h = r(rmsNorm(xs[t], W(p + 'input_layernorm.weight'), c.rmsNormEps));
       const q = linear(h, W(p + 'self_attn.q_proj.weight'), qDim, c.hidden, bias('self_attn.q_proj.bias'));
       const k = linear(h, W(p + 'self_attn.k_proj.weight'), kvDim, c.hidden, bias('self_attn.k_proj.bias'));
       const v = linear(h, W(p + 'self_attn.v_proj.weight'), kvDim, c.hidden, bias('self_attn.v_proj.bias'));
@@ -97,13 +110,13 @@ export function referenceHidden(m: TinyModel, tokens: number[]): Float64Array[] 
           for (let d = 0; d < c.headDim; d++) o[hq * c.headDim + d] += pj * vs[j][hk * c.headDim + d];
         }
       }
-      const attnOut = linear(o, W(p + 'self_attn.o_proj.weight'), c.hidden, qDim);
+      const attnOut = linear(r(o), W(p + 'self_attn.o_proj.weight'), c.hidden, qDim);
       const x1 = x.map((v, i) => v + attnOut[i]);
-      const h = rmsNorm(x1, W(p + 'post_attention_layernorm.weight'), c.rmsNormEps);
+      const h = r(rmsNorm(x1, W(p + 'post_attention_layernorm.weight'), c.rmsNormEps));
       const g = linear(h, W(p + 'mlp.gate_proj.weight'), c.intermediate, c.hidden);
       const u = linear(h, W(p + 'mlp.up_proj.weight'), c.intermediate, c.hidden);
       const act = g.map((gv, i) => silu(gv) * u[i]);
-      const down = linear(act, W(p + 'mlp.down_proj.weight'), c.hidden, c.intermediate);
+      const down = linear(r(act), W(p + 'mlp.down_proj.weight'), c.hidden, c.intermediate);
       return x1.map((v, i) => v + down[i]);
     });
   }

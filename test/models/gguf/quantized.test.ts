@@ -1,16 +1,24 @@
 // Quantized GGUF files (Q8_0, Q4_0, Q4_K, Q6_K): written by our exporter with the addon's quantizer,
-// loaded by thinktree and by llama.cpp. These run once the addon carries the quantized kernels
-// (issue 29's kernel half); until then each suite is skipped, naming why.
+// loaded by thinktree and by llama.cpp. Skipped, naming why, on a build without the quantized kernels.
 //
-// Tolerances against llama.cpp, relative to the largest |logit|: both read the same blocks and both
-// round the activations to 8-bit blocks for the dot products (ggml's q8_0 / q8_K activations, our
-// int8-activation GEMM), in different orders and with different activation block scales; that adds a
-// relative error of order 2^-8 per product on top of BF16's: Q6_K 3%, Q4_K 5% (both pass on the
-// 256-wide model). NOT YET EXPLAINED: on the 64-wide fixtures Q8_0 (llama, 3 layers) differs from
-// llama.cpp by up to 12% of the largest |logit| and Q4_0 (qwen2) by 5.1%, so those two comparisons are
-// skipped below (null tolerance) until someone finds whether the activation rounding of ggml's
-// q8_0 dot products explains it. llama.cpp implements no sliding window for qwen2, so that fixture is
-// compared as a copy without one.
+// Tolerances against llama.cpp, relative to the largest |logit|. Both engines read the same blocks
+// and neither departs from the model the file holds except by how it rounds the activations: at any
+// batch size llama.cpp rounds the input of every quantized product to 8-bit blocks (q8_0 blocks of 32
+// for Q8_0 / Q4_0 weights, q8_K blocks of 256 for the K-quants), while thinktree, at the 8 rows and
+// more of these prompts, computes on the decoded weights in f32 (quant-activations.test.ts proves both
+// to 1e-4 for Q8_0 and Q4_0 files of the llama-f32 fixture). So the gap is what 2^-8 rounding steps
+// do to a model:
+//   - on the 256-wide random model (weights ~0.05, logits within a few units) little: measured Q8_0
+//     0.9%, Q4_0 0.9%, Q4_K 1.5%, Q6_K 1.1%; bounds 2%, 2%, 3%, 2%;
+//   - on the 64-wide, 3-layer fixtures, whose logits reach |20| and move 1.7% under BF16's 2^-9
+//     activation rounding (llama-cpp.test.ts), much more: measured Q8_0 (llama-f32) 6.4% to 11.9%,
+//     Q4_0 (qwen2-bf16) 5.1% to 7.7%; the f64 reference with ggml's rounding moves by as much from
+//     the dequantized model (up to 11.8% and 8.5%), so the bounds are 15% and 12%.
+// Perplexity within 1% of llama.cpp's is checked where it means something: the 256-wide model
+// (perplexity ~400 over 336 ids) here, and the trained demo policy in quantized-perplexity.test.ts.
+// The 64-wide fixtures are confidently wrong on every token of a text (perplexity 3e6 to 6e6, a mean
+// negative log-likelihood of 15 nats), where the logit gap above shifts it by 0.04 nats: 4% for Q8_0.
+// llama.cpp implements no sliding window for qwen2, so that fixture is compared as a copy without one.
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,11 +79,14 @@ async function withoutSlidingWindow(name: string): Promise<string> {
   return dir;
 }
 
-const CASES: ReadonlyArray<[string, GgufTargetType, number | null]> = [
-  ['llama-f32', 'q8_0', null],
-  ['qwen2-bf16', 'q4_0', null],
-  ['qwen2-k', 'q4_k', 0.05],
-  ['qwen2-k', 'q6_k', 0.03],
+/** [fixture, type, logit tolerance relative to the largest |logit|, whether perplexity is compared]. */
+const CASES: ReadonlyArray<[string, GgufTargetType, number, boolean]> = [
+  ['llama-f32', 'q8_0', 0.15, false],
+  ['qwen2-bf16', 'q4_0', 0.12, false],
+  ['qwen2-k', 'q8_0', 0.02, true],
+  ['qwen2-k', 'q4_0', 0.02, true],
+  ['qwen2-k', 'q4_k', 0.03, true],
+  ['qwen2-k', 'q6_k', 0.02, true],
 ];
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -84,13 +95,27 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
+/** Mean negative log-likelihood of tokens[1..] under row-major logits [n × vocab]. */
+function meanNll(logits: Float32Array, tokens: readonly number[], vocab: number): number {
+  let sum = 0;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const row = logits.subarray(i * vocab, (i + 1) * vocab);
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let z = 0;
+    for (const v of row) z += Math.exp(v - max);
+    sum -= row[tokens[i + 1]!]! - max - Math.log(z);
+  }
+  return sum / (tokens.length - 1);
+}
+
 function maxAbs(a: Float32Array): number {
   let m = 0;
   for (const v of a) m = Math.max(m, Math.abs(v));
   return m;
 }
 
-describe.skipIf(noQuant !== undefined).each(CASES)('%s as a %s GGUF', (name, type, tol) => {
+describe.skipIf(noQuant !== undefined).each(CASES)('%s as a %s GGUF', (name, type, tol, comparePerplexity) => {
   let dir: string;
   let file: string;
   let fromFile: Model;
@@ -118,21 +143,30 @@ describe.skipIf(noQuant !== undefined).each(CASES)('%s as a %s GGUF', (name, typ
     }
   });
 
-  describe.skipIf(typeof runtime === 'string' || tol === null)('against llama.cpp', () => {
+  describe.skipIf(typeof runtime === 'string')('against llama.cpp', () => {
     let theirs: LlamaModel;
     beforeAll(async () => {
       theirs = await (runtime as LlamaCppRuntime).llama.loadModel({ modelPath: file, gpuLayers: 0 });
     });
     afterAll(async () => theirs?.dispose());
 
-    it(`logits agree within ${(tol ?? 0) * 100}% of the largest |logit|`, async () => {
+    it(`logits agree within ${tol * 100}% of the largest |logit|`, async () => {
       const vocab = fromFile.config.vocabSize;
       const prompts = name === 'qwen2-k' ? [{ name: 'text', tokens: Array.from(fromFile.tokenizer.encode('Hello world, 12 + 7 = 19')) }] : readReference(path.join(TINY_DIR, name)).prompts;
       for (const p of prompts) {
         const want = await llamaCppLogits(theirs, p.tokens, vocab);
         const got = await fromFile.logits(p.tokens);
-        expect(maxAbsDiff(got, want), p.name).toBeLessThanOrEqual(tol! * maxAbs(want));
+        expect(maxAbsDiff(got, want), p.name).toBeLessThanOrEqual(tol * maxAbs(want));
       }
+    });
+
+    it.skipIf(!comparePerplexity)('perplexity on a text is within 1% of llama.cpp’s', async () => {
+      const text = 'The quick brown fox jumps over the lazy dog. 12 + 30 = 42, and 7 * 6 = 42 as well; so both answers are 42.';
+      const tokens = Array.from(fromFile.tokenizer.encode(text));
+      const vocab = fromFile.config.vocabSize;
+      const pplOurs = Math.exp(meanNll(await fromFile.logits(tokens), tokens, vocab));
+      const pplTheirs = Math.exp(meanNll(await llamaCppLogits(theirs, tokens, vocab), tokens, vocab));
+      expect(Math.abs(pplOurs / pplTheirs - 1)).toBeLessThanOrEqual(0.01);
     });
   });
 });
