@@ -82,6 +82,10 @@ Status CpuExecutor::BeginChunk(const BatchChunk& c, ForwardBuffers* b) {
   rope_.inv_freq = s.rope_inv_freq.data();
   rope_.attention_scaling = s.rope_attention_scaling;
   rope_.interleaved = s.rope_interleaved;
+  rope_.cos_sin = nullptr;
+  float* table = Grow(&w.rope, T * (s.head_dim / 2) * 2);
+  RopeTable(rope_, table, threads_);
+  rope_.cos_sin = table;
   return Status::Ok();
 }
 

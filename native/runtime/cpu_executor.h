@@ -33,6 +33,7 @@ struct ForwardScratch {
   std::vector<float> y;     // [rows, hidden] block output before the residual add
   std::vector<float> last;  // [logit rows, hidden] final-normed rows that get head outputs
   std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
+  std::vector<float> rope;        // [rows, head_dim / 2, 2] the chunk's RoPE cos and sin (RopeTable)
   AttentionWorkspace attention;
   GemmWorkspace gemm;  // the bf16 view of X for every linear layer (kernels/cpu/gemm.h)
 };

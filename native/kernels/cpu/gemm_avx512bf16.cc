@@ -26,6 +26,7 @@ struct Avx512Bf16Traits {
   using XVec = __m512bh; // 32 consecutive k of one X row
   using WVec = __m512bh; // 32 consecutive k of one W row
   static constexpr int kStep = 32;
+  static constexpr bool kWideGemv = true;
 
   static Acc Zero() { return _mm512_setzero_ps(); }
   static XVec LoadX(const uint16_t* p) { return reinterpret_cast<XVec>(_mm512_loadu_si512(p)); }
@@ -40,11 +41,16 @@ struct Avx512Bf16Traits {
 
   static float Sum(Acc a) { return _mm512_reduce_add_ps(a); }
 
+  // The four sums folded together: pairs of vectors interleave and add until each 128-bit lane
+  // holds one partial sum of each input, then the four lanes add up (11 shuffles and adds, where four
+  // separate reductions take about 28).
   static void Sum4(Acc a, Acc b, Acc c, Acc d, float* out) {
-    out[0] = Sum(a);
-    out[1] = Sum(b);
-    out[2] = Sum(c);
-    out[3] = Sum(d);
+    const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));  // a b a b per lane
+    const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    const __m512 abcd = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
+                                      _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
+    const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(abcd), _mm512_extractf32x8_ps(abcd, 1));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1)));
   }
 };
 

@@ -23,11 +23,20 @@ struct RopeParams {
   const float* inv_freq = nullptr;     // [head_dim / 2]
   float attention_scaling = 1.0f;      // multiplies cos and sin (1 for default/linear/llama3)
   bool interleaved = false;            // input pairs at (2i, 2i+1); output in rotate-half order (see above)
+  // [tokens, head_dim / 2, 2]: cos · scaling and sin · scaling of every token's angles, from
+  // RopeTable; or null to compute them in the call. A forward pass rotates Q and K of every layer at
+  // the same positions, so it fills the table once per chunk instead of calling cosf/sinf
+  // 2 · layers times (at batch 64 those calls cost more than the rest of the elementwise work).
+  const float* cos_sin = nullptr;
 };
 
 // Largest head_dim the interleaved mode handles (its per-head scratch lives on the stack).
 constexpr int kRopeMaxInterleavedHeadDim = 1024;
 
 void Rope(const RopeParams& p, ThreadPool* pool);
+
+// Fills out[tokens · head_dim/2 · 2] with the values Rope would compute for p's positions (the same
+// f32 arithmetic, so rotating through the table is bit-identical to rotating without it).
+void RopeTable(const RopeParams& p, float* out, ThreadPool* pool);
 
 }  // namespace tt
