@@ -1,6 +1,7 @@
 #include "norm.h"
 
 #include "../common/math.h"
+#include "../../platform/cpu_features.h"
 
 namespace tt {
 
@@ -10,11 +11,17 @@ namespace {
 // per-element branch and the compiler can vectorise it.
 template <DType WD>
 void NormRows(const RmsNormParams& p, int64_t r0, int64_t r1) {
+  const bool avx2 = HostCpuFeatures().avx2;
   for (int64_t r = r0; r < r1; r++) {
     const float* x = p.x + r * p.ld_x;
     float* y = p.y + r * p.ld_y;
-    double ss = 0.0;  // double: the mean of squares over thousands of elements stays exact enough
-    for (int64_t i = 0; i < p.dim; i++) ss += static_cast<double>(x[i]) * x[i];
+    // double: the mean of squares over thousands of elements stays exact enough
+    double ss = 0.0;
+    if (avx2) {
+      ss = SumSquaresAvx2(x, p.dim);
+    } else {
+      for (int64_t i = 0; i < p.dim; i++) ss += static_cast<double>(x[i]) * x[i];
+    }
     const float inv = 1.0f / sqrtf(static_cast<float>(ss / p.dim) + p.eps);
     for (int64_t i = 0; i < p.dim; i++) {
       float w;

@@ -20,4 +20,7 @@ struct RmsNormParams {
 
 void RmsNorm(const RmsNormParams& p, ThreadPool* pool);
 
+// Σ x[i]² in double over AVX2 lanes (norm_avx2.cc); RmsNorm uses it where the host has AVX2.
+double SumSquaresAvx2(const float* x, int64_t n);
+
 }  // namespace tt
