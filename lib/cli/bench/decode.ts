@@ -16,7 +16,9 @@ import type { NativeModel, PrecisionName, SeqId } from '../../native/addon-types
 import { quantDTypeName, type QuantType } from '../../models/quant/index.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
+import type { MachineLimits } from './machine.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { decodeStepBound, decodeStepFlops, prefillFlops } from './roofline.js';
 
 export type { ModelShape } from './random-model.js';
 
@@ -34,6 +36,13 @@ export interface DecodeBenchOptions {
   steps?: number;
   /** Read bandwidth in GB/s for the batch-1 bound; measured with kernels.benchReadBandwidth when omitted. */
   bandwidthGBps?: number;
+  /**
+   * The machine's dot-product peaks, for the long prefill's fraction of peak and every batch's
+   * fraction of the roofline bound; both are left out (NaN) without them.
+   */
+  peaks?: Pick<MachineLimits, 'fmaPeakF32' | 'fmaPeakBf16'>;
+  /** Prompt length of the long prefill, measured once per precision against the peak. @default 512 */
+  longPrefillTokens?: number;
   /** Model shape; the default is Qwen2.5-0.5B's. */
   shape?: Partial<ModelShape>;
   /** Weight types compared at the fastest precision ('bf16': as stored). @default ['bf16', 'q8_0', 'q4_k'] */
@@ -59,12 +68,19 @@ export interface DecodeBenchRow {
   stepSeconds: number;
   /** Generated tokens per second over the whole batch. */
   tokensPerSecond: number;
+  /**
+   * The roofline bound of the step (the longer of streaming the weights once at the measured
+   * bandwidth and its arithmetic at the measured peak of this precision) ÷ the measured step.
+   */
+  ofRoofline: number;
 }
 
 export interface DecodeBenchResult {
   rows: DecodeBenchRow[];
   /** Prompt tokens per second, per precision. */
   prefill: Array<{ precision: PrecisionName; tokensPerSecond: number }>;
+  /** The long prefill (longPrefillTokens from an empty cache), per precision: flops ÷ time ÷ the peak. */
+  longPrefill: Array<{ precision: PrecisionName; tokens: number; tokensPerSecond: number; gflops: number; ofPeak: number }>;
   weightBytes: number;
   bandwidthGBps: number;
   /** Batch-1 decode bound: bandwidth ÷ weight bytes (tokens/s). */
@@ -109,13 +125,18 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   log(`wrote a random BF16 ${shape.layers}-layer checkpoint in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
   const typeBatches = opts.weightTypeBatches ?? [1, 16];
   const maxBatch = Math.max(...batches, ...typeBatches);
-  // KV for the prompt once plus (steps + 2) tokens for each sequence, with room for page rounding.
+  const longTokens = opts.longPrefillTokens ?? 512;
+  const peakOf = (p: PrecisionName) => (p === 'bf16' ? opts.peaks?.fmaPeakBf16 : opts.peaks?.fmaPeakF32) ?? NaN;
+  // KV for the prompt once plus (steps + 2) tokens for each sequence, with room for page rounding;
+  // the long prefill runs after the decode rows have released theirs.
   const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
-  const kvCacheBytes = kvBytesPerToken * 16 * (Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((steps + 2) / 16) + 1) + 4);
+  const kvPages = Math.max(maxBatch * (Math.ceil((steps + 2) / 16) + 1), Math.ceil(longTokens / 16) + 1);
+  const kvCacheBytes = kvBytesPerToken * 16 * (Math.ceil(promptTokens / 16) + kvPages + 4);
 
   const rows: DecodeBenchRow[] = [];
   const weightTypeRows: DecodeWeightTypeRow[] = [];
   const prefill: DecodeBenchResult['prefill'] = [];
+  const longPrefill: DecodeBenchResult['longPrefill'] = [];
   let weightBytes = 0;
   try {
     for (const precision of precisions) {
@@ -129,7 +150,21 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
         for (const batch of batches) {
           const tokensPerSecond = await decodeRate(model, prompt, batch, steps);
-          rows.push({ precision, batch, stepSeconds: batch / tokensPerSecond, tokensPerSecond });
+          const stepSeconds = batch / tokensPerSecond;
+          // Context of a timed step: the prompt, the warm-up token and about half the timed ones.
+          const flops = decodeStepFlops(shape, batch, promptTokens + 1 + Math.ceil(steps / 2));
+          const bound = decodeStepBound(weightBytes, bandwidthGBps, flops, peakOf(precision));
+          rows.push({ precision, batch, stepSeconds, tokensPerSecond, ofRoofline: bound / stepSeconds });
+        }
+        if (longTokens > 0) {
+          const seq = model.createSequence(2);
+          model.appendTokens(seq, Int32Array.from({ length: longTokens }, (_, i) => (i * 104729) % 256));
+          const tl = performance.now();
+          await model.forward(Int32Array.of(seq), 'last');
+          const seconds = (performance.now() - tl) / 1e3;
+          model.releaseMany(Int32Array.of(seq));
+          const gflops = prefillFlops(shape, longTokens) / seconds / 1e9;
+          longPrefill.push({ precision, tokens: longTokens, tokensPerSecond: longTokens / seconds, gflops, ofPeak: gflops / peakOf(precision) });
         }
       } finally {
         model.dispose();
@@ -167,9 +202,17 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const bound = (bandwidthGBps * 1e9) / weightBytes;
   log(`decode: Qwen2.5-0.5B shape, random BF16 weights (${(weightBytes / 1e9).toFixed(2)} GB read per step), prompt ${promptTokens}, ${opts.threads} threads`);
   for (const p of prefill) log(`prefill ${p.precision}: ${p.tokensPerSecond.toFixed(1)} tok/s`);
-  log('precision  batch   ms/step   tok/s (all sequences)');
+  for (const p of longPrefill)
+    log(
+      `prefill ${p.precision}, ${p.tokens} tokens: ${p.tokensPerSecond.toFixed(1)} tok/s, ${p.gflops.toFixed(1)} GFLOP/s = ` +
+        `${(100 * p.ofPeak).toFixed(0)}% of the ${p.precision} peak`,
+    );
+  log('precision  batch   ms/step   tok/s (all sequences)   of roofline');
   for (const r of rows)
-    log(`${r.precision.padEnd(9)} ${String(r.batch).padStart(6)} ${(r.stepSeconds * 1e3).toFixed(1).padStart(9)} ${r.tokensPerSecond.toFixed(1).padStart(8)}`);
+    log(
+      `${r.precision.padEnd(9)} ${String(r.batch).padStart(6)} ${(r.stepSeconds * 1e3).toFixed(1).padStart(9)} ` +
+        `${r.tokensPerSecond.toFixed(1).padStart(8)} ${(100 * r.ofRoofline).toFixed(0).padStart(26)}%`,
+    );
   log(
     Number.isFinite(bound)
       ? `batch-1 bound: ${bound.toFixed(1)} tok/s at ${bandwidthGBps.toFixed(1)} GB/s read bandwidth`
@@ -184,5 +227,5 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
             `${String(r.batch).padStart(7)} ${r.tokensPerSecond.toFixed(1).padStart(7)} ${(100 * r.ofBound).toFixed(0).padStart(9)}%`,
         );
   }
-  return { rows, prefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound, weightTypes: weightTypeRows };
+  return { rows, prefill, longPrefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound, weightTypes: weightTypeRows };
 }

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeModelSpec, NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
+import type { MachineLimits } from './machine.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { decodeGemmFlops, decodeStepBound, decodeStepFlops } from './roofline.js';
 
 export interface ProfileBenchOptions {
   threads: number;
@@ -31,12 +33,27 @@ export interface ProfileBenchOptions {
    * before it learned to spin), for the ratio. @default true
    */
   compareSpin?: boolean;
+  /** The machine's limits, for each column's GEMM fraction of the peak and roofline fraction. */
+  machine?: MachineLimits;
 }
 
 export interface ProfileBenchResult {
   columns: ProfileColumn[];
+  /** Per column (same order), against the machine's limits; empty without `machine`. */
+  limits: ProfileLimits[];
   /** Batch 1 with a pool that never spins; null when not measured. */
   noSpin: ProfileColumn | null;
+}
+
+/** One column's step against the machine (roofline.ts). */
+export interface ProfileLimits {
+  batch: number;
+  /** The projections and the LM head: their flops ÷ their time ÷ the precision's dot peak. */
+  gemmOfPeak: number;
+  /** Measured step ÷ the time of its GEMMs (projections and LM head). */
+  stepOverGemm: number;
+  /** The step's roofline bound ÷ the measured step. */
+  ofRoofline: number;
 }
 
 /** One batch size's step, in milliseconds per decode step, by row of the table. */
@@ -47,6 +64,9 @@ export interface ProfileColumn {
 }
 
 export type ProfileRow = ProfileOp | 'poolWait' | 'nativeOther' | 'napiJs';
+
+/** The rows that are matrix products over the weights: the projections and the LM head. */
+const GEMM_ROWS: readonly ProfileRow[] = ['gemmQkv', 'gemmO', 'gemmGateUp', 'gemmDown', 'head'];
 
 export const PROFILE_ROWS: readonly { row: ProfileRow; label: string }[] = [
   { row: 'gemmQkv', label: 'GEMM q/k/v' },
@@ -101,18 +121,35 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
   const file = path.join(dir, 'model.safetensors');
   let columns: ProfileColumn[] = [];
   let noSpin: ProfileColumn | null = null;
+  let limits: ProfileLimits[] = [];
   try {
     const tensors = writeRandomCheckpoint(file, shape);
     const maxBatch = Math.max(...batches);
     const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
     const pages = Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((tokens + 4) / 16) + 1) + 8;
     const spec = { ...specFor(file, tensors, shape, opts.threads, precision, kvBytesPerToken * 16 * pages), ...vocabularyBytes(shape.vocab) };
-    columns = await profileBatches(spec, batches, promptTokens, tokens, shape.vocab);
+    let weightBytes: number;
+    ({ columns, weightBytes } = await profileBatches(spec, batches, promptTokens, tokens, shape.vocab));
+    if (opts.machine) {
+      const m = opts.machine;
+      const peak = precision === 'bf16' ? m.fmaPeakBf16 : m.fmaPeakF32;
+      limits = columns.map((c) => {
+        const gemmMs = GEMM_ROWS.reduce((a, r) => a + c.rows[r], 0);
+        // Context of a profiled step: the prompt, the 2 warm-up tokens and about half the timed ones.
+        const flops = decodeStepFlops(shape, c.batch, promptTokens + 2 + tokens / 2);
+        return {
+          batch: c.batch,
+          gemmOfPeak: decodeGemmFlops(shape, c.batch) / (gemmMs / 1e3) / 1e9 / peak,
+          stepOverGemm: c.stepMs / gemmMs,
+          ofRoofline: (decodeStepBound(weightBytes, m.readBandwidth, flops, peak) * 1e3) / c.stepMs,
+        };
+      });
+    }
     if (opts.compareSpin ?? true) {
       const saved = process.env.THINKTREE_POOL_SPIN_US;
       process.env.THINKTREE_POOL_SPIN_US = '0'; // read by the pool when the model is made
       try {
-        noSpin = (await profileBatches(spec, [1], promptTokens, tokens, shape.vocab))[0]!;
+        noSpin = (await profileBatches(spec, [1], promptTokens, tokens, shape.vocab)).columns[0]!;
       } finally {
         if (saved === undefined) delete process.env.THINKTREE_POOL_SPIN_US;
         else process.env.THINKTREE_POOL_SPIN_US = saved;
@@ -130,13 +167,25 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
   if (noSpin !== null && columns[0]?.batch === 1) {
     log(`batch 1: step time with a pool that sleeps at once ÷ with the spinning pool = ${(noSpin.stepMs / columns[0].stepMs).toFixed(2)}`);
   }
-  return { columns, noSpin };
+  for (const l of limits)
+    log(
+      `B=${l.batch}: GEMMs + LM head at ${(100 * l.gemmOfPeak).toFixed(0)}% of the ${precision} peak; step ÷ their time ` +
+        `${l.stepOverGemm.toFixed(2)}; step at ${(100 * l.ofRoofline).toFixed(0)}% of its roofline bound`,
+    );
+  return { columns, limits, noSpin };
 }
 
 /** Profiles a fresh model from `spec`: a shared prompt, then one profiled greedy call per batch size. */
-async function profileBatches(spec: NativeModelSpec, batches: number[], promptTokens: number, tokens: number, vocab: number): Promise<ProfileColumn[]> {
+async function profileBatches(
+  spec: NativeModelSpec,
+  batches: number[],
+  promptTokens: number,
+  tokens: number,
+  vocab: number,
+): Promise<{ columns: ProfileColumn[]; weightBytes: number }> {
   const columns: ProfileColumn[] = [];
   const model = await nativeAddon().loadModel(spec);
+  const weightBytes = model.info().weightBytes;
   try {
     const prompt = model.createSequence(1);
     model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % vocab));
@@ -167,5 +216,5 @@ async function profileBatches(spec: NativeModelSpec, batches: number[], promptTo
   } finally {
     model.dispose();
   }
-  return columns;
+  return { columns, weightBytes };
 }

@@ -77,12 +77,15 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('decode')) {
-    const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth });
-    const at = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b)?.tokensPerSecond ?? NaN;
+    const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth, peaks: machine });
+    const row = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b);
+    const at = (p: string, b: number) => row(p, b)?.tokensPerSecond ?? NaN;
     for (const p of ['f32', 'bf16']) {
+      const long = res.longPrefill.find((l) => l.precision === p);
       summary.push(
         `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct(at(p, 1) / res.batch1BoundTokensPerSecond)} of the ` +
-          `bandwidth bound; batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; batch 64 / batch 1 = ${(at(p, 64) / at(p, 1)).toFixed(1)}×`,
+          `bandwidth bound; batch 16 ${pct(row(p, 16)?.ofRoofline ?? NaN)} of the roofline, batch 64 ${pct(row(p, 64)?.ofRoofline ?? NaN)}; ` +
+          `batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; prefill of ${long?.tokens} tokens ${pct(long?.ofPeak ?? NaN)} of the ${p} peak`,
       );
     }
     const bf16Rate = (b: number) => res.weightTypes.find((w) => w.weights === 'bf16')?.rows.find((r) => r.batch === b)?.tokensPerSecond ?? NaN;
@@ -96,7 +99,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('profile')) {
-    const { columns: cols, noSpin } = await benchProfile({ threads, log });
+    const { columns: cols, noSpin, limits } = await benchProfile({ threads, log, machine });
     const share = (c: ProfileColumn, rows: ProfileRow[]) => pct(rows.reduce((a, r) => a + c.rows[r], 0) / c.stepMs);
     summary.push(
       `profile (bf16 decode step): ` +
@@ -105,6 +108,12 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
             `pool waits ${share(c, ['poolWait'])}, sampling ${share(c, ['sample'])}`)
           .join('; ') +
         (noSpin !== null && cols[0]?.batch === 1 ? `; B=1 step without ÷ with the spinning pool ${(noSpin.stepMs / cols[0].stepMs).toFixed(2)}` : ''),
+    );
+    summary.push(
+      `profile against the machine: ` +
+        limits
+          .map((l) => `B=${l.batch} GEMMs ${pct(l.gemmOfPeak)} of peak, step ÷ GEMMs ${l.stepOverGemm.toFixed(2)}, step ${pct(l.ofRoofline)} of roofline`)
+          .join('; '),
     );
     log('');
   }
