@@ -101,6 +101,10 @@ bool WeightFiles::OpenOne(const std::string& path, const std::atomic<bool>* canc
     *error = "could not allocate " + std::to_string(f.size) + " bytes to read " + path + " into: " + strerror(errno);
     return false;
   }
+  // Transparent huge pages where the kernel offers them on request (THP "madvise" mode): decode
+  // streams every weight once per token, and 2 MiB pages cut the TLB misses of that stream 512-fold.
+  // Advice only: a kernel without THP ignores it.
+  madvise(p, f.size, MADV_HUGEPAGE);
   f.data = static_cast<uint8_t*>(p);
   for (size_t done = 0; done < f.size;) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {

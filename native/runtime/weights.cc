@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -17,6 +18,17 @@
 #include "../platform/thread_pool.h"
 
 namespace tt {
+
+void FreeDeleter::operator()(uint8_t* p) const { free(p); }
+
+HugeBuffer AllocateHugeBuffer(int64_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t size = (static_cast<size_t>(bytes) + kHuge - 1) / kHuge * kHuge;  // aligned_alloc wants a multiple
+  void* p = size > 0 ? aligned_alloc(kHuge, size) : nullptr;
+  if (p != nullptr) madvise(p, size, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+  return HugeBuffer(static_cast<uint8_t*>(p));
+}
+
 
 namespace {
 
@@ -236,7 +248,7 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
     ThreadPool pool(std::max(1, spec.threads));
     for (const Resolver::QuantJob& job : res.jobs) {
       const int64_t src_row = DTypeRowBytes(job.src_dtype, job.cols), dst_row = DTypeRowBytes(job.to, job.cols);
-      std::unique_ptr<uint8_t[]> buf(new (std::nothrow) uint8_t[static_cast<size_t>(job.rows * dst_row)]);
+      HugeBuffer buf = AllocateHugeBuffer(job.rows * dst_row);
       if (!buf) {
         *error = "out of memory quantizing a " + std::to_string(job.rows) + " x " + std::to_string(job.cols) + " matrix to " +
                  DTypeName(job.to);

@@ -17,6 +17,15 @@
 
 namespace tt {
 
+// Memory for weights the model makes itself (quantized on load): 2 MiB-aligned and advised as
+// transparent huge pages, since decode streams every byte once per token and 4 KiB pages cost a TLB
+// miss every 4 KiB of that stream. Null when out of memory.
+struct FreeDeleter {
+  void operator()(uint8_t* p) const;
+};
+using HugeBuffer = std::unique_ptr<uint8_t, FreeDeleter>;
+HugeBuffer AllocateHugeBuffer(int64_t bytes);
+
 struct WeightRef {
   const void* data = nullptr;  // row-major, dtype below, inside a mapped file (or owned by Weights)
   DType dtype = DType::kF32;
@@ -69,7 +78,7 @@ class Weights {
  private:
   Weights() = default;
   WeightFiles files_;
-  std::vector<std::unique_ptr<uint8_t[]>> owned_;  // matrices quantized on load (ModelSpec::quantize)
+  std::vector<HugeBuffer> owned_;  // matrices quantized on load (ModelSpec::quantize)
 };
 
 }  // namespace tt
