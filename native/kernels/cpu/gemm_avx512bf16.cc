@@ -26,7 +26,6 @@ struct Avx512Bf16Traits {
   using XVec = __m512bh; // 32 consecutive k of one X row
   using WVec = __m512bh; // 32 consecutive k of one W row
   static constexpr int kStep = 32;
-  static constexpr bool kWideGemv = true;
 
   static Acc Zero() { return _mm512_setzero_ps(); }
   static XVec LoadX(const uint16_t* p) { return reinterpret_cast<XVec>(_mm512_loadu_si512(p)); }

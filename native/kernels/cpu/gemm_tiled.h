@@ -25,9 +25,7 @@
 // instantiation into the AVX2 code path.
 #pragma once
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <type_traits>
 
 #include "gemm.h"
 
@@ -188,19 +186,6 @@ inline TilePlan PlanFor(int64_t m) {
   return {1, 8};
 }
 
-// Traits with 32 vector registers may set `static constexpr bool kWideGemv = true`: a single X row
-// (decode at batch 1) then takes 16 W rows per tile instead of 8, halving the tiles' start-up and
-// horizontal sums per byte streamed.
-template <class V, class = void>
-struct WideGemvOf : std::false_type {};
-template <class V>
-struct WideGemvOf<V, std::void_t<decltype(V::kWideGemv)>> : std::bool_constant<V::kWideGemv> {};
-
-inline bool GemvWideEnabled() {
-  const char* v = getenv("THINKTREE_GEMV_WIDE");
-  return v == nullptr || v[0] != '0';
-}
-
 // Runtime (rows, cols) to a compiled panel. Only the shapes PlanFor produces, plus the row
 // remainders 1..3 of the 4×3 plan, exist.
 template <class V, DType WD>
@@ -214,9 +199,6 @@ void DispatchPanel(int rows, int cols, const TileArgs<V, WD>& a, int64_t ncols) 
     case 2 * 16 + 6: return Panel<V, WD, 2, 6>(a, ncols);
     case 1 * 16 + 8: return Panel<V, WD, 1, 8>(a, ncols);
   }
-  if constexpr (WideGemvOf<V>::value) {
-    if (rows == 1 && cols == 16) return Panel<V, WD, 1, 16>(a, ncols);
-  }
 }
 
 // Y[:, n0:n1) for all m rows. `x` is the X the traits read ([m, k], row stride lda): p.x for f32
@@ -224,8 +206,7 @@ void DispatchPanel(int rows, int cols, const TileArgs<V, WD>& a, int64_t ncols) 
 template <class V, DType WD>
 void GemmTiled(const GemmParams& p, const typename V::XT* x, int64_t lda, int64_t n0, int64_t n1) {
   static_assert(KBlock<WD>() % V::kStep == 0, "k blocks must hold whole vector steps");
-  TilePlan plan = PlanFor(p.m);
-  if (WideGemvOf<V>::value && p.m == 1 && GemvWideEnabled()) plan = {1, 16};
+  const TilePlan plan = PlanFor(p.m);
   const WElem<WD>* w = static_cast<const WElem<WD>*>(p.w);
   // One row group: nothing in X or W is reused across groups, so take k in one pass.
   const int64_t kc_max = p.m <= plan.rows ? p.k : KBlock<WD>();
