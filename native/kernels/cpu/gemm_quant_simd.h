@@ -42,10 +42,15 @@ inline __m256i Nibbles16(const uint8_t* p) {
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
 }
 
+// Two accumulator sets, for even and odd blocks: with one, a single row (decode at batch 1) waits
+// the FMA's latency (and the offset sum's add latency) on every 32-weight block, which made the
+// int8 path compute-bound at batch 1.
 template <class V, int R>
 struct RowState {
   __m256 acc[R];
+  __m256 acc2[R];
   float corr[R];  // offsets, subtracted at the end
+  float corr2[R];
   const int8_t* q[R];
   const float* d[R];
   const int16_t* s[R];
@@ -55,7 +60,9 @@ template <class V, int R>
 void Init(RowState<V, R>* st, const QuantActs& a, int64_t i0) {
   for (int r = 0; r < R; r++) {
     st->acc[r] = _mm256_setzero_ps();
+    st->acc2[r] = _mm256_setzero_ps();
     st->corr[r] = 0.f;
+    st->corr2[r] = 0.f;
     st->q[r] = a.q + (i0 + r) * a.k;
     st->d[r] = a.d + (i0 + r) * (a.k / kActBlock);
     st->s[r] = a.sum16 + (i0 + r) * (a.k / kActSum);
@@ -66,7 +73,8 @@ void Init(RowState<V, R>* st, const QuantActs& a, int64_t i0) {
 template <class V, int R>
 void Finish(const RowState<V, R>& st, const GemmParams& p, int64_t i0, int64_t j) {
   const float b = p.bias ? p.bias[j] : 0.f;
-  for (int r = 0; r < R; r++) p.y[(i0 + r) * p.ldy + j] = HSum(st.acc[r]) - st.corr[r] + b;
+  for (int r = 0; r < R; r++)
+    p.y[(i0 + r) * p.ldy + j] = HSum(_mm256_add_ps(st.acc[r], st.acc2[r])) - (st.corr[r] + st.corr2[r]) + b;
 }
 
 template <class V, int R>
@@ -75,7 +83,7 @@ void RowsQ8_0(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   Init(&st, p.acts, i0);
   const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(wrow);
   const int64_t nb = p.k / 32;
-  for (int64_t b = 0; b < nb; b++) {
+  auto block = [&](int64_t b, __m256* acc) {
     const __m256i wq = Load32(w[b].qs);
     const __m256i u = _mm256_sign_epi8(wq, wq);  // |w|
     const float dw = Half(w[b].d);
@@ -83,9 +91,15 @@ void RowsQ8_0(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
     for (int r = 0; r < R; r++) {
       const __m256i s = _mm256_sign_epi8(Load32(st.q[r] + 32 * b), wq);  // x · sign(w)
       const __m256 dot = _mm256_cvtepi32_ps(V::Dot(u, s));
-      st.acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * st.d[r][b]), dot, st.acc[r]);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * st.d[r][b]), dot, acc[r]);
     }
+  };
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    block(b, st.acc);
+    block(b + 1, st.acc2);
   }
+  if (b < nb) block(b, st.acc);
   Finish(st, p, i0, j);
 }
 
@@ -95,17 +109,23 @@ void RowsQ4_0(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   Init(&st, p.acts, i0);
   const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(wrow);
   const int64_t nb = p.k / 32;
-  for (int64_t b = 0; b < nb; b++) {
+  auto block = [&](int64_t b, __m256* acc, float* corr) {
     const __m256i u = Nibbles16(w[b].qs);
     const float dw = Half(w[b].d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++) {
       const float scale = dw * st.d[r][b];
       const __m256 dot = _mm256_cvtepi32_ps(V::Dot(u, Load32(st.q[r] + 32 * b)));
-      st.acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale), dot, st.acc[r]);
-      st.corr[r] += scale * 8.f * static_cast<float>(st.s[r][2 * b] + st.s[r][2 * b + 1]);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale), dot, acc[r]);
+      corr[r] += scale * 8.f * static_cast<float>(st.s[r][2 * b] + st.s[r][2 * b + 1]);
     }
+  };
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    block(b, st.acc, st.corr);
+    block(b + 1, st.acc2, st.corr2);
   }
+  if (b < nb) block(b, st.acc, st.corr);
   Finish(st, p, i0, j);
 }
 
@@ -131,8 +151,8 @@ void RowsQ4_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
         const __m256 dot0 = _mm256_cvtepi32_ps(V::Dot(lo, Load32(st.q[r] + 32 * a0)));
         const __m256 dot1 = _mm256_cvtepi32_ps(V::Dot(hi, Load32(st.q[r] + 32 * (a0 + 1))));
         st.acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * h] * dx0), dot0, st.acc[r]);
-        st.acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * h + 1] * dx1), dot1, st.acc[r]);
-        st.corr[r] += dmin * mn[2 * h] * dx0 * static_cast<float>(st.s[r][2 * a0] + st.s[r][2 * a0 + 1]) +
+        st.acc2[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * h + 1] * dx1), dot1, st.acc2[r]);
+        (h & 1 ? st.corr2 : st.corr)[r] += dmin * mn[2 * h] * dx0 * static_cast<float>(st.s[r][2 * a0] + st.s[r][2 * a0 + 1]) +
                       dmin * mn[2 * h + 1] * dx1 * static_cast<float>(st.s[r][2 * a0 + 2] + st.s[r][2 * a0 + 3]);
       }
     }
@@ -169,8 +189,9 @@ void RowsQ6_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
           // Lanes 0..3 hold elements 0..15 (scale s0), lanes 4..7 elements 16..31 (scale s1).
           const __m256 scale = _mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx));
           const __m256 dot = _mm256_cvtepi32_ps(V::Dot(u[qtr], Load32(st.q[r] + 32 * a)));
-          st.acc[r] = _mm256_fmadd_ps(scale, dot, st.acc[r]);
-          st.corr[r] += 32.f * dx * (s0 * static_cast<float>(st.s[r][2 * a]) + s1 * static_cast<float>(st.s[r][2 * a + 1]));
+          __m256* acc = qtr & 1 ? st.acc2 : st.acc;
+          acc[r] = _mm256_fmadd_ps(scale, dot, acc[r]);
+          (qtr & 1 ? st.corr2 : st.corr)[r] += 32.f * dx * (s0 * static_cast<float>(st.s[r][2 * a]) + s1 * static_cast<float>(st.s[r][2 * a + 1]));
         }
       }
     }
