@@ -225,8 +225,7 @@ Status CpuExecutor::SampleOutputs(int32_t rows, int32_t vocab, const std::vector
     SampleWorkspace* ws = &sample_ws_[t];
     for (int32_t r = t; r < rows; r += nt) {
       const float* row = outputs_.data() + r * width;
-      tokens[r] = SampleToken(row, vocab, params[r], seeds[r], counters[r], ws);
-      logprobs[r] = TokenLogprob(row, vocab, tokens[r]);
+      tokens[r] = SampleTokenWithLogprob(row, vocab, params[r], seeds[r], counters[r], ws, &logprobs[r]);
     }
   };
   threads_->Run(sample);

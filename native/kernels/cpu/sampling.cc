@@ -261,10 +261,11 @@ int32_t SampleToken(const float* logits, int32_t vocab, const SamplingParams& p,
   return SampleTokenWith(HostSamplingRowOps(), logits, vocab, p, seed, counter, ws);
 }
 
-int32_t SampleTokenWith(const SamplingRowOps& ops, const float* logits, int32_t vocab, const SamplingParams& p,
-                        uint64_t seed, uint64_t counter, SampleWorkspace* ws) {
-  if (vocab <= 0) return 0;
-  const RowMax row = ScanRow(ops, logits, vocab);
+namespace {
+
+// SampleTokenWith after the row scan.
+int32_t SampleScanned(const SamplingRowOps& ops, const float* logits, int32_t vocab, const RowMax& row,
+                      const SamplingParams& p, uint64_t seed, uint64_t counter, SampleWorkspace* ws) {
   const float inv_t = p.temperature > 0.0f ? 1.0f / p.temperature : 0.0f;
   const bool degenerate = row.any_nan || !(row.max > -kInf && row.max < kInf);
   if (degenerate || !(p.temperature > 0.0f) || !(inv_t < kInf) || p.top_k == 1) return row.arg;
@@ -284,12 +285,11 @@ int32_t SampleTokenWith(const SamplingRowOps& ops, const float* logits, int32_t 
   return DrawById(ops, w, vocab, p.min_p > 0.0f ? p.min_p : 0.0f, u, row.arg);
 }
 
-float TokenLogprob(const float* logits, int32_t vocab, int32_t token) {
+// TokenLogprob with the row's NaN flag and maximum already known.
+float LogprobScanned(const SamplingRowOps& ops, const float* logits, int32_t vocab, int32_t token, bool any_nan, float mx) {
   if (token < 0 || token >= vocab) return std::numeric_limits<float>::quiet_NaN();
-  const SamplingRowOps& ops = HostSamplingRowOps();
-  if (ops.any_nan(logits, vocab)) return std::numeric_limits<float>::quiet_NaN();  // no distribution
+  if (any_nan) return std::numeric_limits<float>::quiet_NaN();  // no distribution
   const float lt = logits[token];
-  const float mx = ops.max(logits, 0, vocab);
   if (mx == -kInf) return -kInf;  // every logit −inf: nothing has mass
   if (mx == kInf) {               // the +inf tokens share all the mass (the limit of softmax)
     if (lt != kInf) return -kInf;
@@ -299,6 +299,35 @@ float TokenLogprob(const float* logits, int32_t vocab, int32_t token) {
   }
   // Max-subtracted, summed in double lanes: 151936 terms of very different size.
   return static_cast<float>(static_cast<double>(lt - mx) - std::log(ops.exp_sum(logits, vocab, mx)));
+}
+
+}  // namespace
+
+int32_t SampleTokenWith(const SamplingRowOps& ops, const float* logits, int32_t vocab, const SamplingParams& p,
+                        uint64_t seed, uint64_t counter, SampleWorkspace* ws) {
+  if (vocab <= 0) return 0;
+  return SampleScanned(ops, logits, vocab, ScanRow(ops, logits, vocab), p, seed, counter, ws);
+}
+
+float TokenLogprob(const float* logits, int32_t vocab, int32_t token) {
+  if (token < 0 || token >= vocab) return std::numeric_limits<float>::quiet_NaN();
+  const SamplingRowOps& ops = HostSamplingRowOps();
+  if (ops.any_nan(logits, vocab)) return std::numeric_limits<float>::quiet_NaN();
+  return LogprobScanned(ops, logits, vocab, token, false, ops.max(logits, 0, vocab));
+}
+
+int32_t SampleTokenWithLogprob(const float* logits, int32_t vocab, const SamplingParams& p, uint64_t seed,
+                               uint64_t counter, SampleWorkspace* ws, float* logprob) {
+  if (vocab <= 0) {
+    *logprob = std::numeric_limits<float>::quiet_NaN();
+    return 0;
+  }
+  const SamplingRowOps& ops = HostSamplingRowOps();
+  const RowMax row = ScanRow(ops, logits, vocab);
+  const int32_t token = SampleScanned(ops, logits, vocab, row, p, seed, counter, ws);
+  // ScanRow's max ignores NaNs, but a row with one has no log-probability anyway.
+  *logprob = LogprobScanned(ops, logits, vocab, token, row.any_nan, row.max);
+  return token;
 }
 
 }  // namespace tt
