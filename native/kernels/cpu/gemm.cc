@@ -36,11 +36,13 @@ const char* UnsupportedIsaMessage(Isa isa) {
   return "gemm: unknown isa";
 }
 
-// Columns per work item: a multiple of every tile width (3, 4, 6, 8), so only the last chunk of the
-// matrix has column remainders, and about eight chunks per thread so the last ones balance the load.
+// Columns per work item: a multiple of every tile width (3, 4, 6, 8, 24), so only the last chunk of
+// the matrix has column remainders, and about eight chunks per thread so the last ones balance the
+// load; 32 per thread from 8 rows up, where a chunk of the LM head (151,936 columns) would otherwise
+// run for milliseconds while the other threads wait at the end of the call.
 constexpr int64_t kColumnGrain = 24;
-int64_t ColumnChunk(int64_t n, int threads) {
-  const int64_t target = n / (static_cast<int64_t>(threads) * 8);
+int64_t ColumnChunk(int64_t n, int64_t m, int threads) {
+  const int64_t target = n / (static_cast<int64_t>(threads) * (m >= 8 ? 32 : 8));
   return std::max(kColumnGrain, target - target % kColumnGrain);
 }
 
@@ -234,7 +236,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
   // exactly one thread. Threads take chunks from a shared counter rather than a fixed half each, so
   // a thread slowed down by other work on the machine costs one chunk of waiting, not half the call.
   const int threads = pool ? pool->size() : 1;
-  const int64_t chunk = ColumnChunk(q.n, threads);
+  const int64_t chunk = ColumnChunk(q.n, q.m, threads);
   if (threads == 1 || chunk >= q.n) {
     fn(q, 0, q.n);
   } else {
