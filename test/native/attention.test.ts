@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { IsaName } from '../../lib/native/addon-types.js';
 import type { AttentionArgs } from '../../lib/native/kernel-types.js';
 import { nativeKernels } from '../../lib/native/kernels.js';
 import { maxAbsDiff } from '../helpers/reference-llama.js';
 import { rng } from '../helpers/tiny-model.js';
 
 const kernels = nativeKernels();
+const cpu = kernels.cpuInfo();
+/** Every kernel variant this host can run ('avx512bf16' has no attention variant of its own: it runs avx512's). */
+const variants: IsaName[] = ['scalar', ...(cpu.avx2 ? ['avx2' as const] : []), ...(cpu.avx512 ? ['avx512' as const] : [])];
 
 interface Shape {
   pageTokens: number;
@@ -264,5 +268,45 @@ describe('shared-prefix cascade over the tree of pages', () => {
     // Without the split every sequence reads all its pages itself.
     const flat = pageReads({ ...args, sharedPrefix: false });
     expect(flat.get(`${args.pageIndices[0]}/0`)).toBe(plans.length);
+  });
+});
+
+describe('paged attention on every kernel variant the host runs', () => {
+  // Shapes chosen to reach each branch of the variants: head sizes 16 (AVX-512's 16-dim tail), 32, 64
+  // (its 64-dim passes), 8 and 12 (fallbacks); groups of 1 to 7 heads (AVX-512 runs up to four per
+  // key load, then three, two or one); query counts past the block threshold of 32 (blocks of eight,
+  // four, then single queries); key counts that are not multiples of 4, 16 or 32.
+  const cases: [string, Shape, SeqPlan[]][] = [
+    ['decode, 7 heads per kv head, head size 64', { pageTokens: 16, numHeads: 14, numKvHeads: 2, headDim: 64 }, [
+      { len: 37, queries: 1 }, { len: 300, queries: 1 }, { len: 5, queries: 1 },
+    ]],
+    ['decode, groups of 1, 2, 3 and 5 heads', { pageTokens: 4, numHeads: 5, numKvHeads: 1, headDim: 32 }, [{ len: 23, queries: 2 }, { len: 2, queries: 1 }]],
+    ['decode, 3 heads per kv head, head size 16', { pageTokens: 4, numHeads: 6, numKvHeads: 2, headDim: 16 }, [{ len: 19, queries: 1 }, { len: 31, queries: 3 }]],
+    ['decode, 2 heads per kv head, head size 48', { pageTokens: 4, numHeads: 4, numKvHeads: 2, headDim: 48 }, [{ len: 11, queries: 1 }]],
+    ['prefill blocks with a sliding window, head size 16', { pageTokens: 4, numHeads: 4, numKvHeads: 4, headDim: 16, slidingWindow: 7 }, [{ len: 45, queries: 45 }, { len: 9, queries: 3 }]],
+    ['prefill blocks past a 256-key chunk, 7 heads, head size 64', { pageTokens: 16, numHeads: 14, numKvHeads: 2, headDim: 64 }, [{ len: 290, queries: 13 }]],
+    ['prefill blocks, head size 48 (16-dim tail)', { pageTokens: 4, numHeads: 2, numKvHeads: 1, headDim: 48 }, [{ len: 70, queries: 37 }]],
+    ['forks sharing a prefix: shared blocks of 8, 4 and 1 queries', { pageTokens: 4, numHeads: 13, numKvHeads: 1, headDim: 32 }, [
+      { len: 101, queries: 1 }, { len: 103, queries: 1, forkOf: 0, shared: 25 }, { len: 99, queries: 1, forkOf: 0, shared: 24 },
+    ]],
+    ['head size 8', { pageTokens: 3, numHeads: 4, numKvHeads: 2, headDim: 8 }, [{ len: 40, queries: 20 }, { len: 6, queries: 1 }]],
+    ['head size 12', { pageTokens: 5, numHeads: 4, numKvHeads: 2, headDim: 12 }, [{ len: 50, queries: 17 }]],
+  ];
+  for (const isa of variants) {
+    for (const [what, shape, plans] of cases) {
+      it(`${isa}: matches naive attention over f32 pages, and over bf16 pages exactly as over rounded f32 ones: ${what}`, () => {
+        const args = { ...buildArgs(shape, plans, 53), isa };
+        expectNaive(args);
+        const rounded = { ...args, kPages: roundBf16(args.kPages), vPages: roundBf16(args.vPages) };
+        const bf16 = kernels.attention({ ...args, kvDtype: 'bf16' });
+        expect(bf16).toEqual(kernels.attention(rounded));
+        expect(maxAbsDiff(bf16, naiveAttention(rounded))).toBeLessThanOrEqual(1e-5);
+      });
+    }
+  }
+
+  it('refuses an unknown isa', () => {
+    const args = buildArgs(gqa, [{ len: 3, queries: 1 }], 5);
+    expect(() => kernels.attention({ ...args, isa: 'sse' as IsaName })).toThrow("Expected `args.isa` to be one of");
   });
 });
