@@ -5,6 +5,10 @@
 // rows are widened as they are loaded (exact: a bf16 is the top half of an f32), so the two dtypes
 // give bit-identical results over the same values. Head sizes that are not a multiple of 16 go to
 // the AVX2 items.
+// GCC 12's _mm512_undefined_* helpers self-initialise on purpose and trip -Wuninitialized at every
+// inlined use (GCC PR 105593, fixed in later releases); the warnings say nothing about this file.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
@@ -44,12 +48,28 @@ inline __m512 ExpNonPositive(__m512 x) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~underflow), _mm512_mul_ps(y, pow2n));
 }
 
+// Lane sums and maxima by halves, as attention_avx2.cc's.
+inline __m256 HalfSum(__m512 v) { return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)); }
+
+inline float HorizontalSum(__m512 v) {
+  const __m256 h = HalfSum(v);
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float HorizontalMax(__m512 v) {
+  const __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
 // Four dot products' lane sums in one vector: [sum a, sum b, sum c, sum d].
 inline __m128 HorizontalSum4(__m512 a, __m512 b, __m512 c, __m512 d) {
-  const auto half = [](__m512 v) {
-    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-  };
-  const __m256 ab = _mm256_hadd_ps(half(a), half(b)), cd = _mm256_hadd_ps(half(c), half(d));
+  const __m256 ab = _mm256_hadd_ps(HalfSum(a), HalfSum(b)), cd = _mm256_hadd_ps(HalfSum(c), HalfSum(d));
   const __m256 abcd = _mm256_hadd_ps(ab, cd);
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
 }
@@ -59,7 +79,7 @@ inline void Softmax(float* s, int lo, int hi, float* mx_out, float* sum_out) {
   for (int j = hi; j < hi + 16; j++) s[j] = -INFINITY;
   __m512 mv = _mm512_set1_ps(-INFINITY);
   for (int j = lo; j < hi; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(s + j));
-  const float mx = _mm512_reduce_max_ps(mv);
+  const float mx = HorizontalMax(mv);
   const __m512 mb = _mm512_set1_ps(mx);
   __m512 sum = _mm512_setzero_ps();
   for (int j = lo; j < hi; j += 16) {
@@ -68,7 +88,7 @@ inline void Softmax(float* s, int lo, int hi, float* mx_out, float* sum_out) {
     sum = _mm512_add_ps(sum, e);
   }
   *mx_out = mx;
-  *sum_out = _mm512_reduce_add_ps(sum);
+  *sum_out = HorizontalSum(sum);
 }
 
 // NG query vectors [i, i + NG) (heads of one kv head, one row) against keys [lo, hi): every key and
@@ -110,7 +130,7 @@ void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
       for (int g = 0; g < NG; g++) acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + g * D + t), c, acc[g]);
     }
 #pragma GCC unroll 4
-    for (int g = 0; g < NG; g++) s[g * kRow + j] = _mm512_reduce_add_ps(acc[g]);
+    for (int g = 0; g < NG; g++) s[g * kRow + j] = HorizontalSum(acc[g]);
   }
   for (int g = 0; g < NG; g++) Softmax(s + g * kRow, lo, hi, &a.m[i + g], &a.d[i + g]);
   // out = p · V, 64 dims per pass (4 · NG accumulators), then 16 at a time
@@ -227,7 +247,7 @@ void BlockRows(const AttnItemArgs& a, int64_t i0, const float* kt, const float* 
     std::fill(row + hi, row + n32, -INFINITY);
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (int j = 0; j < n32; j += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(row + j));
-    const float mx = _mm512_reduce_max_ps(mv);
+    const float mx = HorizontalMax(mv);
     const __m512 mb = _mm512_set1_ps(mx);
     __m512 sum = _mm512_setzero_ps();
     for (int j = 0; j < n32; j += 16) {
@@ -236,7 +256,7 @@ void BlockRows(const AttnItemArgs& a, int64_t i0, const float* kt, const float* 
       sum = _mm512_add_ps(sum, e);
     }
     a.m[i] = mx;
-    a.d[i] = _mm512_reduce_add_ps(sum);
+    a.d[i] = HorizontalSum(sum);
   }
   // out = P · V, 32 dims per pass: 2 value loads and NQ broadcasts feed 2·NQ FMAs
   int c = 0;
