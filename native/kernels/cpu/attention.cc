@@ -66,7 +66,7 @@ AttnItemFn ItemFor(Isa isa) {
   for (int i = static_cast<int>(isa); i >= 0; i--) {
     AttnItemFn fn = nullptr;
     switch (static_cast<Isa>(i)) {
-      case Isa::kAvx512Bf16: fn = nullptr; break;  // vdpbf16ps would round queries to bf16: not used
+      case Isa::kAvx512Bf16: fn = nullptr; break;  // per-query items stay f32: only blocks use vdpbf16ps
       case Isa::kAvx512: fn = AttnItemAvx512(); break;
       case Isa::kAvx2: fn = AttnItemAvx2(); break;
       case Isa::kScalar: fn = AttnItemScalar(); break;
@@ -165,7 +165,11 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   // Items: dynamic scheduling, since shared items are much larger than own ones.
   const AttnItemFn per_query = ItemFor(isa);
   AttnItemFn block = nullptr;
-  if (D % 16 == 0) block = isa >= Isa::kAvx512 ? AttnItemBlockAvx512() : isa >= Isa::kAvx2 ? AttnItemBlockAvx2() : nullptr;
+  if (D % 16 == 0) {
+    if (isa >= Isa::kAvx512Bf16) block = AttnItemBlockAvx512Bf16();
+    else if (isa >= Isa::kAvx512) block = AttnItemBlockAvx512();
+    else if (isa >= Isa::kAvx2) block = AttnItemBlockAvx2();
+  }
   const int64_t block_min_queries = isa >= Isa::kAvx512 ? kBlockMinQueriesAvx512 : kBlockMinQueries;
   std::atomic<int64_t> next{0};
   const int64_t n_items = static_cast<int64_t>(plan.items.size());

@@ -92,6 +92,9 @@ AttnItemFn AttnItemAvx512();
 // head_dim % 16 == 0.
 AttnItemFn AttnItemBlockAvx2();
 AttnItemFn AttnItemBlockAvx512();
+// AVX512_BF16 block variant (attention_avx512bf16.cc): over bf16 pages the scores run on vdpbf16ps
+// with the queries rounded to bf16 (not exact in f32); over f32 pages it is the AVX-512 one.
+AttnItemFn AttnItemBlockAvx512Bf16();
 
 // Returns nullptr on success, else a sentence. Inputs are trusted to be consistent (the N-API layer
 // and the runtime validate them); `isa` must be one the host supports.
