@@ -19,8 +19,8 @@ constexpr int32_t kSharedRows = 128;
 constexpr int32_t kKeyChunk = kAttnItemKeys;
 // Items with at least this many query vectors run as blocks (when the ISA has a block variant):
 // below it, transposing and packing the item's keys costs more than the blocking saves.
+// (AVX-512's wider blocks measured no better with a lower threshold on the beam-shaped bench.)
 constexpr int64_t kBlockMinQueries = 32;
-constexpr int64_t kBlockMinQueriesAvx512 = 32;
 
 inline float Widen(float x) { return x; }
 inline float Widen(uint16_t x) { return Bf16ToF32(x); }
@@ -78,7 +78,7 @@ AttnItemFn ItemFor(Isa isa) {
 
 void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem& it, int32_t group,
              float* states, float* fscratch, int32_t* iscratch, const void** pscratch, AttnItemFn per_query,
-             AttnItemFn block, int64_t block_min_queries) {
+             AttnItemFn block) {
   const int32_t D = p.head_dim, P = p.page_tokens, W = p.sliding_window;
   const int32_t rows = it.rows_end - it.rows_begin;
   const int64_t nq = static_cast<int64_t>(rows) * group;
@@ -128,7 +128,7 @@ void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem&
   a.m = a.o + nq * D;
   a.d = a.m + nq;
   a.scratch = fscratch + nq * D;
-  (block != nullptr && nq >= block_min_queries ? block : per_query)(a);
+  (block != nullptr && nq >= kBlockMinQueries ? block : per_query)(a);
 }
 
 }  // namespace
@@ -170,7 +170,6 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
     else if (isa >= Isa::kAvx512) block = AttnItemBlockAvx512();
     else if (isa >= Isa::kAvx2) block = AttnItemBlockAvx2();
   }
-  const int64_t block_min_queries = isa >= Isa::kAvx512 ? kBlockMinQueriesAvx512 : kBlockMinQueries;
   std::atomic<int64_t> next{0};
   const int64_t n_items = static_cast<int64_t>(plan.items.size());
   auto work = [&](int t, int) {
@@ -178,7 +177,7 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
     int32_t* is = ws->scratch_ints.data() + t * ws->scratch_ints_each;
     const void** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, per_query, block, block_min_queries);
+      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, per_query, block);
   };
   if (pool != nullptr && n_items > 1) pool->Run(work); else work(0, 1);
 
