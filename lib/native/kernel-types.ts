@@ -93,6 +93,8 @@ export interface AttentionArgs {
   /** Use the shared-prefix split (cascade) where sequences share pages; false = per-sequence. */
   sharedPrefix: boolean;
   threads: number;
+  /** Kernel variant to run (tests force each one the host supports). @default the best the CPU has */
+  isa?: IsaName;
 }
 
 /** addon.kernels: cpuInfo() (product surface, NativeCpu) and the kernels on typed arrays. */

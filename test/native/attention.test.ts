@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import type { IsaName } from '../../lib/native/addon-types.js';
 import type { AttentionArgs } from '../../lib/native/kernel-types.js';
 import { nativeKernels } from '../../lib/native/kernels.js';
 import { maxAbsDiff } from '../helpers/reference-llama.js';
 import { rng } from '../helpers/tiny-model.js';
 
 const kernels = nativeKernels();
+const cpu = kernels.cpuInfo();
+/** Every kernel variant this host can run. */
+const variants: IsaName[] = [
+  'scalar',
+  ...(cpu.avx2 ? ['avx2' as const] : []),
+  ...(cpu.avx512 ? ['avx512' as const] : []),
+  ...(cpu.avx512bf16 ? ['avx512bf16' as const] : []),
+];
 
 interface Shape {
   pageTokens: number;
@@ -190,6 +199,7 @@ function roundBf16(x: Float32Array): Float32Array {
 }
 
 describe('paged attention over a bf16 KV cache', () => {
+  const exactIsa = variants.filter((v) => v !== 'avx512bf16').at(-1);
   const shapes: [string, Shape, SeqPlan[]][] = [
     ['decode rows over forks (shared prefix, block variant)', { pageTokens: 4, numHeads: 8, numKvHeads: 2, headDim: 32 }, [
       { len: 300, queries: 1 }, { len: 305, queries: 1, forkOf: 0, shared: 75 }, { len: 290, queries: 1, forkOf: 0, shared: 72 },
@@ -200,7 +210,8 @@ describe('paged attention over a bf16 KV cache', () => {
   ];
   for (const [what, shape, plans] of shapes) {
     it(`equals f32 attention over the bf16-rounded pages exactly: ${what}`, () => {
-      const args = buildArgs(shape, plans, 41);
+      // The best variant that keeps f32 arithmetic (avx512bf16's block items score in bf16: tested below).
+      const args = { ...buildArgs(shape, plans, 41), isa: exactIsa };
       const rounded = { ...args, kPages: roundBf16(args.kPages), vPages: roundBf16(args.vPages) };
       // Widening bf16 to f32 is exact, so the two runs see identical keys and values.
       expect(kernels.attention({ ...args, kvDtype: 'bf16' })).toEqual(kernels.attention(rounded));
@@ -264,5 +275,71 @@ describe('shared-prefix cascade over the tree of pages', () => {
     // Without the split every sequence reads all its pages itself.
     const flat = pageReads({ ...args, sharedPrefix: false });
     expect(flat.get(`${args.pageIndices[0]}/0`)).toBe(plans.length);
+  });
+});
+
+describe('paged attention on every kernel variant the host runs', () => {
+  // Shapes chosen to reach each branch of the variants: head sizes 16 (AVX-512's 16-dim tail), 32, 64
+  // (its 64-dim passes), 8 and 12 (fallbacks); groups of 1 to 7 heads (AVX-512 runs up to four per
+  // key load, then three, two or one); query counts past the block threshold of 32 (blocks of eight,
+  // four, then single queries); key counts that are not multiples of 4, 16 or 32.
+  const cases: [string, Shape, SeqPlan[]][] = [
+    ['decode, 7 heads per kv head, head size 64', { pageTokens: 16, numHeads: 14, numKvHeads: 2, headDim: 64 }, [
+      { len: 37, queries: 1 }, { len: 300, queries: 1 }, { len: 5, queries: 1 },
+    ]],
+    ['decode, groups of 1, 2, 3 and 5 heads', { pageTokens: 4, numHeads: 5, numKvHeads: 1, headDim: 32 }, [{ len: 23, queries: 2 }, { len: 2, queries: 1 }]],
+    ['decode, 3 heads per kv head, head size 16', { pageTokens: 4, numHeads: 6, numKvHeads: 2, headDim: 16 }, [{ len: 19, queries: 1 }, { len: 31, queries: 3 }]],
+    ['decode, 2 heads per kv head, head size 48', { pageTokens: 4, numHeads: 4, numKvHeads: 2, headDim: 48 }, [{ len: 11, queries: 1 }]],
+    ['prefill blocks with a sliding window, head size 16', { pageTokens: 4, numHeads: 4, numKvHeads: 4, headDim: 16, slidingWindow: 7 }, [{ len: 45, queries: 45 }, { len: 9, queries: 3 }]],
+    ['prefill blocks past a 256-key chunk, 7 heads, head size 64', { pageTokens: 16, numHeads: 14, numKvHeads: 2, headDim: 64 }, [{ len: 290, queries: 13 }]],
+    ['prefill blocks, head size 48 (16-dim tail)', { pageTokens: 4, numHeads: 2, numKvHeads: 1, headDim: 48 }, [{ len: 70, queries: 37 }]],
+    ['forks sharing a prefix: shared blocks of 8, 4 and 1 queries', { pageTokens: 4, numHeads: 13, numKvHeads: 1, headDim: 32 }, [
+      { len: 101, queries: 1 }, { len: 103, queries: 1, forkOf: 0, shared: 25 }, { len: 99, queries: 1, forkOf: 0, shared: 24 },
+    ]],
+    ['head size 8', { pageTokens: 3, numHeads: 4, numKvHeads: 2, headDim: 8 }, [{ len: 40, queries: 20 }, { len: 6, queries: 1 }]],
+    ['head size 12', { pageTokens: 5, numHeads: 4, numKvHeads: 2, headDim: 12 }, [{ len: 50, queries: 17 }]],
+  ];
+  for (const isa of variants) {
+    for (const [what, shape, plans] of cases) {
+      it(`${isa}: matches naive attention over f32 pages and over bf16 pages: ${what}`, () => {
+        const args = { ...buildArgs(shape, plans, 53), isa };
+        expectNaive(args);
+        const rounded = { ...args, kPages: roundBf16(args.kPages), vPages: roundBf16(args.vPages) };
+        const bf16 = kernels.attention({ ...args, kvDtype: 'bf16' });
+        if (isa !== 'avx512bf16') {
+          // Widening bf16 on load is exact: the same values as f32 pages holding the rounded ones.
+          expect(bf16).toEqual(kernels.attention(rounded));
+          expect(maxAbsDiff(bf16, naiveAttention(rounded))).toBeLessThanOrEqual(1e-5);
+        } else {
+          // Block items score with vdpbf16ps, the queries rounded to bf16: within bf16's precision.
+          expect(maxAbsDiff(bf16, naiveAttention(rounded))).toBeLessThanOrEqual(1e-2);
+        }
+      });
+    }
+  }
+
+  if (cpu.avx512bf16) {
+    it('avx512bf16: block items over bf16 pages score in bf16, and no worse than the KV rounding itself', () => {
+      // 16 forks of one 300-token prefix, 7 heads per kv head, head size 64: shared blocks of 112 queries.
+      const shape: Shape = { pageTokens: 16, numHeads: 14, numKvHeads: 2, headDim: 64 };
+      const plans: SeqPlan[] = [{ len: 300, queries: 1 }];
+      for (let i = 0; i < 15; i++) plans.push({ len: 300 + i, queries: 1, forkOf: 0, shared: 18 });
+      const args = { ...buildArgs(shape, plans, 61), isa: 'avx512bf16' as const };
+      const rounded = { ...args, kPages: roundBf16(args.kPages), vPages: roundBf16(args.vPages) };
+      const exact = naiveAttention(args);
+      const bf16 = kernels.attention({ ...args, kvDtype: 'bf16' });
+      const roundedErr = maxAbsDiff(naiveAttention(rounded), exact);
+      // Not the f32 result over the rounded pages (the queries were rounded too)...
+      expect(maxAbsDiff(bf16, naiveAttention(rounded))).toBeGreaterThan(1e-6);
+      // ...but the extra error stays of the order of the pages' own rounding.
+      expect(maxAbsDiff(bf16, exact)).toBeLessThanOrEqual(2 * roundedErr + 1e-3);
+      // f32 pages stay exact in f32 on this variant.
+      expectNaive(args);
+    });
+  }
+
+  it('refuses an unknown isa', () => {
+    const args = buildArgs(gqa, [{ len: 3, queries: 1 }], 5);
+    expect(() => kernels.attention({ ...args, isa: 'sse' as IsaName })).toThrow("Expected `args.isa` to be one of");
   });
 });

@@ -52,6 +52,8 @@ export interface SharedPrefixBenchResult {
   bf16KvSpeedup: number;
   /** Beam-shaped batch (beamTreeArgs): sharing only the first fork's pages ÷ sharing every level. */
   beamTreeSpeedup: number;
+  /** Beam-shaped batch, every level shared: seconds per call over f32 K/V and over bf16 K/V (bf16 mode). */
+  beamTreeSeconds: { f32: number; bf16: number };
 }
 
 /** Builds the batch: shared prefix pages first, then each sequence's own pages. */
@@ -180,6 +182,7 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
   const oneLevel = timed(beamTreeArgs(o.threads, 1));
   const allLevels = timed(beamTreeArgs(o.threads, 0));
   const beamTreeSpeedup = oneLevel / allLevels;
+  const allLevelsBf16 = timed({ ...beamTreeArgs(o.threads, 0), kvDtype: 'bf16' });
   const peak = opts.fmaPeakGflops;
   const speedupCeiling = peak === undefined ? undefined : rows[0].seconds / (flops / (peak * 1e9));
   log(
@@ -198,8 +201,10 @@ export function benchSharedPrefixAttention(opts: SharedPrefixBenchOptions): Shar
     `beam-shaped batch (16 sequences, 2048-token question, 4 levels of shared prefix): first fork only ${(oneLevel * 1e3).toFixed(3)} ms, ` +
       `every level ${(allLevels * 1e3).toFixed(3)} ms: ${beamTreeSpeedup.toFixed(2)}×`,
   );
+  log(`beam-shaped batch over a bf16 KV cache (bf16 mode), every level: ${(allLevelsBf16 * 1e3).toFixed(3)} ms`);
   if (speedupCeiling !== undefined) {
     log(`ceiling on this machine: ${speedupCeiling.toFixed(2)}× (per-sequence time ÷ the same arithmetic at the FMA peak)`);
   }
-  return { rows, speedup, perSequenceKvBytes, bf16KvSpeedup, beamTreeSpeedup, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
+  const beamTreeSeconds = { f32: allLevels, bf16: allLevelsBf16 };
+  return { rows, speedup, perSequenceKvBytes, bf16KvSpeedup, beamTreeSpeedup, beamTreeSeconds, ...(speedupCeiling === undefined ? {} : { speedupCeiling }) };
 }

@@ -17,6 +17,7 @@ struct AttentionCall {
   AttentionParams p;
   int32_t tokens = 0;
   int threads = 1;
+  Isa isa = BestIsa();  // args.isa: tests force each variant the host can run
   std::vector<uint16_t> k_bf16, v_bf16;  // args.kvDtype 'bf16': the pages rounded to bf16, as the KV cache keeps them
 };
 
@@ -96,6 +97,13 @@ AttentionCall ParseAttentionArgs(const Napi::Value& value) {
       p.kv_dtype = DType::kBF16;
     }
   }
+  const Napi::Value isa = o.Get("isa");
+  if (!isa.IsUndefined()) {
+    const std::string name = isa.IsString() ? isa.As<Napi::String>().Utf8Value() : "";
+    if (!ParseIsa(name, &c.isa))
+      throw Napi::TypeError::New(env, "Expected `args.isa` to be one of 'scalar', 'avx2', 'avx512', 'avx512bf16', got '" + name + "'");
+    if (!IsaSupported(c.isa)) throw Napi::Error::New(env, "`args.isa` '" + name + "' is not supported by this CPU");
+  }
   p.num_seqs = static_cast<int32_t>(S);
   p.page_indptr = indptr;
   p.page_indices = indices;
@@ -111,7 +119,7 @@ Napi::Value AttentionJs(const Napi::CallbackInfo& info) {
   c.p.out = out.Data();
   ThreadPool pool(c.threads);
   AttentionWorkspace ws;
-  if (const char* err = Attention(c.p, BestIsa(), &ws, &pool)) throw Napi::Error::New(info.Env(), err);
+  if (const char* err = Attention(c.p, c.isa, &ws, &pool)) throw Napi::Error::New(info.Env(), err);
   return out;
 }
 
@@ -122,7 +130,7 @@ Napi::Value BenchAttention(const Napi::CallbackInfo& info) {
   c.p.out = out.data();
   ThreadPool pool(c.threads);
   AttentionWorkspace ws;
-  const Isa isa = BestIsa();
+  const Isa isa = c.isa;
   if (const char* err = Attention(c.p, isa, &ws, &pool)) throw Napi::Error::New(info.Env(), err);  // warm-up
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < iterations; i++) Attention(c.p, isa, &ws, &pool);

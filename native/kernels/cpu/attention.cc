@@ -19,10 +19,17 @@ constexpr int32_t kSharedRows = 128;
 constexpr int32_t kKeyChunk = kAttnItemKeys;
 // Items with at least this many query vectors run as blocks (when the ISA has a block variant):
 // below it, transposing and packing the item's keys costs more than the blocking saves.
+// (AVX-512's wider blocks measured no better with a lower threshold on the beam-shaped bench.)
 constexpr int64_t kBlockMinQueries = 32;
 
-void ItemScalar(const AttnItemArgs& a) {
+inline float Widen(float x) { return x; }
+inline float Widen(uint16_t x) { return Bf16ToF32(x); }
+
+template <typename T>
+void ItemScalarRows(const AttnItemArgs& a) {
   const int D = a.head_dim;
+  const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
+  const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
   float* s = a.scratch;  // [n] logits, then probabilities, of one query
   for (int r = 0; r < a.rows; r++) {
     const int lo = a.lo[r], hi = a.hi[r];
@@ -33,17 +40,17 @@ void ItemScalar(const AttnItemArgs& a) {
       std::fill(o, o + D, 0.0f);
       float mx = -INFINITY, sum = 0.0f;
       for (int j = lo; j < hi; j++) {
-        const float* k = a.k_rows[j];
+        const T* k = K[j];
         float dot = 0.f;
-        for (int t = 0; t < D; t++) dot += q[t] * k[t];
+        for (int t = 0; t < D; t++) dot += q[t] * Widen(k[t]);
         s[j] = dot;
         mx = std::max(mx, dot);
       }
       for (int j = lo; j < hi; j++) {
         s[j] = expf(s[j] - mx);
         sum += s[j];
-        const float* v = a.v_rows[j];
-        for (int t = 0; t < D; t++) o[t] += s[j] * v[t];
+        const T* v = V[j];
+        for (int t = 0; t < D; t++) o[t] += s[j] * Widen(v[t]);
       }
       a.m[i] = mx;  // -inf with d = 0 when the row sees no key: the empty state
       a.d[i] = sum;
@@ -51,12 +58,16 @@ void ItemScalar(const AttnItemArgs& a) {
   }
 }
 
+void ItemScalar(const AttnItemArgs& a) {
+  if (a.kv_bf16) ItemScalarRows<uint16_t>(a); else ItemScalarRows<float>(a);
+}
+
 AttnItemFn ItemFor(Isa isa) {
   for (int i = static_cast<int>(isa); i >= 0; i--) {
     AttnItemFn fn = nullptr;
     switch (static_cast<Isa>(i)) {
-      case Isa::kAvx512Bf16:
-      case Isa::kAvx512: fn = nullptr; break;  // no wider variant yet: AVX2 serves AVX-512 hosts
+      case Isa::kAvx512Bf16: fn = nullptr; break;  // per-query items stay f32: only blocks use vdpbf16ps
+      case Isa::kAvx512: fn = AttnItemAvx512(); break;
       case Isa::kAvx2: fn = AttnItemAvx2(); break;
       case Isa::kScalar: fn = AttnItemScalar(); break;
     }
@@ -66,8 +77,8 @@ AttnItemFn ItemFor(Isa isa) {
 }
 
 void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem& it, int32_t group,
-             float* states, float* fscratch, int32_t* iscratch, const float** pscratch, float* kvscratch,
-             AttnItemFn per_query, AttnItemFn block) {
+             float* states, float* fscratch, int32_t* iscratch, const void** pscratch, AttnItemFn per_query,
+             AttnItemFn block) {
   const int32_t D = p.head_dim, P = p.page_tokens, W = p.sliding_window;
   const int32_t rows = it.rows_end - it.rows_begin;
   const int64_t nq = static_cast<int64_t>(rows) * group;
@@ -76,8 +87,8 @@ void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem&
   float* qbuf = fscratch;  // [rows, group, D]
   int32_t* lo = iscratch;
   int32_t* hi = iscratch + rows;
-  const float** krows = pscratch;
-  const float** vrows = pscratch + kKeyChunk;
+  const void** krows = pscratch;
+  const void** vrows = pscratch + kKeyChunk;
   for (int32_t t = 0; t < rows; t++) {
     const int32_t row = plan.item_rows[it.rows_begin + t];
     const float* src = p.q + row * p.ld_q + static_cast<int64_t>(it.kv_head) * group * D;
@@ -92,33 +103,15 @@ void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem&
   // key and value rows through the page table
   const int32_t* table = p.page_indices + p.page_indptr[it.table_seq];
   const int64_t kv_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  if (p.kv_dtype == DType::kBF16) {
-    // Widen the item's rows once: every query of the item then reads f32 rows from cache.
-    const uint16_t* kp = static_cast<const uint16_t*>(p.k_pages);
-    const uint16_t* vp = static_cast<const uint16_t*>(p.v_pages);
-    float* kw = kvscratch;
-    float* vw = kvscratch + static_cast<int64_t>(kKeyChunk) * D;
-    for (int32_t j = 0; j < n; j++) {
-      const int32_t pos = it.key_begin + j;
-      const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
-      float* kd = kw + static_cast<int64_t>(j) * D;
-      float* vd = vw + static_cast<int64_t>(j) * D;
-      for (int32_t t = 0; t < D; t++) {
-        kd[t] = Bf16ToF32(kp[at + t]);
-        vd[t] = Bf16ToF32(vp[at + t]);
-      }
-      krows[j] = kd;
-      vrows[j] = vd;
-    }
-  } else {
-    const float* kp = static_cast<const float*>(p.k_pages);
-    const float* vp = static_cast<const float*>(p.v_pages);
-    for (int32_t j = 0; j < n; j++) {
-      const int32_t pos = it.key_begin + j;
-      const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
-      krows[j] = kp + at;
-      vrows[j] = vp + at;
-    }
+  // Row pointers into the pages, bf16 or f32: the item functions read either in place.
+  const size_t elem = p.kv_dtype == DType::kBF16 ? 2 : 4;
+  const char* kp = static_cast<const char*>(p.k_pages);
+  const char* vp = static_cast<const char*>(p.v_pages);
+  for (int32_t j = 0; j < n; j++) {
+    const int32_t pos = it.key_begin + j;
+    const int64_t at = (static_cast<int64_t>(table[pos / P]) * P + pos % P) * kv_stride + static_cast<int64_t>(it.kv_head) * D;
+    krows[j] = kp + at * elem;
+    vrows[j] = vp + at * elem;
   }
   AttnItemArgs a;
   a.q = qbuf;
@@ -129,6 +122,7 @@ void RunItem(const AttentionParams& p, const AttnPlan& plan, const AttnPlanItem&
   a.hi = hi;
   a.k_rows = krows;
   a.v_rows = vrows;
+  a.kv_bf16 = p.kv_dtype == DType::kBF16;
   a.n = n;
   a.o = states + it.state_offset;
   a.m = a.o + nq * D;
@@ -167,21 +161,23 @@ const char* Attention(const AttentionParams& p, Isa isa, AttentionWorkspace* ws,
   if (static_cast<int64_t>(ws->scratch_ints.size()) < threads * ws->scratch_ints_each)
     ws->scratch_ints.resize(threads * ws->scratch_ints_each);
   if (static_cast<int64_t>(ws->scratch_rows.size()) < threads * 2 * kKeyChunk) ws->scratch_rows.resize(threads * 2 * kKeyChunk);
-  const int64_t kv_rows_each = p.kv_dtype == DType::kBF16 ? 2 * static_cast<int64_t>(kKeyChunk) * D : 0;
-  if (static_cast<int64_t>(ws->kv_rows.size()) < threads * kv_rows_each) ws->kv_rows.resize(threads * kv_rows_each);
 
   // Items: dynamic scheduling, since shared items are much larger than own ones.
   const AttnItemFn per_query = ItemFor(isa);
-  const AttnItemFn block = isa >= Isa::kAvx2 && D % 16 == 0 ? AttnItemBlockAvx2() : nullptr;
+  AttnItemFn block = nullptr;
+  if (D % 16 == 0) {
+    if (isa >= Isa::kAvx512Bf16) block = AttnItemBlockAvx512Bf16();
+    else if (isa >= Isa::kAvx512) block = AttnItemBlockAvx512();
+    else if (isa >= Isa::kAvx2) block = AttnItemBlockAvx2();
+  }
   std::atomic<int64_t> next{0};
   const int64_t n_items = static_cast<int64_t>(plan.items.size());
   auto work = [&](int t, int) {
     float* fs = ws->scratch.data() + t * ws->scratch_floats;
     int32_t* is = ws->scratch_ints.data() + t * ws->scratch_ints_each;
-    const float** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
-    float* kvs = kv_rows_each > 0 ? ws->kv_rows.data() + t * kv_rows_each : nullptr;
+    const void** ps = ws->scratch_rows.data() + static_cast<int64_t>(t) * 2 * kKeyChunk;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, kvs, per_query, block);
+      RunItem(p, plan, plan.items[i], group, ws->states.data(), fs, is, ps, per_query, block);
   };
   if (pool != nullptr && n_items > 1) pool->Run(work); else work(0, 1);
 

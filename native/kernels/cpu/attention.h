@@ -22,8 +22,9 @@ struct AttentionParams {
   int64_t ld_q = 0;
   const void* k_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] kv_dtype, one layer's keys
   const void* v_pages = nullptr;  // [pages, page_tokens, num_kv_heads, head_dim] kv_dtype, one layer's values
-  // kF32, or kBF16 (bf16 mode's KV cache): an item's bf16 rows are widened once into per-thread f32
-  // rows, so the per-ISA item functions stay f32 and memory traffic is halved.
+  // kF32, or kBF16 (bf16 mode's KV cache): the item functions read bf16 rows in place and widen them
+  // as they load them (the block variants while transposing keys and packing values), so bf16
+  // halves the bytes read and adds no copy.
   DType kv_dtype = DType::kF32;
   int32_t page_tokens = 0;
   int32_t num_heads = 0, num_kv_heads = 0, head_dim = 0;  // query head h reads kv head h / (num_heads / num_kv_heads)
@@ -49,8 +50,7 @@ struct AttentionWorkspace {
   std::vector<float> states;          // [plan.state_floats] partial states of all items
   std::vector<float> scratch;         // [threads, scratch_floats] scaled queries and item scratch
   std::vector<int32_t> scratch_ints;  // [threads, scratch_ints_each] visible key ranges
-  std::vector<const float*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers
-  std::vector<float> kv_rows;              // bf16 pages: [threads, 2, kAttnItemKeys, head_dim] widened rows
+  std::vector<const void*> scratch_rows;  // [threads, 2, kAttnItemKeys] key and value row pointers
   int64_t scratch_floats = 0, scratch_ints_each = 0;
 };
 
@@ -62,8 +62,9 @@ struct AttnItemArgs {
   int32_t rows = 0, group = 0, head_dim = 0;
   const int32_t* lo = nullptr;  // [rows] first visible key of each row (an index into the item's keys)
   const int32_t* hi = nullptr;  // [rows] end of its visible keys; lo >= hi: the row sees none
-  const float* const* k_rows = nullptr;  // [n] each key's [head_dim] row
-  const float* const* v_rows = nullptr;  // [n] each value's [head_dim] row
+  const void* const* k_rows = nullptr;  // [n] each key's [head_dim] row: float, or uint16_t bf16 bits if kv_bf16
+  const void* const* v_rows = nullptr;  // [n] each value's [head_dim] row, the same type
+  bool kv_bf16 = false;
   int32_t n = 0;                         // keys in the item, <= kAttnItemKeys
   float* o = nullptr;  // [rows, group, head_dim] states (attention_state.h), overwritten
   float* m = nullptr;  // [rows, group]
@@ -72,21 +73,28 @@ struct AttnItemArgs {
 };
 using AttnItemFn = void (*)(const AttnItemArgs& a);
 
-// Scratch floats of an item function: the block variant's transposed keys, packed values and
-// 4-query scores; the per-query variants use the first 2 · (kAttnItemKeys + 16).
+// Scratch floats of an item function: the block variants' transposed keys, packed values and
+// scores of up to 8 queries; the per-query variants use the first 4 · (kAttnItemKeys + 16).
 inline int64_t AttnItemScratch(int32_t head_dim) {
-  return (2 * static_cast<int64_t>(head_dim) + 4) * kAttnItemKeys + 64;
+  return (2 * static_cast<int64_t>(head_dim) + 8) * kAttnItemKeys + 64;
 }
 
 // Per-query variants: each query's logits, softmax and output in one pass over the item's keys
-// (attention.cc: scalar; attention_avx2.cc: AVX2 + FMA, head_dim % 8 == 0, else it defers to scalar).
+// (attention.cc: scalar; attention_avx2.cc: AVX2 + FMA, head_dim % 8 == 0, else it defers to scalar;
+// attention_avx512.cc: up to four heads of a row per key load, head_dim % 16 == 0, else AVX2).
 // A missing variant is null and the next one down is used.
 AttnItemFn AttnItemScalar();
 AttnItemFn AttnItemAvx2();
-// Block variant for items with many query vectors (a shared-prefix group, a long prefill): the
-// item's keys are transposed and its values packed once, then blocks of four queries run as small
-// matrix products, so every K and V load feeds four queries. Needs head_dim % 16 == 0.
+AttnItemFn AttnItemAvx512();
+// Block variants for items with many query vectors (a shared-prefix group, a long prefill): the
+// item's keys are transposed and its values packed once, then blocks of queries (four on AVX2, eight
+// on AVX-512) run as small matrix products, so every K and V load feeds the whole block. Need
+// head_dim % 16 == 0.
 AttnItemFn AttnItemBlockAvx2();
+AttnItemFn AttnItemBlockAvx512();
+// AVX512_BF16 block variant (attention_avx512bf16.cc): over bf16 pages the scores run on vdpbf16ps
+// with the queries rounded to bf16 (not exact in f32); over f32 pages it is the AVX-512 one.
+AttnItemFn AttnItemBlockAvx512Bf16();
 
 // Returns nullptr on success, else a sentence. Inputs are trusted to be consistent (the N-API layer
 // and the runtime validate them); `isa` must be one the host supports.

@@ -1,10 +1,12 @@
 // AVX2 + FMA attention items (compiled with avx2 flags; see native/sources.json). Same arithmetic as
-// the scalar item in attention.cc, eight lanes at a time. The per-query variant needs head_dim % 8
+// the scalar item in attention.cc, eight lanes at a time. Key and value rows are f32 or bf16
+// (AttnItemArgs::kv_bf16), bf16 widened as loaded, so both dtypes give identical results. The per-query variant needs head_dim % 8
 // == 0 (else it defers to the scalar one); the block variant head_dim % 16 == 0.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "attention.h"
@@ -12,6 +14,13 @@
 namespace tt {
 
 namespace {
+
+// Eight key or value elements as f32: bf16 rows are widened as they are loaded (exact).
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
 
 // e^x for x <= 0 (the only arguments online softmax produces), Cephes-style: x = n·ln2 + r with
 // |r| <= ln2/2, e^r by a degree-6 polynomial (relative error ~1e-7), 2^n built in the exponent bits.
@@ -59,26 +68,27 @@ inline __m128 HorizontalSum4(__m256 a, __m256 b, __m256 c, __m256 d) {
 
 // s[j] = q · k_j for j in [lo, hi) (indices into the item's keys); four keys per pass so each q
 // chunk is loaded once per four keys.
-inline void Logits(const float* q, const float* const* k, int lo, int hi, int D, float* s) {
+template <typename T>
+inline void Logits(const float* q, const T* const* k, int lo, int hi, int D, float* s) {
   int j = lo;
   for (; j + 4 <= hi; j += 4) {
-    const float* k0 = k[j];
-    const float* k1 = k[j + 1];
-    const float* k2 = k[j + 2];
-    const float* k3 = k[j + 3];
+    const T* k0 = k[j];
+    const T* k1 = k[j + 1];
+    const T* k2 = k[j + 2];
+    const T* k3 = k[j + 3];
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int t = 0; t < D; t += 8) {
       const __m256 qv = _mm256_loadu_ps(q + t);
-      a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + t), a0);
-      a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + t), a1);
-      a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + t), a2);
-      a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + t), a3);
+      a0 = _mm256_fmadd_ps(qv, Load8(k0 + t), a0);
+      a1 = _mm256_fmadd_ps(qv, Load8(k1 + t), a1);
+      a2 = _mm256_fmadd_ps(qv, Load8(k2 + t), a2);
+      a3 = _mm256_fmadd_ps(qv, Load8(k3 + t), a3);
     }
     _mm_storeu_ps(s + j, HorizontalSum4(a0, a1, a2, a3));
   }
   for (; j < hi; j++) {
     __m256 acc = _mm256_setzero_ps();
-    for (int t = 0; t < D; t += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + t), _mm256_loadu_ps(k[j] + t), acc);
+    for (int t = 0; t < D; t += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + t), Load8(k[j] + t), acc);
     s[j] = HorizontalSum(acc);
   }
 }
@@ -107,22 +117,25 @@ inline void EmptyState(const AttnItemArgs& a, int64_t i) {
 }
 
 // Query vector i against keys [lo, hi).
+template <typename T>
 inline void Query(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   const int D = a.head_dim;
+  const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
+  const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
   float* s = a.scratch;
-  Logits(a.q + i * D, a.k_rows, lo, hi, D, s);
+  Logits(a.q + i * D, K, lo, hi, D, s);
   Softmax(s, lo, hi, &a.m[i], &a.d[i]);
   float* o = a.o + i * D;
   int t = 0;
   for (; t + 32 <= D; t += 32) {
     __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
     for (int j = lo; j < hi; j++) {
-      const float* vj = a.v_rows[j] + t;
+      const T* vj = V[j] + t;
       const __m256 pj = _mm256_set1_ps(s[j]);
-      o0 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj), o0);
-      o1 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8), o1);
-      o2 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 16), o2);
-      o3 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 24), o3);
+      o0 = _mm256_fmadd_ps(pj, Load8(vj), o0);
+      o1 = _mm256_fmadd_ps(pj, Load8(vj + 8), o1);
+      o2 = _mm256_fmadd_ps(pj, Load8(vj + 16), o2);
+      o3 = _mm256_fmadd_ps(pj, Load8(vj + 24), o3);
     }
     _mm256_storeu_ps(o + t, o0);
     _mm256_storeu_ps(o + t + 8, o1);
@@ -131,30 +144,32 @@ inline void Query(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   }
   for (; t < D; t += 8) {
     __m256 o0 = _mm256_setzero_ps();
-    for (int j = lo; j < hi; j++) o0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(a.v_rows[j] + t), o0);
+    for (int j = lo; j < hi; j++) o0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), Load8(V[j] + t), o0);
     _mm256_storeu_ps(o + t, o0);
   }
 }
 
 // Query vectors i and i + 1 (two heads of one kv head) against keys [lo, hi): every key and value
 // load feeds both.
+template <typename T>
 inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   const int D = a.head_dim;
+  const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
+  const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
   const float* qa = a.q + i * D;
   const float* qb = qa + D;
   float* sa = a.scratch;
   float* sb = a.scratch + kAttnItemKeys + 16;
   int j = lo;
   for (; j + 4 <= hi; j += 4) {
-    const float* k0 = a.k_rows[j];
-    const float* k1 = a.k_rows[j + 1];
-    const float* k2 = a.k_rows[j + 2];
-    const float* k3 = a.k_rows[j + 3];
+    const T* k0 = K[j];
+    const T* k1 = K[j + 1];
+    const T* k2 = K[j + 2];
+    const T* k3 = K[j + 3];
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     for (int t = 0; t < D; t += 8) {
       const __m256 x = _mm256_loadu_ps(qa + t), y = _mm256_loadu_ps(qb + t);
-      const __m256 c0 = _mm256_loadu_ps(k0 + t), c1 = _mm256_loadu_ps(k1 + t), c2 = _mm256_loadu_ps(k2 + t),
-                   c3 = _mm256_loadu_ps(k3 + t);
+      const __m256 c0 = Load8(k0 + t), c1 = Load8(k1 + t), c2 = Load8(k2 + t), c3 = Load8(k3 + t);
       a0 = _mm256_fmadd_ps(x, c0, a0);
       a1 = _mm256_fmadd_ps(x, c1, a1);
       a2 = _mm256_fmadd_ps(x, c2, a2);
@@ -170,7 +185,7 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   for (; j < hi; j++) {
     __m256 x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
     for (int t = 0; t < D; t += 8) {
-      const __m256 c = _mm256_loadu_ps(a.k_rows[j] + t);
+      const __m256 c = Load8(K[j] + t);
       x = _mm256_fmadd_ps(_mm256_loadu_ps(qa + t), c, x);
       y = _mm256_fmadd_ps(_mm256_loadu_ps(qb + t), c, y);
     }
@@ -185,9 +200,8 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   for (; t + 32 <= D; t += 32) {
     __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
     for (int jj = lo; jj < hi; jj++) {
-      const float* vj = a.v_rows[jj] + t;
-      const __m256 v0 = _mm256_loadu_ps(vj), v1 = _mm256_loadu_ps(vj + 8), v2 = _mm256_loadu_ps(vj + 16),
-                   v3 = _mm256_loadu_ps(vj + 24);
+      const T* vj = V[jj] + t;
+      const __m256 v0 = Load8(vj), v1 = Load8(vj + 8), v2 = Load8(vj + 16), v3 = Load8(vj + 24);
       const __m256 pa = _mm256_set1_ps(sa[jj]), pb = _mm256_set1_ps(sb[jj]);
       x0 = _mm256_fmadd_ps(pa, v0, x0);
       x1 = _mm256_fmadd_ps(pa, v1, x1);
@@ -210,7 +224,7 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   for (; t < D; t += 8) {
     __m256 x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
     for (int jj = lo; jj < hi; jj++) {
-      const __m256 v = _mm256_loadu_ps(a.v_rows[jj] + t);
+      const __m256 v = Load8(V[jj] + t);
       x = _mm256_fmadd_ps(_mm256_set1_ps(sa[jj]), v, x);
       y = _mm256_fmadd_ps(_mm256_set1_ps(sb[jj]), v, y);
     }
@@ -219,11 +233,8 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   }
 }
 
-void ItemAvx2(const AttnItemArgs& a) {
-  if (a.head_dim % 8 != 0) {
-    AttnItemScalar()(a);
-    return;
-  }
+template <typename T>
+void ItemRows(const AttnItemArgs& a) {
   for (int r = 0; r < a.rows; r++) {
     const int lo = a.lo[r], hi = a.hi[r];
     const int64_t i0 = static_cast<int64_t>(r) * a.group;
@@ -232,9 +243,17 @@ void ItemAvx2(const AttnItemArgs& a) {
       continue;
     }
     int g = 0;
-    for (; g + 2 <= a.group; g += 2) QueryPair(a, i0 + g, lo, hi);
-    if (g < a.group) Query(a, i0 + g, lo, hi);
+    for (; g + 2 <= a.group; g += 2) QueryPair<T>(a, i0 + g, lo, hi);
+    if (g < a.group) Query<T>(a, i0 + g, lo, hi);
   }
+}
+
+void ItemAvx2(const AttnItemArgs& a) {
+  if (a.head_dim % 8 != 0) {
+    AttnItemScalar()(a);
+    return;
+  }
+  if (a.kv_bf16) ItemRows<uint16_t>(a); else ItemRows<float>(a);
 }
 
 // Scores, softmax and output of NQ query vectors [i0, i0 + NQ) of a block item. kt: [D, n16] keys
@@ -315,6 +334,23 @@ inline void BlockRows(const AttnItemArgs& a, int64_t i0, const float* kt, const 
   }
 }
 
+// Keys transposed into kt [D, n16] and values packed into vc [n, D], both f32: bf16 rows are
+// widened here, once per item, so the block loops read f32 only.
+template <typename T>
+void PackKeysValues(const AttnItemArgs& a, int n16, float* kt, float* vc) {
+  const int D = a.head_dim;
+  const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
+  const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
+  for (int j = 0; j < a.n; j++) {
+    for (int d = 0; d < D; d += 8) {
+      alignas(32) float k8[8];
+      _mm256_store_ps(k8, Load8(K[j] + d));
+      for (int e = 0; e < 8; e++) kt[(d + e) * n16 + j] = k8[e];
+      _mm256_storeu_ps(vc + static_cast<int64_t>(j) * D + d, Load8(V[j] + d));
+    }
+  }
+}
+
 void BlockAvx2(const AttnItemArgs& a) {
   const int D = a.head_dim;
   if (D % 16 != 0) {
@@ -325,11 +361,7 @@ void BlockAvx2(const AttnItemArgs& a) {
   float* kt = a.scratch;                                     // [D, n16]
   float* vc = kt + static_cast<int64_t>(D) * kAttnItemKeys;  // [n, D]
   float* S = vc + static_cast<int64_t>(D) * kAttnItemKeys;   // [4, n16]
-  for (int j = 0; j < a.n; j++) {
-    const float* kr = a.k_rows[j];
-    for (int d = 0; d < D; d++) kt[d * n16 + j] = kr[d];
-    memcpy(vc + static_cast<int64_t>(j) * D, a.v_rows[j], static_cast<size_t>(D) * 4);
-  }
+  if (a.kv_bf16) PackKeysValues<uint16_t>(a, n16, kt, vc); else PackKeysValues<float>(a, n16, kt, vc);
   for (int j = a.n; j < n16; j++)
     for (int d = 0; d < D; d++) kt[d * n16 + j] = 0.0f;
   const int64_t nq = static_cast<int64_t>(a.rows) * a.group;
