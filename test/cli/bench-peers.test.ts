@@ -82,6 +82,7 @@ describe.skipIf(typeof runtime === 'string')('thinktree bench --only peers', () 
       quantizedBatches: [1, 2],
       promptTokens: 12,
       newTokens: 4,
+      quantizedNewTokens: 3,
       shape: SHAPE,
     });
     expect(res).not.toBeNull();
@@ -94,7 +95,9 @@ describe.skipIf(typeof runtime === 'string')('thinktree bench --only peers', () 
     }
     expect(res!.types[2]!.file.matrixTypes).toEqual({ Q4_K: 7, Q4_0: 1 });
     const out = lines.join('\n');
-    for (const label of ['BF16', 'Q8_0', 'Q4_K']) expect(out).toContain(`peers: the same ${label} GGUF`);
+    for (const [label, tokens] of [['BF16', 4], ['Q8_0', 3], ['Q4_K', 3]]) {
+      expect(out).toMatch(new RegExp(`peers: the same ${label} GGUF .*greedy ${tokens} tokens per sequence`));
+    }
     expect(out).toMatch(/Q4_K +thinktree +llama\.cpp +ratio\nprompt 12 .*\ndecode B=1 .*\ndecode B=2 +[\d.]+ +[\d.]+ +[\d.]+×/);
   });
 });

@@ -4,7 +4,8 @@
  * llama.cpp (peers-llama-cpp.ts, node-llama-cpp's prebuilt CPU binary) with the same protocol: a shared
  * prompt, B sequences, greedy decode (peers-protocol.ts). Prints one table per type: prompt tokens/s,
  * decode tokens/s (all sequences) of both engines and thinktree ÷ llama.cpp, at B = 1, 4, 16 for BF16
- * and B = 1, 16 for the quantized files. Skipped with one line when node-llama-cpp is missing.
+ * and B = 1, 16 (32 new tokens instead of 64) for the quantized files. Skipped with one line when
+ * node-llama-cpp is missing.
  *
  * Fairness: both load the same file with the same thread count; llama.cpp gets an f16 KV cache (its
  * default) and thinktree its default precision; the prompt is evaluated once per sequence on llama.cpp
@@ -32,8 +33,13 @@ export interface PeersBenchOptions {
   quantizedBatches?: number[];
   /** @default 256 */
   promptTokens?: number;
-  /** Tokens each sequence generates. @default 64 */
+  /** Tokens each sequence generates on the BF16 file. @default 64 */
   newTokens?: number;
+  /**
+   * Tokens each sequence generates on the quantized files: fewer than BF16's to keep the suite's time
+   * down (llama.cpp at B = 16 dominates it). @default 32
+   */
+  quantizedNewTokens?: number;
   shape?: Partial<ModelShape>;
 }
 
@@ -93,7 +99,7 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
       const protocol: PeerProtocol = {
         threads: opts.threads,
         prompt,
-        newTokens: opts.newTokens ?? 64,
+        newTokens: type === 'bf16' ? (opts.newTokens ?? 64) : (opts.quantizedNewTokens ?? 32),
         batches: type === 'bf16' ? (opts.batches ?? [1, 4, 16]) : (opts.quantizedBatches ?? [1, 16]),
         measurePrompt: true,
       };
