@@ -93,11 +93,30 @@ describe.skipIf(typeof runtime === 'string')('thinktree bench --only peers', () 
         expect(Number.isFinite(v) && v > 0, `${t.type}: ${v}`).toBe(true);
       }
     }
+    expect(res!.types.map((t) => t.decode.map((r) => r.llamaCppTokens))).toEqual([[4, 4], [3, 3], [3, 3]]);
     expect(res!.types[2]!.file.matrixTypes).toEqual({ Q4_K: 7, Q4_0: 1 });
     const out = lines.join('\n');
     for (const [label, tokens] of [['BF16', 4], ['Q8_0', 3], ['Q4_K', 3]]) {
       expect(out).toMatch(new RegExp(`peers: the same ${label} GGUF .*greedy ${tokens} tokens per sequence`));
     }
     expect(out).toMatch(/Q4_K +thinktree +llama\.cpp +ratio\nprompt 12 .*\ndecode B=1 .*\ndecode B=2 +[\d.]+ +[\d.]+ +[\d.]+×/);
+  });
+
+  it("stops llama.cpp's decode at the time budget and says over how many tokens its rate is", async () => {
+    const lines: string[] = [];
+    const res = await benchPeers({
+      threads: 1,
+      log: (l) => void lines.push(l),
+      types: ['q8_0'],
+      quantizedBatches: [2],
+      promptTokens: 12,
+      quantizedNewTokens: 5,
+      decodeBudgetSeconds: 0, // past the deadline as soon as the first token is in
+      shape: SHAPE,
+    });
+    const row = res!.types[0]!.decode[0]!;
+    expect(row.llamaCppTokens).toBe(1);
+    expect(row.llamaCpp).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/decode B=2 +[\d.]+ +[\d.]+ +[\d.]+× \(llama\.cpp: 1 tokens per sequence, stopped by the time budget\)/);
   });
 });

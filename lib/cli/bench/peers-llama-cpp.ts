@@ -29,7 +29,7 @@ export function openLlamaCpp(lib: LlamaCppModule): Promise<Llama> {
 /** Runs the protocol on `file`, logging each rate as it is measured. */
 export async function llamaCppRates(llama: Llama, file: string, p: PeerProtocol, log: (line: string) => void): Promise<PeerRates> {
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
-  const rates: PeerRates = { prompt: null, decode: new Map() };
+  const rates: PeerRates = { prompt: null, decode: new Map(), generated: new Map() };
   const promptTokens = p.prompt.length;
   const prompt = [...p.prompt] as never[];
   try {
@@ -51,17 +51,22 @@ export async function llamaCppRates(llama: Llama, file: string, p: PeerProtocol,
           continue;
         }
         t = performance.now();
+        const deadline = t + p.decodeBudgetSeconds * 1e3;
         const counts = await Promise.all(
           seqs.map(async (s) => {
             let n = 0;
             for await (const _ of s.evaluate([prompt[promptTokens - 1]!], { temperature: 0 })) {
-              if (++n === p.newTokens) break;
+              if (++n === p.newTokens || performance.now() > deadline) break;
             }
             return n;
           }),
         );
-        rates.decode.set(b, counts.reduce((a, c) => a + c, 0) / ((performance.now() - t) / 1e3));
-        log(`peers: llama.cpp decode B=${b} ${rates.decode.get(b)!.toFixed(1)} tok/s`);
+        const rate = counts.reduce((a, c) => a + c, 0) / ((performance.now() - t) / 1e3);
+        const generated = Math.min(...counts);
+        rates.decode.set(b, rate);
+        rates.generated.set(b, generated);
+        const short = generated < p.newTokens ? ` (stopped by the ${p.decodeBudgetSeconds} s budget at ${generated} tokens per sequence)` : '';
+        log(`peers: llama.cpp decode B=${b} ${rate.toFixed(1)} tok/s${short}`);
       } finally {
         await context.dispose();
       }

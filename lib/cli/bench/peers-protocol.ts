@@ -13,6 +13,12 @@ export interface PeerProtocol {
   batches: readonly number[];
   /** Also time the prompt alone (one sequence). */
   measurePrompt: boolean;
+  /**
+   * Wall seconds after which llama.cpp's decode of one B stops short of `newTokens` (its spinning
+   * threads slow down by 10× and more on a host whose cores other processes take); the rate is then
+   * over the tokens generated so far. thinktree's decode is one call and runs to `newTokens`.
+   */
+  decodeBudgetSeconds: number;
 }
 
 export interface PeerRates {
@@ -20,4 +26,6 @@ export interface PeerRates {
   prompt: number | null;
   /** B → decode tokens/s over all B sequences. */
   decode: Map<number, number>;
+  /** B → tokens each sequence generated (`newTokens` unless the budget stopped it). */
+  generated: Map<number, number>;
 }

@@ -10,7 +10,7 @@ import type { PeerProtocol, PeerRates } from './peers-protocol.js';
 import type { ModelShape } from './random-model.js';
 
 /** Greedy: temperature 0 on every sequence, no stop strings, EOS ignored (random weights). */
-async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, newTokens: number): Promise<number> {
+async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, newTokens: number): Promise<{ rate: number; generated: number }> {
   const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
   try {
     const t = performance.now();
@@ -24,7 +24,7 @@ async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, newT
       stop: [],
       stopAtEos: false,
     });
-    return res.tokens.length / ((performance.now() - t) / 1e3);
+    return { rate: res.tokens.length / ((performance.now() - t) / 1e3), generated: res.tokens.length / batch };
   } finally {
     model.releaseMany(seqs);
   }
@@ -42,7 +42,7 @@ export async function thinktreeRates(file: string, shape: ModelShape, p: PeerPro
   const pages = Math.ceil(p.prompt.length / 16) + Math.max(...p.batches) * (Math.ceil(p.newTokens / 16) + 2) + 4;
   const { spec } = await prepareModel(file, { threads: p.threads, kvCacheBytes: kvBytesPerToken * 16 * pages, pageTokens: 16, precision: defaultCpuPrecision() });
   const model = await nativeAddon().loadModel(spec);
-  const rates: PeerRates = { prompt: null, decode: new Map() };
+  const rates: PeerRates = { prompt: null, decode: new Map(), generated: new Map() };
   try {
     const seq = model.createSequence(1);
     model.appendTokens(seq, Int32Array.from(p.prompt));
@@ -53,8 +53,10 @@ export async function thinktreeRates(file: string, shape: ModelShape, p: PeerPro
       log(`peers: thinktree prompt ${rates.prompt.toFixed(1)} tok/s`);
     }
     for (const b of p.batches) {
-      rates.decode.set(b, await decodeRate(model, seq, b, p.newTokens));
-      log(`peers: thinktree decode B=${b} ${rates.decode.get(b)!.toFixed(1)} tok/s`);
+      const { rate, generated } = await decodeRate(model, seq, b, p.newTokens);
+      rates.decode.set(b, rate);
+      rates.generated.set(b, generated);
+      log(`peers: thinktree decode B=${b} ${rate.toFixed(1)} tok/s`);
     }
     model.release(seq);
   } finally {

@@ -9,7 +9,9 @@
  *
  * Fairness: both load the same file with the same thread count; llama.cpp gets an f16 KV cache (its
  * default) and thinktree its default precision; the prompt is evaluated once per sequence on llama.cpp
- * (no KV fork there) but outside the decode timing, while thinktree forks it.
+ * (no KV fork there) but outside the decode timing, while thinktree forks it. On a loaded host
+ * llama.cpp's decode of one B may stop at a time budget short of the protocol's tokens; its row then
+ * says how many tokens per sequence the rate is over.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,8 @@ export interface PeersBenchOptions {
    * down (llama.cpp at B = 16 dominates it). @default 32
    */
   quantizedNewTokens?: number;
+  /** Wall seconds after which llama.cpp's decode of one B stops short of the new tokens (PeerProtocol). @default 60 */
+  decodeBudgetSeconds?: number;
   shape?: Partial<ModelShape>;
 }
 
@@ -47,6 +51,8 @@ export interface PeerRow {
   batch: number;
   thinktree: number;
   llamaCpp: number;
+  /** Tokens each llama.cpp sequence generated: the protocol's unless its time budget stopped it. */
+  llamaCppTokens: number;
 }
 
 /** One file's figures. */
@@ -75,10 +81,13 @@ function describeFile(f: PeerGgufFile): string {
 function printTable(r: PeerTypeResult, p: PeerProtocol, log: (line: string) => void): void {
   log(`peers: the same ${TYPE_LABEL[r.type]} GGUF (${describeFile(r.file)}), ${p.threads} threads, prompt ${p.prompt.length}, greedy ${p.newTokens} tokens per sequence (tok/s, all sequences)`);
   log(`${TYPE_LABEL[r.type].padEnd(16)} thinktree  llama.cpp  ratio`);
-  const line = (label: string, a: number, b: number) =>
-    log(`${label.padEnd(16)} ${a.toFixed(1).padStart(9)} ${b.toFixed(1).padStart(10)} ${(a / b).toFixed(2).padStart(6)}×`);
+  const line = (label: string, a: number, b: number, note = '') =>
+    log(`${label.padEnd(16)} ${a.toFixed(1).padStart(9)} ${b.toFixed(1).padStart(10)} ${(a / b).toFixed(2).padStart(6)}×${note}`);
   line(`prompt ${p.prompt.length}`, r.prompt.thinktree, r.prompt.llamaCpp);
-  for (const row of r.decode) line(`decode B=${row.batch}`, row.thinktree, row.llamaCpp);
+  for (const row of r.decode) {
+    const short = row.llamaCppTokens < p.newTokens ? ` (llama.cpp: ${row.llamaCppTokens} tokens per sequence, stopped by the time budget)` : '';
+    line(`decode B=${row.batch}`, row.thinktree, row.llamaCpp, short);
+  }
 }
 
 export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchResult | null> {
@@ -102,6 +111,7 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
         newTokens: type === 'bf16' ? (opts.newTokens ?? 64) : (opts.quantizedNewTokens ?? 32),
         batches: type === 'bf16' ? (opts.batches ?? [1, 4, 16]) : (opts.quantizedBatches ?? [1, 16]),
         measurePrompt: true,
+        decodeBudgetSeconds: opts.decodeBudgetSeconds ?? 60,
       };
       // One file at a time on disk (the BF16 one is about 1 GB at the 0.5B shape).
       const file = path.join(dir, `model-${type}.gguf`);
@@ -115,7 +125,12 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
           type,
           file: written,
           prompt: { thinktree: ours.prompt!, llamaCpp: theirs.prompt! },
-          decode: protocol.batches.map((b) => ({ batch: b, thinktree: ours.decode.get(b)!, llamaCpp: theirs.decode.get(b)! })),
+          decode: protocol.batches.map((b) => ({
+            batch: b,
+            thinktree: ours.decode.get(b)!,
+            llamaCpp: theirs.decode.get(b)!,
+            llamaCppTokens: theirs.generated.get(b)!,
+          })),
         };
         printTable(result, protocol, log);
         results.push(result);
