@@ -93,6 +93,7 @@ describe.skipIf(typeof runtime === 'string')('thinktree bench --only peers', () 
         expect(Number.isFinite(v) && v > 0, `${t.type}: ${v}`).toBe(true);
       }
     }
+    expect(res!.types.map((t) => t.newTokens)).toEqual([4, 3, 3]);
     expect(res!.types.map((t) => t.decode.map((r) => r.llamaCppTokens))).toEqual([[4, 4], [3, 3], [3, 3]]);
     expect(res!.types[2]!.file.matrixTypes).toEqual({ Q4_K: 7, Q4_0: 1 });
     const out = lines.join('\n');

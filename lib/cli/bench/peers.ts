@@ -5,7 +5,7 @@
  * prompt, B sequences, greedy decode (peers-protocol.ts). Prints one table per type: prompt tokens/s,
  * decode tokens/s (all sequences) of both engines and thinktree ÷ llama.cpp, at B = 1, 4, 16 for BF16
  * and B = 1, 16 (32 new tokens instead of 64) for the quantized files. Skipped with one line when
- * node-llama-cpp is missing.
+ * node-llama-cpp is missing or its binary does not load.
  *
  * Fairness: both load the same file with the same thread count; llama.cpp gets an f16 KV cache (its
  * default) and thinktree its default precision; the prompt is evaluated once per sequence on llama.cpp
@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Llama } from 'node-llama-cpp';
 import { PEER_WEIGHT_TYPES, writeRandomGguf, type PeerGgufFile, type PeerWeightType } from './peers-gguf.js';
 import { importLlamaCpp, llamaCppRates, openLlamaCpp } from './peers-llama-cpp.js';
 import type { PeerProtocol } from './peers-protocol.js';
@@ -60,6 +61,8 @@ export interface PeerTypeResult {
   type: PeerWeightType;
   /** Size and matrix types of the file both engines ran. */
   file: PeerGgufFile;
+  /** Tokens each sequence was asked to generate. */
+  newTokens: number;
   /** Prompt tokens/s of one prompt. */
   prompt: { thinktree: number; llamaCpp: number };
   /** Decode tokens/s over all sequences, one row per B. */
@@ -100,8 +103,14 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
   const shape = { ...QWEN25_05B, ...opts.shape };
   const promptTokens = opts.promptTokens ?? 256;
   const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256);
+  let llama: Llama;
+  try {
+    llama = await openLlamaCpp(lib);
+  } catch (err) {
+    log(`peers: skipped (node-llama-cpp's prebuilt CPU binary does not load: ${(err as Error).message.split('\n')[0]})`);
+    return null;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-peers-'));
-  const llama = await openLlamaCpp(lib);
   const results: PeerTypeResult[] = [];
   try {
     for (const type of opts.types ?? PEER_WEIGHT_TYPES) {
@@ -124,6 +133,7 @@ export async function benchPeers(opts: PeersBenchOptions): Promise<PeersBenchRes
         const result: PeerTypeResult = {
           type,
           file: written,
+          newTokens: protocol.newTokens,
           prompt: { thinktree: ours.prompt!, llamaCpp: theirs.prompt! },
           decode: protocol.batches.map((b) => ({
             batch: b,

@@ -123,7 +123,9 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     for (const t of res?.types ?? []) {
       summary.push(
         `peers ${t.type} (same GGUF, thinktree ÷ llama.cpp): prompt ${(t.prompt.thinktree / t.prompt.llamaCpp).toFixed(2)}×; ` +
-          t.decode.map((r) => `decode B=${r.batch} ${(r.thinktree / r.llamaCpp).toFixed(2)}×`).join(', '),
+          t.decode
+            .map((r) => `decode B=${r.batch} ${(r.thinktree / r.llamaCpp).toFixed(2)}×` + (r.llamaCppTokens < t.newTokens ? ` (llama.cpp over ${r.llamaCppTokens} tokens)` : ''))
+            .join(', '),
       );
     }
     log('');
