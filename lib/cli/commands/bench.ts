@@ -25,8 +25,9 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
   decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64; BF16 vs
              Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its bandwidth bound
-  peers      the same model as a BF16 GGUF through thinktree and llama.cpp (node-llama-cpp, when
-             installed): prompt and greedy decode tokens/s at B = 1, 4, 16, thinktree ÷ llama.cpp
+  peers      the same model as BF16, Q8_0 and Q4_K GGUF files through thinktree and llama.cpp
+             (node-llama-cpp, when installed): prompt and greedy decode tokens/s, BF16 at B = 1, 4, 16,
+             Q8_0 and Q4_K at B = 1, 16, thinktree ÷ llama.cpp per file
   attention  64 sequences sharing a 2048-token prefix: shared-prefix split vs per-sequence attention
   prm        beam-shaped PRM scoring: incremental over the PRM's KV tree vs full re-encoding per step;
              a Q8_0 PRM body vs BF16 (time and max |Δreward|)
@@ -119,10 +120,12 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
   if (only.includes('peers')) {
     const res = await benchPeers({ threads, log });
-    if (res !== null) {
+    for (const t of res?.types ?? []) {
       summary.push(
-        `peers (same BF16 GGUF, thinktree ÷ llama.cpp): prompt ${(res.prompt.thinktree / res.prompt.llamaCpp).toFixed(2)}×; ` +
-          res.decode.map((r) => `decode B=${r.batch} ${(r.thinktree / r.llamaCpp).toFixed(2)}×`).join(', '),
+        `peers ${t.type} (same GGUF, thinktree ÷ llama.cpp): prompt ${(t.prompt.thinktree / t.prompt.llamaCpp).toFixed(2)}×; ` +
+          t.decode
+            .map((r) => `decode B=${r.batch} ${(r.thinktree / r.llamaCpp).toFixed(2)}×` + (r.llamaCppTokens < t.newTokens ? ` (llama.cpp over ${r.llamaCppTokens} tokens)` : ''))
+            .join(', '),
       );
     }
     log('');
