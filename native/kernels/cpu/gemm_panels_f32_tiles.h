@@ -1,0 +1,189 @@
+// The f32 X-panel GEMM driver shared by the avx2 and avx512 variants (layout and why: gemm_panels_f32.h).
+// Each ISA file supplies a traits struct and instantiates GemmPanelsF32<Traits, WD>; like gemm_tiled.h,
+// everything is in an anonymous namespace so the two instantiations, compiled with different -m flags,
+// never merge.
+//
+// Traits contract (see gemm_avx2.cc):
+//   Vec          f32 vector of kLanes lanes (one lane per X row of a panel group)
+//   kLanes       rows per panel group (8 ymm, 16 zmm)
+//   kAccs        accumulators a tile keeps (MV·NR), leaving registers for MV X vectors and a broadcast
+//   kMaxMv       most panel groups one tile takes
+//   Zero(), Load(const float*), Broadcast(const float*), Fma(acc, x, w) = acc + x·w, StoreAligned(float*, Vec)
+//   ToF32<WD>(const WElem<WD>* src, int64_t n, float* dst)   n weights widened to f32
+//
+// W: a tile's NR rows × the k block are first widened to f32 into a per-thread buffer (for F32
+// weights a plain copy), and the tile broadcasts from there: vbroadcastss from memory is a load and
+// nothing else, where widening bf16/f16 at every broadcast puts a shift or a vcvtph2ps on the vector
+// ports beside the FMAs, for every X row group again. Each widened tile serves every row group of the
+// row block, and its rows sit at a compile-time stride, so the tile addresses all NR of them from one
+// running pointer with constant displacements (no per-row pointers to spill).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <vector>
+
+#include "../common/math.h"
+#include "gemm.h"
+#include "gemm_tiled.h"
+
+namespace tt {
+namespace {
+
+// k per block, and the row stride of the widened W buffer: NR rows of it (≤ 96 KiB at NR = 24) stay
+// in L2 beside the row block's panels, and a tile's Y is written back once per 1024 k steps.
+constexpr int64_t kPanelF32KBlock = 1024;
+// Bytes of X panels one row block may hold (kPanelF32KBlock k of each group): 256 KiB of a 1 MiB
+// (or 512 KiB) L2.
+constexpr int64_t kPanelF32RowBlockBytes = 256 * 1024;
+
+// One tile: Y[L·MV rows, NR columns] (+)= panels · Wbᵀ over `steps` k.
+//   xp: group 0 of the tile at the block's first k; group v at xp + v·gstride
+//   wb: the widened W tile, row j at wb + j·kPanelF32KBlock
+//   rows: X rows of the tile that exist (the rest are zero padding and are not stored)
+template <class V, int MV, int NR>
+void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t steps, float* y, int64_t ldy, int64_t rows,
+                  const float* bias, bool first) {
+  constexpr int L = V::kLanes;
+  typename V::Vec acc[MV][NR];
+#pragma GCC unroll 32
+  for (int v = 0; v < MV; v++)
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) acc[v][j] = V::Zero();
+
+  const float* ws = wb;
+  const float* xs = xp;
+  for (int64_t t = 0; t < steps; t++) {
+    // Opaque each step: GCC would otherwise give each W row its own induction variable and spill them.
+    asm("" : "+r"(ws));
+    typename V::Vec xv[MV];
+#pragma GCC unroll 8
+    for (int v = 0; v < MV; v++) xv[v] = V::Load(xs + v * gstride);
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) {
+      const typename V::Vec b = V::Broadcast(ws + j * kPanelF32KBlock);
+#pragma GCC unroll 8
+      for (int v = 0; v < MV; v++) acc[v][j] = V::Fma(acc[v][j], xv[v], b);
+    }
+    ws += 1;
+    xs += L;
+  }
+
+  // Lane l of acc[v][j] is Y[L·v + l][j]: write through a small transposing buffer.
+  alignas(64) float tmp[NR][L];
+#pragma GCC unroll 8
+  for (int v = 0; v < MV; v++) {
+    const int64_t valid = std::min<int64_t>(L, rows - L * v);
+    if (valid <= 0) break;
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) V::StoreAligned(tmp[j], acc[v][j]);
+    for (int64_t l = 0; l < valid; l++) {
+      float* yr = y + (L * v + l) * ldy;
+      if (first) {
+        for (int j = 0; j < NR; j++) yr[j] = tmp[j][l] + (bias ? bias[j] : 0.f);
+      } else {
+        for (int j = 0; j < NR; j++) yr[j] += tmp[j][l];
+      }
+    }
+  }
+}
+
+using PanelTileF32Fn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool);
+
+// The compiled (MV, NR) shapes: MV·NR = V::kAccs for MV = 1, 2, 4 (where MV ≤ kMaxMv), and the column
+// remainders 8, 4, 2, 1 narrower than the main tile (PanelRemainderWidthF32). kMaxMv ≥ 4 stands for
+// the 24-accumulator budget, the only one where MV = 2 takes 8 columns.
+template <class V>
+PanelTileF32Fn PanelTileF32For(int mv, int nr) {
+  constexpr int A = V::kAccs;
+  switch (mv * 64 + nr) {
+    case 1 * 64 + A: return PanelTileF32<V, 1, A>;
+    case 1 * 64 + 8: return PanelTileF32<V, 1, 8>;
+    case 1 * 64 + 4: return PanelTileF32<V, 1, 4>;
+    case 1 * 64 + 2: return PanelTileF32<V, 1, 2>;
+    case 1 * 64 + 1: return PanelTileF32<V, 1, 1>;
+    case 2 * 64 + A / 2: return PanelTileF32<V, 2, A / 2>;
+    case 2 * 64 + 4: return PanelTileF32<V, 2, 4>;
+    case 2 * 64 + 2: return PanelTileF32<V, 2, 2>;
+    case 2 * 64 + 1: return PanelTileF32<V, 2, 1>;
+  }
+  if constexpr (V::kMaxMv >= 4) {
+    switch (mv * 64 + nr) {
+      case 2 * 64 + 8: return PanelTileF32<V, 2, 8>;
+      case 4 * 64 + A / 4: return PanelTileF32<V, 4, A / 4>;
+      case 4 * 64 + 4: return PanelTileF32<V, 4, 4>;
+      case 4 * 64 + 2: return PanelTileF32<V, 4, 2>;
+      case 4 * 64 + 1: return PanelTileF32<V, 4, 1>;
+    }
+  }
+  return nullptr;
+}
+
+// Column width for a remainder narrower than the main tile: the widest of 8, 4, 2, 1 that fits both
+// the columns left and the accumulator budget (and is not wider than the main tile).
+template <class V>
+int PanelRemainderWidthF32(int mv, int64_t cols) {
+  for (int w : {8, 4, 2, 1})
+    if (w <= cols && mv * w <= V::kAccs && (w < V::kAccs / mv)) return w;
+  return 1;
+}
+
+// Y[:, n0:n1) for all m rows from p.x_panels_f32 (V::kLanes rows per group) and W of dtype WD. False
+// (nothing written) when the per-thread W buffer cannot be allocated; the caller then runs the NT kernel.
+template <class V, DType WD>
+bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
+  constexpr int L = V::kLanes;
+  const int64_t groups = (p.m + L - 1) / L;
+  const int mv = groups >= 4 && V::kMaxMv >= 4 ? 4 : groups >= 2 ? 2 : 1;
+  const int nr = V::kAccs / mv;
+  const int64_t gstride = p.k * L;
+  const WElem<WD>* w = static_cast<const WElem<WD>*>(p.w);
+
+  thread_local std::vector<float> wbuf;
+  const size_t need = static_cast<size_t>(V::kAccs) * kPanelF32KBlock;
+  if (wbuf.size() < need) {
+    try {
+      wbuf.resize(need);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
+  float* wb = wbuf.data();
+
+  // Blocking: k blocks of kPanelF32KBlock; row blocks of as many groups as fit the L2 budget, so a
+  // widened W tile meets every group of a row block and the row block's panels meet every W tile.
+  const int64_t kc = std::min<int64_t>(p.k, kPanelF32KBlock);
+  int64_t mcg = std::max<int64_t>(mv, kPanelF32RowBlockBytes / (kc * L * static_cast<int64_t>(sizeof(float))));
+  mcg -= mcg % mv;
+
+  for (int64_t kb = 0; kb < p.k; kb += kc) {
+    const int64_t steps = std::min(kc, p.k - kb);
+    const bool first = kb == 0;
+    for (int64_t gb = 0; gb < groups; gb += mcg) {
+      const int64_t gend = std::min(groups, gb + mcg);
+      for (int64_t j = n0; j < n1;) {
+        const int64_t cols = n1 - j;
+        const int width = cols >= nr ? nr : PanelRemainderWidthF32<V>(mv, cols);
+        for (int r = 0; r < width; r++) V::template ToF32<WD>(w + (j + r) * p.k + kb, steps, wb + r * kPanelF32KBlock);
+        const float* bias = first && p.bias ? p.bias + j : nullptr;
+        for (int64_t g = gb; g < gend;) {
+          const int64_t left = gend - g;
+          const int tmv = left >= mv ? mv : left >= 2 ? 2 : 1;
+          // A row remainder (tmv < mv) has no tile of this width compiled: cover it with narrower ones.
+          for (int c = 0; c < width;) {
+            const int cw = tmv == mv ? width : PanelRemainderWidthF32<V>(tmv, width - c);
+            PanelTileF32For<V>(tmv, cw)(p.x_panels_f32 + g * gstride + kb * L, gstride, wb + c * kPanelF32KBlock, steps,
+                                        p.y + g * L * p.ldy + j + c, p.ldy, p.m - g * L, bias ? bias + c : nullptr, first);
+            c += cw;
+          }
+          g += tmv;
+        }
+        j += width;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+}  // namespace tt
