@@ -18,6 +18,8 @@
 // row block, and its rows sit at a compile-time stride, so the tile addresses all NR of them from one
 // running pointer with constant displacements (no per-row pointers to spill).
 #pragma once
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <new>
@@ -33,17 +35,28 @@ namespace {
 // k per block, and the row stride of the widened W buffer: NR rows of it (≤ 96 KiB at NR = 24) stay
 // in L2 beside the row block's panels, and a tile's Y is written back once per 1024 k steps.
 constexpr int64_t kPanelF32KBlock = 1024;
+// Floats between rows of the widened W buffer: one cache line more than a k block, so the NR rows a
+// step broadcasts from fall in different L1 sets (at 4 KiB apart all 24 would share one 8-way set and
+// evict each other every step: m = 16 ran at a third of the speed).
+constexpr int64_t kPanelF32WStride = kPanelF32KBlock + 16;
 // Bytes of X panels one row block may hold (kPanelF32KBlock k of each group): 256 KiB of a 1 MiB
 // (or 512 KiB) L2.
 constexpr int64_t kPanelF32RowBlockBytes = 256 * 1024;
 
+// Rows of source W to prefetch: `rows` rows of `row_bytes` bytes, `stride` bytes apart, from `base`.
+struct WRegion {
+  const char* base = nullptr;
+  int64_t stride = 0, row_bytes = 0, rows = 0;
+};
+
 // One tile: Y[L·MV rows, NR columns] (+)= panels · Wbᵀ over `steps` k.
 //   xp: group 0 of the tile at the block's first k; group v at xp + v·gstride
-//   wb: the widened W tile, row j at wb + j·kPanelF32KBlock
+//   wb: the widened W tile, row j at wb + j·kPanelF32WStride
 //   rows: X rows of the tile that exist (the rest are zero padding and are not stored)
+//   next: the source W rows the next tile will widen, pulled towards L2 while this tile runs; else null
 template <class V, int MV, int NR>
 void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t steps, float* y, int64_t ldy, int64_t rows,
-                  const float* bias, bool first) {
+                  const float* bias, bool first, const WRegion& next) {
   constexpr int L = V::kLanes;
   typename V::Vec acc[MV][NR];
 #pragma GCC unroll 32
@@ -51,9 +64,29 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
 #pragma GCC unroll 32
     for (int j = 0; j < NR; j++) acc[v][j] = V::Zero();
 
+  // The next W tile, line by line along its rows, up to two lines a step (f32 rows of a 1024-step
+  // block have 64 lines each; NR rows of them take 1.5 lines a step). Widening W reads it row by row
+  // right after this tile; from memory, without this, every row would start on cold misses.
+  const char* pf = next.base;
+  const char* pf_row = pf;
+  const char* pf_end = pf + next.row_bytes;
+  int64_t pf_rows = pf != nullptr ? next.rows : 0;
   const float* ws = wb;
   const float* xs = xp;
   for (int64_t t = 0; t < steps; t++) {
+    if (pf_rows > 0) {
+#pragma GCC unroll 2
+      for (int i = 0; i < 2; i++) {
+        _mm_prefetch(pf, _MM_HINT_T1);
+        pf += 64;
+        if (pf >= pf_end) {
+          pf_row += next.stride;
+          pf = pf_row;
+          pf_end = pf_row + next.row_bytes;
+          pf_rows--;
+        }
+      }
+    }
     // Opaque each step: GCC would otherwise give each W row its own induction variable and spill them.
     asm("" : "+r"(ws));
     typename V::Vec xv[MV];
@@ -61,7 +94,7 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
     for (int v = 0; v < MV; v++) xv[v] = V::Load(xs + v * gstride);
 #pragma GCC unroll 32
     for (int j = 0; j < NR; j++) {
-      const typename V::Vec b = V::Broadcast(ws + j * kPanelF32KBlock);
+      const typename V::Vec b = V::Broadcast(ws + j * kPanelF32WStride);
 #pragma GCC unroll 8
       for (int v = 0; v < MV; v++) acc[v][j] = V::Fma(acc[v][j], xv[v], b);
     }
@@ -88,7 +121,8 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
   }
 }
 
-using PanelTileF32Fn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool);
+using PanelTileF32Fn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool,
+                                const WRegion&);
 
 // The compiled (MV, NR) shapes: MV·NR = V::kAccs for MV = 1, 2, 4 (where MV ≤ kMaxMv), and the column
 // remainders 8, 4, 2, 1 narrower than the main tile (PanelRemainderWidthF32). kMaxMv ≥ 4 stands for
@@ -140,7 +174,7 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
   const WElem<WD>* w = static_cast<const WElem<WD>*>(p.w);
 
   thread_local std::vector<float> wbuf;
-  const size_t need = static_cast<size_t>(V::kAccs) * kPanelF32KBlock;
+  const size_t need = static_cast<size_t>(V::kAccs) * kPanelF32WStride;
   if (wbuf.size() < need) {
     try {
       wbuf.resize(need);
@@ -164,16 +198,27 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
       for (int64_t j = n0; j < n1;) {
         const int64_t cols = n1 - j;
         const int width = cols >= nr ? nr : PanelRemainderWidthF32<V>(mv, cols);
-        for (int r = 0; r < width; r++) V::template ToF32<WD>(w + (j + r) * p.k + kb, steps, wb + r * kPanelF32KBlock);
+        for (int r = 0; r < width; r++) V::template ToF32<WD>(w + (j + r) * p.k + kb, steps, wb + r * kPanelF32WStride);
         const float* bias = first && p.bias ? p.bias + j : nullptr;
+        // The next tile's source rows, prefetched during the row block's first tile only (later
+        // groups would fetch what is already on its way).
+        WRegion next;
+        const int64_t next_rows = std::min<int64_t>(nr, n1 - j - width);
+        if (next_rows > 0) {
+          next.base = reinterpret_cast<const char*>(w + (j + width) * p.k + kb);
+          next.stride = p.k * static_cast<int64_t>(sizeof(WElem<WD>));
+          next.row_bytes = steps * static_cast<int64_t>(sizeof(WElem<WD>));
+          next.rows = next_rows;
+        }
         for (int64_t g = gb; g < gend;) {
           const int64_t left = gend - g;
           const int tmv = left >= mv ? mv : left >= 2 ? 2 : 1;
           // A row remainder (tmv < mv) has no tile of this width compiled: cover it with narrower ones.
           for (int c = 0; c < width;) {
             const int cw = tmv == mv ? width : PanelRemainderWidthF32<V>(tmv, width - c);
-            PanelTileF32For<V>(tmv, cw)(p.x_panels_f32 + g * gstride + kb * L, gstride, wb + c * kPanelF32KBlock, steps,
-                                        p.y + g * L * p.ldy + j + c, p.ldy, p.m - g * L, bias ? bias + c : nullptr, first);
+            PanelTileF32For<V>(tmv, cw)(p.x_panels_f32 + g * gstride + kb * L, gstride, wb + c * kPanelF32WStride, steps,
+                                        p.y + g * L * p.ldy + j + c, p.ldy, p.m - g * L, bias ? bias + c : nullptr, first,
+                                        g == gb && c == 0 ? next : WRegion());
             c += cw;
           }
           g += tmv;
