@@ -32,9 +32,9 @@
 namespace tt {
 namespace {
 
-// k per block, and the row stride of the widened W buffer: NR rows of it (≤ 96 KiB at NR = 24) stay
-// in L2 beside the row block's panels, and a tile's Y is written back once per 1024 k steps.
-constexpr int64_t kPanelF32KBlock = 1024;
+// k per block of widened W: NR rows of it (≤ 26 KiB at NR = 24) stay in L1 while a tile broadcasts
+// from them (1024-step blocks, in L2, measured slower at 64 rows).
+constexpr int64_t kPanelF32KBlock = 256;
 // Floats between rows of the widened W buffer: one cache line more than a k block, so the NR rows a
 // step broadcasts from fall in different L1 sets (at 4 KiB apart all 24 would share one 8-way set and
 // evict each other every step: m = 16 ran at a third of the speed).
@@ -49,14 +49,26 @@ struct WRegion {
   int64_t stride = 0, row_bytes = 0, rows = 0;
 };
 
-// One tile: Y[L·MV rows, NR columns] (+)= panels · Wbᵀ over `steps` k.
-//   xp: group 0 of the tile at the block's first k; group v at xp + v·gstride
+// Source W rows a tile widens itself, block by block (when its rows are all of X, so no other tile
+// shares the widened blocks): row j at base + j·stride bytes, widened by `widen`. Null base: the
+// caller has widened the tile's (single) block into the buffer already.
+struct WSource {
+  const char* base = nullptr;
+  int64_t stride = 0;
+  void (*widen)(const char* src, int64_t n, float* dst) = nullptr;
+  int64_t elem_bytes = 0;
+};
+
+// One tile: Y[L·MV rows, NR columns] (+)= panels · Wᵀ over `steps` k.
+//   xp: group 0 of the tile at the first k; group v at xp + v·gstride
 //   wb: the widened W tile, row j at wb + j·kPanelF32WStride
+//   src: where to widen W from, kPanelF32KBlock steps at a time (any `steps`); or empty, and then
+//        wb already holds the tile's W and steps ≤ kPanelF32KBlock
 //   rows: X rows of the tile that exist (the rest are zero padding and are not stored)
 //   next: the source W rows the next tile will widen, pulled towards L2 while this tile runs; else null
 template <class V, int MV, int NR>
-void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t steps, float* y, int64_t ldy, int64_t rows,
-                  const float* bias, bool first, const WRegion& next) {
+void PanelTileF32(const float* xp, int64_t gstride, float* wb, int64_t steps, float* y, int64_t ldy, int64_t rows,
+                  const float* bias, bool first, const WSource& src, const WRegion& next) {
   constexpr int L = V::kLanes;
   typename V::Vec acc[MV][NR];
 #pragma GCC unroll 32
@@ -71,9 +83,14 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
   const char* pf_row = pf;
   const char* pf_end = pf + next.row_bytes;
   int64_t pf_rows = pf != nullptr ? next.rows : 0;
-  const float* ws = wb;
   const float* xs = xp;
-  for (int64_t t = 0; t < steps; t++) {
+  for (int64_t t0 = 0; t0 < steps; t0 += kPanelF32KBlock) {
+  const int64_t t1 = std::min(steps, t0 + kPanelF32KBlock);
+  if (src.base != nullptr) {
+    for (int j = 0; j < NR; j++) src.widen(src.base + j * src.stride + t0 * src.elem_bytes, t1 - t0, wb + j * kPanelF32WStride);
+  }
+  const float* ws = wb;
+  for (int64_t t = t0; t < t1; t++) {
     if (pf_rows > 0) {
 #pragma GCC unroll 2
       for (int i = 0; i < 2; i++) {
@@ -101,6 +118,7 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
     ws += 1;
     xs += L;
   }
+  }
 
   // Lane l of acc[v][j] is Y[L·v + l][j]: write through a small transposing buffer.
   alignas(64) float tmp[NR][L];
@@ -121,8 +139,8 @@ void PanelTileF32(const float* xp, int64_t gstride, const float* wb, int64_t ste
   }
 }
 
-using PanelTileF32Fn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool,
-                                const WRegion&);
+using PanelTileF32Fn = void (*)(const float*, int64_t, float*, int64_t, float*, int64_t, int64_t, const float*, bool,
+                                const WSource&, const WRegion&);
 
 // The compiled (MV, NR) shapes: MV·NR = V::kAccs for MV = 1, 2, 4 (where MV ≤ kMaxMv), and the column
 // remainders 8, 4, 2, 1 narrower than the main tile (PanelRemainderWidthF32). kMaxMv ≥ 4 stands for
@@ -184,6 +202,37 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
   }
   float* wb = wbuf.data();
 
+  constexpr int64_t esz = sizeof(WElem<WD>);
+  // The source rows of the next tile (columns [j, j + rows)), `steps` k from kb, for prefetching.
+  auto region = [&](int64_t j, int64_t rows, int64_t kb, int64_t steps) {
+    WRegion r;
+    if (rows > 0) {
+      r.base = reinterpret_cast<const char*>(w + j * p.k + kb);
+      r.stride = p.k * esz;
+      r.row_bytes = steps * esz;
+      r.rows = rows;
+    }
+    return r;
+  };
+
+  if (groups == mv) {
+    // All of X is one row tile (up to 8 rows × 12 columns / 16 × 6 on avx2, 64 × 6 on avx512): no
+    // other tile reuses a widened W block, so each tile widens its own, block by block, and keeps
+    // its accumulators over the whole k (Y written once).
+    WSource source;
+    source.stride = p.k * esz;
+    source.elem_bytes = esz;
+    source.widen = [](const char* from, int64_t n, float* to) { V::template ToF32<WD>(reinterpret_cast<const WElem<WD>*>(from), n, to); };
+    for (int64_t j = n0; j < n1;) {
+      const int width = n1 - j >= nr ? nr : PanelRemainderWidthF32<V>(mv, n1 - j);
+      source.base = reinterpret_cast<const char*>(w + j * p.k);
+      PanelTileF32For<V>(mv, width)(p.x_panels_f32, gstride, wb, p.k, p.y + j, p.ldy, p.m, p.bias ? p.bias + j : nullptr, true,
+                                    source, region(j + width, std::min<int64_t>(nr, n1 - j - width), 0, p.k));
+      j += width;
+    }
+    return true;
+  }
+
   // Blocking: k blocks of kPanelF32KBlock; row blocks of as many groups as fit the L2 budget, so a
   // widened W tile meets every group of a row block and the row block's panels meet every W tile.
   const int64_t kc = std::min<int64_t>(p.k, kPanelF32KBlock);
@@ -202,14 +251,7 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
         const float* bias = first && p.bias ? p.bias + j : nullptr;
         // The next tile's source rows, prefetched during the row block's first tile only (later
         // groups would fetch what is already on its way).
-        WRegion next;
-        const int64_t next_rows = std::min<int64_t>(nr, n1 - j - width);
-        if (next_rows > 0) {
-          next.base = reinterpret_cast<const char*>(w + (j + width) * p.k + kb);
-          next.stride = p.k * static_cast<int64_t>(sizeof(WElem<WD>));
-          next.row_bytes = steps * static_cast<int64_t>(sizeof(WElem<WD>));
-          next.rows = next_rows;
-        }
+        const WRegion next = region(j + width, std::min<int64_t>(nr, n1 - j - width), kb, steps);
         for (int64_t g = gb; g < gend;) {
           const int64_t left = gend - g;
           const int tmv = left >= mv ? mv : left >= 2 ? 2 : 1;
@@ -218,7 +260,7 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
             const int cw = tmv == mv ? width : PanelRemainderWidthF32<V>(tmv, width - c);
             PanelTileF32For<V>(tmv, cw)(p.x_panels_f32 + g * gstride + kb * L, gstride, wb + c * kPanelF32WStride, steps,
                                         p.y + g * L * p.ldy + j + c, p.ldy, p.m - g * L, bias ? bias + c : nullptr, first,
-                                        g == gb && c == 0 ? next : WRegion());
+                                        WSource(), g == gb && c == 0 ? next : WRegion());
             c += cw;
           }
           g += tmv;
