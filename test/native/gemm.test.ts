@@ -226,6 +226,34 @@ describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
     },
   );
 
+  it.skipIf(!supported)(
+    `matches the reference for every weight dtype in the shapes that steer the f32 panel kernel (8-15 rows, odd k over several 256-step W blocks, 3 and 5 row groups)${need}`,
+    () => {
+      // m = 8 and 12: one 8- or 16-row group (avx2: 8 + 4, two groups), k odd and past 256 so a tile
+      // widens several W blocks; m = 40 and 48: five avx2 groups and three avx512 groups, so the
+      // row-blocked path runs with a row remainder; column counts leave remainders after every width.
+      const next = rng(31);
+      for (const [m, n, k] of [
+        [8, 30, 517],
+        [12, 41, 1031],
+        [40, 53, 777],
+        [48, 29, 300],
+      ]) {
+        const x = randomF32(m * k, next);
+        const bias = randomF32(n, next);
+        for (const dtype of DTYPES) {
+          const weights = randomWeights(dtype, n * k, next);
+          for (const precision of PRECISIONS) {
+            const ref = referenceGemm(x, weights.values, bias, m, n, k, precision);
+            const y = kernels.gemm({ x, w: weights.w, wDtype: dtype, bias, m, n, k, precision, isa, threads: 2 });
+            const { err, at } = worstError(y, ref);
+            expect(err, `${dtype} ${precision} m=${m} n=${n} k=${k} worst at ${at}`).toBeLessThan(RTOL * (k / 130));
+          }
+        }
+      }
+    },
+  );
+
   it.skipIf(!supported)(`rounds activations to bf16 in bf16 precision and keeps them exact in f32 precision${need}`, () => {
     // 1 + 2^-10 is between the bf16 neighbours 1 and 1 + 2^-7, nearer 1.
     const args: GemmArgs = {
