@@ -227,17 +227,18 @@ describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
   );
 
   it.skipIf(!supported)(
-    `matches the reference for every weight dtype in the shapes that steer the f32 panel kernel (8-15 rows, odd k over several 256-step W blocks, 3 and 5 row groups)${need}`,
+    `matches the reference for every weight dtype in the shapes that steer the f32 panel kernel (one row tile over several W blocks, row-blocked with row remainders, odd k)${need}`,
     () => {
-      // m = 8 and 12: one 8- or 16-row group (avx2: 8 + 4, two groups), k odd and past 256 so a tile
-      // widens several W blocks; m = 40 and 48: five avx2 groups and three avx512 groups, so the
-      // row-blocked path runs with a row remainder; column counts leave remainders after every width.
+      // m = 32 and 64: one avx512 row tile (2 and 4 groups of 16) widening its own 256-step W blocks,
+      // avx2's row-blocked path (4 and 8 groups of 8); m = 40 and 48: 5 avx2 and 3 avx512 groups, so
+      // the row-blocked path ends on a row remainder; k odd and past the 512-step block; column
+      // counts leave remainders after every tile width.
       const next = rng(31);
       for (const [m, n, k] of [
-        [8, 30, 517],
-        [12, 41, 1031],
-        [40, 53, 777],
+        [32, 30, 517],
+        [40, 53, 1031],
         [48, 29, 300],
+        [64, 41, 777],
       ]) {
         const x = randomF32(m * k, next);
         const bias = randomF32(n, next);

@@ -103,12 +103,13 @@ bool PanelsEnabled() {
 }
 
 // Rows per f32 panel group for the variant `used` runs its float math on (0: no panel kernel).
-// avx512bf16 runs the avx512 variant's for everything but bf16 weights in bf16 precision.
+// avx512bf16 runs the avx512 variant's for everything but bf16 weights in bf16 precision. avx2 has
+// none: see gemm_panels_f32.h for why.
 int F32PanelLanes(Isa used) {
   switch (used) {
     case Isa::kAvx512Bf16:
     case Isa::kAvx512: return 16;
-    case Isa::kAvx2: return 8;
+    case Isa::kAvx2:
     case Isa::kScalar: break;
   }
   return 0;
@@ -242,7 +243,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
     }
   }
 
-  // Enough rows for the avx2 / avx512 f32 panel kernel (and no bf16 form of X already chosen): pack
+  // Enough rows for the avx512 f32 panel kernel (and no bf16 form of X already chosen): pack
   // X, as the variant will read it, once per call. Without a workspace the NT kernel runs.
   const int lanes = F32PanelLanes(used);
   if (lanes > 0 && ws != nullptr && q.x_panels == nullptr && q.x_bf16 == nullptr && p.m >= kF32PanelMinRows &&

@@ -3,7 +3,6 @@
 #include <immintrin.h>
 
 #include "gemm.h"
-#include "gemm_panels_f32_tiles.h"
 #include "gemm_tiled.h"
 
 namespace tt {
@@ -50,44 +49,8 @@ struct Avx2Traits {
   }
 };
 
-// The panel kernel's steps (gemm_panels_f32_tiles.h): 8 X rows per ymm, 12 accumulators (8 rows × 12
-// columns or 16 × 6) beside the MV X vectors and one broadcast, 15 of the 16 registers.
-struct Avx2PanelTraits {
-  using Vec = __m256;
-  static constexpr int kLanes = 8;
-  static constexpr int kAccs = 12;
-  static constexpr int kMaxMv = 2;
-
-  static Vec Zero() { return _mm256_setzero_ps(); }
-  static Vec Load(const float* p) { return _mm256_loadu_ps(p); }
-  static Vec Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static Vec Fma(Vec acc, Vec x, Vec w) { return _mm256_fmadd_ps(x, w, acc); }
-  static void StoreAligned(float* p, Vec v) { _mm256_store_ps(p, v); }
-
-  template <DType WD>
-  static void ToF32(const WElem<WD>* src, int64_t n, float* dst) {
-    int64_t t = 0;
-    for (; t + 8 <= n; t += 8) _mm256_storeu_ps(dst + t, Avx2Traits::LoadW<WD>(src + t));
-    for (; t < n; t++) {
-      if constexpr (WD == DType::kF32) dst[t] = src[t];
-      else if constexpr (WD == DType::kF16) dst[t] = _cvtsh_ss(src[t]);
-      else dst[t] = Bf16ToF32(src[t]);
-    }
-  }
-};
-
 // Gemm() has already rounded X to bf16 for Precision::kBF16, so both precisions run the f32 math.
-// With X packed into 8-row panels (x_panels_f32: enough rows, THINKTREE_GEMM_PANELS not 0) the panel
-// kernel runs, else the NT tile kernel.
 void BlockAvx2(const GemmParams& p, int64_t n0, int64_t n1) {
-  if (p.x_panels_f32 != nullptr) {
-    switch (p.w_dtype) {
-      case DType::kF32: if (GemmPanelsF32<Avx2PanelTraits, DType::kF32>(p, n0, n1)) return; break;
-      case DType::kF16: if (GemmPanelsF32<Avx2PanelTraits, DType::kF16>(p, n0, n1)) return; break;
-      case DType::kBF16: if (GemmPanelsF32<Avx2PanelTraits, DType::kBF16>(p, n0, n1)) return; break;
-      default: break;
-    }
-  }
   switch (p.w_dtype) {
     case DType::kF32: return GemmTiled<Avx2Traits, DType::kF32>(p, p.x, p.lda, n0, n1);
     case DType::kF16: return GemmTiled<Avx2Traits, DType::kF16>(p, p.x, p.lda, n0, n1);

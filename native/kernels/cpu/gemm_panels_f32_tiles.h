@@ -1,9 +1,8 @@
-// The f32 X-panel GEMM driver shared by the avx2 and avx512 variants (layout and why: gemm_panels_f32.h).
-// Each ISA file supplies a traits struct and instantiates GemmPanelsF32<Traits, WD>; like gemm_tiled.h,
-// everything is in an anonymous namespace so the two instantiations, compiled with different -m flags,
-// never merge.
+// The f32 X-panel GEMM driver (layout and why: gemm_panels_f32.h), generic in the vector width: the
+// avx512 variant supplies a traits struct and instantiates GemmPanelsF32<Traits, WD>. Like gemm_tiled.h,
+// everything is in an anonymous namespace, so instances compiled with different -m flags never merge.
 //
-// Traits contract (see gemm_avx2.cc):
+// Traits contract (see gemm_avx512.cc):
 //   Vec          f32 vector of kLanes lanes (one lane per X row of a panel group)
 //   kLanes       rows per panel group (8 ymm, 16 zmm)
 //   kAccs        accumulators a tile keeps (MV·NR), leaving registers for MV X vectors and a broadcast
@@ -32,9 +31,12 @@
 namespace tt {
 namespace {
 
-// k per block of widened W: NR rows of it (≤ 26 KiB at NR = 24) stay in L1 while a tile broadcasts
-// from them (1024-step blocks, in L2, measured slower at 64 rows).
-constexpr int64_t kPanelF32KBlock = 256;
+// k per block of the row-blocked path: its widened W tile (6 or 12 rows, ≤ 25 KiB) stays in L1 while
+// every row group of the block broadcasts from it, and each tile's Y is read and written once per
+// block (through a transposing buffer: at 256-step blocks that was a tenth of the time of a 16 × 6 tile).
+constexpr int64_t kPanelF32KBlock = 512;
+// k per block a single row tile widens for itself (up to 24 rows of W: 24 KiB, in L1).
+constexpr int64_t kPanelF32KChunk = 256;
 // Floats between rows of the widened W buffer: one cache line more than a k block, so the NR rows a
 // step broadcasts from fall in different L1 sets (at 4 KiB apart all 24 would share one 8-way set and
 // evict each other every step: m = 16 ran at a third of the speed).
@@ -62,7 +64,7 @@ struct WSource {
 // One tile: Y[L·MV rows, NR columns] (+)= panels · Wᵀ over `steps` k.
 //   xp: group 0 of the tile at the first k; group v at xp + v·gstride
 //   wb: the widened W tile, row j at wb + j·kPanelF32WStride
-//   src: where to widen W from, kPanelF32KBlock steps at a time (any `steps`); or empty, and then
+//   src: where to widen W from, kPanelF32KChunk steps at a time (any `steps`); or empty, and then
 //        wb already holds the tile's W and steps ≤ kPanelF32KBlock
 //   rows: X rows of the tile that exist (the rest are zero padding and are not stored)
 //   next: the source W rows the next tile will widen, pulled towards L2 while this tile runs; else null
@@ -84,8 +86,9 @@ void PanelTileF32(const float* xp, int64_t gstride, float* wb, int64_t steps, fl
   const char* pf_end = pf + next.row_bytes;
   int64_t pf_rows = pf != nullptr ? next.rows : 0;
   const float* xs = xp;
-  for (int64_t t0 = 0; t0 < steps; t0 += kPanelF32KBlock) {
-  const int64_t t1 = std::min(steps, t0 + kPanelF32KBlock);
+  const int64_t chunk = src.base != nullptr ? kPanelF32KChunk : steps;
+  for (int64_t t0 = 0; t0 < steps; t0 += chunk) {
+  const int64_t t1 = std::min(steps, t0 + chunk);
   if (src.base != nullptr) {
     for (int j = 0; j < NR; j++) src.widen(src.base + j * src.stride + t0 * src.elem_bytes, t1 - t0, wb + j * kPanelF32WStride);
   }
@@ -216,7 +219,7 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
   };
 
   if (groups == mv) {
-    // All of X is one row tile (up to 8 rows × 12 columns / 16 × 6 on avx2, 64 × 6 on avx512): no
+    // All of X is one row tile (16 × 24, 32 × 12 or 64 × 6 on avx512): no
     // other tile reuses a widened W block, so each tile widens its own, block by block, and keeps
     // its accumulators over the whole k (Y written once).
     WSource source;
