@@ -65,6 +65,17 @@ struct Avx512PanelTraits {
   static void StoreAligned(float* p, Vec v) { _mm512_store_ps(p, v); }
 
   template <DType WD>
+  static Vec BroadcastW(const WElem<WD>* p) {
+    if constexpr (WD == DType::kF32) {
+      return _mm512_set1_ps(*p);
+    } else if constexpr (WD == DType::kF16) {
+      return _mm512_cvtph_ps(_mm256_set1_epi16(static_cast<short>(*p)));
+    } else {
+      return _mm512_castsi512_ps(_mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(*p) << 16)));
+    }
+  }
+
+  template <DType WD>
   static void ToF32(const WElem<WD>* src, int64_t n, float* dst) {
     int64_t t = 0;
     for (; t + 16 <= n; t += 16) _mm512_storeu_ps(dst + t, Avx512Traits::LoadW<WD>(src + t));

@@ -9,13 +9,18 @@
 //   kMaxMv       most panel groups one tile takes
 //   Zero(), Load(const float*), Broadcast(const float*), Fma(acc, x, w) = acc + x·w, StoreAligned(float*, Vec)
 //   ToF32<WD>(const WElem<WD>* src, int64_t n, float* dst)   n weights widened to f32
+//   BroadcastW<WD>(const WElem<WD>* p)   one weight widened to f32 in every lane
 //
-// W: a tile's NR rows × the k block are first widened to f32 into a per-thread buffer (for F32
-// weights a plain copy), and the tile broadcasts from there: vbroadcastss from memory is a load and
-// nothing else, where widening bf16/f16 at every broadcast puts a shift or a vcvtph2ps on the vector
-// ports beside the FMAs, for every X row group again. Each widened tile serves every row group of the
-// row block, and its rows sit at a compile-time stride, so the tile addresses all NR of them from one
-// running pointer with constant displacements (no per-row pointers to spill).
+// W, two ways, both measured (Zen 4/5 class host, bf16 weights, one thread, A/B in one process):
+//   (a) widen at every broadcast, straight from the checkpoint rows (BroadcastW): one shift or
+//       vcvtph2ps per MV FMAs, nothing stored;
+//   (b) widen a tile's NR rows × a k block once into a per-thread f32 buffer and broadcast from it
+//       (a pure load); the block serves every row group of a row block.
+// For a single row tile of 2 or 4 groups (32 or 64 rows) (a) ran 1.0-1.2x (b) (64 × 4864 × 896:
+// 192 vs 167 GFLOP/s), so it takes those; (b) serves the row-blocked path (more than 64 rows, where
+// one widened block feeds many tiles) and the narrow remainder tiles. The buffer's rows sit at a
+// compile-time stride, so a (b) tile addresses all NR of them from one running pointer with constant
+// displacements (no per-row pointers to spill).
 #pragma once
 #include <immintrin.h>
 
@@ -174,6 +179,45 @@ PanelTileF32Fn PanelTileF32For(int mv, int nr) {
   return nullptr;
 }
 
+
+// A tile of design (a): Y[L·MV rows, NR columns] = panels · Wᵀ + bias over all `steps` k, W read from
+// its rows (row j at w + j·ldw) and widened at each broadcast. Only for a single row tile (first block).
+template <class V, DType WD, int MV, int NR>
+void PanelTileDirectF32(const float* xp, int64_t gstride, const WElem<WD>* w, int64_t ldw, int64_t steps, float* y,
+                        int64_t ldy, int64_t rows, const float* bias) {
+  constexpr int L = V::kLanes;
+  typename V::Vec acc[MV][NR];
+#pragma GCC unroll 32
+  for (int v = 0; v < MV; v++)
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) acc[v][j] = V::Zero();
+  const float* xs = xp;
+  for (int64_t t = 0; t < steps; t++) {
+    typename V::Vec xv[MV];
+#pragma GCC unroll 8
+    for (int v = 0; v < MV; v++) xv[v] = V::Load(xs + v * gstride);
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) {
+      const typename V::Vec b = V::template BroadcastW<WD>(w + j * ldw + t);
+#pragma GCC unroll 8
+      for (int v = 0; v < MV; v++) acc[v][j] = V::Fma(acc[v][j], xv[v], b);
+    }
+    xs += L;
+  }
+  alignas(64) float tmp[NR][L];
+#pragma GCC unroll 8
+  for (int v = 0; v < MV; v++) {
+    const int64_t valid = std::min<int64_t>(L, rows - L * v);
+    if (valid <= 0) break;
+#pragma GCC unroll 32
+    for (int j = 0; j < NR; j++) V::StoreAligned(tmp[j], acc[v][j]);
+    for (int64_t l = 0; l < valid; l++) {
+      float* yr = y + (L * v + l) * ldy;
+      for (int j = 0; j < NR; j++) yr[j] = tmp[j][l] + (bias ? bias[j] : 0.f);
+    }
+  }
+}
+
 // Column width for a remainder narrower than the main tile: the widest of 8, 4, 2, 1 that fits both
 // the columns left and the accumulator budget (and is not wider than the main tile).
 template <class V>
@@ -228,6 +272,17 @@ bool GemmPanelsF32(const GemmParams& p, int64_t n0, int64_t n1) {
     source.widen = [](const char* from, int64_t n, float* to) { V::template ToF32<WD>(reinterpret_cast<const WElem<WD>*>(from), n, to); };
     for (int64_t j = n0; j < n1;) {
       const int width = n1 - j >= nr ? nr : PanelRemainderWidthF32<V>(mv, n1 - j);
+      const float* bias = p.bias ? p.bias + j : nullptr;
+      if (width == nr && mv == 4 && V::kMaxMv >= 4) {
+        PanelTileDirectF32<V, WD, 4, V::kAccs / 4>(p.x_panels_f32, gstride, w + j * p.k, p.k, p.k, p.y + j, p.ldy, p.m, bias);
+        j += width;
+        continue;
+      }
+      if (width == nr && mv == 2) {
+        PanelTileDirectF32<V, WD, 2, V::kAccs / 2>(p.x_panels_f32, gstride, w + j * p.k, p.k, p.k, p.y + j, p.ldy, p.m, bias);
+        j += width;
+        continue;
+      }
       source.base = reinterpret_cast<const char*>(w + j * p.k);
       PanelTileF32For<V>(mv, width)(p.x_panels_f32, gstride, wb, p.k, p.y + j, p.ldy, p.m, p.bias ? p.bias + j : nullptr, true,
                                     source, region(j + width, std::min<int64_t>(nr, n1 - j - width), 0, p.k));
