@@ -11,7 +11,7 @@
 //   ToF32<WD>(const WElem<WD>* src, int64_t n, float* dst)   n weights widened to f32
 //   BroadcastW<WD>(const WElem<WD>* p)   one weight widened to f32 in every lane
 //
-// W, two ways, both measured (Zen 4/5 class host, bf16 weights, one thread, A/B in one process):
+// W, two ways, both measured (AMD EPYC AVX-512 host, bf16 weights, one thread, A/B in one process):
 //   (a) widen at every broadcast, straight from the checkpoint rows (BroadcastW): one shift or
 //       vcvtph2ps per MV FMAs, nothing stored;
 //   (b) widen a tile's NR rows × a k block once into a per-thread f32 buffer and broadcast from it
