@@ -226,6 +226,35 @@ describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
     },
   );
 
+  it.skipIf(!supported)(
+    `matches the reference for every weight dtype in the shapes that steer the f32 panel kernel (one row tile over several W blocks, row-blocked with row remainders, odd k)${need}`,
+    () => {
+      // m = 32 and 64: one avx512 row tile (2 and 4 groups of 16) widening its own 256-step W blocks,
+      // avx2's row-blocked path (4 and 8 groups of 8); m = 40 and 48: 5 avx2 and 3 avx512 groups, so
+      // the row-blocked path ends on a row remainder; k odd and past the 512-step block; column
+      // counts leave remainders after every tile width.
+      const next = rng(31);
+      for (const [m, n, k] of [
+        [32, 30, 517],
+        [40, 53, 1031],
+        [48, 29, 300],
+        [64, 41, 777],
+      ]) {
+        const x = randomF32(m * k, next);
+        const bias = randomF32(n, next);
+        for (const dtype of DTYPES) {
+          const weights = randomWeights(dtype, n * k, next);
+          for (const precision of PRECISIONS) {
+            const ref = referenceGemm(x, weights.values, bias, m, n, k, precision);
+            const y = kernels.gemm({ x, w: weights.w, wDtype: dtype, bias, m, n, k, precision, isa, threads: 2 });
+            const { err, at } = worstError(y, ref);
+            expect(err, `${dtype} ${precision} m=${m} n=${n} k=${k} worst at ${at}`).toBeLessThan(RTOL * (k / 130));
+          }
+        }
+      }
+    },
+  );
+
   it.skipIf(!supported)(`rounds activations to bf16 in bf16 precision and keeps them exact in f32 precision${need}`, () => {
     // 1 + 2^-10 is between the bf16 neighbours 1 and 1 + 2^-7, nearer 1.
     const args: GemmArgs = {

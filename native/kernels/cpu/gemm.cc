@@ -9,6 +9,7 @@
 
 #include "../common/math.h"
 #include "gemm_panels.h"
+#include "gemm_panels_f32.h"
 #include "gemm_quant.h"
 #include "quantize.h"
 
@@ -99,6 +100,19 @@ int64_t SliceRows(int64_t m, int64_t n, int threads) {
 bool PanelsEnabled() {
   const char* v = getenv("THINKTREE_GEMM_PANELS");
   return v == nullptr || strcmp(v, "0") != 0;
+}
+
+// Rows per f32 panel group for the variant `used` runs its float math on (0: no panel kernel).
+// avx512bf16 runs the avx512 variant's for everything but bf16 weights in bf16 precision. avx2 has
+// none: see gemm_panels_f32.h for why.
+int F32PanelLanes(Isa used) {
+  switch (used) {
+    case Isa::kAvx512Bf16:
+    case Isa::kAvx512: return 16;
+    case Isa::kAvx2:
+    case Isa::kScalar: break;
+  }
+  return 0;
 }
 
 QuantDecodeFn DecodeVariantFor(Isa isa) {
@@ -227,6 +241,21 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
       q.x = out;
       q.lda = k;
     }
+  }
+
+  // Enough rows for the avx512 f32 panel kernel (and no bf16 form of X already chosen): pack
+  // X, as the variant will read it, once per call. Without a workspace the NT kernel runs.
+  const int lanes = F32PanelLanes(used);
+  if (lanes > 0 && ws != nullptr && q.x_panels == nullptr && q.x_bf16 == nullptr && p.m >= kF32PanelMinRows &&
+      (p.w_dtype == DType::kF32 || p.w_dtype == DType::kF16 || p.w_dtype == DType::kBF16 || quantized) && PanelsEnabled()) {
+    std::vector<float>& panels = ws->f32_panels;
+    if (!Reserve(&panels, F32PanelElems(p.m, p.k, lanes))) return "gemm: out of memory for the f32 panels of x";
+    float* out = panels.data();
+    const float* x = q.x;
+    const int64_t lda = q.lda;
+    ForRows(pool, (p.m + lanes - 1) / lanes,
+            [&](int64_t g0, int64_t g1) { PackXPanelsF32(x, lda, p.m, p.k, lanes, g0, g1, out); });
+    q.x_panels_f32 = out;
   }
 
   // Many rows on quantized weights: decoded slices through the float variant.

@@ -36,6 +36,10 @@ struct GemmParams {
   // Filled by Gemm() instead of x_bf16 when the avx512bf16 variant runs with BF16 (or decoded
   // quantized) weights, m >= kPanelMinRows and k is even: X as 16-row panels (gemm_panels.h).
   const uint32_t* x_panels = nullptr;
+  // Filled by Gemm() for the avx512 variant (and avx512bf16 where it runs that variant's f32 math)
+  // with F32, F16, BF16 or decoded quantized weights and m >= kF32PanelMinRows: X (as the variant
+  // reads it, so bf16-rounded for kBF16) as f32 panels of 16 rows (gemm_panels_f32.h).
+  const float* x_panels_f32 = nullptr;
   // Filled by Gemm() when w_dtype is quantized (callers leave it empty): X as int8 blocks.
   QuantActs acts;
 };
@@ -48,6 +52,7 @@ struct GemmWorkspace {
   std::vector<float> rounded;  // [m, k] X rounded to bf16, kept as f32 (every variant but avx512bf16)
   std::vector<uint16_t> bits;  // [m, k] X as bf16 bits (the avx512bf16 variant with BF16 weights)
   std::vector<uint32_t> panels;  // X as 16-row panels of bf16 pairs (the same, from kPanelMinRows rows)
+  std::vector<float> f32_panels; // X as 16-row f32 panels (avx512, from kF32PanelMinRows rows)
   // Quantized weights (any precision): X as int8 blocks, their scales and 16-element sums.
   std::vector<int8_t> act_q;    // [m, k]
   std::vector<float> act_d;     // [m, k / 32]
