@@ -245,8 +245,13 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
 
   // Enough rows for the avx512 f32 panel kernel (and no bf16 form of X already chosen): pack
   // X, as the variant will read it, once per call. Without a workspace the NT kernel runs.
+  // Precision::kBF16 only: the panel kernel adds a row's products in another order than the NT
+  // kernel, so in f32 precision, which keeps one order at every batch size, a sequence's logits do
+  // not depend on what it is batched with (test/load/kv-admission.test.ts holds concurrent searches
+  // to their results alone). bf16 precision rounds X anyway and makes no such promise.
   const int lanes = F32PanelLanes(used);
-  if (lanes > 0 && ws != nullptr && q.x_panels == nullptr && q.x_bf16 == nullptr && p.m >= kF32PanelMinRows &&
+  if (lanes > 0 && ws != nullptr && p.precision == Precision::kBF16 && q.x_panels == nullptr && q.x_bf16 == nullptr &&
+      p.m >= kF32PanelMinRows &&
       (p.w_dtype == DType::kF32 || p.w_dtype == DType::kF16 || p.w_dtype == DType::kBF16 || quantized) && PanelsEnabled()) {
     std::vector<float>& panels = ws->f32_panels;
     if (!Reserve(&panels, F32PanelElems(p.m, p.k, lanes))) return "gemm: out of memory for the f32 panels of x";
