@@ -22,6 +22,7 @@ import { exportGguf, type GgufTargetType } from '../../../lib/models/gguf/export
 import { loadModel, type Model } from '../../../lib/models/model.js';
 import { TINY_DIR, readReference } from '../../helpers/reference-fixtures.js';
 import { llamaCppLogits, loadLlamaCpp, type LlamaCppRuntime } from '../../helpers/llama-cpp.js';
+import { meanNll } from '../../helpers/nll.js';
 
 const runtime = await loadLlamaCpp();
 const skip = typeof runtime === 'string' ? runtime : undefined;
@@ -61,20 +62,6 @@ function maxAbs(a: Float32Array): number {
   let m = 0;
   for (const v of a) m = Math.max(m, Math.abs(v));
   return m;
-}
-
-/** Mean negative log-likelihood of tokens[1..] under row-major logits [n × vocab]. */
-function meanNll(logits: Float32Array, tokens: readonly number[], vocab: number): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const row = logits.subarray(i * vocab, (i + 1) * vocab);
-    let max = -Infinity;
-    for (const v of row) max = Math.max(max, v);
-    let z = 0;
-    for (const v of row) z += Math.exp(v - max);
-    sum -= row[tokens[i + 1]!]! - max - Math.log(z);
-  }
-  return sum / (tokens.length - 1);
 }
 
 /** A copy of a fixture with full attention on every layer. */

@@ -20,6 +20,7 @@ import { nativeWeightTypes } from '../../../lib/models/gguf/checkpoint.js';
 import { exportGguf } from '../../../lib/models/gguf/export.js';
 import { loadModel, type Model } from '../../../lib/models/model.js';
 import { llamaCppLogits, loadLlamaCpp, type LlamaCppRuntime } from '../../helpers/llama-cpp.js';
+import { sumNll } from '../../helpers/nll.js';
 
 const hasQuant = nativeWeightTypes().includes('Q8_0');
 const runtime = await loadLlamaCpp();
@@ -39,16 +40,7 @@ interface Scored {
 
 /** Sum of -log p(tokens[i + 1]) for i in [from, tokens.length - 1), from row-major logits [n × vocab]. */
 function nll(logits: Float32Array, { tokens, from }: Scored, vocab: number): number {
-  let sum = 0;
-  for (let i = from; i + 1 < tokens.length; i++) {
-    const row = logits.subarray(i * vocab, (i + 1) * vocab);
-    let max = -Infinity;
-    for (const v of row) max = Math.max(max, v);
-    let z = 0;
-    for (const v of row) z += Math.exp(v - max);
-    sum -= row[tokens[i + 1]!]! - max - Math.log(z);
-  }
-  return sum;
+  return sumNll(logits, tokens, vocab, from);
 }
 
 /** The first PROBLEMS level-5 test problems as prompt + solution + <|im_end|>. */

@@ -34,6 +34,7 @@ import { encodeSafetensors, type TensorInput } from '../../../lib/models/safeten
 import { llamaCppLogits, loadLlamaCpp, type LlamaCppRuntime } from '../../helpers/llama-cpp.js';
 import { TINY_DIR, readReference } from '../../helpers/reference-fixtures.js';
 import { rng } from '../../helpers/tiny-model.js';
+import { meanNll } from '../../helpers/nll.js';
 
 const hasQuant = nativeWeightTypes().includes('Q8_0');
 const runtime = hasQuant ? await loadLlamaCpp() : 'the addon has no quantized kernels';
@@ -93,20 +94,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
   return d;
-}
-
-/** Mean negative log-likelihood of tokens[1..] under row-major logits [n × vocab]. */
-function meanNll(logits: Float32Array, tokens: readonly number[], vocab: number): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const row = logits.subarray(i * vocab, (i + 1) * vocab);
-    let max = -Infinity;
-    for (const v of row) max = Math.max(max, v);
-    let z = 0;
-    for (const v of row) z += Math.exp(v - max);
-    sum -= row[tokens[i + 1]!]! - max - Math.log(z);
-  }
-  return sum / (tokens.length - 1);
 }
 
 function maxAbs(a: Float32Array): number {
