@@ -95,11 +95,14 @@ int64_t SliceRows(int64_t m, int64_t n, int threads) {
   return rows;
 }
 
-// THINKTREE_GEMM_PANELS=0 turns the panel kernel off (the NT tile kernel runs instead), so the two
-// can be compared on one host; read on every call so one process can measure both.
+// THINKTREE_GEMM_PANELS=0 turns the panel kernels off (the NT tile kernel runs instead), so the two
+// can be compared on one host. Read once per process: Gemm() runs a few hundred times per decode step.
 bool PanelsEnabled() {
-  const char* v = getenv("THINKTREE_GEMM_PANELS");
-  return v == nullptr || strcmp(v, "0") != 0;
+  static const bool enabled = [] {
+    const char* v = getenv("THINKTREE_GEMM_PANELS");
+    return v == nullptr || strcmp(v, "0") != 0;
+  }();
+  return enabled;
 }
 
 // Rows per f32 panel group for the variant `used` runs its float math on (0: no panel kernel).
