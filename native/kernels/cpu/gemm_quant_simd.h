@@ -42,6 +42,20 @@ inline __m256i Nibbles16(const uint8_t* p) {
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
 }
 
+// Q6_K's 128 weights of half h of a block as four runs of 32 unsigned 6-bit values (0..63): the low
+// nibbles from ql and two high bits each from qh, in the order the block stores them.
+inline void UnpackQ6K(const BlockQ6_K& blk, int h, __m256i u[4]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+  const __m256i ql0 = Load32(blk.ql + 64 * h), ql1 = Load32(blk.ql + 64 * h + 32);
+  const __m256i qh = Load32(blk.qh + 32 * h);
+  u[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+  u[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+  u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+  u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+}
+
 // Two accumulator sets, for even and odd blocks: with one, a single row (decode at batch 1) waits
 // the FMA's latency (and the offset sum's add latency) on every 32-weight block, which made the
 // int8 path compute-bound at batch 1.
@@ -166,19 +180,11 @@ void RowsQ6_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
   Init(&st, p.acts, i0);
   const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(wrow);
   const int64_t nb = p.k / kQK_K;
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
   for (int64_t b = 0; b < nb; b++) {
     const float d = Half(w[b].d);
     for (int h = 0; h < 2; h++) {  // 128 elements: 64 bytes of ql, 32 of qh
-      const __m256i ql0 = Load32(w[b].ql + 64 * h), ql1 = Load32(w[b].ql + 64 * h + 32);
-      const __m256i qh = Load32(w[b].qh + 32 * h);
       __m256i u[4];
-      u[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
-      u[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
-      u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
-      u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+      UnpackQ6K(w[b], h, u);
       for (int qtr = 0; qtr < 4; qtr++) {
         const int sub = 8 * h + 2 * qtr;  // scales of elements 0..15 and 16..31 of this quarter
         const float s0 = d * w[b].scales[sub], s1 = d * w[b].scales[sub + 1];
@@ -279,19 +285,12 @@ inline void DecodeRowSimd(DType type, const uint8_t* row, int64_t k, float* f32,
     }
     case DType::kQ6_K: {
       const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(row);
-      const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03), off = _mm256_set1_epi8(32);
+      const __m256i off = _mm256_set1_epi8(32);
       for (int64_t b = 0; b < k / kQK_K; b++) {
         const float d = Half(w[b].d);
         for (int h = 0; h < 2; h++) {
-          const __m256i ql0 = Load32(w[b].ql + 64 * h), ql1 = Load32(w[b].ql + 64 * h + 32);
-          const __m256i qh = Load32(w[b].qh + 32 * h);
           __m256i u[4];
-          u[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
-          u[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
-          u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
-          u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+          UnpackQ6K(w[b], h, u);
           for (int qtr = 0; qtr < 4; qtr++) {
             const int sub = 8 * h + 2 * qtr;
             Emit32(_mm256_sub_epi8(u[qtr], off), _mm256_set1_ps(d * w[b].scales[sub]), _mm256_set1_ps(d * w[b].scales[sub + 1]), f32,
