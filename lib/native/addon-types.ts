@@ -22,6 +22,8 @@ export interface CpuInfo {
   avx2: boolean;
   avx512: boolean;
   avx512bf16: boolean;
+  /** vpdpbusd: quantized weights are repacked for the VNNI kernel on avx512 / avx512bf16. */
+  avx512vnni: boolean;
   /** The variant the kernels use by default on this host. */
   bestIsa: IsaName;
 }

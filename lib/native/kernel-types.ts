@@ -14,6 +14,12 @@ export interface GemmArgs {
    */
   w: Float32Array | Uint16Array | Uint8Array;
   wDtype: DTypeName;
+  /**
+   * Q8_0, Q4_0 and Q4_K: hand the kernel W repacked as a CPU model holds it (quant_packed.h), so the
+   * packed kernel runs where it can (isa 'avx512' or 'avx512bf16' on a CPU with avx512vnni); elsewhere
+   * the rows as given are used.
+   */
+  packed?: boolean;
   /** [n] or omitted. */
   bias?: Float32Array;
   m: number;

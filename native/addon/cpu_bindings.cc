@@ -14,6 +14,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("avx2", f.avx2);
   o.Set("avx512", f.avx512);
   o.Set("avx512bf16", f.avx512bf16);
+  o.Set("avx512vnni", f.avx512vnni);
   o.Set("bestIsa", IsaName(BestIsa()));
   return o;
 }

@@ -11,6 +11,7 @@ Status Linear(const float* x, int64_t m, int64_t k, const WeightRef& w, const fl
   g.lda = k;
   g.w = w.data;
   g.w_dtype = w.dtype;
+  g.w_packed = w.packed;
   g.bias = bias;
   g.y = y;
   g.ldy = n;

@@ -14,6 +14,8 @@
 #include <unordered_map>
 
 #include "../kernels/common/math.h"
+#include "../kernels/cpu/gemm_quant.h"
+#include "../kernels/cpu/quant_packed.h"
 #include "../kernels/cpu/quantize.h"
 #include "../platform/thread_pool.h"
 
@@ -283,8 +285,63 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
     // A tied lm head reads the embedding as it now is.
     if (spec.head.kind == HeadKind::kLm && spec.tie_word_embeddings) w->head.first = w->embed;
   }
+  if (spec.cuda_library.empty() && QuantPackedRuns(spec.isa) && QuantPackingEnabled() && !w->PackForCpu(spec, error))
+    return nullptr;
   if (progress) progress(1.0);
   return w.release();
+}
+
+bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
+  const int64_t E = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
+  const int64_t q_dim = static_cast<int64_t>(spec.num_heads) * spec.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(spec.num_kv_heads) * spec.head_dim;
+  struct Matrix {
+    WeightRef* ref;
+    int64_t rows, cols;
+  };
+  std::vector<Matrix> mats;
+  for (LayerWeights& L : layers)
+    for (Matrix m : {Matrix{&L.wq, q_dim, E}, Matrix{&L.wk, kv_dim, E}, Matrix{&L.wv, kv_dim, E}, Matrix{&L.wo, E, q_dim},
+                     Matrix{&L.w_gate, I, E}, Matrix{&L.w_up, I, E}, Matrix{&L.w_down, E, I}})
+      mats.push_back(m);
+  // The LM head (the embedding itself when tied); other heads are small and keep their rows.
+  if (spec.head.kind == HeadKind::kLm) mats.push_back({&head.first, V, E});
+  ThreadPool pool(std::max(1, spec.threads));
+  for (const Matrix& m : mats) {
+    WeightRef& ref = *m.ref;
+    if (!PackableType(ref.dtype) || ref.data == nullptr || ref.packed != nullptr) continue;
+    const int64_t bytes = PackedBytes(ref.dtype, m.rows, m.cols), row_bytes = DTypeRowBytes(ref.dtype, m.cols);
+    HugeBuffer buf = AllocateHugeBuffer(bytes);
+    if (!buf) {
+      *error = "out of memory packing a " + std::to_string(m.rows) + " x " + std::to_string(m.cols) + " " +
+               DTypeName(ref.dtype) + " matrix for the CPU kernels (THINKTREE_QUANT_PACK=0 skips packing)";
+      return false;
+    }
+    uint8_t* dst = buf.get();
+    const uint8_t* src = static_cast<const uint8_t*>(ref.data);
+    pool.ParallelFor((m.rows + kPackRows - 1) / kPackRows, 4,
+                     [&](int64_t g0, int64_t g1) { PackQuantGroups(ref.dtype, src, m.rows, m.cols, g0, g1, dst); });
+    ref.packed = dst;
+    owned_.push_back(std::move(buf));
+    weight_bytes += bytes - m.rows * row_bytes;
+    // The rows themselves are no longer read, except the embedding's (token lookups): free them when
+    // this model made them (quantized on load), else drop their pages from the mapping (they stay in
+    // the page cache, reclaimable).
+    if (src == embed.data) continue;
+    ref.data = nullptr;
+    bool freed = false;
+    for (HugeBuffer& own : owned_)
+      if (own.get() == src) {
+        own.reset();
+        freed = true;
+      }
+    if (freed) continue;
+    const uintptr_t page = 4096;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(src) + page - 1) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(src) + static_cast<uintptr_t>(m.rows * row_bytes)) & ~(page - 1);
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+  return true;
 }
 
 Weights::~Weights() = default;

@@ -27,8 +27,13 @@ using HugeBuffer = std::unique_ptr<uint8_t, FreeDeleter>;
 HugeBuffer AllocateHugeBuffer(int64_t bytes);
 
 struct WeightRef {
-  const void* data = nullptr;  // row-major, dtype below, inside a mapped file (or owned by Weights)
+  // Row-major, dtype below, inside a mapped file (or owned by Weights). Null for a matrix only read
+  // packed: its rows were released once packed (a CPU model on a VNNI host; never the embedding).
+  const void* data = nullptr;
   DType dtype = DType::kF32;
+  // The same matrix repacked for the CPU's VNNI GEMM (kernels/cpu/quant_packed.h), owned by Weights;
+  // null where it is not (other types, hosts and devices, THINKTREE_QUANT_PACK=0).
+  const void* packed = nullptr;
 };
 
 // Every head is one or two Gemm()s: out = [relu(h · firstᵀ + first_bias) · secondᵀ + second_bias].
@@ -78,7 +83,9 @@ class Weights {
  private:
   Weights() = default;
   WeightFiles files_;
-  std::vector<HugeBuffer> owned_;  // matrices quantized on load (ModelSpec::quantize)
+  std::vector<HugeBuffer> owned_;  // matrices quantized on load (ModelSpec::quantize) and packed ones
+  // Repacks the quantized matrices a CPU forward multiplies by (quant_packed.h); false when out of memory.
+  bool PackForCpu(const ModelSpec& spec, std::string* error);
 };
 
 }  // namespace tt

@@ -196,6 +196,27 @@ export function roundActsGgmlQ8_K(x: Float64Array): Float64Array {
  * thinktree's own int8 activations (native/kernels/cpu/gemm_quant.cc, the path of GEMMs with fewer
  * than 8 rows): blocks of 32, d = max|x| / 127 kept in f32, q = x·(1/d) rounded half away from zero.
  */
+/**
+ * How close roundActsThinktree's rounding of x comes to a tie: the least |frac(|x·id|) - 1/2| over
+ * its elements, in int8 steps. An engine whose f32 activations differ from the f64 reference's by
+ * f32 noise (about 1e-6 relative, 1e-4 of a step after scaling by 127) may round an element this
+ * close to a tie the other way, and one such flip moves a tiny model's later logits by whole percents.
+ */
+export function tieDistanceThinktree(x: Float64Array): number {
+  let least = 0.5;
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
+    const d = fr(amax / 127);
+    const id = d !== 0 ? fr(1 / d) : 0;
+    for (let i = b; i < b + 32; i++) {
+      const v = Math.abs(fr(fr(x[i]!) * id));
+      least = Math.min(least, Math.abs(v - Math.floor(v) - 0.5));
+    }
+  }
+  return least;
+}
+
 export function roundActsThinktree(x: Float64Array): Float64Array {
   const out = new Float64Array(x.length);
   for (let b = 0; b < x.length; b += 32) {

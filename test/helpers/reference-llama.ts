@@ -46,9 +46,10 @@ export type ReferenceModel = Pick<TinyModel, 'weights' | 'config'>;
 export interface ReferenceOptions {
   /**
    * Applied to the input of every matrix product (q/k/v/o, gate/up/down, the head): an engine's
-   * rounding of the activations before a quantized dot product (quant-reference.ts). @default none
+   * rounding of the activations before a quantized dot product (quant-reference.ts); `token` is the
+   * position whose activations x are. @default none
    */
-  roundInput?: (x: Float64Array) => Float64Array;
+  roundInput?: (x: Float64Array, token: number) => Float64Array;
 }
 
 /** Logits after every token of `tokens`: [tokens.length] rows of [vocab]. */
@@ -57,7 +58,7 @@ export function referenceLogits(m: ReferenceModel, tokens: number[], options: Re
   const head = c.tieWordEmbeddings ? m.weights.get('model.embed_tokens.weight')! : m.weights.get('lm_head.weight');
   if (!head) throw new Error('reference: no tensor lm_head.weight');
   const r = options.roundInput ?? ((x: Float64Array) => x);
-  return referenceHidden(m, tokens, options).map((h) => linear(r(h), head, c.vocab, c.hidden));
+  return referenceHidden(m, tokens, options).map((h, t) => linear(r(h, t), head, c.vocab, c.hidden));
 }
 
 /** The final-normed hidden state after every token of `tokens` (what output heads read): [tokens.length] rows of [hidden]. */
@@ -79,7 +80,7 @@ export function referenceHidden(m: ReferenceModel, tokens: number[], options: Re
     const bias = (n: string) => (c.attentionBias ? W(p + n) : undefined);
     const qs: Float64Array[] = [], ks: Float64Array[] = [], vs: Float64Array[] = [];
     for (let t = 0; t < T; t++) {
-      const h = r(rmsNorm(xs[t], W(p + 'input_layernorm.weight'), c.rmsNormEps));
+      const h = r(rmsNorm(xs[t], W(p + 'input_layernorm.weight'), c.rmsNormEps), t);
       const q = linear(h, W(p + 'self_attn.q_proj.weight'), qDim, c.hidden, bias('self_attn.q_proj.bias'));
       const k = linear(h, W(p + 'self_attn.k_proj.weight'), kvDim, c.hidden, bias('self_attn.k_proj.bias'));
       const v = linear(h, W(p + 'self_attn.v_proj.weight'), kvDim, c.hidden, bias('self_attn.v_proj.bias'));
@@ -110,13 +111,13 @@ export function referenceHidden(m: ReferenceModel, tokens: number[], options: Re
           for (let d = 0; d < c.headDim; d++) o[hq * c.headDim + d] += pj * vs[j][hk * c.headDim + d];
         }
       }
-      const attnOut = linear(r(o), W(p + 'self_attn.o_proj.weight'), c.hidden, qDim);
+      const attnOut = linear(r(o, t), W(p + 'self_attn.o_proj.weight'), c.hidden, qDim);
       const x1 = x.map((v, i) => v + attnOut[i]);
-      const h = r(rmsNorm(x1, W(p + 'post_attention_layernorm.weight'), c.rmsNormEps));
+      const h = r(rmsNorm(x1, W(p + 'post_attention_layernorm.weight'), c.rmsNormEps), t);
       const g = linear(h, W(p + 'mlp.gate_proj.weight'), c.intermediate, c.hidden);
       const u = linear(h, W(p + 'mlp.up_proj.weight'), c.intermediate, c.hidden);
       const act = g.map((gv, i) => silu(gv) * u[i]);
-      const down = linear(r(act), W(p + 'mlp.down_proj.weight'), c.hidden, c.intermediate);
+      const down = linear(r(act, t), W(p + 'mlp.down_proj.weight'), c.hidden, c.intermediate);
       return x1.map((v, i) => v + down[i]);
     });
   }

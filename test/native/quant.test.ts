@@ -214,3 +214,51 @@ describe('gemm on quantized weights', () => {
     );
   });
 });
+
+// --- Packed weights (quant_packed.h): the VNNI kernel a CPU model runs on Q8_0 / Q4_0 / Q4_K ------
+
+describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
+  const k = 768;
+  const n = 45; // two full groups of 16 and a padded one of 13
+  const PACKED_ISAS: IsaName[] = cpu.avx512bf16 ? ['avx512', 'avx512bf16'] : ['avx512'];
+  for (const type of ['q8_0', 'q4_0', 'q4_k'] as const) {
+    const wf = weights(n * k, 21, 0.1);
+    const bytes = quantizeRows(type, wf, n, k);
+    const decoded = dequantizeRows(type, bytes, n, k);
+    const bias = weights(n, 23, 1);
+    // 1..7 and 9 rows take the remainder kernels, 8 and 16 the 8-row one, 70 two row tiles of 64.
+    for (const m of [1, 2, 5, 8, 9, 16, 70]) {
+      const x = weights(m * k, 200 + m, 1);
+      const ref = reference(x, decoded, bias, m, n, k);
+      for (const isa of PACKED_ISAS) {
+        it(`${type}, m=${m}, ${isa}: int8 activations at every row count, each row as if alone`, () => {
+          const args = { x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision: 'bf16' as const, isa };
+          for (const threads of [1, 3]) {
+            const y = kernels.gemm({ ...args, packed: true, threads });
+            let worst = 0;
+            for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / ref.bound[i]!);
+            expect(worst).toBeLessThanOrEqual(1);
+            // Every row sees the same f32 operations whatever the batch: equal to itself alone.
+            for (const i of [0, m - 1]) {
+              const alone = kernels.gemm({ ...args, x: x.slice(i * k, (i + 1) * k), m: 1, packed: true, threads });
+              expect(Array.from(y.subarray(i * n, (i + 1) * n))).toEqual(Array.from(alone));
+            }
+          }
+          // The same integers per block as the row-at-a-time kernel: only the f32 order differs.
+          if (m < 8) {
+            const rows = kernels.gemm({ ...args, threads: 1 });
+            const y = kernels.gemm({ ...args, packed: true, threads: 1 });
+            for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - rows[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+          }
+        });
+      }
+    }
+  }
+
+  it('refuses packing a type without a packed layout', () => {
+    const x = new Float32Array(256);
+    expect(() =>
+      kernels.gemm({ x, w: new Uint8Array(210), wDtype: 'Q6_K', m: 1, n: 1, k: 256, precision: 'f32', isa: 'avx512', threads: 1, packed: true }),
+    ).toThrow(/`packed` weights to be Q8_0, Q4_0 or Q4_K, got Q6_K/);
+  });
+});

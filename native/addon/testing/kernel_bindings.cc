@@ -18,6 +18,7 @@
 #include "../../kernels/cpu/activation.h"
 #include "../../kernels/cpu/gemm.h"
 #include "../../kernels/cpu/norm.h"
+#include "../../kernels/cpu/quant_packed.h"
 #include "../../kernels/cpu/rope.h"
 #include "../../platform/cpu_features.h"
 #include "../napi_util.h"
@@ -121,6 +122,7 @@ struct GemmCall {
   Isa isa = Isa::kScalar;
   int threads = 1;
   int64_t w_bytes = 0;
+  std::shared_ptr<uint8_t> packed;  // W repacked (`packed: true`), 64-byte aligned
 };
 
 GemmCall ParseGemmArgs(const Napi::Value& value) {
@@ -152,6 +154,17 @@ GemmCall ParseGemmArgs(const Napi::Value& value) {
       throw Napi::RangeError::New(env, "Expected `w` to have n × " + std::to_string(DTypeRowBytes(p.w_dtype, p.k)) +
                                            " bytes = " + std::to_string(c.w_bytes) + ", got " + std::to_string(w.ByteLength()));
     p.w = w.Data();
+    const Napi::Value packed = args.Get("packed");
+    if (!packed.IsUndefined() && !packed.IsBoolean()) throw Napi::TypeError::New(env, "Expected `packed` to be a boolean");
+    if (!packed.IsUndefined() && packed.As<Napi::Boolean>().Value()) {
+      if (!PackableType(p.w_dtype))
+        throw Napi::TypeError::New(env, std::string("Expected `packed` weights to be Q8_0, Q4_0 or Q4_K, got ") + DTypeName(p.w_dtype));
+      const int64_t bytes = PackedBytes(p.w_dtype, p.n, p.k);
+      c.packed.reset(static_cast<uint8_t*>(aligned_alloc(64, static_cast<size_t>(bytes))), free);
+      if (!c.packed) throw Napi::Error::New(env, "out of memory for the packed weights");
+      PackQuantGroups(p.w_dtype, w.Data(), p.n, p.k, 0, (p.n + kPackRows - 1) / kPackRows, c.packed.get());
+      p.w_packed = c.packed.get();
+    }
   } else {
     p.w = ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
     c.w_bytes = p.n * p.k * static_cast<int64_t>(DTypeSize(p.w_dtype));
@@ -304,21 +317,29 @@ Napi::Value BenchGemmFn(const Napi::CallbackInfo& info) {
   const int64_t iterations = ExpectInt(info[1], "iterations", 1, int64_t{1} << 40);
   ThreadPool* pool = Pools(info)->Get(c.threads);
 
-  const int64_t copies = (kColdWeightBytes + c.w_bytes - 1) / c.w_bytes;
-  AlignedBuffer weights(static_cast<size_t>(copies * c.w_bytes));
+  // Packed weights (`packed: true`) are what a CPU model reads, so the copies are of them.
+  const int64_t bytes = c.packed ? PackedBytes(c.params.w_dtype, c.params.n, c.params.k) : c.w_bytes;
+  const void* src = c.packed ? static_cast<const void*>(c.packed.get()) : c.params.w;
+  const int64_t copies = (kColdWeightBytes + bytes - 1) / bytes;
+  AlignedBuffer weights(static_cast<size_t>(copies * bytes));
   std::vector<float> y(static_cast<size_t>(c.params.m * c.params.n));
   if (weights.data == nullptr)
-    throw Napi::Error::New(env, "benchGemm: could not allocate " + std::to_string(copies * c.w_bytes) +
+    throw Napi::Error::New(env, "benchGemm: could not allocate " + std::to_string(copies * bytes) +
                                     " bytes of weight copies");
   char* w = static_cast<char*>(weights.data);
-  for (int64_t i = 0; i < copies; i++) memcpy(w + i * c.w_bytes, c.params.w, c.w_bytes);
+  for (int64_t i = 0; i < copies; i++) memcpy(w + i * bytes, src, bytes);
 
   const char* err = nullptr;
   GemmWorkspace ws;  // grown by the first call, reused by the timed ones
   const double seconds = SecondsPerCall(
       [&](int64_t call) {
         GemmParams p = c.params;
-        p.w = w + (call % copies) * c.w_bytes;
+        if (c.packed) {
+          p.w_packed = w + (call % copies) * bytes;
+          p.w = nullptr;
+        } else {
+          p.w = w + (call % copies) * bytes;
+        }
         p.y = y.data();
         if (const char* e = Gemm(p, c.isa, &ws, pool)) err = e;
       },

@@ -11,6 +11,7 @@
 #include "gemm_panels.h"
 #include "gemm_panels_f32.h"
 #include "gemm_quant.h"
+#include "quant_packed.h"
 #include "quantize.h"
 
 namespace tt {
@@ -185,14 +186,69 @@ const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
+// The packed kernel's extra activation sums: per 32-block Σq (from the two 16-sums) and d · Σq.
+const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
+  const int64_t blocks = q->k / kActBlock, m = q->m;
+  if (!Reserve(&ws->act_sum32, m * blocks) || !Reserve(&ws->act_dsum32, m * blocks))
+    return "gemm: out of memory for the quantized copy of x";
+  int32_t* s32 = ws->act_sum32.data();
+  float* ds = ws->act_dsum32.data();
+  const int16_t* s16 = q->acts.sum16;
+  const float* d = q->acts.d;
+  ForRows(pool, m, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * blocks; i < r1 * blocks; i++) {
+      s32[i] = static_cast<int32_t>(s16[2 * i]) + s16[2 * i + 1];
+      ds[i] = d[i] * static_cast<float>(s32[i]);
+    }
+  });
+  q->acts.sum32 = s32;
+  q->acts.dsum32 = ds;
+  return nullptr;
+}
+
+// Y on packed weights: X quantized as for the row-at-a-time kernel, then groups of 16 columns split
+// across threads in chunks from a shared counter (about eight per thread, as ColumnChunk).
+const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
+  if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
+  GemmParams q = p;
+  if (const char* err = QuantizeActs(&q, ws, pool)) return err;
+  if (const char* err = PackedActSums(&q, ws, pool)) return err;
+  const QuantPackedFn fn = QuantPackedAvx512Vnni();
+  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
+  const int threads = pool ? pool->size() : 1;
+  const int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * 8));
+  if (threads == 1 || chunk >= groups) {
+    fn(q, 0, groups);
+    return nullptr;
+  }
+  std::atomic<int64_t> next{0};
+  pool->Run([&](int, int) {
+    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(q, g0, std::min(groups, g0 + chunk));
+  });
+  return nullptr;
+}
+
 }  // namespace
+
+bool QuantPackedRuns(Isa isa) {
+  return (isa == Isa::kAvx512Bf16 || isa == Isa::kAvx512) && IsaSupported(isa) && HostCpuFeatures().avx512vnni &&
+         QuantPackedAvx512Vnni() != nullptr;
+}
 
 const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (!IsaSupported(isa)) return UnsupportedIsaMessage(isa);
   if (p.m < 0 || p.n <= 0 || p.k <= 0) return "gemm: sizes must be positive";
   if (p.lda < p.k || p.ldy < p.n) return "gemm: row stride smaller than the row";
-  if (p.x == nullptr || p.w == nullptr || p.y == nullptr) return "gemm: missing x, w or y";
+  if (p.x == nullptr || (p.w == nullptr && p.w_packed == nullptr) || p.y == nullptr) return "gemm: missing x, w or y";
   if (p.m == 0) return nullptr;
+  if (p.w_packed != nullptr) {
+    if (!PackableType(p.w_dtype)) return "gemm: packed weights must be Q8_0, Q4_0 or Q4_K";
+    if (QuantPackedRuns(isa)) {
+      if (ws == nullptr) return "gemm: quantized weights need a workspace";
+      return GemmPacked(p, ws, pool);
+    }
+    if (p.w == nullptr) return "gemm: packed weights need isa 'avx512' or 'avx512bf16' and a CPU with AVX512_VNNI";
+  }
   GemmBlockFn fn = nullptr;
   Isa used = isa;
   // Walk down from the requested ISA to the first one that has an implementation.

@@ -16,6 +16,9 @@ struct QuantActs {
   const int8_t* q = nullptr;
   const float* d = nullptr;
   const int16_t* sum16 = nullptr;
+  // For the packed kernel only (GemmParams::w_packed): per 32-block, Σ of its int8 values and d · Σ.
+  const int32_t* sum32 = nullptr;
+  const float* dsum32 = nullptr;
   int64_t k = 0;
 };
 
@@ -24,6 +27,9 @@ struct GemmParams {
   int64_t lda = 0;
   const void* w = nullptr;    // [n, k] weights, dense rows, dtype w_dtype (DTypeRowBytes(w_dtype, k) each)
   DType w_dtype = DType::kF32;
+  // The same quantized W repacked for the AVX-512 VNNI kernel (quant_packed.h), or null. Where the
+  // kernel runs, Gemm() uses it for every m (w may then be null); elsewhere it reads w.
+  const void* w_packed = nullptr;
   const float* bias = nullptr;  // [n] or null
   float* y = nullptr;         // [m, n] output, row stride ldy (elements); overwritten
   int64_t ldy = 0;
@@ -57,6 +63,8 @@ struct GemmWorkspace {
   std::vector<int8_t> act_q;    // [m, k]
   std::vector<float> act_d;     // [m, k / 32]
   std::vector<int16_t> act_sum; // [m, k / 16]
+  std::vector<int32_t> act_sum32;  // [m, k / 32] (packed weights)
+  std::vector<float> act_dsum32;   // [m, k / 32] (packed weights)
   std::vector<float> slices;    // [threads, 24..96, k] decoded W rows (quantized weights, many X rows)
   std::vector<uint16_t> slice_bits;  // the same as bf16 bits (Precision::kBF16)
 };

@@ -29,6 +29,15 @@ QuantBlockFn QuantBlockAvx2();
 QuantBlockFn QuantBlockAvx512();
 QuantBlockFn QuantBlockAvx512Vnni();
 
+// The packed-weights GEMM (quant_packed.h) over groups [g0, g1) of 16 output columns, all m rows;
+// p.w_packed holds the packed W and p.acts the quantized X with sum32 and dsum32. Null when the
+// addon was built without it.
+using QuantPackedFn = void (*)(const GemmParams& p, int64_t g0, int64_t g1);
+QuantPackedFn QuantPackedAvx512Vnni();
+
+// True where the packed kernel runs: `isa` is avx512 or avx512bf16 and the CPU has AVX512_VNNI.
+bool QuantPackedRuns(Isa isa);
+
 // Decodes one row of k quantized weights (quant_blocks.h's values) into f32, or into bf16 bits
 // (rounded to nearest even) when f32 is null: the many-rows path's slices (gemm.cc).
 using QuantDecodeFn = void (*)(DType type, const uint8_t* row, int64_t k, float* f32, uint16_t* bf16);

@@ -1,0 +1,77 @@
+// Block-quantized weights repacked for the AVX-512 VNNI GEMM (gemm_quant_packed_vnni.cc): 16 weight
+// rows interleaved so that one zmm register holds 4 consecutive weights of each of the 16 rows, as
+// vpdpbusd wants its unsigned operand, and the 16 rows' scales sit side by side for one vcvtph2ps.
+// One kernel instruction then does 64 multiply-adds for 16 output columns and every lane of the
+// result is a finished column: no horizontal sums, and the per-block scaling runs once per 16 columns
+// instead of once per column (the row-at-a-time int8 kernel in gemm_quant_simd.h spends most of its
+// instructions there, which made batch-1 decode on 4-bit weights compute-bound at a third of the
+// bandwidth limit). The same bytes as the ggml blocks, reordered (Q4_K: 4 more per row and super-block
+// for unpacked scales). llama.cpp's CPU backend repacks Q4_0 for the same reason; this layout is ours.
+//
+// Per group of 16 rows (the last group padded with zero rows): first the weights of every block along
+// k, then every block's scales, so each 64-byte chunk below starts on a cache line (a group's stride is
+// rounded up to 64 bytes and the buffer is 64-byte aligned).
+//   Q8_0, 32 weights: 8 chunks t of 16 rows x 4 bytes, weights 4t..4t+3 of each row stored as q + 128
+//                     (unsigned); scales d[16] f16.                              544 B = 16 x 34
+//   Q4_0, 32 weights: 4 chunks t of 16 rows x 4 bytes, bytes 4t..4t+3 of each row's qs as ggml stores
+//                     them (low nibbles: weights 4t.., high: 16 + 4t..); scales d[16] f16.
+//                                                                                288 B = 16 x 18
+//   Q4_K, 256 weights: for each 32 bytes p of qs (sub-block 2p in the low nibbles, 2p + 1 in the high),
+//                     8 chunks t of 16 rows x qs[32p + 4t .. + 4]; scales d[16], dmin[16] f16, then
+//                     the 6-bit sub-block scales and mins unpacked, sc[8][16] and m[8][16] u8.
+//                                                                              2368 B = 16 x 148
+#pragma once
+#include <cstdint>
+
+#include "../common/dtype.h"
+
+namespace tt {
+
+constexpr int64_t kPackRows = 16;
+
+// Types with a packed layout (Q6_K keeps its blocks and the row-at-a-time kernel).
+inline bool PackableType(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K; }
+
+// Bytes per group of 16 rows and block: weights, and scales (see above); 0 for other types.
+inline int64_t PackedWeightBytes(DType t) {
+  switch (t) {
+    case DType::kQ8_0: return 512;
+    case DType::kQ4_0: return 256;
+    case DType::kQ4_K: return 2048;
+    default: return 0;
+  }
+}
+inline int64_t PackedScaleBytes(DType t) {
+  switch (t) {
+    case DType::kQ8_0:
+    case DType::kQ4_0: return 32;
+    case DType::kQ4_K: return 320;
+    default: return 0;
+  }
+}
+
+// Bytes from one group of 16 rows to the next for rows of k weights (a multiple of 64).
+inline int64_t PackedGroupStride(DType t, int64_t k) {
+  const int64_t bytes = k / DTypeBlockElems(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
+  return (bytes + 63) / 64 * 64;
+}
+
+// Bytes of the packed form of n rows of k weights (k whole blocks), or -1.
+inline int64_t PackedBytes(DType t, int64_t n, int64_t k) {
+  const int64_t block = DTypeBlockElems(t);
+  if (!PackableType(t) || n <= 0 || k <= 0 || k % block != 0) return -1;
+  return (n + kPackRows - 1) / kPackRows * PackedGroupStride(t, k);
+}
+
+// Packs groups [g0, g1) of the n × k matrix `src` (ggml block rows) into `dst` (PackedBytes long,
+// 64-byte aligned).
+void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t g0, int64_t g1, uint8_t* dst);
+
+// Row `row` back as ggml blocks (DTypeRowBytes(t, k) bytes at out): for embedding lookups and tests.
+void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint8_t* out);
+
+// THINKTREE_QUANT_PACK=0 keeps quantized weights in their ggml rows (the row-at-a-time kernels run),
+// so the two can be compared on one host. Read once per process.
+bool QuantPackingEnabled();
+
+}  // namespace tt
