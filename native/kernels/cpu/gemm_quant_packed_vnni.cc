@@ -102,7 +102,29 @@ void GroupQ32(const uint8_t* group, int64_t k, const Rows& x, __m512 acc[R]) {
   }
 }
 
-// Q4_K: per sub-block s of each super-block, scale d · sc[s] and offset dmin · m[s] per column.
+// Q4_K's scale and offset vectors of sub-block s: d · sc[s] and dmin · m[s] per column.
+inline void ScaleMinQ4K(const uint8_t* meta, __m512 d, __m512 dmin, int s, __m512* scale, __m512* mins) {
+  const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 64 + 16 * s));
+  const __m128i mn8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 192 + 16 * s));
+  *scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc8)));
+  *mins = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn8)));
+}
+
+// One Q4_K sub-block (32 weights of 16 columns in w) against activation block a of R rows.
+template <int R>
+inline void SubQ4K(const __m512i w[8], __m512 scale, __m512 mins, const Rows& x, int64_t a, __m512 acc[R]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) {
+    const __m512i dot = Dot32(_mm512_setzero_si512(), w, x.q[r] + 32 * a);
+    acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][a])), _mm512_cvtepi32_ps(dot), acc[r]);
+    acc[r] = _mm512_fnmadd_ps(mins, _mm512_set1_ps(x.ds[r][a]), acc[r]);
+  }
+}
+
+// Q4_K: per sub-block s of each super-block, scale d · sc[s] and offset dmin · m[s] per column. With
+// one or two X rows both sub-blocks of a 64-byte chunk run from one load (16 registers of weights);
+// with more, the registers go to the rows' accumulators and each sub-block loads its chunks again
+// (from L1).
 template <int R>
 void GroupQ4K(const uint8_t* group, int64_t k, const Rows& x, __m512 acc[R]) {
   const int64_t nb = k / 256;
@@ -111,29 +133,35 @@ void GroupQ4K(const uint8_t* group, int64_t k, const Rows& x, __m512 acc[R]) {
   const __m512i nib = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; b++) {
     const uint8_t* meta = ws + b * 320;
+    Prefetch(meta + kAhead / 4);
+    Prefetch(meta + kAhead / 4 + 64);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
     const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));
-    Prefetch(ws + b * 320 + kAhead / 4);
-    Prefetch(ws + b * 320 + kAhead / 4 + 64);
-    for (int s = 0; s < 8; s++) {
-      const uint8_t* q = wq + b * 2048 + (s / 2) * 512;
-      if (s % 2 == 0)
-        for (int t = 0; t < 8; t++) Prefetch(q + 64 * t + kAhead);
-      __m512i w[8];
-      for (int t = 0; t < 8; t++) {
-        const __m512i bytes = _mm512_load_si512(q + 64 * t);
-        w[t] = _mm512_and_si512(s % 2 == 0 ? bytes : _mm512_srli_epi16(bytes, 4), nib);
-      }
-      const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 64 + 16 * s));
-      const __m128i mn8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 192 + 16 * s));
-      const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc8)));
-      const __m512 mins = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn8)));
-      const int64_t a = b * 8 + s;  // activation block
-#pragma GCC unroll 8
-      for (int r = 0; r < R; r++) {
-        const __m512i dot = Dot32(_mm512_setzero_si512(), w, x.q[r] + 32 * a);
-        acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][a])), _mm512_cvtepi32_ps(dot), acc[r]);
-        acc[r] = _mm512_fnmadd_ps(mins, _mm512_set1_ps(x.ds[r][a]), acc[r]);
+    for (int p = 0; p < 4; p++) {
+      const uint8_t* q = wq + b * 2048 + p * 512;
+      for (int t = 0; t < 8; t++) Prefetch(q + 64 * t + kAhead);
+      __m512 scale, mins;
+      if (R <= 2) {
+        __m512i lo[8], hi[8];
+        for (int t = 0; t < 8; t++) {
+          const __m512i bytes = _mm512_load_si512(q + 64 * t);
+          lo[t] = _mm512_and_si512(bytes, nib);
+          hi[t] = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nib);
+        }
+        ScaleMinQ4K(meta, d, dmin, 2 * p, &scale, &mins);
+        SubQ4K<R>(lo, scale, mins, x, b * 8 + 2 * p, acc);
+        ScaleMinQ4K(meta, d, dmin, 2 * p + 1, &scale, &mins);
+        SubQ4K<R>(hi, scale, mins, x, b * 8 + 2 * p + 1, acc);
+      } else {
+        for (int h = 0; h < 2; h++) {
+          __m512i w[8];
+          for (int t = 0; t < 8; t++) {
+            const __m512i bytes = _mm512_load_si512(q + 64 * t);
+            w[t] = _mm512_and_si512(h == 0 ? bytes : _mm512_srli_epi16(bytes, 4), nib);
+          }
+          ScaleMinQ4K(meta, d, dmin, 2 * p + h, &scale, &mins);
+          SubQ4K<R>(w, scale, mins, x, b * 8 + 2 * p + h, acc);
+        }
       }
     }
   }
