@@ -125,6 +125,50 @@ Status CpuExecutor::Linear(const float* x, int64_t m, int64_t k, const WeightRef
   return tt::Linear(x, m, k, w, bias, n, y, linear_, what);
 }
 
+Status CpuExecutor::LinearQkvFused(int32_t layer, const float* h, int64_t rows, float* q, float* k, float* v, bool* fused) {
+  const LayerWeights& L = weights_.layers[layer];
+  *fused = L.qkv.packed != nullptr;
+  if (!*fused) return Status::Ok();
+  const int64_t E = spec_.hidden_size;
+  const int64_t q_dim = static_cast<int64_t>(spec_.num_heads) * spec_.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(spec_.num_kv_heads) * spec_.head_dim;
+  const int64_t n = q_dim + 2 * kv_dim;
+  float* out = Grow(&scratch_.fused, rows * n);
+  Status st = Linear(h, rows, E, L.qkv, L.bqkv.empty() ? nullptr : L.bqkv.data(), n, out, "q_proj");
+  if (!st.ok()) return st;
+  // Rows of [q | k | v] into the three buffers the rest of the layer reads.
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* src = out + r * n;
+    memcpy(q + r * q_dim, src, static_cast<size_t>(q_dim) * 4);
+    memcpy(k + r * kv_dim, src + q_dim, static_cast<size_t>(kv_dim) * 4);
+    memcpy(v + r * kv_dim, src + q_dim + kv_dim, static_cast<size_t>(kv_dim) * 4);
+  }
+  return Status::Ok();
+}
+
+Status CpuExecutor::MlpFused(int32_t layer, const float* h, int64_t rows, float* gate, bool* fused) {
+  const LayerWeights& L = weights_.layers[layer];
+  *fused = L.gate_up.packed != nullptr;
+  if (!*fused) return Status::Ok();
+  const int64_t E = spec_.hidden_size, I = spec_.intermediate_size;
+  float* out = Grow(&scratch_.fused, rows * 2 * I);
+  Status st = Linear(h, rows, E, L.gate_up, nullptr, 2 * I, out, "gate_proj");
+  if (!st.ok()) return st;
+  // silu(gate) · up straight from the [gate | up] rows.
+  ProfScope prof(profile_, ProfOp::kElementwise, threads_);
+  SwiGluParams p;
+  p.gate = out;
+  p.up = out + I;
+  p.ld_in = 2 * I;
+  p.out = gate;
+  p.ld_out = I;
+  p.rows = rows;
+  p.dim = I;
+  SwiGluRows(p, threads_);
+  return Status::Ok();
+}
+
 Status CpuExecutor::Rope(float* x, int64_t ld, int32_t heads) {
   ProfScope prof(profile_, ProfOp::kElementwise, threads_);
   rope_.x = x;

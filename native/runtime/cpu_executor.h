@@ -34,6 +34,7 @@ struct ForwardScratch {
   std::vector<float> last;  // [logit rows, hidden] final-normed rows that get head outputs
   std::vector<float> head_inner;  // [logit rows, hidden] an mlp2 head's inner activations
   std::vector<float> rope;        // [rows, head_dim / 2, 2] the chunk's RoPE cos and sin (RopeTable)
+  std::vector<float> fused;       // [rows, q + 2 kv] or [rows, 2 intermediate]: a fused GEMM's output
   AttentionWorkspace attention;
   GemmWorkspace gemm;  // the bf16 view of X for every linear layer (kernels/cpu/gemm.h)
 };
@@ -64,6 +65,8 @@ class CpuExecutor final : public Executor {
   Status Attention(int32_t layer, float* out);
   Status Add(float* x, const float* y, int64_t n);
   Status SwiGlu(float* gate, const float* up);
+  Status LinearQkvFused(int32_t layer, const float* h, int64_t rows, float* q, float* k, float* v, bool* fused);
+  Status MlpFused(int32_t layer, const float* h, int64_t rows, float* gate, bool* fused);
   Status GatherRows(const float* x, int64_t count, float* last);
   Status Head(const float* last, int64_t count, float* logits);
   Status EndChunk() { return Status::Ok(); }

@@ -12,6 +12,10 @@
 //   layer(l), final_norm()       weights (LayerWeights on the host, device copies on a GPU)
 //   Norm(x, y, rows, weight, what), Linear(x, m, k, w, bias, n, y, what), Rope(x, ld, heads),
 //   KvWrite(l, k, v), Attention(l, out), Add(x, y, n), SwiGlu(gate, up)
+//   LinearQkvFused(l, h, rows, q, k, v, &fused), MlpFused(l, h, rows, gate, &fused)
+//                                the q/k/v projections, or silu(gate) · up into gate, as one GEMM where
+//                                the executor holds those matrices as one; `fused` false: not done, the
+//                                separate steps follow
 //   GatherRows(x, count, last)   the chunk's output rows of x
 //   Head(last, count, logits)    the output head into the batch's output rows (and `logits`)
 //   EndChunk()                   a chunk without output rows is done (the GPU waits for its queue)
@@ -58,10 +62,12 @@ Status ForwardChunk(Ops& ops, const ModelSpec& s, const BatchChunk& c, float* lo
     const auto& L = ops.layer(l);
     // attention rmsnorm
     st = ops.Norm(b.x, b.h, T, L.input_norm, "input rmsnorm");
-    // q, k, v projections (biases for Qwen2)
-    if (st.ok()) st = ops.Linear(b.h, T, E, L.wq, BiasOf(L.bq), q_dim, b.q, "q_proj");
-    if (st.ok()) st = ops.Linear(b.h, T, E, L.wk, BiasOf(L.bk), kv_dim, b.k, "k_proj");
-    if (st.ok()) st = ops.Linear(b.h, T, E, L.wv, BiasOf(L.bv), kv_dim, b.v, "v_proj");
+    // q, k, v projections (biases for Qwen2): one GEMM where the executor holds them as one matrix
+    bool fused = false;
+    if (st.ok()) st = ops.LinearQkvFused(l, b.h, T, b.q, b.k, b.v, &fused);
+    if (st.ok() && !fused) st = ops.Linear(b.h, T, E, L.wq, BiasOf(L.bq), q_dim, b.q, "q_proj");
+    if (st.ok() && !fused) st = ops.Linear(b.h, T, E, L.wk, BiasOf(L.bk), kv_dim, b.k, "k_proj");
+    if (st.ok() && !fused) st = ops.Linear(b.h, T, E, L.wv, BiasOf(L.bv), kv_dim, b.v, "v_proj");
     // rotary position embedding of q and k at each token's absolute position
     if (st.ok()) st = ops.Rope(b.q, q_dim, s.num_heads);
     if (st.ok()) st = ops.Rope(b.k, kv_dim, s.num_kv_heads);
@@ -74,9 +80,11 @@ Status ForwardChunk(Ops& ops, const ModelSpec& s, const BatchChunk& c, float* lo
     if (st.ok()) st = ops.Add(b.x, b.y, T * E);
     // mlp rmsnorm, then down(silu(gate) * up), residual connection
     if (st.ok()) st = ops.Norm(b.x, b.h, T, L.post_norm, "post-attention rmsnorm");
-    if (st.ok()) st = ops.Linear(b.h, T, E, L.w_gate, nullptr, I, b.gate, "gate_proj");
-    if (st.ok()) st = ops.Linear(b.h, T, E, L.w_up, nullptr, I, b.up, "up_proj");
-    if (st.ok()) st = ops.SwiGlu(b.gate, b.up);
+    // (gate and up in one GEMM where the executor holds them as one matrix)
+    if (st.ok()) st = ops.MlpFused(l, b.h, T, b.gate, &fused);
+    if (st.ok() && !fused) st = ops.Linear(b.h, T, E, L.w_gate, nullptr, I, b.gate, "gate_proj");
+    if (st.ok() && !fused) st = ops.Linear(b.h, T, E, L.w_up, nullptr, I, b.up, "up_proj");
+    if (st.ok() && !fused) st = ops.SwiGlu(b.gate, b.up);
     if (st.ok()) st = ops.Linear(b.gate, T, I, L.w_down, nullptr, E, b.y, "down_proj");
     if (st.ok()) st = ops.Add(b.x, b.y, T * E);
   }

@@ -297,50 +297,83 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
   const int64_t kv_dim = static_cast<int64_t>(spec.num_kv_heads) * spec.head_dim;
   struct Matrix {
     WeightRef* ref;
-    int64_t rows, cols;
+    int64_t rows;
   };
-  std::vector<Matrix> mats;
-  for (LayerWeights& L : layers)
-    for (Matrix m : {Matrix{&L.wq, q_dim, E}, Matrix{&L.wk, kv_dim, E}, Matrix{&L.wv, kv_dim, E}, Matrix{&L.wo, E, q_dim},
-                     Matrix{&L.w_gate, I, E}, Matrix{&L.w_up, I, E}, Matrix{&L.w_down, E, I}})
-      mats.push_back(m);
-  // The LM head (the embedding itself when tied); other heads are small and keep their rows.
-  if (spec.head.kind == HeadKind::kLm) mats.push_back({&head.first, V, E});
   ThreadPool pool(std::max(1, spec.threads));
-  for (const Matrix& m : mats) {
-    WeightRef& ref = *m.ref;
-    if (!PackableType(ref.dtype) || ref.data == nullptr || ref.packed != nullptr) continue;
-    const int64_t bytes = PackedBytes(ref.dtype, m.rows, m.cols), row_bytes = DTypeRowBytes(ref.dtype, m.cols);
+  // Packs `parts` (all [rows, cols], one packable type) one after another into one buffer, so that
+  // `fused` (if not null) can multiply by all of them in one GEMM; each part's `packed` points at its
+  // own groups. A fused matrix needs every part but the last to be whole groups of 16 rows.
+  auto pack = [&](std::initializer_list<Matrix> parts, int64_t cols, WeightRef* fused) -> bool {
+    const DType type = parts.begin()->ref->dtype;
+    int64_t rows = 0;
+    for (const Matrix& m : parts) rows += m.rows;
+    const int64_t bytes = PackedBytes(type, rows, cols), stride = PackedGroupStride(type, cols);
     HugeBuffer buf = AllocateHugeBuffer(bytes);
     if (!buf) {
-      *error = "out of memory packing a " + std::to_string(m.rows) + " x " + std::to_string(m.cols) + " " +
-               DTypeName(ref.dtype) + " matrix for the CPU kernels (THINKTREE_QUANT_PACK=0 skips packing)";
+      *error = "out of memory packing a " + std::to_string(rows) + " x " + std::to_string(cols) + " " + DTypeName(type) +
+               " matrix for the CPU kernels (THINKTREE_QUANT_PACK=0 skips packing)";
       return false;
     }
     uint8_t* dst = buf.get();
-    const uint8_t* src = static_cast<const uint8_t*>(ref.data);
-    pool.ParallelFor((m.rows + kPackRows - 1) / kPackRows, 4,
-                     [&](int64_t g0, int64_t g1) { PackQuantGroups(ref.dtype, src, m.rows, m.cols, g0, g1, dst); });
-    ref.packed = dst;
+    const uint8_t* own = buf.get();
     owned_.push_back(std::move(buf));
-    weight_bytes += bytes - m.rows * row_bytes;
-    // The rows themselves are no longer read, except the embedding's (token lookups): free them when
-    // this model made them (quantized on load), else drop their pages from the mapping (they stay in
-    // the page cache, reclaimable).
-    if (src == embed.data) continue;
-    ref.data = nullptr;
-    bool freed = false;
-    for (HugeBuffer& own : owned_)
-      if (own.get() == src) {
-        own.reset();
-        freed = true;
+    weight_bytes += bytes;
+    if (fused != nullptr) {
+      fused->dtype = type;
+      fused->packed = dst;
+    }
+    for (const Matrix& m : parts) {
+      WeightRef& ref = *m.ref;
+      const uint8_t* src = static_cast<const uint8_t*>(ref.data);
+      const int64_t groups = (m.rows + kPackRows - 1) / kPackRows, row_bytes = DTypeRowBytes(type, cols);
+      pool.ParallelFor(groups, 4, [&](int64_t g0, int64_t g1) { PackQuantGroups(type, src, m.rows, cols, g0, g1, dst); });
+      ref.packed = dst;
+      dst += groups * stride;
+      weight_bytes -= m.rows * row_bytes;
+      // The rows themselves are no longer read, except the embedding's (token lookups): free them
+      // when this model made them (quantized on load), else drop their pages from the mapping (they
+      // stay in the page cache, reclaimable).
+      if (src == embed.data) continue;
+      ref.data = nullptr;
+      bool freed = false;
+      for (HugeBuffer& b : owned_)
+        if (b.get() == src && b.get() != own) {
+          b.reset();
+          freed = true;
+        }
+      if (freed) continue;
+      const uintptr_t page = 4096;
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(src) + page - 1) & ~(page - 1);
+      const uintptr_t end = (reinterpret_cast<uintptr_t>(src) + static_cast<uintptr_t>(m.rows * row_bytes)) & ~(page - 1);
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    }
+    return true;
+  };
+  auto packable = [](const WeightRef& r) { return PackableType(r.dtype) && r.data != nullptr && r.packed == nullptr; };
+  auto same = [&](std::initializer_list<const WeightRef*> refs) {
+    for (const WeightRef* r : refs)
+      if (!packable(*r) || r->dtype != (*refs.begin())->dtype) return false;
+    return true;
+  };
+
+  for (LayerWeights& L : layers) {
+    // q/k/v and gate/up read the same input: one GEMM each where their rows fill whole groups.
+    if (same({&L.wq, &L.wk, &L.wv}) && q_dim % kPackRows == 0 && kv_dim % kPackRows == 0) {
+      if (!pack({{&L.wq, q_dim}, {&L.wk, kv_dim}, {&L.wv, kv_dim}}, E, &L.qkv)) return false;
+      if (!L.bq.empty()) {
+        L.bqkv = L.bq;
+        L.bqkv.insert(L.bqkv.end(), L.bk.begin(), L.bk.end());
+        L.bqkv.insert(L.bqkv.end(), L.bv.begin(), L.bv.end());
       }
-    if (freed) continue;
-    const uintptr_t page = 4096;
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(src) + page - 1) & ~(page - 1);
-    const uintptr_t end = (reinterpret_cast<uintptr_t>(src) + static_cast<uintptr_t>(m.rows * row_bytes)) & ~(page - 1);
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    }
+    if (same({&L.w_gate, &L.w_up}) && I % kPackRows == 0 && !pack({{&L.w_gate, I}, {&L.w_up, I}}, E, &L.gate_up)) return false;
+    for (Matrix m : {Matrix{&L.wq, q_dim}, Matrix{&L.wk, kv_dim}, Matrix{&L.wv, kv_dim}, Matrix{&L.w_gate, I}, Matrix{&L.w_up, I}})
+      if (packable(*m.ref) && !pack({m}, E, nullptr)) return false;
+    if (packable(L.wo) && !pack({{&L.wo, E}}, q_dim, nullptr)) return false;
+    if (packable(L.w_down) && !pack({{&L.w_down, E}}, I, nullptr)) return false;
   }
+  // The LM head (the embedding itself when tied); other heads are small and keep their rows.
+  if (spec.head.kind == HeadKind::kLm && packable(head.first) && !pack({{&head.first, V}}, E, nullptr)) return false;
   return true;
 }
 

@@ -58,6 +58,13 @@ struct LayerWeights {
   WeightRef w_up;    // [intermediate, hidden]
   WeightRef w_down;  // [hidden, intermediate]
   std::vector<float> bq, bk, bv;  // [q_dim], [kv_dim], [kv_dim] f32; empty without attention bias
+  // On the CPU with packed weights (kernels/cpu/quant_packed.h): q/k/v as one [q_dim + 2 kv_dim,
+  // hidden] matrix with its biases, and gate/up as one [2 intermediate, hidden], each read by one
+  // GEMM (CpuExecutor::LinearQkvFused / MlpFused); packed null otherwise. wq/wk/wv and w_gate/w_up
+  // then point into them.
+  WeightRef qkv;
+  std::vector<float> bqkv;  // [q_dim + 2 kv_dim] or empty
+  WeightRef gate_up;
   std::vector<float> input_norm;  // [hidden] f32
   std::vector<float> post_norm;   // [hidden] f32
 };
