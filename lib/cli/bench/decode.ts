@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NativeModel, PrecisionName, SeqId } from '../../native/addon-types.js';
+import type { NativeGenerateStepRequest, NativeModel, PrecisionName, SeqId } from '../../native/addon-types.js';
 import { quantDTypeName, type QuantType } from '../../models/quant/index.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
@@ -89,19 +89,31 @@ export interface DecodeBenchResult {
   weightTypes: DecodeWeightTypeRow[];
 }
 
-/** Decode tokens/s of `batch` sequences forked from `prompt`: `steps` timed forwards after a warm-up. */
+/**
+ * Decode tokens/s of `batch` sequences forked from `prompt`: one greedy generateStep of `steps` tokens
+ * after a one-token warm-up, the product's decode path (forward, sampling and the token's log-prob;
+ * the logits never leave native memory).
+ */
 async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, steps: number): Promise<number> {
   const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
-  const next = Int32Array.of(1);
-  let elapsed = 0;
-  for (let step = 0; step <= steps; step++) {
-    for (const s of seqs) model.appendTokens(s as SeqId, next);
+  const request = (tokens: number): NativeGenerateStepRequest => ({
+    seqs,
+    maxTokens: new Int32Array(batch).fill(tokens),
+    temperature: new Float32Array(batch),
+    topK: new Int32Array(batch),
+    topP: new Float32Array(batch).fill(1),
+    minP: new Float32Array(batch),
+    stop: [],
+    stopAtEos: false,
+  });
+  try {
+    await model.generateStep(request(1));
     const t = performance.now();
-    await model.forward(seqs, 'last');
-    if (step > 0) elapsed += performance.now() - t; // step 0 warms up
+    await model.generateStep(request(steps));
+    return (batch * steps) / ((performance.now() - t) / 1e3);
+  } finally {
+    model.releaseMany(seqs);
   }
-  model.releaseMany(seqs);
-  return (batch * steps) / (elapsed / 1e3);
 }
 
 export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBenchResult> {
