@@ -1,0 +1,47 @@
+// The decode suite end to end on a small random model: every row it prints comes from greedy
+// generateStep runs that produce tokens, and its ratios are the quotients of the figures it reports.
+import { describe, expect, it } from 'vitest';
+import { benchDecode } from '../../lib/cli/bench/decode.js';
+import { nativeKernels } from '../../lib/native/kernels.js';
+
+const shape = { hidden: 256, layers: 2, heads: 4, kvHeads: 2, headDim: 64, intermediate: 512, vocab: 1024 };
+
+describe('bench decode', () => {
+  it('reports every batch and weight type with ratios that follow from its own figures', async () => {
+    const lines: string[] = [];
+    const bf16 = nativeKernels().cpuInfo().avx512bf16;
+    const r = await benchDecode({
+      threads: 2,
+      log: (l) => lines.push(l),
+      batches: [1, 4],
+      precisions: bf16 ? ['f32', 'bf16'] : ['f32'],
+      promptTokens: 16,
+      steps: 2,
+      bandwidthGBps: 10,
+      peaks: { fmaPeakF32: 100, fmaPeakBf16: 200 },
+      longPrefillTokens: 32,
+      shape,
+      weightTypes: ['bf16', 'q8_0', 'q4_k'],
+      weightTypeBatches: [1, 4],
+    });
+    expect(r.rows.map((x) => `${x.precision}/${x.batch}`)).toEqual((bf16 ? ['f32', 'bf16'] : ['f32']).flatMap((p) => [`${p}/1`, `${p}/4`]));
+    for (const row of r.rows) {
+      expect(row.tokensPerSecond).toBeGreaterThan(0);
+      expect(row.tokensPerSecond * row.stepSeconds).toBeCloseTo(row.batch, 6);
+    }
+    expect(r.weightTypes.map((w) => w.weights)).toEqual(['bf16', 'q8_0', 'q4_k']);
+    const [b, q8, q4] = r.weightTypes;
+    // Q8_0 is 34 bytes per 32 weights and Q4_K (Q4_0 where k = 256 is not whole super-blocks: none
+    // here) at most 148 per 256, against BF16's 64 and 512: fewer bytes per step, so a higher bound.
+    expect(q8!.weightBytes).toBeLessThan(0.6 * b!.weightBytes);
+    expect(q4!.weightBytes).toBeLessThan(0.33 * b!.weightBytes);
+    for (const w of r.weightTypes) {
+      expect(w.batch1BoundTokensPerSecond).toBeCloseTo(10e9 / w.weightBytes, 6);
+      for (const x of w.rows) {
+        expect(x.tokensPerSecond).toBeGreaterThan(0);
+        expect(x.ofBound).toBeCloseTo(x.tokensPerSecond / w.batch1BoundTokensPerSecond, 9);
+      }
+    }
+    expect(lines.some((l) => l.startsWith('q4_k '))).toBe(true);
+  }, 120_000);
+});
