@@ -15,7 +15,7 @@ export interface GemmArgs {
   w: Float32Array | Uint16Array | Uint8Array;
   wDtype: DTypeName;
   /**
-   * Q8_0, Q4_0 and Q4_K: hand the kernel W repacked as a CPU model holds it (quant_packed.h), so the
+   * Q8_0, Q4_0 and Q4_K: hand the kernel W repacked as a CPU model holds it (packed_weights.h), so the
    * packed kernel runs where it can (isa 'avx512' or 'avx512bf16' on a CPU with avx512vnni); elsewhere
    * the rows as given are used.
    */

@@ -15,7 +15,7 @@
 
 #include "../kernels/common/math.h"
 #include "../kernels/cpu/gemm_quant.h"
-#include "../kernels/cpu/quant_packed.h"
+#include "../kernels/cpu/packed_weights.h"
 #include "../kernels/cpu/quantize.h"
 #include "../platform/thread_pool.h"
 
@@ -285,8 +285,7 @@ Weights* Weights::Load(const ModelSpec& spec, const std::function<void(double)>&
     // A tied lm head reads the embedding as it now is.
     if (spec.head.kind == HeadKind::kLm && spec.tie_word_embeddings) w->head.first = w->embed;
   }
-  if (spec.cuda_library.empty() && QuantPackedRuns(spec.isa) && QuantPackingEnabled() && !w->PackForCpu(spec, error))
-    return nullptr;
+  if (spec.cuda_library.empty() && !w->PackForCpu(spec, error)) return nullptr;
   if (progress) progress(1.0);
   return w.release();
 }
@@ -349,7 +348,15 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     }
     return true;
   };
-  auto packable = [](const WeightRef& r) { return PackableType(r.dtype) && r.data != nullptr && r.packed == nullptr; };
+  // Quantized types where the VNNI kernel runs; BF16 where the AVX-512 BF16 one does, at precision
+  // 'bf16' (f32 precision keeps its batch-invariant NT kernel).
+  const bool quant = QuantPackedRuns(spec.isa) && QuantPackingEnabled();
+  const bool bf16 = spec.precision == Precision::kBF16 && Bf16PackedRuns(spec.isa) && Bf16PackingEnabled() && E % 2 == 0 &&
+                    q_dim % 2 == 0 && I % 2 == 0;
+  auto packable = [&](const WeightRef& r) {
+    if (r.data == nullptr || r.packed != nullptr || !PackableType(r.dtype)) return false;
+    return r.dtype == DType::kBF16 ? bf16 : quant;
+  };
   auto same = [&](std::initializer_list<const WeightRef*> refs) {
     for (const WeightRef* r : refs)
       if (!packable(*r) || r->dtype != (*refs.begin())->dtype) return false;
@@ -372,8 +379,13 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     if (packable(L.wo) && !pack({{&L.wo, E}}, q_dim, nullptr)) return false;
     if (packable(L.w_down) && !pack({{&L.w_down, E}}, I, nullptr)) return false;
   }
-  // The LM head (the embedding itself when tied); other heads are small and keep their rows.
-  if (spec.head.kind == HeadKind::kLm && packable(head.first) && !pack({{&head.first, V}}, E, nullptr)) return false;
+  // The LM head (the embedding itself when tied, then held twice: as rows for token lookups and
+  // packed; not for BF16, where that would add a quarter to a small model's memory); other heads are
+  // small and keep their rows.
+  const bool tied = head.first.data == embed.data;
+  if (spec.head.kind == HeadKind::kLm && packable(head.first) && !(tied && head.first.dtype == DType::kBF16) &&
+      !pack({{&head.first, V}}, E, nullptr))
+    return false;
   return true;
 }
 

@@ -31,7 +31,7 @@ struct WeightRef {
   // packed: its rows were released once packed (a CPU model on a VNNI host; never the embedding).
   const void* data = nullptr;
   DType dtype = DType::kF32;
-  // The same matrix repacked for the CPU's VNNI GEMM (kernels/cpu/quant_packed.h), owned by Weights;
+  // The same matrix repacked for the CPU's VNNI GEMM (kernels/cpu/packed_weights.h), owned by Weights;
   // null where it is not (other types, hosts and devices, THINKTREE_QUANT_PACK=0).
   const void* packed = nullptr;
 };
@@ -58,7 +58,7 @@ struct LayerWeights {
   WeightRef w_up;    // [intermediate, hidden]
   WeightRef w_down;  // [hidden, intermediate]
   std::vector<float> bq, bk, bv;  // [q_dim], [kv_dim], [kv_dim] f32; empty without attention bias
-  // On the CPU with packed weights (kernels/cpu/quant_packed.h): q/k/v as one [q_dim + 2 kv_dim,
+  // On the CPU with packed weights (kernels/cpu/packed_weights.h): q/k/v as one [q_dim + 2 kv_dim,
   // hidden] matrix with its biases, and gate/up as one [2 intermediate, hidden], each read by one
   // GEMM (CpuExecutor::LinearQkvFused / MlpFused); packed null otherwise. wq/wk/wv and w_gate/w_up
   // then point into them.
@@ -91,7 +91,7 @@ class Weights {
   Weights() = default;
   WeightFiles files_;
   std::vector<HugeBuffer> owned_;  // matrices quantized on load (ModelSpec::quantize) and packed ones
-  // Repacks the quantized matrices a CPU forward multiplies by (quant_packed.h); false when out of memory.
+  // Repacks the quantized matrices a CPU forward multiplies by (packed_weights.h); false when out of memory.
   bool PackForCpu(const ModelSpec& spec, std::string* error);
 };
 

@@ -30,7 +30,7 @@ if (existsSync(EMU_LIB)) {
       // The device decodes each weight from its block while staging it and multiplies in f32, so it
       // computes the model the blocks hold: the f64 reference on the decoded weights, to f32 noise.
       // (The CPU is no yardstick here: on a VNNI host it rounds the activations to int8 at every row
-      // count, quant_packed.h.) The embedding is decoded the same way.
+      // count, packed_weights.h.) The embedding is decoded the same way.
       const dir = path.join(TINY_DIR, 'qwen2-bf16');
       const opts = { precision: 'f32', threads: 1, kvCacheBytes: 4 << 20, weights: 'q8_0' } as const;
       const gpu = await loadModel(dir, { ...opts, device: 'cuda' });

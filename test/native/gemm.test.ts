@@ -393,3 +393,38 @@ describe('benchGemmShapes', () => {
     expect(lines.filter((l) => /^\s+1\s+(4864|896)\s/.test(l))).toHaveLength(4);
   });
 });
+
+// BF16 weights packed by 16 rows (packed_weights.h) for the AVX-512 BF16 kernel a CPU model at
+// precision 'bf16' runs: the f64 GEMM on bf16-rounded X within f32 summation, every row as if alone.
+describe.skipIf(!cpu.avx512bf16)('gemm on packed BF16 weights (avx512bf16, bf16 precision)', () => {
+  const next = rng(4321);
+  // 45 columns: two whole groups of 16 and a padded one; 4 groups per tile, so 70 makes a partial tile.
+  for (const [m, n, k] of [[1, 45, 130], [2, 70, 64], [5, 45, 130], [6, 16, 2], [13, 70, 64], [64, 33, 130], [70, 45, 64]] as const) {
+    it(`m=${m} n=${n} k=${k}`, () => {
+      const { w, values } = randomWeights('BF16', n * k, next);
+      const x = randomF32(m * k, next);
+      const bias = randomF32(n, next);
+      const ref = referenceGemm(x, values, bias, m, n, k, 'bf16');
+      const args: GemmArgs = { x, w, wDtype: 'BF16', bias, m, n, k, precision: 'bf16', isa: 'avx512bf16', threads: 1, packed: true };
+      for (const threads of [1, 3]) {
+        const y = kernels.gemm({ ...args, threads });
+        expect(worstError(y, ref).err).toBeLessThanOrEqual(RTOL);
+        for (const i of [0, m - 1]) {
+          const alone = kernels.gemm({ ...args, x: x.slice(i * k, (i + 1) * k), m: 1, threads });
+          expect(Array.from(y.subarray(i * n, (i + 1) * n))).toEqual(Array.from(alone));
+        }
+      }
+    });
+  }
+
+  it('refuses an odd k, and runs the unpacked kernels where packed BF16 cannot (f32 precision)', () => {
+    const w = new Uint16Array(3 * 5);
+    expect(() => kernels.gemm({ x: new Float32Array(5), w, wDtype: 'BF16', m: 1, n: 3, k: 5, precision: 'bf16', isa: 'avx512bf16', threads: 1, packed: true })).toThrow(
+      /`k` to be even for packed BF16 weights, got 5/,
+    );
+    const { w: w2, values } = randomWeights('BF16', 17 * 64, next);
+    const x = randomF32(3 * 64, next);
+    const y = kernels.gemm({ x, w: w2, wDtype: 'BF16', m: 3, n: 17, k: 64, precision: 'f32', isa: 'avx512bf16', threads: 1, packed: true });
+    expect(worstError(y, referenceGemm(x, values, undefined, 3, 17, 64, 'f32')).err).toBeLessThanOrEqual(RTOL);
+  });
+});

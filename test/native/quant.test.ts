@@ -215,7 +215,7 @@ describe('gemm on quantized weights', () => {
   });
 });
 
-// --- Packed weights (quant_packed.h): the VNNI kernel a CPU model runs on Q8_0 / Q4_0 / Q4_K ------
+// --- Packed weights (packed_weights.h): the VNNI kernel a CPU model runs on Q8_0 / Q4_0 / Q4_K ------
 
 describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   const k = 768;
@@ -259,6 +259,6 @@ describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
     const x = new Float32Array(256);
     expect(() =>
       kernels.gemm({ x, w: new Uint8Array(210), wDtype: 'Q6_K', m: 1, n: 1, k: 256, precision: 'f32', isa: 'avx512', threads: 1, packed: true }),
-    ).toThrow(/`packed` weights to be Q8_0, Q4_0 or Q4_K, got Q6_K/);
+    ).toThrow(/`packed` weights to be Q8_0, Q4_0, Q4_K or BF16, got Q6_K/);
   });
 });

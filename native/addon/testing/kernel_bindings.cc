@@ -18,7 +18,7 @@
 #include "../../kernels/cpu/activation.h"
 #include "../../kernels/cpu/gemm.h"
 #include "../../kernels/cpu/norm.h"
-#include "../../kernels/cpu/quant_packed.h"
+#include "../../kernels/cpu/packed_weights.h"
 #include "../../kernels/cpu/rope.h"
 #include "../../platform/cpu_features.h"
 #include "../napi_util.h"
@@ -154,20 +154,22 @@ GemmCall ParseGemmArgs(const Napi::Value& value) {
       throw Napi::RangeError::New(env, "Expected `w` to have n × " + std::to_string(DTypeRowBytes(p.w_dtype, p.k)) +
                                            " bytes = " + std::to_string(c.w_bytes) + ", got " + std::to_string(w.ByteLength()));
     p.w = w.Data();
-    const Napi::Value packed = args.Get("packed");
-    if (!packed.IsUndefined() && !packed.IsBoolean()) throw Napi::TypeError::New(env, "Expected `packed` to be a boolean");
-    if (!packed.IsUndefined() && packed.As<Napi::Boolean>().Value()) {
-      if (!PackableType(p.w_dtype))
-        throw Napi::TypeError::New(env, std::string("Expected `packed` weights to be Q8_0, Q4_0 or Q4_K, got ") + DTypeName(p.w_dtype));
-      const int64_t bytes = PackedBytes(p.w_dtype, p.n, p.k);
-      c.packed.reset(static_cast<uint8_t*>(aligned_alloc(64, static_cast<size_t>(bytes))), free);
-      if (!c.packed) throw Napi::Error::New(env, "out of memory for the packed weights");
-      PackQuantGroups(p.w_dtype, w.Data(), p.n, p.k, 0, (p.n + kPackRows - 1) / kPackRows, c.packed.get());
-      p.w_packed = c.packed.get();
-    }
   } else {
     p.w = ExpectWeights(args.Get("w"), p.w_dtype, p.n * p.k, "w", "n * k");
     c.w_bytes = p.n * p.k * static_cast<int64_t>(DTypeSize(p.w_dtype));
+  }
+  const Napi::Value packed = args.Get("packed");
+  if (!packed.IsUndefined() && !packed.IsBoolean()) throw Napi::TypeError::New(env, "Expected `packed` to be a boolean");
+  if (!packed.IsUndefined() && packed.As<Napi::Boolean>().Value()) {
+    if (!PackableType(p.w_dtype))
+      throw Napi::TypeError::New(env, std::string("Expected `packed` weights to be Q8_0, Q4_0, Q4_K or BF16, got ") + DTypeName(p.w_dtype));
+    if (p.w_dtype == DType::kBF16 && p.k % 2 != 0)
+      throw Napi::RangeError::New(env, "Expected `k` to be even for packed BF16 weights, got " + std::to_string(p.k));
+    const int64_t bytes = PackedBytes(p.w_dtype, p.n, p.k);
+    c.packed.reset(static_cast<uint8_t*>(aligned_alloc(64, static_cast<size_t>(bytes))), free);
+    if (!c.packed) throw Napi::Error::New(env, "out of memory for the packed weights");
+    PackQuantGroups(p.w_dtype, static_cast<const uint8_t*>(p.w), p.n, p.k, 0, (p.n + kPackRows - 1) / kPackRows, c.packed.get());
+    p.w_packed = c.packed.get();
   }
   const Napi::Value bias = args.Get("bias");
   if (!bias.IsUndefined()) {

@@ -11,7 +11,7 @@
 #include "gemm_panels.h"
 #include "gemm_panels_f32.h"
 #include "gemm_quant.h"
-#include "quant_packed.h"
+#include "packed_weights.h"
 #include "quantize.h"
 
 namespace tt {
@@ -228,7 +228,39 @@ const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool)
   return nullptr;
 }
 
+// Y on packed BF16 weights: X to bf16 bits once, then groups of 16 columns, 4 at a time (the kernel's
+// tile), split across threads from a shared counter.
+const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
+  if (p.k % 2 != 0) return "gemm: packed BF16 weights need an even k";
+  std::vector<uint16_t>& bits = ws->bits;
+  if (!Reserve(&bits, p.m * p.k)) return "gemm: out of memory for the bf16 copy of x";
+  uint16_t* out = bits.data();
+  const int64_t k = p.k;
+  ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++)
+      for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(p.x[r * p.lda + t]);
+  });
+  GemmParams q = p;
+  q.x_bf16 = out;
+  const GemmBlockFn fn = GemmPackedBf16();
+  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
+  const int threads = pool ? pool->size() : 1;
+  int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * 8));
+  chunk = (chunk + 3) / 4 * 4;
+  if (threads == 1 || chunk >= groups) {
+    fn(q, 0, groups);
+    return nullptr;
+  }
+  std::atomic<int64_t> next{0};
+  pool->Run([&](int, int) {
+    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(q, g0, std::min(groups, g0 + chunk));
+  });
+  return nullptr;
+}
+
 }  // namespace
+
+bool Bf16PackedRuns(Isa isa) { return isa == Isa::kAvx512Bf16 && IsaSupported(isa) && GemmPackedBf16() != nullptr; }
 
 bool QuantPackedRuns(Isa isa) {
   return (isa == Isa::kAvx512Bf16 || isa == Isa::kAvx512) && IsaSupported(isa) && HostCpuFeatures().avx512vnni &&
@@ -242,12 +274,15 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
   if (p.x == nullptr || (p.w == nullptr && p.w_packed == nullptr) || p.y == nullptr) return "gemm: missing x, w or y";
   if (p.m == 0) return nullptr;
   if (p.w_packed != nullptr) {
-    if (!PackableType(p.w_dtype)) return "gemm: packed weights must be Q8_0, Q4_0 or Q4_K";
-    if (QuantPackedRuns(isa)) {
-      if (ws == nullptr) return "gemm: quantized weights need a workspace";
-      return GemmPacked(p, ws, pool);
+    if (!PackableType(p.w_dtype)) return "gemm: packed weights must be Q8_0, Q4_0, Q4_K or BF16";
+    if (ws == nullptr) return "gemm: packed weights need a workspace";
+    if (p.w_dtype == DType::kBF16) {
+      if (p.precision == Precision::kBF16 && Bf16PackedRuns(isa)) return GemmPackedBf16Call(p, ws, pool);
+      if (p.w == nullptr) return "gemm: packed BF16 weights need precision 'bf16' and isa 'avx512bf16'";
+    } else {
+      if (QuantPackedRuns(isa)) return GemmPacked(p, ws, pool);
+      if (p.w == nullptr) return "gemm: packed weights need isa 'avx512' or 'avx512bf16' and a CPU with AVX512_VNNI";
     }
-    if (p.w == nullptr) return "gemm: packed weights need isa 'avx512' or 'avx512bf16' and a CPU with AVX512_VNNI";
   }
   GemmBlockFn fn = nullptr;
   Isa used = isa;

@@ -27,8 +27,9 @@ struct GemmParams {
   int64_t lda = 0;
   const void* w = nullptr;    // [n, k] weights, dense rows, dtype w_dtype (DTypeRowBytes(w_dtype, k) each)
   DType w_dtype = DType::kF32;
-  // The same quantized W repacked for the AVX-512 VNNI kernel (quant_packed.h), or null. Where the
-  // kernel runs, Gemm() uses it for every m (w may then be null); elsewhere it reads w.
+  // The same W repacked (packed_weights.h): quantized for the AVX-512 VNNI kernel, BF16 for the
+  // AVX-512 BF16 one (precision bf16 only); or null. Where its kernel runs, Gemm() uses it for every m
+  // (w may then be null); elsewhere it reads w.
   const void* w_packed = nullptr;
   const float* bias = nullptr;  // [n] or null
   float* y = nullptr;         // [m, n] output, row stride ldy (elements); overwritten
@@ -83,5 +84,10 @@ GemmBlockFn GemmBlockScalar();
 GemmBlockFn GemmBlockAvx2();
 GemmBlockFn GemmBlockAvx512();
 GemmBlockFn GemmBlockAvx512Bf16();
+// BF16 weights packed by 16 rows (packed_weights.h), precision bf16 on AVX-512 BF16: over groups
+// [g0, g1) of 16 columns (not columns), reading p.w_packed and p.x_bf16.
+GemmBlockFn GemmPackedBf16();
+// True where that kernel runs: `isa` is avx512bf16 and the CPU has it.
+bool Bf16PackedRuns(Isa isa);
 
 }  // namespace tt

@@ -29,7 +29,7 @@ QuantBlockFn QuantBlockAvx2();
 QuantBlockFn QuantBlockAvx512();
 QuantBlockFn QuantBlockAvx512Vnni();
 
-// The packed-weights GEMM (quant_packed.h) over groups [g0, g1) of 16 output columns, all m rows;
+// The packed-weights GEMM (packed_weights.h) over groups [g0, g1) of 16 output columns, all m rows;
 // p.w_packed holds the packed W and p.acts the quantized X with sum32 and dsum32. Null when the
 // addon was built without it.
 using QuantPackedFn = void (*)(const GemmParams& p, int64_t g0, int64_t g1);

@@ -1,4 +1,4 @@
-// The quantized GEMM on packed weights (quant_packed.h) with AVX-512 VNNI: 16 output columns per zmm.
+// The quantized GEMM on packed weights (packed_weights.h) with AVX-512 VNNI: 16 output columns per zmm.
 // For each 32-weight block, eight vpdpbusd multiply the 16 rows' unsigned weight bytes (4 each) by 4
 // activation bytes broadcast from one X row, leaving the block's exact integer dot product for each of
 // the 16 columns in one register; one convert and one FMA scale it by d_w · d_x into the row's f32
@@ -18,7 +18,7 @@
 #include <cstring>
 
 #include "gemm_quant.h"
-#include "quant_packed.h"
+#include "packed_weights.h"
 
 namespace tt {
 

@@ -8,7 +8,7 @@
 //   - thinktree rounds to its own int8 blocks (f32 scales, half away from zero): the reference with
 //     roundActsThinktree (measured 6e-6 on the first 7 positions), under 8 rows everywhere and at
 //     every row count where the weights are packed for the VNNI kernel (CPUs with avx512vnni:
-//     kernels/cpu/quant_packed.h); elsewhere, from 8 rows up, it decodes the weights to f32 and
+//     kernels/cpu/packed_weights.h); elsewhere, from 8 rows up, it decodes the weights to f32 and
 //     computes the dequantized model itself (measured 4e-5). Over whole prompts an activation now and
 //     then lands within f32 noise of a rounding tie (1.9e-6 of a step at position 21 of `question`
 //     as Q8_0), where the engine and the reference may round apart; the comparison at every row

@@ -1,5 +1,5 @@
-// Packing ggml block rows into the interleaved layout of quant_packed.h, and back.
-#include "quant_packed.h"
+// Packing ggml block rows into the interleaved layout of packed_weights.h, and back.
+#include "packed_weights.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +10,7 @@ namespace tt {
 
 namespace {
 
-// Byte offsets inside one packed Q4_K scale record (quant_packed.h).
+// Byte offsets inside one packed Q4_K scale record (packed_weights.h).
 constexpr int64_t kK4Dmin = 32, kK4Sc = 64, kK4Min = 192;
 
 // Where block b of group g keeps its weights and its scales.
@@ -20,14 +20,27 @@ struct GroupBlock {
 };
 GroupBlock At(DType t, uint8_t* base, int64_t k, int64_t g, int64_t b) {
   uint8_t* group = base + g * PackedGroupStride(t, k);
-  const int64_t nb = k / DTypeBlockElems(t);
+  const int64_t nb = k / PackedBlockElems(t);
   return {group + b * PackedWeightBytes(t), group + nb * PackedWeightBytes(t) + b * PackedScaleBytes(t)};
 }
 
 }  // namespace
 
 void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t g0, int64_t g1, uint8_t* dst) {
-  const int64_t nb = k / DTypeBlockElems(t), row_bytes = DTypeRowBytes(t, k);
+  const int64_t nb = k / PackedBlockElems(t), row_bytes = DTypeRowBytes(t, k);
+  if (t == DType::kBF16) {
+    // 4 bytes (one pair) per row and chunk, zero for padding rows.
+    for (int64_t g = g0; g < g1; g++) {
+      uint8_t* out = dst + g * PackedGroupStride(t, k);
+      for (int64_t b = 0; b < nb; b++)
+        for (int64_t l = 0; l < kPackRows; l++) {
+          const int64_t row = g * kPackRows + l;
+          if (row < n) memcpy(out + b * 64 + l * 4, src + row * row_bytes + b * 4, 4);
+          else memset(out + b * 64 + l * 4, 0, 4);
+        }
+    }
+    return;
+  }
   for (int64_t g = g0; g < g1; g++) {
     // The stride's padding past the last block, zeroed so the buffer's bytes are all defined.
     uint8_t* group = dst + g * PackedGroupStride(t, k);
@@ -79,8 +92,12 @@ void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t 
 }
 
 void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint8_t* out) {
-  const int64_t nb = k / DTypeBlockElems(t);
+  const int64_t nb = k / PackedBlockElems(t);
   const int64_t g = row / kPackRows, l = row % kPackRows;
+  if (t == DType::kBF16) {
+    for (int64_t b = 0; b < nb; b++) memcpy(out + b * 4, packed + g * PackedGroupStride(t, k) + b * 64 + l * 4, 4);
+    return;
+  }
   for (int64_t b = 0; b < nb; b++) {
     const GroupBlock in = At(t, const_cast<uint8_t*>(packed), k, g, b);
     const uint16_t* d = reinterpret_cast<const uint16_t*>(in.s);
@@ -127,11 +144,20 @@ void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint
   }
 }
 
+namespace {
+bool EnvNotZero(const char* name) {
+  const char* v = getenv(name);
+  return v == nullptr || strcmp(v, "0") != 0;
+}
+}  // namespace
+
 bool QuantPackingEnabled() {
-  static const bool enabled = [] {
-    const char* v = getenv("THINKTREE_QUANT_PACK");
-    return v == nullptr || strcmp(v, "0") != 0;
-  }();
+  static const bool enabled = EnvNotZero("THINKTREE_QUANT_PACK");
+  return enabled;
+}
+
+bool Bf16PackingEnabled() {
+  static const bool enabled = EnvNotZero("THINKTREE_BF16_PACK");
   return enabled;
 }
 

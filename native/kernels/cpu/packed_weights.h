@@ -1,5 +1,6 @@
-// Block-quantized weights repacked for the AVX-512 VNNI GEMM (gemm_quant_packed_vnni.cc): 16 weight
-// rows interleaved so that one zmm register holds 4 consecutive weights of each of the 16 rows, as
+// Weights repacked for the CPU's interleaved GEMM kernels: block-quantized ones for AVX-512 VNNI
+// (gemm_quant_packed_vnni.cc) and BF16 ones for AVX-512 BF16 (gemm_packed_bf16.cc). 16 weight rows
+// interleaved so that one zmm register holds 4 consecutive weights of each of the 16 rows, as
 // vpdpbusd wants its unsigned operand, and the 16 rows' scales sit side by side for one vcvtph2ps.
 // One kernel instruction then does 64 multiply-adds for 16 output columns and every lane of the
 // result is a finished column: no horizontal sums, and the per-block scaling runs once per 16 columns
@@ -20,6 +21,8 @@
 //                     8 chunks t of 16 rows x qs[32p + 4t .. + 4]; scales d[16], dmin[16] f16, then
 //                     the 6-bit sub-block scales and mins unpacked, sc[8][16] and m[8][16] u8.
 //                                                                              2368 B = 16 x 148
+//   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
+//                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
 #pragma once
 #include <cstdint>
 
@@ -29,8 +32,13 @@ namespace tt {
 
 constexpr int64_t kPackRows = 16;
 
-// Types with a packed layout (Q6_K keeps its blocks and the row-at-a-time kernel).
-inline bool PackableType(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K; }
+// Types with a packed layout (Q6_K keeps its blocks and the row-at-a-time kernel; F32 and F16 their rows).
+inline bool PackableType(DType t) {
+  return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K || t == DType::kBF16;
+}
+
+// Weights per packed block: the type's block, or one pair for BF16.
+inline int64_t PackedBlockElems(DType t) { return t == DType::kBF16 ? 2 : DTypeBlockElems(t); }
 
 // Bytes per group of 16 rows and block: weights, and scales (see above); 0 for other types.
 inline int64_t PackedWeightBytes(DType t) {
@@ -38,6 +46,7 @@ inline int64_t PackedWeightBytes(DType t) {
     case DType::kQ8_0: return 512;
     case DType::kQ4_0: return 256;
     case DType::kQ4_K: return 2048;
+    case DType::kBF16: return 64;
     default: return 0;
   }
 }
@@ -52,13 +61,13 @@ inline int64_t PackedScaleBytes(DType t) {
 
 // Bytes from one group of 16 rows to the next for rows of k weights (a multiple of 64).
 inline int64_t PackedGroupStride(DType t, int64_t k) {
-  const int64_t bytes = k / DTypeBlockElems(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
+  const int64_t bytes = k / PackedBlockElems(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
   return (bytes + 63) / 64 * 64;
 }
 
 // Bytes of the packed form of n rows of k weights (k whole blocks), or -1.
 inline int64_t PackedBytes(DType t, int64_t n, int64_t k) {
-  const int64_t block = DTypeBlockElems(t);
+  const int64_t block = PackedBlockElems(t);
   if (!PackableType(t) || n <= 0 || k <= 0 || k % block != 0) return -1;
   return (n + kPackRows - 1) / kPackRows * PackedGroupStride(t, k);
 }
@@ -67,11 +76,13 @@ inline int64_t PackedBytes(DType t, int64_t n, int64_t k) {
 // 64-byte aligned).
 void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t g0, int64_t g1, uint8_t* dst);
 
-// Row `row` back as ggml blocks (DTypeRowBytes(t, k) bytes at out): for embedding lookups and tests.
+// Row `row` back as stored (DTypeRowBytes(t, k) bytes at out): for embedding lookups and tests.
 void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint8_t* out);
 
 // THINKTREE_QUANT_PACK=0 keeps quantized weights in their ggml rows (the row-at-a-time kernels run),
-// so the two can be compared on one host. Read once per process.
+// and THINKTREE_BF16_PACK=0 BF16 weights in theirs (the NT and X-panel kernels), so each can be compared
+// with what it replaces on one host. Read once per process.
 bool QuantPackingEnabled();
+bool Bf16PackingEnabled();
 
 }  // namespace tt
