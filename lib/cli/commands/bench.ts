@@ -73,7 +73,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (only.includes('gemm')) {
     const rows = await benchGemmShapes({ threads, log, machine });
     for (const r of rows.filter((r) => r.m === 64)) {
-      summary.push(`gemm 64×${r.n}×${r.k} ${r.precision}: ${r.gflops.toFixed(1)} GFLOP/s = ${pct(r.peakFraction)} of peak`);
+      summary.push(`gemm 64×${r.n}×${r.k} ${r.precision}${r.packed ? ' packed' : ''}: ${r.gflops.toFixed(1)} GFLOP/s = ${pct(r.peakFraction)} of peak`);
     }
     log('');
   }
