@@ -94,6 +94,7 @@ Status CpuExecutor::Embed(float* x) {
   EmbedParams p;
   p.table = weights_.embed.data;
   p.table_dtype = weights_.embed.dtype;
+  p.table_packed = weights_.embed.packed;
   p.tokens = chunk_->tokens.data();
   p.rows = chunk_->rows;
   p.dim = spec_.hidden_size;

@@ -1,13 +1,23 @@
 #include "model_ops.h"
 
 #include <cstring>
+#include <vector>
 
 #include "../common/math.h"
+#include "packed_weights.h"
 #include "quantize.h"
 
 namespace tt {
 
 void Embed(const EmbedParams& p) {
+  if (p.table == nullptr) {
+    std::vector<uint8_t> blocks(static_cast<size_t>(DTypeRowBytes(p.table_dtype, p.dim)));
+    for (int64_t r = 0; r < p.rows; r++) {
+      UnpackQuantRow(p.table_dtype, static_cast<const uint8_t*>(p.table_packed), p.dim, p.tokens[r], blocks.data());
+      DequantizeRow(p.table_dtype, blocks.data(), p.dim, p.out + r * p.ld_out);
+    }
+    return;
+  }
   for (int64_t r = 0; r < p.rows; r++) {
     const int64_t base = static_cast<int64_t>(p.tokens[r]) * p.dim;
     float* out = p.out + r * p.ld_out;

@@ -22,7 +22,7 @@
 // fixture's logits by 3% to 6% from the rounded reference. The same could happen here on a host whose
 // llama.cpp CPU variant (or thinktree ISA) sums in another order: the bounds were measured on an
 // AVX-512 host (AMD EPYC), and a failure of that kind shows as a few % from one position on.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,39 @@ describe.skipIf(skip !== undefined).each(['q8_0', 'q4_0'] as const)('llama-f32 a
     for (const p of prompts) {
       const exact = reference(model, p.tokens);
       expect(maxAbsDiff(reference(model, p.tokens, { roundInput: roundActsGgmlQ8_0 }), exact), p.name).toBeGreaterThan(0.02 * maxAbs(exact));
+    }
+  });
+});
+
+// A tied embedding under a packed quantized LM head is held once, packed: token lookups unpack their
+// row (model_ops.h Embed). llama-f32 with its config switched to tied embeddings (the loader then reads
+// no lm_head) must still be the reference's model on the decoded blocks, lookups included.
+describe.skipIf(skip !== undefined || !PACKED)('llama-f32 with tied embeddings as a q8_0 GGUF', () => {
+  it('computes the dequantized model on its own int8 activations within 1e-4 (lookups from the packed head)', async () => {
+    const dir = path.join(tmp, 'llama-f32-tied');
+    await cp(FIXTURE, dir, { recursive: true });
+    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, tie_word_embeddings: true }));
+    const file = path.join(tmp, 'llama-f32-tied-q8_0.gguf');
+    await exportGguf(dir, file, { type: 'q8_0' });
+    const model = await dequantizedModel(dir, 'q8_0');
+    expect(model.config.tieWordEmbeddings).toBe(true);
+    const ours = await loadModel(file, { precision: 'f32', threads: 2, kvCacheBytes: 8 << 20, device: 'cpu' });
+    try {
+      for (const p of readReference(FIXTURE).prompts) {
+        let clear = p.tokens.length;
+        const want = reference(model, p.tokens, {
+          roundInput: (x, token) => {
+            if (tieDistanceThinktree(x) < 1e-5) clear = Math.min(clear, token);
+            return roundActsThinktree(x);
+          },
+        });
+        expect(clear, `${p.name}: positions clear of rounding ties`).toBeGreaterThanOrEqual(4);
+        const vocab = model.config.vocab;
+        expect(maxAbsDiff((await ours.logits(p.tokens)).subarray(0, clear * vocab), want.subarray(0, clear * vocab)), p.name).toBeLessThanOrEqual(1e-4);
+      }
+    } finally {
+      ours.dispose();
     }
   });
 });
