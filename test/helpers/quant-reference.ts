@@ -192,10 +192,14 @@ export function roundActsGgmlQ8_K(x: Float64Array): Float64Array {
   return out;
 }
 
-/**
- * thinktree's own int8 activations (native/kernels/cpu/gemm_quant.cc, the path of GEMMs with fewer
- * than 8 rows): blocks of 32, d = max|x| / 127 kept in f32, q = x·(1/d) rounded half away from zero.
- */
+/** thinktree's int8 scale of the 32-block at b: d = max|x| / 127 in f32, and its f32 reciprocal. */
+function thinktreeBlockScale(x: Float64Array, b: number): { d: number; id: number } {
+  let amax = 0;
+  for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
+  const d = fr(amax / 127);
+  return { d, id: d !== 0 ? fr(1 / d) : 0 };
+}
+
 /**
  * How close roundActsThinktree's rounding of x comes to a tie: the least |frac(|x·id|) - 1/2| over
  * its elements, in int8 steps. An engine whose f32 activations differ from the f64 reference's by
@@ -205,10 +209,7 @@ export function roundActsGgmlQ8_K(x: Float64Array): Float64Array {
 export function tieDistanceThinktree(x: Float64Array): number {
   let least = 0.5;
   for (let b = 0; b < x.length; b += 32) {
-    let amax = 0;
-    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
-    const d = fr(amax / 127);
-    const id = d !== 0 ? fr(1 / d) : 0;
+    const { id } = thinktreeBlockScale(x, b);
     for (let i = b; i < b + 32; i++) {
       const v = Math.abs(fr(fr(x[i]!) * id));
       least = Math.min(least, Math.abs(v - Math.floor(v) - 0.5));
@@ -217,13 +218,15 @@ export function tieDistanceThinktree(x: Float64Array): number {
   return least;
 }
 
+/**
+ * thinktree's own int8 activations (native/kernels/cpu/gemm_quant.cc: GEMMs with fewer than 8 rows,
+ * and every GEMM on packed weights): blocks of 32, d = max|x| / 127 kept in f32, q = x·(1/d) rounded
+ * half away from zero.
+ */
 export function roundActsThinktree(x: Float64Array): Float64Array {
   const out = new Float64Array(x.length);
   for (let b = 0; b < x.length; b += 32) {
-    let amax = 0;
-    for (let i = b; i < b + 32; i++) amax = Math.max(amax, Math.abs(fr(x[i]!)));
-    const d = fr(amax / 127);
-    const id = d !== 0 ? fr(1 / d) : 0;
+    const { d, id } = thinktreeBlockScale(x, b);
     for (let i = b; i < b + 32; i++) {
       const v = fr(fr(x[i]!) * id);
       out[i] = d * Math.sign(v) * Math.round(Math.abs(v));

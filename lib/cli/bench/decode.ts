@@ -12,10 +12,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NativeGenerateStepRequest, NativeModel, PrecisionName, SeqId } from '../../native/addon-types.js';
+import type { NativeModel, PrecisionName, SeqId } from '../../native/addon-types.js';
 import { quantDTypeName, type QuantType } from '../../models/quant/index.js';
 import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
+import { greedyRequest } from './greedy.js';
 import type { MachineLimits } from './machine.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 import { decodeStepBound, decodeStepFlops, prefillFlops } from './roofline.js';
@@ -96,20 +97,10 @@ export interface DecodeBenchResult {
  */
 async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, steps: number): Promise<number> {
   const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
-  const request = (tokens: number): NativeGenerateStepRequest => ({
-    seqs,
-    maxTokens: new Int32Array(batch).fill(tokens),
-    temperature: new Float32Array(batch),
-    topK: new Int32Array(batch),
-    topP: new Float32Array(batch).fill(1),
-    minP: new Float32Array(batch),
-    stop: [],
-    stopAtEos: false,
-  });
   try {
-    await model.generateStep(request(1));
+    await model.generateStep(greedyRequest(seqs, 1));
     const t = performance.now();
-    await model.generateStep(request(steps));
+    await model.generateStep(greedyRequest(seqs, steps));
     return (batch * steps) / ((performance.now() - t) / 1e3);
   } finally {
     model.releaseMany(seqs);

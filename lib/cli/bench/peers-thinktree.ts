@@ -6,6 +6,7 @@
 import type { NativeModel, SeqId } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
 import { prepareModel } from '../../models/prepare.js';
+import { greedyRequest } from './greedy.js';
 import type { PeerProtocol, PeerRates } from './peers-protocol.js';
 import type { ModelShape } from './random-model.js';
 
@@ -14,16 +15,7 @@ async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, newT
   const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
   try {
     const t = performance.now();
-    const res = await model.generateStep({
-      seqs,
-      maxTokens: new Int32Array(batch).fill(newTokens),
-      temperature: new Float32Array(batch),
-      topK: new Int32Array(batch),
-      topP: new Float32Array(batch).fill(1),
-      minP: new Float32Array(batch),
-      stop: [],
-      stopAtEos: false,
-    });
+    const res = await model.generateStep(greedyRequest(seqs, newTokens));
     return { rate: res.tokens.length / ((performance.now() - t) / 1e3), generated: res.tokens.length / batch };
   } finally {
     model.releaseMany(seqs);

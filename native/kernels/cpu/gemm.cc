@@ -186,6 +186,24 @@ const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
+// Runs a packed kernel fn(p, g0, g1) over every group of 16 columns: chunks of about an eighth of a
+// thread's share (a multiple of `multiple` groups, the kernel's tile) taken from a shared counter, as
+// ColumnChunk does for columns.
+void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64_t), int64_t multiple, ThreadPool* pool) {
+  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
+  const int threads = pool ? pool->size() : 1;
+  int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * 8));
+  chunk = (chunk + multiple - 1) / multiple * multiple;
+  if (threads == 1 || chunk >= groups) {
+    fn(p, 0, groups);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool->Run([&](int, int) {
+    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(p, g0, std::min(groups, g0 + chunk));
+  });
+}
+
 // The packed kernel's extra activation sums: per 32-block Σq (from the two 16-sums) and d · Σq.
 const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   const int64_t blocks = q->k / kActBlock, m = q->m;
@@ -206,30 +224,17 @@ const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
-// Y on packed weights: X quantized as for the row-at-a-time kernel, then groups of 16 columns split
-// across threads in chunks from a shared counter (about eight per thread, as ColumnChunk).
+// Y on packed quantized weights: X quantized as for the row-at-a-time kernel, then the groups.
 const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
   GemmParams q = p;
   if (const char* err = QuantizeActs(&q, ws, pool)) return err;
   if (const char* err = PackedActSums(&q, ws, pool)) return err;
-  const QuantPackedFn fn = QuantPackedAvx512Vnni();
-  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
-  const int threads = pool ? pool->size() : 1;
-  const int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * 8));
-  if (threads == 1 || chunk >= groups) {
-    fn(q, 0, groups);
-    return nullptr;
-  }
-  std::atomic<int64_t> next{0};
-  pool->Run([&](int, int) {
-    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(q, g0, std::min(groups, g0 + chunk));
-  });
+  ForGroups(q, QuantPackedAvx512Vnni(), 1, pool);
   return nullptr;
 }
 
-// Y on packed BF16 weights: X to bf16 bits once, then groups of 16 columns, 4 at a time (the kernel's
-// tile), split across threads from a shared counter.
+// Y on packed BF16 weights: X to bf16 bits once, then the groups, 4 at a time (the kernel's tile).
 const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % 2 != 0) return "gemm: packed BF16 weights need an even k";
   std::vector<uint16_t>& bits = ws->bits;
@@ -242,19 +247,7 @@ const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPoo
   });
   GemmParams q = p;
   q.x_bf16 = out;
-  const GemmBlockFn fn = GemmPackedBf16();
-  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
-  const int threads = pool ? pool->size() : 1;
-  int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * 8));
-  chunk = (chunk + 3) / 4 * 4;
-  if (threads == 1 || chunk >= groups) {
-    fn(q, 0, groups);
-    return nullptr;
-  }
-  std::atomic<int64_t> next{0};
-  pool->Run([&](int, int) {
-    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(q, g0, std::min(groups, g0 + chunk));
-  });
+  ForGroups(q, GemmPackedBf16(), 4, pool);
   return nullptr;
 }
 

@@ -59,6 +59,24 @@ function reference(m: ReferenceModel, tokens: number[], options?: ReferenceOptio
   return out;
 }
 
+/**
+ * thinktree's logits against the reference with roundActsThinktree, up to the first position one of
+ * whose rounded inputs sits within 1e-5 of a step of a tie (where f32 noise decides the rounding);
+ * at least 4 positions must be clear.
+ */
+async function expectInt8Model(ours: Model, model: ReferenceModel, tokens: number[], name: string): Promise<void> {
+  let clear = tokens.length;
+  const want = reference(model, tokens, {
+    roundInput: (x, token) => {
+      if (tieDistanceThinktree(x) < 1e-5) clear = Math.min(clear, token);
+      return roundActsThinktree(x);
+    },
+  });
+  expect(clear, `${name}: positions clear of rounding ties`).toBeGreaterThanOrEqual(4);
+  const n = clear * model.config.vocab;
+  expect(maxAbsDiff((await ours.logits(tokens)).subarray(0, n), want.subarray(0, n)), name).toBeLessThanOrEqual(1e-4);
+}
+
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
@@ -87,21 +105,8 @@ describe.skipIf(skip !== undefined).each(['q8_0', 'q4_0'] as const)('llama-f32 a
   });
 
   it.skipIf(!PACKED)('thinktree (packed weights, every row count) computes it on its own int8 activations within 1e-4', async () => {
-    const vocab = model.config.vocab;
-    for (const p of prompts) {
-      // The whole prompt runs as one call (the packed kernel at every row count); logits are compared
-      // up to the first position one of whose rounded inputs sits within 1e-5 of a step of a tie.
-      let clear = p.tokens.length;
-      const want = reference(model, p.tokens, {
-        roundInput: (x, token) => {
-          if (tieDistanceThinktree(x) < 1e-5) clear = Math.min(clear, token);
-          return roundActsThinktree(x);
-        },
-      });
-      expect(clear, `${p.name}: positions clear of rounding ties`).toBeGreaterThanOrEqual(4);
-      const got = await ours.logits(p.tokens);
-      expect(maxAbsDiff(got.subarray(0, clear * vocab), want.subarray(0, clear * vocab)), p.name).toBeLessThanOrEqual(1e-4);
-    }
+    // The whole prompt runs as one call: the packed kernel at every row count.
+    for (const p of prompts) await expectInt8Model(ours, model, p.tokens, p.name);
   });
 
   it('thinktree under 8 rows computes it on its own int8 activations within 1e-4', async () => {
@@ -142,18 +147,7 @@ describe.skipIf(skip !== undefined || !PACKED)('llama-f32 with tied embeddings a
     expect(model.config.tieWordEmbeddings).toBe(true);
     const ours = await loadModel(file, { precision: 'f32', threads: 2, kvCacheBytes: 8 << 20, device: 'cpu' });
     try {
-      for (const p of readReference(FIXTURE).prompts) {
-        let clear = p.tokens.length;
-        const want = reference(model, p.tokens, {
-          roundInput: (x, token) => {
-            if (tieDistanceThinktree(x) < 1e-5) clear = Math.min(clear, token);
-            return roundActsThinktree(x);
-          },
-        });
-        expect(clear, `${p.name}: positions clear of rounding ties`).toBeGreaterThanOrEqual(4);
-        const vocab = model.config.vocab;
-        expect(maxAbsDiff((await ours.logits(p.tokens)).subarray(0, clear * vocab), want.subarray(0, clear * vocab)), p.name).toBeLessThanOrEqual(1e-4);
-      }
+      for (const p of readReference(FIXTURE).prompts) await expectInt8Model(ours, model, p.tokens, p.name);
     } finally {
       ours.dispose();
     }
