@@ -331,11 +331,11 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
       weight_bytes -= m.rows * row_bytes;
       // The rows themselves are no longer read: free them when this model made them (quantized on
       // load), else drop their pages from the mapping (they stay in the page cache, reclaimable).
-      // Token lookups read the embedding's rows, which stay, except under a tied quantized LM head:
-      // lookups then decode a row out of the packed groups (model_ops.h Embed), so the largest matrix
-      // of a small model is held once.
+      // Token lookups read the embedding's rows, which stay, except under a tied LM head: lookups
+      // then decode a row out of the packed groups (model_ops.h Embed), so the largest matrix of a
+      // small model is held once.
       const bool embedding = src == embed.data;
-      if (embedding && !(&ref == &head.first && IsQuantized(type))) continue;
+      if (embedding && &ref != &head.first) continue;
       if (embedding) {
         embed.data = nullptr;
         embed.packed = ref.packed;
@@ -386,13 +386,8 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     if (packable(L.wo) && !pack({{&L.wo, E}}, q_dim, nullptr)) return false;
     if (packable(L.w_down) && !pack({{&L.w_down, E}}, I, nullptr)) return false;
   }
-  // The LM head (the embedding itself when tied; not for BF16, whose lookups read the rows, where a
-  // second copy would add a quarter to a small model's memory); other heads are small and keep their
-  // rows.
-  const bool tied = head.first.data == embed.data;
-  if (spec.head.kind == HeadKind::kLm && packable(head.first) && !(tied && head.first.dtype == DType::kBF16) &&
-      !pack({{&head.first, V}}, E, nullptr))
-    return false;
+  // The LM head (the embedding itself when tied); other heads are small and keep their rows.
+  if (spec.head.kind == HeadKind::kLm && packable(head.first) && !pack({{&head.first, V}}, E, nullptr)) return false;
   return true;
 }
 

@@ -14,7 +14,13 @@ void Embed(const EmbedParams& p) {
     std::vector<uint8_t> blocks(static_cast<size_t>(DTypeRowBytes(p.table_dtype, p.dim)));
     for (int64_t r = 0; r < p.rows; r++) {
       UnpackQuantRow(p.table_dtype, static_cast<const uint8_t*>(p.table_packed), p.dim, p.tokens[r], blocks.data());
-      DequantizeRow(p.table_dtype, blocks.data(), p.dim, p.out + r * p.ld_out);
+      float* out = p.out + r * p.ld_out;
+      if (p.table_dtype == DType::kBF16) {
+        const uint16_t* row = reinterpret_cast<const uint16_t*>(blocks.data());
+        for (int64_t i = 0; i < p.dim; i++) out[i] = Bf16ToF32(row[i]);
+      } else {
+        DequantizeRow(p.table_dtype, blocks.data(), p.dim, out);
+      }
     }
     return;
   }

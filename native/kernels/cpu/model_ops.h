@@ -13,7 +13,8 @@ namespace tt {
 struct EmbedParams {
   const void* table = nullptr;    // [vocab, dim] dense rows, dtype table_dtype (quantized: decoded)
   DType table_dtype = DType::kF32;
-  // Where table is null: the same quantized table packed (packed_weights.h), a row unpacked per token.
+  // Where table is null: the same table packed (packed_weights.h: a tied LM head's), a row unpacked per
+  // token.
   const void* table_packed = nullptr;
   const int32_t* tokens = nullptr;  // [rows] ids in [0, vocab) (the caller checked them)
   int64_t rows = 0, dim = 0;
