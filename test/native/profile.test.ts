@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeModel, NativeProfile, SeqId } from '../../lib/native/addon-types.js';
 import { nativeAddon } from '../../lib/native/load.js';
+import { greedyRequest } from '../../lib/cli/bench/greedy.js';
 import { profileColumn, PROFILE_ROWS } from '../../lib/cli/bench/profile.js';
 import { writeTinyModel, type TinyModel } from '../helpers/tiny-model.js';
 
@@ -20,17 +21,7 @@ afterAll(() => {
 });
 
 function greedy(seqs: SeqId[], maxTokens: number) {
-  const n = seqs.length;
-  return model.generateStep({
-    seqs: Int32Array.from(seqs),
-    maxTokens: new Int32Array(n).fill(maxTokens),
-    temperature: new Float32Array(n),
-    topK: new Int32Array(n),
-    topP: new Float32Array(n).fill(1),
-    minP: new Float32Array(n),
-    stop: [],
-    stopAtEos: false,
-  });
+  return model.generateStep(greedyRequest(Int32Array.from(seqs), maxTokens));
 }
 
 const total = (p: NativeProfile) => Object.values(p.opNs).reduce((a, b) => a + b, 0);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeModelSpec, NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
+import { greedyRequest } from './greedy.js';
 import type { MachineLimits } from './machine.js';
 import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 import { decodeGemmFlops, decodeStepBound, decodeStepFlops } from './roofline.js';
@@ -192,17 +193,8 @@ async function profileBatches(
     await model.forward(Int32Array.of(prompt), 'last');
     for (const batch of batches) {
       const seqs = model.forkMany(new Int32Array(batch).fill(prompt));
-      const request = (maxTokens: number) => ({
-        seqs,
-        maxTokens: new Int32Array(batch).fill(maxTokens),
-        temperature: new Float32Array(batch),
-        topK: new Int32Array(batch),
-        topP: new Float32Array(batch).fill(1),
-        minP: new Float32Array(batch),
-        // Never found in base-36 digits: every step pays for the check and none ends early.
-        stop: [new TextEncoder().encode('<|stop|>')],
-        stopAtEos: false,
-      });
+      // A stop string never found in base-36 digits: every step pays for the check and none ends early.
+      const request = (maxTokens: number) => ({ ...greedyRequest(seqs, maxTokens), stop: [new TextEncoder().encode('<|stop|>')] });
       await model.generateStep(request(2)); // warm-up
       model.setProfiling(true);
       const t = performance.now();
