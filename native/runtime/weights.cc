@@ -314,7 +314,6 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
       return false;
     }
     uint8_t* dst = buf.get();
-    const uint8_t* own = buf.get();
     owned_.push_back(std::move(buf));
     weight_bytes += bytes;
     if (fused != nullptr) {
@@ -343,7 +342,7 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
       ref.data = nullptr;
       bool freed = false;
       for (HugeBuffer& b : owned_)
-        if (b.get() == src && b.get() != own) {
+        if (b.get() == src) {
           b.reset();
           freed = true;
         }

@@ -186,6 +186,21 @@ const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
+// X rounded to bf16 bits (row stride k) into the workspace, for the kernels that read q->x_bf16.
+const char* XAsBf16Bits(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
+  std::vector<uint16_t>& bits = ws->bits;
+  if (!Reserve(&bits, q->m * q->k)) return "gemm: out of memory for the bf16 copy of x";
+  uint16_t* out = bits.data();
+  const float* x = q->x;
+  const int64_t k = q->k, lda = q->lda;
+  ForRows(pool, q->m, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++)
+      for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(x[r * lda + t]);
+  });
+  q->x_bf16 = out;
+  return nullptr;
+}
+
 // Runs a packed kernel fn(p, g0, g1) over every group of 16 columns: chunks of about an eighth of a
 // thread's share (a multiple of `multiple` groups, the kernel's tile) taken from a shared counter, as
 // ColumnChunk does for columns.
@@ -237,16 +252,8 @@ const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool)
 // Y on packed BF16 weights: X to bf16 bits once, then the groups, 4 at a time (the kernel's tile).
 const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % 2 != 0) return "gemm: packed BF16 weights need an even k";
-  std::vector<uint16_t>& bits = ws->bits;
-  if (!Reserve(&bits, p.m * p.k)) return "gemm: out of memory for the bf16 copy of x";
-  uint16_t* out = bits.data();
-  const int64_t k = p.k;
-  ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++)
-      for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(p.x[r * p.lda + t]);
-  });
   GemmParams q = p;
-  q.x_bf16 = out;
+  if (const char* err = XAsBf16Bits(&q, ws, pool)) return err;
   ForGroups(q, GemmPackedBf16(), 4, pool);
   return nullptr;
 }
@@ -309,14 +316,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
       ForRows(pool, (p.m + 15) / 16, [&](int64_t g0, int64_t g1) { PackXPanelsAvx512Bf16(p.x, p.lda, p.m, k, g0, g1, out); });
       q.x_panels = out;
     } else if (used == Isa::kAvx512Bf16 && (p.w_dtype == DType::kBF16 || quantized)) {
-      std::vector<uint16_t>& bits = ws->bits;
-      if (!Reserve(&bits, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
-      uint16_t* out = bits.data();
-      ForRows(pool, p.m, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; r++)
-          for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(p.x[r * p.lda + t]);
-      });
-      q.x_bf16 = out;
+      if (const char* err = XAsBf16Bits(&q, ws, pool)) return err;
     } else {
       std::vector<float>& rounded = ws->rounded;
       if (!Reserve(&rounded, p.m * k)) return "gemm: out of memory for the bf16 copy of x";
