@@ -168,10 +168,10 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
-        if (p == 0) {
-          PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4);
-          PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64);
-        }
+        // The super-block's 320 bytes of scales span 5 or 6 lines: one prefetched per chunk p, two
+        // at p = 0, so every line of the meta stream is requested ahead.
+        PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
+        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
         const __m512 d16 = _mm512_mul_ps(d, sixteenth);
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));
