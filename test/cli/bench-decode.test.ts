@@ -35,8 +35,12 @@ describe('bench decode', () => {
     // here) at most 148 per 256, against BF16's 64 and 512: fewer bytes per step, so a higher bound.
     expect(q8!.weightBytes).toBeLessThan(0.6 * b!.weightBytes);
     expect(q4!.weightBytes).toBeLessThan(0.33 * b!.weightBytes);
+    // Each bound takes the highest bandwidth of the given figure and the two measured around its rows.
+    for (const row of r.rows) expect(row.bandwidthGBps).toBeGreaterThanOrEqual(10);
+    expect(r.bandwidthGBps).toBe(Math.max(...r.rows.map((x) => x.bandwidthGBps), ...r.weightTypes.map((w) => w.bandwidthGBps)));
     for (const w of r.weightTypes) {
-      expect(w.batch1BoundTokensPerSecond).toBeCloseTo(10e9 / w.weightBytes, 6);
+      expect(w.bandwidthGBps).toBeGreaterThanOrEqual(10);
+      expect(w.batch1BoundTokensPerSecond).toBeCloseTo((w.bandwidthGBps * 1e9) / w.weightBytes, 6);
       for (const x of w.rows) {
         expect(x.tokensPerSecond).toBeGreaterThan(0);
         expect(x.ofBound).toBeCloseTo(x.tokensPerSecond / w.batch1BoundTokensPerSecond, 9);

@@ -6,7 +6,10 @@
  * from the prompt, one forward over their 'last' rows per step) in both GEMM precisions, against
  * the memory-bandwidth bound of batch 1 (weight bytes read per step ÷ bandwidth). Then the same
  * checkpoint quantized on load (Q8_0, Q4_K: `weightTypes`) against BF16 at batch 1 and 16, each type
- * against its own bound (its weight bytes ÷ bandwidth). Q4_K needs rows of whole 256-blocks: at this
+ * against its own bound (its weight bytes ÷ bandwidth). A shared host's bandwidth moves by 2× within
+ * minutes, so each model's rows are bounded by the highest of the suite's figure and two measurements
+ * taken right before and right after them: a fraction is never flattered by a bandwidth that had
+ * dropped while the rows ran. Q4_K needs rows of whole 256-blocks: at this
  * shape only down_proj (k = 4864) has them, and every k = 896 matrix takes Q4_0 (NativeModelSpec.quantize).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -56,6 +59,8 @@ export interface DecodeBenchOptions {
 export interface DecodeWeightTypeRow {
   weights: 'bf16' | QuantType;
   weightBytes: number;
+  /** Read bandwidth (GB/s) of this type's bound: the highest measured around its rows. */
+  bandwidthGBps: number;
   /** bandwidth ÷ weightBytes (tokens/s at batch 1). */
   batch1BoundTokensPerSecond: number;
   rows: Array<{ batch: number; tokensPerSecond: number; /** tokens/s ÷ the batch-1 bound (batch 1: the bandwidth efficiency). */ ofBound: number }>;
@@ -69,6 +74,8 @@ export interface DecodeBenchRow {
   stepSeconds: number;
   /** Generated tokens per second over the whole batch. */
   tokensPerSecond: number;
+  /** Read bandwidth (GB/s) of the bound: the highest measured around this precision's rows. */
+  bandwidthGBps: number;
   /**
    * The roofline bound of the step (the longer of streaming the weights once at the measured
    * bandwidth and its arithmetic at the measured peak of this precision) ÷ the measured step.
@@ -83,6 +90,7 @@ export interface DecodeBenchResult {
   /** The long prefill (longPrefillTokens from an empty cache), per precision: flops ÷ time ÷ the peak. */
   longPrefill: Array<{ precision: PrecisionName; tokens: number; tokensPerSecond: number; gflops: number; ofPeak: number }>;
   weightBytes: number;
+  /** The highest read bandwidth (GB/s) measured in the suite. */
   bandwidthGBps: number;
   /** Batch-1 decode bound: bandwidth ÷ weight bytes (tokens/s). */
   batch1BoundTokensPerSecond: number;
@@ -117,9 +125,18 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const addon = nativeAddon();
   const kernels = nativeKernels();
   // benchReadBandwidth belongs to the kernel bindings; a build without it leaves the bound unknown.
-  const bandwidthGBps =
-    opts.bandwidthGBps ??
-    (typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN);
+  const probe = (): number =>
+    typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(1 << 30, opts.threads) : NaN;
+  const suiteGBps = opts.bandwidthGBps ?? probe();
+  let bandwidthGBps = suiteGBps; // the highest measured in the suite
+  /** The bandwidth for rows measured between `before` and now: the highest of the three figures. */
+  const near = (before: number): number => {
+    const figures = [suiteGBps, before, probe()].filter(Number.isFinite);
+    if (figures.length === 0) return NaN;
+    const best = Math.max(...figures);
+    bandwidthGBps = Number.isFinite(bandwidthGBps) ? Math.max(bandwidthGBps, best) : best;
+    return best;
+  };
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
   const file = path.join(dir, 'model.safetensors');
@@ -152,14 +169,18 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         const t = performance.now();
         await model.forward(Int32Array.of(prompt), 'last');
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
-        for (const batch of batches) {
-          const tokensPerSecond = await decodeRate(model, prompt, batch, steps);
+        const before = probe();
+        const rates: number[] = [];
+        for (const batch of batches) rates.push(await decodeRate(model, prompt, batch, steps));
+        const bw = near(before);
+        batches.forEach((batch, i) => {
+          const tokensPerSecond = rates[i]!;
           const stepSeconds = batch / tokensPerSecond;
           // Context of a timed step: the prompt, the warm-up token and about half the timed ones.
           const flops = decodeStepFlops(shape, batch, promptTokens + 1 + Math.ceil(steps / 2));
-          const bound = decodeStepBound(weightBytes, bandwidthGBps, flops, peakOf(precision));
-          rows.push({ precision, batch, stepSeconds, tokensPerSecond, ofRoofline: bound / stepSeconds });
-        }
+          const bound = decodeStepBound(weightBytes, bw, flops, peakOf(precision));
+          rows.push({ precision, batch, stepSeconds, tokensPerSecond, bandwidthGBps: bw, ofRoofline: bound / stepSeconds });
+        });
         if (longTokens > 0) {
           const seq = model.createSequence(2);
           model.appendTokens(seq, Int32Array.from({ length: longTokens }, (_, i) => (i * 104729) % 256));
@@ -184,18 +205,24 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
       const loadSeconds = (performance.now() - t) / 1e3;
       try {
         const bytes = model.info().weightBytes;
-        const bound = (bandwidthGBps * 1e9) / bytes;
         const prompt = model.createSequence(1);
         model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256));
         await model.forward(Int32Array.of(prompt), 'last');
-        const row: DecodeWeightTypeRow = { weights: type, weightBytes: bytes, batch1BoundTokensPerSecond: bound, rows: [] };
-        for (const batch of typeBatches) {
-          // A quantized step at batch 1 takes a few ms, so 3 steps are at the mercy of one hiccup of a
-          // shared host: the best of two runs of 3 × steps.
-          const tokensPerSecond = Math.max(await decodeRate(model, prompt, batch, 3 * steps), await decodeRate(model, prompt, batch, 3 * steps));
-          row.rows.push({ batch, tokensPerSecond, ofBound: tokensPerSecond / bound });
-        }
-        weightTypeRows.push(row);
+        const before = probe();
+        // A quantized step at batch 1 takes a few ms, so 3 steps are at the mercy of one hiccup of a
+        // shared host: the best of two runs of 3 × steps.
+        const rates: number[] = [];
+        for (const batch of typeBatches)
+          rates.push(Math.max(await decodeRate(model, prompt, batch, 3 * steps), await decodeRate(model, prompt, batch, 3 * steps)));
+        const bw = near(before);
+        const bound = (bw * 1e9) / bytes;
+        weightTypeRows.push({
+          weights: type,
+          weightBytes: bytes,
+          bandwidthGBps: bw,
+          batch1BoundTokensPerSecond: bound,
+          rows: typeBatches.map((batch, i) => ({ batch, tokensPerSecond: rates[i]!, ofBound: rates[i]! / bound })),
+        });
         if (type !== 'bf16') log(`quantized to ${type} on load in ${loadSeconds.toFixed(1)} s`);
       } finally {
         model.dispose();
@@ -213,24 +240,24 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
       `prefill ${p.precision}, ${p.tokens} tokens: ${p.tokensPerSecond.toFixed(1)} tok/s, ${p.gflops.toFixed(1)} GFLOP/s = ` +
         `${(100 * p.ofPeak).toFixed(0)}% of the ${p.precision} peak`,
     );
-  log('precision  batch   ms/step   tok/s (all sequences)   of roofline');
+  log('precision  batch   ms/step   tok/s (all sequences)   of roofline   at GB/s');
   for (const r of rows)
     log(
       `${r.precision.padEnd(9)} ${String(r.batch).padStart(6)} ${(r.stepSeconds * 1e3).toFixed(1).padStart(9)} ` +
-        `${r.tokensPerSecond.toFixed(1).padStart(8)} ${(100 * r.ofRoofline).toFixed(0).padStart(26)}%`,
+        `${r.tokensPerSecond.toFixed(1).padStart(8)} ${(100 * r.ofRoofline).toFixed(0).padStart(26)}% ${r.bandwidthGBps.toFixed(1).padStart(9)}`,
     );
   log(
     Number.isFinite(bound)
-      ? `batch-1 bound: ${bound.toFixed(1)} tok/s at ${bandwidthGBps.toFixed(1)} GB/s read bandwidth`
+      ? `batch-1 bound: ${bound.toFixed(1)} tok/s at ${bandwidthGBps.toFixed(1)} GB/s read bandwidth (the highest measured in the suite; each row's bound uses the highest measured around it)`
       : 'batch-1 bound: unknown (pass bandwidthGBps or build kernels.benchReadBandwidth)',
   );
   if (weightTypeRows.length > 0) {
-    log('weights   GB/step   bound tok/s   batch   tok/s   of bound');
+    log('weights   GB/step   bound tok/s   batch   tok/s   of bound   at GB/s');
     for (const w of weightTypeRows)
       for (const r of w.rows)
         log(
           `${w.weights.padEnd(8)} ${(w.weightBytes / 1e9).toFixed(3).padStart(8)} ${w.batch1BoundTokensPerSecond.toFixed(1).padStart(13)} ` +
-            `${String(r.batch).padStart(7)} ${r.tokensPerSecond.toFixed(1).padStart(7)} ${(100 * r.ofBound).toFixed(0).padStart(9)}%`,
+            `${String(r.batch).padStart(7)} ${r.tokensPerSecond.toFixed(1).padStart(7)} ${(100 * r.ofBound).toFixed(0).padStart(9)}% ${w.bandwidthGBps.toFixed(1).padStart(9)}`,
         );
   }
   return { rows, prefill, longPrefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound, weightTypes: weightTypeRows };

@@ -84,7 +84,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     for (const p of ['f32', 'bf16']) {
       const long = res.longPrefill.find((l) => l.precision === p);
       summary.push(
-        `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct(at(p, 1) / res.batch1BoundTokensPerSecond)} of the ` +
+        `decode ${p}: batch 1 ${at(p, 1).toFixed(1)} tok/s = ${pct((at(p, 1) * res.weightBytes) / ((row(p, 1)?.bandwidthGBps ?? NaN) * 1e9))} of the ` +
           `bandwidth bound; batch 16 ${pct(row(p, 16)?.ofRoofline ?? NaN)} of the roofline, batch 64 ${pct(row(p, 64)?.ofRoofline ?? NaN)}; ` +
           `batch 16 / batch 1 = ${(at(p, 16) / at(p, 1)).toFixed(1)}×; prefill of ${long?.tokens} tokens ${pct(long?.ofPeak ?? NaN)} of the ${p} peak`,
       );
