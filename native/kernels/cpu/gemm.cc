@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -201,24 +202,37 @@ const char* XAsBf16Bits(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
-// Runs a packed kernel fn(p, g0, g1) over every group of 16 columns: chunks (a multiple of `multiple`
-// groups, the kernel's tile) taken from a shared counter, as ColumnChunk does for columns. An eighth of
-// a thread's share balances the compute-bound calls; at one or two rows the kernel waits on memory and
-// each chunk starts its weight streams cold (the prefetches only reach ahead within a chunk), so there
-// a half: on 2 threads it read the q/k/v- and o-shaped matrices 1.3-1.6x faster than eighths.
+// Runs a packed kernel fn(p, g0, g1) over every group of 16 columns, in tiles of `multiple` groups (the
+// kernel's tile). Thread t owns a contiguous t-th of the tiles and takes them front to back in chunks
+// of about an eighth of its share; a thread that runs out takes the chunks left in the others' shares.
+// Owning a contiguous range keeps each thread's weight stream sequential from one chunk to the next
+// (the kernels prefetch into the next tile), which a single shared counter broke at every chunk: at
+// one row that read the q/k/v- and o-shaped matrices 1.2-1.6x slower, and at 16 and 64 rows it was no
+// faster either (A/B on 2 threads).
 void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64_t), int64_t multiple, ThreadPool* pool) {
   const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
+  const int64_t tiles = (groups + multiple - 1) / multiple;
   const int threads = pool ? pool->size() : 1;
-  const int64_t per_thread = p.m <= 2 ? 2 : 8;
-  int64_t chunk = std::max<int64_t>(1, groups / (static_cast<int64_t>(threads) * per_thread));
-  chunk = (chunk + multiple - 1) / multiple * multiple;
-  if (threads == 1 || chunk >= groups) {
+  if (threads == 1 || tiles < 2) {
     fn(p, 0, groups);
     return;
   }
-  std::atomic<int64_t> next{0};
-  pool->Run([&](int, int) {
-    for (int64_t g0 = next.fetch_add(chunk); g0 < groups; g0 = next.fetch_add(chunk)) fn(p, g0, std::min(groups, g0 + chunk));
+  struct alignas(64) Share {
+    std::atomic<int64_t> next;
+    int64_t end;
+  };
+  std::unique_ptr<Share[]> shares(new Share[threads]);
+  for (int t = 0; t < threads; t++) {
+    shares[t].next.store(tiles * t / threads);
+    shares[t].end = tiles * (t + 1) / threads;
+  }
+  const int64_t chunk = std::max<int64_t>(1, tiles / (static_cast<int64_t>(threads) * 8));
+  pool->Run([&](int t, int n) {
+    for (int v = 0; v < n; v++) {
+      Share& s = shares[(t + v) % n];
+      for (int64_t c = s.next.fetch_add(chunk); c < s.end; c = s.next.fetch_add(chunk))
+        fn(p, c * multiple, std::min(groups, std::min(s.end, c + chunk) * multiple));
+    }
   });
 }
 
