@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <vector>
@@ -202,19 +203,17 @@ const char* XAsBf16Bits(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   return nullptr;
 }
 
-// Runs a packed kernel fn(p, g0, g1) over every group of 16 columns, in tiles of `multiple` groups (the
-// kernel's tile). Thread t owns a contiguous t-th of the tiles and takes them front to back in chunks
-// of about an eighth of its share; a thread that runs out takes the chunks left in the others' shares.
-// Owning a contiguous range keeps each thread's weight stream sequential from one chunk to the next
-// (the kernels prefetch into the next tile), which a single shared counter broke at every chunk: at
-// one row that read the q/k/v- and o-shaped matrices 1.2-1.6x slower, and at 16 and 64 rows it was no
-// faster either (A/B on 2 threads).
-void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64_t), int64_t multiple, ThreadPool* pool) {
-  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
-  const int64_t tiles = (groups + multiple - 1) / multiple;
+// Runs fn(u0, u1) over units [0, units) on the pool, `chunk` units at a time. Thread t owns a
+// contiguous t-th of the units and takes its chunks front to back; a thread that runs out takes the
+// chunks left in the others' shares, so one slowed down by other work on the machine costs a chunk of
+// waiting, not its share. Owning a contiguous range keeps each thread's weight stream sequential from
+// one chunk to the next (the kernels prefetch past the chunk's end), which one counter shared by all
+// threads broke at every chunk: at one row that read the q/k/v- and o-shaped matrices 1.2-1.6x slower,
+// and at 16 and 64 rows it was no faster either (A/B on 2 threads).
+void ForShares(ThreadPool* pool, int64_t units, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
   const int threads = pool ? pool->size() : 1;
-  if (threads == 1 || tiles < 2) {
-    fn(p, 0, groups);
+  if (threads == 1 || chunk >= units) {
+    fn(0, units);
     return;
   }
   struct alignas(64) Share {
@@ -223,17 +222,25 @@ void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64
   };
   std::unique_ptr<Share[]> shares(new Share[threads]);
   for (int t = 0; t < threads; t++) {
-    shares[t].next.store(tiles * t / threads);
-    shares[t].end = tiles * (t + 1) / threads;
+    shares[t].next.store(units * t / threads);
+    shares[t].end = units * (t + 1) / threads;
   }
-  const int64_t chunk = std::max<int64_t>(1, tiles / (static_cast<int64_t>(threads) * 8));
   pool->Run([&](int t, int n) {
     for (int v = 0; v < n; v++) {
       Share& s = shares[(t + v) % n];
-      for (int64_t c = s.next.fetch_add(chunk); c < s.end; c = s.next.fetch_add(chunk))
-        fn(p, c * multiple, std::min(groups, std::min(s.end, c + chunk) * multiple));
+      for (int64_t c = s.next.fetch_add(chunk); c < s.end; c = s.next.fetch_add(chunk)) fn(c, std::min(s.end, c + chunk));
     }
   });
+}
+
+// Runs a packed kernel fn(p, g0, g1) over every group of 16 columns, in tiles of `multiple` groups (the
+// kernel's tile), about eight chunks per thread.
+void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64_t), int64_t multiple, ThreadPool* pool) {
+  const int64_t groups = (p.n + kPackRows - 1) / kPackRows;
+  const int64_t tiles = (groups + multiple - 1) / multiple;
+  const int threads = pool ? pool->size() : 1;
+  const int64_t chunk = std::max<int64_t>(1, tiles / (static_cast<int64_t>(threads) * 8));
+  ForShares(pool, tiles, chunk, [&](int64_t t0, int64_t t1) { fn(p, t0 * multiple, std::min(groups, t1 * multiple)); });
 }
 
 // The packed kernel's extra activation sums: per 32-block Σq (from the two 16-sums) and d · Σq.
@@ -372,19 +379,12 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
   if (quantized && p.m >= kDecodeMinRows) return GemmDecodedSlices(q, used, fn, ws, pool);
 
   // Columns are split across threads: every column chunk, a disjoint slice of W, is streamed by
-  // exactly one thread. Threads take chunks from a shared counter rather than a fixed half each, so
-  // a thread slowed down by other work on the machine costs one chunk of waiting, not half the call.
+  // exactly one thread (ForShares), in units of kColumnGrain so only the matrix's last chunk has
+  // column remainders.
   const int threads = pool ? pool->size() : 1;
-  const int64_t chunk = ColumnChunk(q.n, q.m, threads);
-  if (threads == 1 || chunk >= q.n) {
-    fn(q, 0, q.n);
-  } else {
-    std::atomic<int64_t> next{0};
-    pool->Run([&](int, int) {
-      for (int64_t c0 = next.fetch_add(chunk); c0 < q.n; c0 = next.fetch_add(chunk))
-        fn(q, c0, std::min(q.n, c0 + chunk));
-    });
-  }
+  const int64_t chunk = ColumnChunk(q.n, q.m, threads) / kColumnGrain;
+  ForShares(pool, (q.n + kColumnGrain - 1) / kColumnGrain, chunk,
+            [&](int64_t u0, int64_t u1) { fn(q, u0 * kColumnGrain, std::min(q.n, u1 * kColumnGrain)); });
   return nullptr;
 }
 
