@@ -123,8 +123,12 @@ export interface NativeKernels extends NativeCpu {
    * leading shared-pass items.
    */
   attentionPlan(args: AttentionArgs): { items: Int32Array; itemRows: Int32Array; sharedItems: number };
-  /** Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU has it). */
-  benchFmaPeak(precision: PrecisionName, threads: number): number;
+  /**
+   * Measured peak of fused multiply-add throughput in GFLOP/s ('f32' FMA, or 'bf16' dot where the CPU
+   * has it), with the widest vectors up to `widest` (default: the host's best ISA; 'avx2' measures the
+   * ymm peak the AVX2 kernels run against, also on an AVX-512 host).
+   */
+  benchFmaPeak(precision: PrecisionName, threads: number, widest?: IsaName): number;
   /** Measured read bandwidth in GB/s streaming a buffer of `bytes`. */
   benchReadBandwidth(bytes: number, threads: number): number;
   /** Seconds per call of gemm(args) averaged over `iterations` (weights and inputs made once). */

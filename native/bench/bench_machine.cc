@@ -33,11 +33,12 @@ float ReadLoopScalar(const float* p, int64_t n) {
   return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
 }
 
-FmaLoopFn PickFmaLoop(Precision precision) {
-  if (precision == Precision::kBF16 && IsaSupported(Isa::kAvx512Bf16) && DotLoopAvx512Bf16())
-    return DotLoopAvx512Bf16();
-  if (IsaSupported(Isa::kAvx512) && FmaLoopAvx512()) return FmaLoopAvx512();
-  if (IsaSupported(Isa::kAvx2) && FmaLoopAvx2()) return FmaLoopAvx2();
+// The widest loop of `precision` at or below `widest` that this build and host have.
+FmaLoopFn PickFmaLoop(Precision precision, Isa widest) {
+  const auto usable = [&](Isa isa) { return static_cast<int>(isa) <= static_cast<int>(widest) && IsaSupported(isa); };
+  if (precision == Precision::kBF16 && usable(Isa::kAvx512Bf16) && DotLoopAvx512Bf16()) return DotLoopAvx512Bf16();
+  if (usable(Isa::kAvx512) && FmaLoopAvx512()) return FmaLoopAvx512();
+  if (usable(Isa::kAvx2) && FmaLoopAvx2()) return FmaLoopAvx2();
   return FmaLoopScalar;
 }
 
@@ -50,8 +51,8 @@ double TimeOnAllThreads(ThreadPool* pool, const std::function<void(int)>& fn) {
 
 }  // namespace
 
-double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds) {
-  const FmaLoopFn loop = PickFmaLoop(precision);
+double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds, Isa widest) {
+  const FmaLoopFn loop = PickFmaLoop(precision, widest);
   const int threads = pool ? pool->size() : 1;
   std::vector<float> sinks(threads * 16);  // a cache line apart, so threads do not share one
   std::vector<double> flops(threads);

@@ -26,8 +26,10 @@ ReadLoopFn ReadLoopAvx2();
 
 // GFLOP/s of all pool threads together. kF32: the widest f32 FMA the host has (zmm with AVX-512,
 // else ymm, else scalar). kBF16: vdpbf16ps where the host has AVX512_BF16, else the f32 figure,
-// since that is what bf16 GEMMs run at there. Calibrates itself to at least `min_seconds`.
-double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds);
+// since that is what bf16 GEMMs run at there. `widest` caps the ISA: Isa::kAvx2 measures the ymm
+// peak the AVX2 kernels run against, also on an AVX-512 host. Calibrates itself to at least
+// `min_seconds`.
+double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds, Isa widest = Isa::kAvx512Bf16);
 
 // GB/s (1e9 bytes) reading `buffer` [bytes / 4 floats] with all pool threads, each a disjoint slice;
 // repeats whole passes until at least `min_seconds` have elapsed.

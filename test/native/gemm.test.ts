@@ -342,6 +342,13 @@ describe('machine-limit benches', () => {
     }
   });
 
+  it.skipIf(!cpu.avx2)('benchFmaPeak with widest avx2 measures the ymm loop, and refuses an ISA the host lacks', () => {
+    const g = kernels.benchFmaPeak('f32', 1, 'avx2');
+    expect(Number.isFinite(g) && g > 0, String(g)).toBe(true);
+    expect(() => kernels.benchFmaPeak('f32', 1, 'avx3' as IsaName)).toThrow(/Expected `isa` to be one of .*got 'avx3'/);
+    if (!cpu.avx512) expect(() => kernels.benchFmaPeak('f32', 1, 'avx512')).toThrow(/not supported by this CPU/);
+  });
+
   it('benchReadBandwidth reports a positive, finite GB/s figure', () => {
     const gbs = kernels.benchReadBandwidth(32 * 2 ** 20, 2);
     expect(Number.isFinite(gbs) && gbs > 0, String(gbs)).toBe(true);
@@ -393,6 +400,19 @@ describe('benchGemmShapes', () => {
       expect(r.bandwidthFraction).toBeCloseTo(r.effectiveGBs! / 10, 9);
     }
     expect(lines.filter((l) => /^\s+1\s+(4864|896)\s/.test(l))).toHaveLength(rows.length);
+  });
+
+  it.skipIf(!cpu.avx2 || cpu.bestIsa === 'avx2')('on an AVX-512 host, the AVX2 code path is held against the ymm peak it measures, not the given one', async () => {
+    const lines: string[] = [];
+    const machine = { fmaPeakF32: 1e9, fmaPeakBf16: 1e9, readBandwidth: 10 };
+    const rows = await benchGemmShapes({ threads: 1, log: (l) => lines.push(l), machine, tokens: [1], repeats: 1, isa: 'avx2' });
+    const logged = /AVX2 \(ymm\) FMA peak ([0-9.]+) GFLOP\/s/.exec(lines.join('\n'));
+    expect(logged).not.toBeNull();
+    const peak = Number(logged![1]);
+    expect(peak).toBeGreaterThan(0);
+    expect(rows.map((r) => r.isa)).toEqual(rows.map(() => 'avx2'));
+    // The printed peak has one decimal: the fraction follows from it to that precision.
+    for (const r of rows) expect(Math.abs(r.peakFraction - r.gflops / peak)).toBeLessThanOrEqual((r.gflops / peak) * (0.06 / peak));
   });
 });
 

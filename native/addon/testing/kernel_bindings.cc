@@ -279,7 +279,9 @@ Napi::Value SwiGluFn(const Napi::CallbackInfo& info) {
 Napi::Value BenchFmaPeakFn(const Napi::CallbackInfo& info) {
   const Precision precision = ExpectPrecision(info[0]);
   const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
-  return Napi::Number::New(info.Env(), MeasureFmaPeak(precision, Pools(info)->Get(threads), kBenchSeconds));
+  // Optional: the widest ISA to measure with (default the host's best).
+  const Isa widest = info.Length() > 2 && !info[2].IsUndefined() ? ExpectIsa(info[2]) : Isa::kAvx512Bf16;
+  return Napi::Number::New(info.Env(), MeasureFmaPeak(precision, Pools(info)->Get(threads), kBenchSeconds, widest));
 }
 
 // Page-aligned, released on every exit path (including a thrown JS error).
