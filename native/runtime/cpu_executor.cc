@@ -192,7 +192,7 @@ Status CpuExecutor::KvWrite(int32_t layer, const float* k, const float* v) {
   p.slots = chunk_->kv_slots.data();
   p.rows = chunk_->rows;
   p.kv_dim = kv_dim;
-  tt::KvWrite(p);
+  tt::KvWrite(p, threads_);
   return Status::Ok();
 }
 

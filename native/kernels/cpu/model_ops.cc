@@ -58,28 +58,31 @@ void GatherRows(const GatherRowsParams& p) {
   for (int64_t i = 0; i < p.count; i++) memcpy(p.dst + i * p.ld_dst, p.src + p.rows[i] * p.ld_src, p.dim * 4);
 }
 
-void KvWrite(const KvWriteParams& p) {
-  if (p.kv_dtype == DType::kBF16) {
-    uint16_t* kp = static_cast<uint16_t*>(p.k_pages);
-    uint16_t* vp = static_cast<uint16_t*>(p.v_pages);
-    for (int64_t r = 0; r < p.rows; r++) {
-      uint16_t* k = kp + p.slots[r] * p.kv_dim;
-      uint16_t* v = vp + p.slots[r] * p.kv_dim;
-      const float* ks = p.k + r * p.ld;
-      const float* vs = p.v + r * p.ld;
-      for (int64_t e = 0; e < p.kv_dim; e++) {
-        k[e] = F32ToBf16(ks[e]);
-        v[e] = F32ToBf16(vs[e]);
+void KvWrite(const KvWriteParams& p, ThreadPool* pool) {
+  auto rows = [&](int64_t r0, int64_t r1) {
+    if (p.kv_dtype == DType::kBF16) {
+      uint16_t* kp = static_cast<uint16_t*>(p.k_pages);
+      uint16_t* vp = static_cast<uint16_t*>(p.v_pages);
+      for (int64_t r = r0; r < r1; r++) {
+        uint16_t* k = kp + p.slots[r] * p.kv_dim;
+        uint16_t* v = vp + p.slots[r] * p.kv_dim;
+        const float* ks = p.k + r * p.ld;
+        const float* vs = p.v + r * p.ld;
+        for (int64_t e = 0; e < p.kv_dim; e++) {
+          k[e] = F32ToBf16(ks[e]);
+          v[e] = F32ToBf16(vs[e]);
+        }
       }
+      return;
     }
-    return;
-  }
-  float* kp = static_cast<float*>(p.k_pages);
-  float* vp = static_cast<float*>(p.v_pages);
-  for (int64_t r = 0; r < p.rows; r++) {
-    memcpy(kp + p.slots[r] * p.kv_dim, p.k + r * p.ld, p.kv_dim * 4);
-    memcpy(vp + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
-  }
+    float* kp = static_cast<float*>(p.k_pages);
+    float* vp = static_cast<float*>(p.v_pages);
+    for (int64_t r = r0; r < r1; r++) {
+      memcpy(kp + p.slots[r] * p.kv_dim, p.k + r * p.ld, p.kv_dim * 4);
+      memcpy(vp + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
+    }
+  };
+  if (pool) pool->ParallelFor(p.rows, 64, rows); else rows(0, p.rows);
 }
 
 }  // namespace tt

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../common/dtype.h"
+#include "../../platform/thread_pool.h"
 
 namespace tt {
 
@@ -53,6 +54,7 @@ struct KvWriteParams {
   const int64_t* slots = nullptr; // [rows] page * page_tokens + slot of each row
   int64_t rows = 0, kv_dim = 0;
 };
-void KvWrite(const KvWriteParams& p);
+// Rows are split over `pool` from 128 rows (a prompt chunk); decode batches write inline.
+void KvWrite(const KvWriteParams& p, ThreadPool* pool = nullptr);
 
 }  // namespace tt
