@@ -36,7 +36,10 @@ export interface DecodeBenchOptions {
   precisions?: PrecisionName[];
   /** @default 64 */
   promptTokens?: number;
-  /** Timed decode steps per batch size (after one warm-up step). @default 3 */
+  /**
+   * Timed decode steps per batch size (after one warm-up step); the weight types run 3 × steps. 3 steps
+   * (the default until 2026-12-07) left a B = 16 row a 120 ms window on a shared host. @default 8
+   */
   steps?: number;
   /** Read bandwidth in GB/s for the batch-1 bound; measured with kernels.benchReadBandwidth when omitted. */
   bandwidthGBps?: number;
@@ -124,7 +127,7 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const batches = opts.batches ?? [1, 4, 16, 64];
   const precisions = opts.precisions ?? ['f32', 'bf16'];
   const promptTokens = opts.promptTokens ?? 64;
-  const steps = opts.steps ?? 3;
+  const steps = opts.steps ?? 8;
   const addon = nativeAddon();
   const kernels = nativeKernels();
   // benchReadBandwidth belongs to the kernel bindings; a build without it leaves the bound unknown.
