@@ -310,7 +310,8 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     HugeBuffer buf = AllocateHugeBuffer(bytes);
     if (!buf) {
       *error = "out of memory packing a " + std::to_string(rows) + " x " + std::to_string(cols) + " " + DTypeName(type) +
-               " matrix for the CPU kernels (THINKTREE_QUANT_PACK=0 skips packing)";
+               " matrix for the CPU kernels (" + (type == DType::kBF16 ? "THINKTREE_BF16_PACK" : "THINKTREE_QUANT_PACK") +
+               "=0 skips packing)";
       return false;
     }
     uint8_t* dst = buf.get();

@@ -28,11 +28,12 @@ HugeBuffer AllocateHugeBuffer(int64_t bytes);
 
 struct WeightRef {
   // Row-major, dtype below, inside a mapped file (or owned by Weights). Null for a matrix only read
-  // packed: its rows were released once packed (a CPU model on a VNNI host; never the embedding).
+  // packed: its rows were released once packed (an untied embedding keeps its rows for token lookups).
   const void* data = nullptr;
   DType dtype = DType::kF32;
-  // The same matrix repacked for the CPU's VNNI GEMM (kernels/cpu/packed_weights.h), owned by Weights;
-  // null where it is not (other types, hosts and devices, THINKTREE_QUANT_PACK=0).
+  // The same matrix repacked for the CPU's packed GEMM kernels (kernels/cpu/packed_weights.h: Q8_0,
+  // Q4_0, Q4_K on a VNNI host, BF16 at precision 'bf16' on an AVX-512 BF16 host), owned by Weights;
+  // null where it is not (other types, hosts and devices, THINKTREE_QUANT_PACK=0 / THINKTREE_BF16_PACK=0).
   const void* packed = nullptr;
 };
 
@@ -91,7 +92,8 @@ class Weights {
   Weights() = default;
   WeightFiles files_;
   std::vector<HugeBuffer> owned_;  // matrices quantized on load (ModelSpec::quantize) and packed ones
-  // Repacks the quantized matrices a CPU forward multiplies by (packed_weights.h); false when out of memory.
+  // Repacks the matrices a CPU forward multiplies by where a packed kernel runs (packed_weights.h);
+  // false when out of memory.
   bool PackForCpu(const ModelSpec& spec, std::string* error);
 };
 

@@ -166,14 +166,17 @@ function reference(x: Float32Array, w: Float32Array, bias: Float32Array, m: numb
   return { y, bound, magnitude };
 }
 
+/** An n × k matrix of `type` from seed `seed`, its exact decoding (the TypeScript decoder), and a bias. */
+function quantizedCase(type: QuantType, n: number, k: number, seed: number, biasSeed: number) {
+  const bytes = quantizeRows(type, weights(n * k, seed, 0.1), n, k);
+  return { bytes, decoded: dequantizeRows(type, bytes, n, k), bias: weights(n, biasSeed, 1) };
+}
+
 describe('gemm on quantized weights', () => {
   const k = 512;
   const n = 29;
   for (const type of TYPES) {
-    const wf = weights(n * k, 3, 0.1);
-    const bytes = quantizeRows(type, wf, n, k);
-    const decoded = dequantizeRows(type, bytes, n, k);
-    const bias = weights(n, 5, 1);
+    const { bytes, decoded, bias } = quantizedCase(type, n, k, 3, 5);
     for (const m of [1, 3, 4, 7, 8, 9, 16]) {
       const x = weights(m * k, 100 + m, 1);
       const ref = reference(x, decoded, bias, m, n, k);
@@ -219,13 +222,12 @@ describe('gemm on quantized weights', () => {
 
 describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   const k = 768;
-  const n = 45; // two full groups of 16 and a padded one of 13
+  // Six full groups of 16 and a padded one of 13: at one or two rows a tile of 4 groups read side by
+  // side, then single groups (and the padded one).
+  const n = 109;
   const PACKED_ISAS: IsaName[] = cpu.avx512bf16 ? ['avx512', 'avx512bf16'] : ['avx512'];
   for (const type of ['q8_0', 'q4_0', 'q4_k'] as const) {
-    const wf = weights(n * k, 21, 0.1);
-    const bytes = quantizeRows(type, wf, n, k);
-    const decoded = dequantizeRows(type, bytes, n, k);
-    const bias = weights(n, 23, 1);
+    const { bytes, decoded, bias } = quantizedCase(type, n, k, 21, 23);
     // 1..7 and 9 rows take the remainder kernels, 8 and 16 the 8-row one, 70 two row tiles of 64.
     for (const m of [1, 2, 5, 8, 9, 16, 70]) {
       const x = weights(m * k, 200 + m, 1);

@@ -122,6 +122,11 @@ async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, step
   }
 }
 
+/** The faster of two decodeRate runs: other work on a shared host can only slow a run down. */
+async function bestRate(model: NativeModel, prompt: SeqId, batch: number, steps: number): Promise<number> {
+  return Math.max(await decodeRate(model, prompt, batch, steps), await decodeRate(model, prompt, batch, steps));
+}
+
 export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const shape = { ...QWEN25_05B, ...opts.shape };
@@ -178,9 +183,7 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
         const before = probe();
         const rates: number[] = [];
-        // The best of two runs: other work on a shared host can only slow a run down.
-        for (const batch of batches)
-          rates.push(Math.max(await decodeRate(model, prompt, batch, steps), await decodeRate(model, prompt, batch, steps)));
+        for (const batch of batches) rates.push(await bestRate(model, prompt, batch, steps));
         const bw = near(before);
         batches.forEach((batch, i) => {
           const tokensPerSecond = rates[i]!;
@@ -224,11 +227,9 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256));
         await model.forward(Int32Array.of(prompt), 'last');
         const before = probe();
-        // A quantized step at batch 1 takes a few ms, so 3 steps are at the mercy of one hiccup of a
-        // shared host: the best of two runs of 3 × steps.
+        // A quantized step at batch 1 takes a few ms: 3 × steps, so one hiccup of the host weighs less.
         const rates: number[] = [];
-        for (const batch of typeBatches)
-          rates.push(Math.max(await decodeRate(model, prompt, batch, 3 * steps), await decodeRate(model, prompt, batch, 3 * steps)));
+        for (const batch of typeBatches) rates.push(await bestRate(model, prompt, batch, 3 * steps));
         const bw = near(before);
         const bound = (bw * 1e9) / bytes;
         weightTypeRows.push({

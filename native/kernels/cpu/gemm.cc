@@ -262,24 +262,23 @@ const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   q->acts.dsum32 = ds;
   return nullptr;
 }
-// Y on packed quantized weights: X quantized as for the row-at-a-time kernel, then the groups, 4 at a
-// time (the kernel reads 4 side by side at one or two rows).
+
 // Y on packed quantized weights: X quantized as for the row-at-a-time kernel, then the groups.
 const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
   GemmParams q = p;
   if (const char* err = QuantizeActs(&q, ws, pool)) return err;
   if (const char* err = PackedActSums(&q, ws, pool)) return err;
-  ForGroups(q, QuantPackedAvx512Vnni(), 4, pool);
+  ForGroups(q, QuantPackedAvx512Vnni(), kQuantPackedGroups, pool);
   return nullptr;
 }
 
-// Y on packed BF16 weights: X to bf16 bits once, then the groups, 4 at a time (the kernel's tile).
+// Y on packed BF16 weights: X to bf16 bits once, then the groups.
 const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % 2 != 0) return "gemm: packed BF16 weights need an even k";
   GemmParams q = p;
   if (const char* err = XAsBf16Bits(&q, ws, pool)) return err;
-  ForGroups(q, GemmPackedBf16(), 4, pool);
+  ForGroups(q, GemmPackedBf16(), kBf16PackedGroups, pool);
   return nullptr;
 }
 

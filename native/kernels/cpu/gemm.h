@@ -87,6 +87,8 @@ GemmBlockFn GemmBlockAvx512Bf16();
 // BF16 weights packed by 16 rows (packed_weights.h), precision bf16 on AVX-512 BF16: over groups
 // [g0, g1) of 16 columns (not columns), reading p.w_packed and p.x_bf16.
 GemmBlockFn GemmPackedBf16();
+// Groups in that kernel's tile; callers hand it multiples of them.
+constexpr int kBf16PackedGroups = 4;
 // True where that kernel runs: `isa` is avx512bf16 and the CPU has it.
 bool Bf16PackedRuns(Isa isa);
 

@@ -21,7 +21,7 @@ namespace tt {
 namespace {
 
 constexpr int kTileRows = 6;
-constexpr int kTileGroups = 4;
+constexpr int kTileGroups = kBf16PackedGroups;
 constexpr int64_t kRowTile = 48;  // X rows (a multiple of kTileRows) kept hot while the groups pass
 // Prefetch distance at one or two rows, as in gemm_quant_packed_vnni.cc: 8 KiB in all, each of the
 // tile's 4 group streams 2 KiB ahead of itself, continuing into the group its next tile reads (A/B on

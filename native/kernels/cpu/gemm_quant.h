@@ -34,6 +34,8 @@ QuantBlockFn QuantBlockAvx512Vnni();
 // addon was built without it.
 using QuantPackedFn = void (*)(const GemmParams& p, int64_t g0, int64_t g1);
 QuantPackedFn QuantPackedAvx512Vnni();
+// Groups that kernel reads side by side at one or two X rows; callers hand it multiples of them.
+constexpr int kQuantPackedGroups = 4;
 
 // True where the packed kernel runs: `isa` is avx512 or avx512bf16 and the CPU has AVX512_VNNI.
 bool QuantPackedRuns(Isa isa);

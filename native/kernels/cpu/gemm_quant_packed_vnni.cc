@@ -26,10 +26,10 @@ namespace {
 
 constexpr int kMaxRows = 8;      // X rows sharing one unpacked block
 constexpr int64_t kRowTile = 64; // X rows kept hot in L2 while a thread's groups stream past
-// Software prefetch distance in the weight stream. A thread reads its groups as one sequential stream,
-// which the hardware prefetchers alone kept at about half the read bandwidth at batch 1 (the LM head:
-// 25 GB/s of 59); 8 KiB ahead (about one group of a 896-wide matrix) measured best of 1-32 KiB, and
-// helped at 16 rows too. Addresses past the end are harmless: prefetches never fault.
+// Software prefetch distance in the weight streams: the hardware prefetchers alone kept batch 1 at about
+// half the read bandwidth (the LM head: 25 GB/s of 59). 8 KiB in all: one stream 8 KiB ahead from 3
+// rows up, each of the kStreams streams kAhead / kStreams ahead of itself at one or two rows (on Q4_K,
+// half and twice that were slower in A/B runs). Addresses past the end are harmless: prefetches never fault.
 constexpr int64_t kAhead = 8192;
 
 inline void Prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
@@ -227,10 +227,10 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, 
 }
 
 // At one or two X rows the kernel waits on memory, so kStreams groups are read side by side, one weight
-// stream each (A/B on 2 threads at 1 row: Q8_0 and Q4_0 read 1.3-1.4x faster than one group at a time;
-// 2 and 8 streams were slower than 4). With more rows, one group's unpacked block is shared by up to
-// 8 of them instead. ForGroups hands out multiples of kStreams groups.
-constexpr int kStreams = 4;
+// stream each (A/B on 2 threads at 1 row, with the other changes of that commit: Q4_0 1.22-1.25x over
+// one group at a time; 2 and 8 streams were slower than 4). With more rows, one group's unpacked block
+// is shared by up to 8 of them instead.
+constexpr int kStreams = kQuantPackedGroups;
 
 template <int R>
 void FewRows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t g1, int64_t i0) {
