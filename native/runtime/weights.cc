@@ -301,12 +301,12 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
   ThreadPool pool(std::max(1, spec.threads));
   // Packs `parts` (all [rows, cols], one packable type) one after another into one buffer, so that
   // `fused` (if not null) can multiply by all of them in one GEMM; each part's `packed` points at its
-  // own tiles. A fused matrix needs every part but the last to be whole tiles (PackedTileRows).
+  // own groups. A fused matrix needs every part but the last to be whole groups of 16 rows.
   auto pack = [&](std::initializer_list<Matrix> parts, int64_t cols, WeightRef* fused) -> bool {
     const DType type = parts.begin()->ref->dtype;
     int64_t rows = 0;
     for (const Matrix& m : parts) rows += m.rows;
-    const int64_t bytes = PackedBytes(type, rows, cols), tile_rows = PackedTileRows(type);
+    const int64_t bytes = PackedBytes(type, rows, cols), stride = PackedGroupStride(type, cols);
     HugeBuffer buf = AllocateHugeBuffer(bytes);
     if (!buf) {
       *error = "out of memory packing a " + std::to_string(rows) + " x " + std::to_string(cols) + " " + DTypeName(type) +
@@ -316,6 +316,7 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     }
     uint8_t* dst = buf.get();
     owned_.push_back(std::move(buf));
+    weight_bytes += bytes;
     if (fused != nullptr) {
       fused->dtype = type;
       fused->packed = dst;
@@ -326,8 +327,7 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
       const int64_t groups = (m.rows + kPackRows - 1) / kPackRows, row_bytes = DTypeRowBytes(type, cols);
       pool.ParallelFor(groups, 4, [&](int64_t g0, int64_t g1) { PackQuantGroups(type, src, m.rows, cols, g0, g1, dst); });
       ref.packed = dst;
-      dst += (m.rows + tile_rows - 1) / tile_rows * PackedTileBytes(type, cols);
-      weight_bytes += PackedReadBytes(type, m.rows, cols);
+      dst += groups * stride;
       weight_bytes -= m.rows * row_bytes;
       // The rows themselves are no longer read: free them when this model made them (quantized on
       // load), else drop their pages from the mapping (they stay in the page cache, reclaimable).
@@ -371,9 +371,8 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
   };
 
   for (LayerWeights& L : layers) {
-    // q/k/v and gate/up read the same input: one GEMM each where their rows fill whole tiles.
-    const int64_t tile_rows = PackedTileRows(L.wq.dtype);
-    if (same({&L.wq, &L.wk, &L.wv}) && q_dim % tile_rows == 0 && kv_dim % tile_rows == 0) {
+    // q/k/v and gate/up read the same input: one GEMM each where their rows fill whole groups.
+    if (same({&L.wq, &L.wk, &L.wv}) && q_dim % kPackRows == 0 && kv_dim % kPackRows == 0) {
       if (!pack({{&L.wq, q_dim}, {&L.wk, kv_dim}, {&L.wv, kv_dim}}, E, &L.qkv)) return false;
       if (!L.bq.empty()) {
         L.bqkv = L.bq;
@@ -381,7 +380,7 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
         L.bqkv.insert(L.bqkv.end(), L.bv.begin(), L.bv.end());
       }
     }
-    if (same({&L.w_gate, &L.w_up}) && I % PackedTileRows(L.w_gate.dtype) == 0 && !pack({{&L.w_gate, I}, {&L.w_up, I}}, E, &L.gate_up)) return false;
+    if (same({&L.w_gate, &L.w_up}) && I % kPackRows == 0 && !pack({{&L.w_gate, I}, {&L.w_up, I}}, E, &L.gate_up)) return false;
     for (Matrix m : {Matrix{&L.wq, q_dim}, Matrix{&L.wk, kv_dim}, Matrix{&L.wv, kv_dim}, Matrix{&L.w_gate, I}, Matrix{&L.w_up, I}})
       if (packable(*m.ref) && !pack({m}, E, nullptr)) return false;
     if (packable(L.wo) && !pack({{&L.wo, E}}, q_dim, nullptr)) return false;

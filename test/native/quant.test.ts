@@ -223,7 +223,7 @@ describe('gemm on quantized weights', () => {
 describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   const k = 768;
   // Six full groups of 16 and a padded one of 13: at one or two rows a tile of 4 groups read side by
-  // side, then single groups from the second tile (3 of its 4 lanes; the fourth is padding).
+  // side, then single groups (and the padded one).
   const n = 109;
   const PACKED_ISAS: IsaName[] = cpu.avx512bf16 ? ['avx512', 'avx512bf16'] : ['avx512'];
   for (const type of ['q8_0', 'q4_0', 'q4_k'] as const) {

@@ -78,7 +78,7 @@ void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
 // Groups [g0, g1) for every X row: row tiles outside, then 4 groups at a time, 6 rows at a time.
 void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
   const uint8_t* base = static_cast<const uint8_t*>(p.w_packed);
-  const int64_t stride = PackedTileBytes(DType::kBF16, p.k);
+  const int64_t stride = PackedGroupStride(DType::kBF16, p.k);
   for (int64_t t0 = 0; t0 < p.m; t0 += kRowTile) {
     const int64_t t1 = std::min(p.m, t0 + kRowTile);
     for (int64_t g = g0; g < g1; g += kTileGroups) {

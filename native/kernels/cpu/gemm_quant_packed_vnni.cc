@@ -26,15 +26,22 @@ namespace {
 
 constexpr int kMaxRows = 8;      // X rows sharing one unpacked block
 constexpr int64_t kRowTile = 64; // X rows kept hot in L2 while a thread's groups stream past
-// Software prefetch distance: the hardware prefetchers alone kept batch 1 at about half the read
-// bandwidth (the LM head: 25 GB/s of 59). A tile of 4 groups is one stream (packed_weights.h), read
-// 8 KiB ahead (4 and 16 KiB were no faster in A/B runs); past a tile's end that is the next tile, where
-// the thread's share goes on. A single group reads every 4th piece of its tile's records: its own
-// pieces about 8 KiB on. Addresses past the end are harmless: prefetches never fault.
+// Software prefetch distance in the weight streams: the hardware prefetchers alone kept batch 1 at about
+// half the read bandwidth (the LM head: 25 GB/s of 59). 8 KiB in all: one stream 8 KiB ahead from 3
+// rows up, each of the kStreams streams kAhead / kStreams ahead of itself at one or two rows (on Q4_K,
+// half and twice that were slower in A/B runs). Addresses past the end are harmless: prefetches never fault.
 constexpr int64_t kAhead = 8192;
-constexpr int64_t kTileGroups = kQuantTileGroups;
 
 inline void Prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
+
+// Prefetches byte `at` of one region (weights or scales: `len` bytes from `start` in each group) of
+// stream g of a tile of G groups; past the region's end a stream continues in group g + G, where its
+// next tile reads.
+template <int G>
+inline void PrefetchStream(const uint8_t* group, int64_t stride, int g, int64_t start, int64_t len, int64_t at) {
+  const int64_t g_next = at < len ? g : g + G;
+  Prefetch(group + g_next * stride + start + (at < len ? at : at - len));
+}
 
 inline __m512i Bcast4(const int8_t* p) {
   int32_t v;
@@ -86,35 +93,27 @@ Rows RowPointers(const QuantActs& a, int64_t i0) {
   return x;
 }
 
-// Q8_0 and Q4_0: acc[g][r] over all blocks of groups lane .. lane + G of the tile at `tile`, for X
-// rows i0 .. i0 + R. Block b of the tile is one record: the 4 groups' weights, then their scales.
+// Q8_0 and Q4_0: acc[g][r] over all blocks of G groups (stride bytes apart) for X rows i0 .. i0 + R.
+// The G groups are read block by block side by side: G weight streams in flight at once, each
+// prefetched kAhead / G ahead of itself.
 template <DType T, int R, int G>
-void GroupsQ32(const uint8_t* tile, int lane, int64_t k, const Rows& x, __m512 acc[G][R]) {
-  constexpr int64_t kW = T == DType::kQ8_0 ? 512 : 256;  // PackedWeightBytes(T)
-  constexpr int64_t kRecord = kTileGroups * (kW + 32);
-  constexpr int64_t kAheadRecords = kAhead / kRecord + 1;
+void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
   const int64_t nb = k / 32;
+  const int64_t scales = nb * PackedWeightBytes(T);
   const __m512i nib = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
   constexpr int32_t offset = T == DType::kQ8_0 ? 128 : 8;
   for (int64_t b = 0; b < nb; b++) {
-    const uint8_t* rec = tile + b * kRecord;
-    if (G == kTileGroups) {
-      for (int t = 0; t < kRecord / 64; t++) Prefetch(rec + kAhead + 64 * t);
-    } else {
-      const uint8_t* ahead = rec + kAheadRecords * kRecord;
-      for (int g = 0; g < G; g++) {
-        for (int t = 0; t < kW / 64; t++) Prefetch(ahead + (lane + g) * kW + 64 * t);
-        Prefetch(ahead + kTileGroups * kW + (lane + g) * 32);
-      }
-    }
 #pragma GCC unroll 4
     for (int g = 0; g < G; g++) {
-      const uint8_t* wq = rec + (lane + g) * kW;
-      const uint8_t* ws = rec + kTileGroups * kW + (lane + g) * 32;
+      const uint8_t* wq = group + g * stride + b * PackedWeightBytes(T);
+      const uint8_t* ws = group + g * stride + scales + b * 32;
+      for (int t = 0; t < PackedWeightBytes(T) / 64; t++)
+        PrefetchStream<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + 64 * t + kAhead / G);
+      PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
       __m512i w[8];
       if (T == DType::kQ8_0) {
         for (int t = 0; t < 8; t++) w[t] = _mm512_load_si512(wq + 64 * t);
-      } else {  // Q4_0
+      } else {
         for (int t = 0; t < 4; t++) {
           const __m512i bytes = _mm512_load_si512(wq + 64 * t);
           w[t] = _mm512_and_si512(bytes, nib);
@@ -160,34 +159,24 @@ inline void SubQ4K(const __m512i w[8], __m512 scale, __m512 mins, const Rows& x,
 // sub-blocks run from one load (16 registers of weights); with more, the registers go to the rows'
 // accumulators and each sub-block loads its chunks again (from L1).
 template <int R, int G>
-void GroupsQ4K(const uint8_t* tile, int lane, int64_t k, const Rows& x, __m512 acc[G][R]) {
-  constexpr int64_t kMeta = 320, kRecord = kTileGroups * (2048 + kMeta);
-  constexpr int64_t kAheadRecords = kAhead / kRecord + 1;
+void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
   const int64_t nb = k / 256;
   const __m512i nib = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
   const __m512 sixteenth = _mm512_set1_ps(1.0f / 16);
   for (int64_t b = 0; b < nb; b++) {
-    const uint8_t* rec = tile + b * kRecord;
     for (int p = 0; p < 4; p++) {
-      // A quarter of the record ahead per chunk p (the whole tile's stream), or this group's pieces.
-      if (G == kTileGroups) {
-        for (int t = 0; t < kRecord / 64 / 4; t++) Prefetch(rec + kAhead + kRecord / 4 * p + 64 * t);
-      } else {
-        const uint8_t* ahead = rec + kAheadRecords * kRecord;
-        for (int g = 0; g < G; g++) {
-          for (int t = 0; t < 8; t++) Prefetch(ahead + (lane + g) * 2048 + p * 512 + 64 * t);
-          if (p < 2) Prefetch(ahead + kTileGroups * 2048 + (lane + g) * kMeta + 192 * p);
-          if (p < 2) Prefetch(ahead + kTileGroups * 2048 + (lane + g) * kMeta + 192 * p + 64);
-          if (p == 0) Prefetch(ahead + kTileGroups * 2048 + (lane + g) * kMeta + 128);
-        }
-      }
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
-        const uint8_t* meta = rec + kTileGroups * 2048 + (lane + g) * kMeta;
+        const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
+        // The super-block's 320 bytes of scales span 5 or 6 lines: one prefetched per chunk p, two
+        // at p = 0, so every line of the meta stream is requested ahead.
+        PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
+        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
         const __m512 d16 = _mm512_mul_ps(d, sixteenth);
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));
-        const uint8_t* q = rec + (lane + g) * 2048 + p * 512;
+        const uint8_t* q = group + g * stride + b * 2048 + p * 512;
+        for (int t = 0; t < 8; t++) PrefetchStream<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + 64 * t + kAhead / G);
         __m512 scale, mins;
         if (R <= 2) {
           __m512i lo[8], hi[8];
@@ -216,17 +205,16 @@ void GroupsQ4K(const uint8_t* tile, int lane, int64_t k, const Rows& x, __m512 a
 // Groups g0 .. g0 + G (16 columns each) for X rows i0 .. i0 + R: computes and stores y (+ bias),
 // columns < n only.
 template <int R, int G>
-void Tile(const GemmParams& p, const uint8_t* base, int64_t tile_bytes, int64_t g0, int64_t i0) {
+void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t i0) {
   const Rows x = RowPointers<R>(p.acts, i0);
-  const uint8_t* tile = base + g0 / kTileGroups * tile_bytes;
-  const int lane = static_cast<int>(g0 % kTileGroups);
+  const uint8_t* group = base + g0 * stride;
   __m512 acc[G][R];
   for (int g = 0; g < G; g++)
     for (int r = 0; r < R; r++) acc[g][r] = _mm512_setzero_ps();
   switch (p.w_dtype) {
-    case DType::kQ8_0: GroupsQ32<DType::kQ8_0, R, G>(tile, lane, p.k, x, acc); break;
-    case DType::kQ4_0: GroupsQ32<DType::kQ4_0, R, G>(tile, lane, p.k, x, acc); break;
-    case DType::kQ4_K: GroupsQ4K<R, G>(tile, lane, p.k, x, acc); break;
+    case DType::kQ8_0: GroupsQ32<DType::kQ8_0, R, G>(group, stride, p.k, x, acc); break;
+    case DType::kQ4_0: GroupsQ32<DType::kQ4_0, R, G>(group, stride, p.k, x, acc); break;
+    case DType::kQ4_K: GroupsQ4K<R, G>(group, stride, p.k, x, acc); break;
     default: return;
   }
   for (int g = 0; g < G; g++) {
@@ -238,39 +226,37 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t tile_bytes, int64_t 
   }
 }
 
-// At one or two X rows the kernel waits on memory, so it reads whole tiles: kStreams groups side by
-// side (A/B on 2 threads at 1 row: Q4_0 1.22-1.25x over one group at a time, when each group was a
-// stream of its own; 2 and 8 were slower than 4), which the packed layout makes one sequential stream.
-// With more rows, one group's unpacked block is shared by up to 8 of them instead.
+// At one or two X rows the kernel waits on memory, so kStreams groups are read side by side, one weight
+// stream each (A/B on 2 threads at 1 row, with the other changes of that commit: Q4_0 1.22-1.25x over
+// one group at a time; 2 and 8 streams were slower than 4). With more rows, one group's unpacked block
+// is shared by up to 8 of them instead.
 constexpr int kStreams = kQuantPackedGroups;
-static_assert(kStreams == kTileGroups, "the 1-row tile is one tile of the packed layout");
 
 template <int R>
-void FewRows(const GemmParams& p, const uint8_t* base, int64_t tile_bytes, int64_t g0, int64_t g1, int64_t i0) {
+void FewRows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t g1, int64_t i0) {
   int64_t g = g0;
-  for (; g < g1 && g % kStreams != 0; g++) Tile<R, 1>(p, base, tile_bytes, g, i0);  // ForGroups starts at tiles
-  for (; g + kStreams <= g1; g += kStreams) Tile<R, kStreams>(p, base, tile_bytes, g, i0);
-  for (; g < g1; g++) Tile<R, 1>(p, base, tile_bytes, g, i0);
+  for (; g + kStreams <= g1; g += kStreams) Tile<R, kStreams>(p, base, stride, g, i0);
+  for (; g < g1; g++) Tile<R, 1>(p, base, stride, g, i0);
 }
 
 // Groups [g0, g1) for every X row: row tiles outside, so a tile of X stays in L2 while the groups pass.
 void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
   const uint8_t* base = static_cast<const uint8_t*>(p.w_packed);
-  const int64_t tile_bytes = PackedTileBytes(p.w_dtype, p.k);
-  if (p.m <= 2) return p.m == 1 ? FewRows<1>(p, base, tile_bytes, g0, g1, 0) : FewRows<2>(p, base, tile_bytes, g0, g1, 0);
+  const int64_t stride = PackedGroupStride(p.w_dtype, p.k);
+  if (p.m <= 2) return p.m == 1 ? FewRows<1>(p, base, stride, g0, g1, 0) : FewRows<2>(p, base, stride, g0, g1, 0);
   for (int64_t t0 = 0; t0 < p.m; t0 += kRowTile) {
     const int64_t t1 = std::min(p.m, t0 + kRowTile);
     for (int64_t g = g0; g < g1; g++) {
       int64_t i = t0;
-      for (; i + kMaxRows <= t1; i += kMaxRows) Tile<kMaxRows, 1>(p, base, tile_bytes, g, i);
+      for (; i + kMaxRows <= t1; i += kMaxRows) Tile<kMaxRows, 1>(p, base, stride, g, i);
       switch (t1 - i) {
-        case 1: Tile<1, 1>(p, base, tile_bytes, g, i); break;
-        case 2: Tile<2, 1>(p, base, tile_bytes, g, i); break;
-        case 3: Tile<3, 1>(p, base, tile_bytes, g, i); break;
-        case 4: Tile<4, 1>(p, base, tile_bytes, g, i); break;
-        case 5: Tile<5, 1>(p, base, tile_bytes, g, i); break;
-        case 6: Tile<6, 1>(p, base, tile_bytes, g, i); break;
-        case 7: Tile<7, 1>(p, base, tile_bytes, g, i); break;
+        case 1: Tile<1, 1>(p, base, stride, g, i); break;
+        case 2: Tile<2, 1>(p, base, stride, g, i); break;
+        case 3: Tile<3, 1>(p, base, stride, g, i); break;
+        case 4: Tile<4, 1>(p, base, stride, g, i); break;
+        case 5: Tile<5, 1>(p, base, stride, g, i); break;
+        case 6: Tile<6, 1>(p, base, stride, g, i); break;
+        case 7: Tile<7, 1>(p, base, stride, g, i); break;
         default: break;
       }
     }

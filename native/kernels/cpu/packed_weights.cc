@@ -19,7 +19,9 @@ struct GroupBlock {
   uint8_t* s;
 };
 GroupBlock At(DType t, uint8_t* base, int64_t k, int64_t g, int64_t b) {
-  return {base + PackedWeightsAt(t, k, g, b), base + PackedScalesAt(t, k, g, b)};
+  uint8_t* group = base + g * PackedGroupStride(t, k);
+  const int64_t nb = k / PackedBlockElems(t);
+  return {group + b * PackedWeightBytes(t), group + nb * PackedWeightBytes(t) + b * PackedScaleBytes(t)};
 }
 
 }  // namespace
@@ -29,7 +31,7 @@ void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t 
   if (t == DType::kBF16) {
     // 4 bytes (one pair) per row and chunk, zero for padding rows.
     for (int64_t g = g0; g < g1; g++) {
-      uint8_t* out = dst + g * PackedTileBytes(t, k);
+      uint8_t* out = dst + g * PackedGroupStride(t, k);
       for (int64_t b = 0; b < nb; b++)
         for (int64_t l = 0; l < kPackRows; l++) {
           const int64_t row = g * kPackRows + l;
@@ -39,18 +41,18 @@ void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t 
     }
     return;
   }
-  // The last tile's padding groups (all rows past n) go with the last real group, so every byte of the
-  // buffer is defined.
-  const int64_t tg = PackedTileGroups(t), groups = (n + kPackRows - 1) / kPackRows;
-  if (g1 == groups) g1 = (groups + tg - 1) / tg * tg;
   for (int64_t g = g0; g < g1; g++) {
+    // The stride's padding past the last block, zeroed so the buffer's bytes are all defined.
+    uint8_t* group = dst + g * PackedGroupStride(t, k);
+    const int64_t used = nb * (PackedWeightBytes(t) + PackedScaleBytes(t));
+    memset(group + used, 0, static_cast<size_t>(PackedGroupStride(t, k) - used));
     for (int64_t b = 0; b < nb; b++) {
       const GroupBlock out = At(t, dst, k, g, b);
       uint16_t* d = reinterpret_cast<uint16_t*>(out.s);
       for (int64_t l = 0; l < kPackRows; l++) {
         const int64_t row = g * kPackRows + l;
         const bool real = row < n;  // padding rows: zero scales (their lanes are never stored)
-        const uint8_t* blk = real ? src + row * row_bytes + b * DTypeBlockBytes(t) : nullptr;
+        const uint8_t* blk = src + row * row_bytes + b * DTypeBlockBytes(t);
         switch (t) {
           case DType::kQ8_0: {
             const BlockQ8_0* q = reinterpret_cast<const BlockQ8_0*>(blk);
@@ -93,7 +95,7 @@ void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint
   const int64_t nb = k / PackedBlockElems(t);
   const int64_t g = row / kPackRows, l = row % kPackRows;
   if (t == DType::kBF16) {
-    for (int64_t b = 0; b < nb; b++) memcpy(out + b * 4, packed + g * PackedTileBytes(t, k) + b * 64 + l * 4, 4);
+    for (int64_t b = 0; b < nb; b++) memcpy(out + b * 4, packed + g * PackedGroupStride(t, k) + b * 64 + l * 4, 4);
     return;
   }
   for (int64_t b = 0; b < nb; b++) {

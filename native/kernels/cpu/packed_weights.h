@@ -9,8 +9,9 @@
 // bandwidth limit). The same bytes as the ggml blocks, reordered (Q4_K: 4 more per row and super-block
 // for unpacked scales). llama.cpp's CPU backend repacks Q4_0 for the same reason; this layout is ours.
 //
-// Per group of 16 rows (the last group padded with zero rows), block by block along k, each 64-byte
-// chunk below starting on a cache line (the buffer is 64-byte aligned):
+// Per group of 16 rows (the last group padded with zero rows): first the weights of every block along
+// k, then every block's scales, so each 64-byte chunk below starts on a cache line (a group's stride is
+// rounded up to 64 bytes and the buffer is 64-byte aligned).
 //   Q8_0, 32 weights: 8 chunks t of 16 rows x 4 bytes, weights 4t..4t+3 of each row stored as q + 128
 //                     (unsigned); scales d[16] f16.                              544 B = 16 x 34
 //   Q4_0, 32 weights: 4 chunks t of 16 rows x 4 bytes, bytes 4t..4t+3 of each row's qs as ggml stores
@@ -22,12 +23,6 @@
 //                                                                              2368 B = 16 x 148
 //   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
 //                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
-// The quantized types go in tiles of 4 groups (64 rows; the last tile padded with zero groups), block
-// by block: block b of a tile is the 4 groups' weights one after another, then their 4 scales, so a
-// thread reading a tile at batch 1 (4 groups side by side) reads one sequential stream. With each
-// group's blocks and scales in regions of their own, the 4 groups were 8 streams, which held the
-// 1-row kernel to about 30 GB/s per core where one stream reads 37; the model's decode step at batch 1
-// ran 1.05-1.08x faster with one. BF16 goes group by group: its weights, block after block.
 #pragma once
 #include <cstdint>
 
@@ -64,47 +59,21 @@ inline int64_t PackedScaleBytes(DType t) {
   }
 }
 
-// Groups of 16 rows per tile (see above): kQuantTileGroups for the quantized types, 1 for BF16.
-constexpr int64_t kQuantTileGroups = 4;
-inline int64_t PackedTileGroups(DType t) { return t == DType::kBF16 ? 1 : kQuantTileGroups; }
-
-// Bytes from one tile to the next for rows of k weights (k whole blocks; a multiple of 64).
-inline int64_t PackedTileBytes(DType t, int64_t k) {
-  const int64_t bytes = k / PackedBlockElems(t) * PackedTileGroups(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
+// Bytes from one group of 16 rows to the next for rows of k weights (a multiple of 64).
+inline int64_t PackedGroupStride(DType t, int64_t k) {
+  const int64_t bytes = k / PackedBlockElems(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
   return (bytes + 63) / 64 * 64;
 }
-
-// Byte offsets from the start of the packed matrix of group g's weights and scales in block b.
-inline int64_t PackedWeightsAt(DType t, int64_t k, int64_t g, int64_t b) {
-  const int64_t tg = PackedTileGroups(t), record = tg * (PackedWeightBytes(t) + PackedScaleBytes(t));
-  return g / tg * PackedTileBytes(t, k) + b * record + g % tg * PackedWeightBytes(t);
-}
-inline int64_t PackedScalesAt(DType t, int64_t k, int64_t g, int64_t b) {
-  const int64_t tg = PackedTileGroups(t), record = tg * (PackedWeightBytes(t) + PackedScaleBytes(t));
-  return g / tg * PackedTileBytes(t, k) + b * record + tg * PackedWeightBytes(t) + g % tg * PackedScaleBytes(t);
-}
-
-// Rows per tile: a matrix packed as parts of one GEMM (q/k/v, gate/up) needs every part but the last
-// to be a whole number of them, so each part's tiles are its own.
-inline int64_t PackedTileRows(DType t) { return PackedTileGroups(t) * kPackRows; }
 
 // Bytes of the packed form of n rows of k weights (k whole blocks), or -1.
 inline int64_t PackedBytes(DType t, int64_t n, int64_t k) {
   const int64_t block = PackedBlockElems(t);
   if (!PackableType(t) || n <= 0 || k <= 0 || k % block != 0) return -1;
-  return (n + PackedTileRows(t) - 1) / PackedTileRows(t) * PackedTileBytes(t, k);
-}
-
-// Bytes of it the kernels read: its groups' share of the tiles, not the padding groups of the last one.
-inline int64_t PackedReadBytes(DType t, int64_t n, int64_t k) {
-  const int64_t bytes = PackedBytes(t, n, k);
-  if (bytes < 0) return -1;
-  const int64_t groups = (n + kPackRows - 1) / kPackRows, tg = PackedTileGroups(t);
-  return tg == 1 ? bytes : groups * (k / PackedBlockElems(t)) * (PackedWeightBytes(t) + PackedScaleBytes(t));
+  return (n + kPackRows - 1) / kPackRows * PackedGroupStride(t, k);
 }
 
 // Packs groups [g0, g1) of the n × k matrix `src` (ggml block rows) into `dst` (PackedBytes long,
-// 64-byte aligned); the call that packs the last group also writes the padding groups of its tile.
+// 64-byte aligned).
 void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t g0, int64_t g1, uint8_t* dst);
 
 // Row `row` back as stored (DTypeRowBytes(t, k) bytes at out): for embedding lookups and tests.
