@@ -18,6 +18,7 @@ describe('bench decode', () => {
       promptTokens: 16,
       steps: 2,
       bandwidthGBps: 10,
+      probeBytes: 64 << 20,
       peaks: { fmaPeakF32: 100, fmaPeakBf16: 200 },
       longPrefillTokens: 32,
       shape,
@@ -35,11 +36,12 @@ describe('bench decode', () => {
     // here) at most 148 per 256, against BF16's 64 and 512: fewer bytes per step, so a higher bound.
     expect(q8!.weightBytes).toBeLessThan(0.6 * b!.weightBytes);
     expect(q4!.weightBytes).toBeLessThan(0.33 * b!.weightBytes);
-    // Each bound takes the highest bandwidth of the given figure and the two measured around its rows.
-    for (const row of r.rows) expect(row.bandwidthGBps).toBeGreaterThanOrEqual(10);
-    expect(r.bandwidthGBps).toBe(Math.max(...r.rows.map((x) => x.bandwidthGBps), ...r.weightTypes.map((w) => w.bandwidthGBps)));
+    // Each bound takes the highest bandwidth of the given figure and the two measured around its rows
+    // (batch 1: around its median run); the suite's figure is the highest measured anywhere.
+    for (const row of r.rows) if (row.batch > 1) expect(row.bandwidthGBps).toBeGreaterThanOrEqual(10);
+    expect(r.bandwidthGBps).toBeGreaterThanOrEqual(Math.max(...r.rows.map((x) => x.bandwidthGBps), ...r.weightTypes.map((w) => w.bandwidthGBps)));
     for (const w of r.weightTypes) {
-      expect(w.bandwidthGBps).toBeGreaterThanOrEqual(10);
+      expect(w.bandwidthGBps).toBeGreaterThan(0);
       expect(w.batch1BoundTokensPerSecond).toBeCloseTo((w.bandwidthGBps * 1e9) / w.weightBytes, 6);
       for (const x of w.rows) {
         expect(x.tokensPerSecond).toBeGreaterThan(0);
@@ -47,5 +49,38 @@ describe('bench decode', () => {
       }
     }
     expect(lines.some((l) => l.startsWith('q4_k '))).toBe(true);
+  }, 120_000);
+
+  it('bounds batch 1 by the bandwidth measured around its own runs, not by the suite\'s figure', async () => {
+    // Each measurement reads 1 GB/s more than the last: every run's higher neighbour is the one after
+    // it, and the suite's given figure (10 000) is above them all.
+    let calls = 0;
+    const measured: number[] = [];
+    const r = await benchDecode({
+      threads: 2,
+      log: () => {},
+      batches: [1, 4],
+      precisions: ['f32'],
+      promptTokens: 16,
+      steps: 2,
+      bandwidthGBps: 10_000,
+      measureBandwidth: () => {
+        measured.push(100 + calls++);
+        return measured.at(-1)!;
+      },
+      longPrefillTokens: 0,
+      shape,
+      weightTypes: ['q8_0'],
+      weightTypeBatches: [1, 4],
+    });
+    // Per model: 4 measurements around batch 1's 3 runs, then 2 around the larger batches.
+    expect(measured.length).toBe(12);
+    const [one, four] = r.rows;
+    expect([101, 102, 103]).toContain(one!.bandwidthGBps);
+    expect(four!.bandwidthGBps).toBe(10_000);
+    const q8 = r.weightTypes[0]!;
+    expect([107, 108, 109]).toContain(q8.bandwidthGBps);
+    expect(q8.rows[0]!.ofBound).toBeCloseTo((q8.rows[0]!.tokensPerSecond * q8.weightBytes) / (q8.bandwidthGBps * 1e9), 9);
+    expect(r.bandwidthGBps).toBe(10_000);
   }, 120_000);
 });
