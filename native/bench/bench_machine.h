@@ -23,6 +23,7 @@ FmaLoopFn FmaLoopAvx2();        // 12 chains of _mm256_fmadd_ps: 12 · 8 lanes �
 FmaLoopFn FmaLoopAvx512();      // 12 chains of _mm512_fmadd_ps: 12 · 16 · 2
 FmaLoopFn DotLoopAvx512Bf16();  // 12 chains of _mm512_dpbf16_ps: 12 · 16 lanes · 2 pairs · 2
 ReadLoopFn ReadLoopAvx2();
+ReadLoopFn ReadLoopPrefetchAvx2();  // the same streams, software-prefetched ahead
 
 // GFLOP/s of all pool threads together. kF32: the widest f32 FMA the host has (zmm with AVX-512,
 // else ymm, else scalar). kBF16: vdpbf16ps where the host has AVX512_BF16, else the f32 figure,
@@ -31,8 +32,9 @@ ReadLoopFn ReadLoopAvx2();
 // `min_seconds`.
 double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds, Isa widest = Isa::kAvx512Bf16);
 
-// GB/s (1e9 bytes) reading `buffer` [bytes / 4 floats] with all pool threads, each a disjoint slice;
-// repeats whole passes until at least `min_seconds` have elapsed.
+// GB/s (1e9 bytes) reading `buffer` [bytes / 4 floats] with all pool threads, each a disjoint slice:
+// the faster of a plain read and a software-prefetched one, in alternate whole passes until each has
+// run at least `min_seconds` / 2.
 double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds);
 
 // Seconds per call of `call(i)` (i counts calls from 0) after one warm-up call: runs until at least
