@@ -24,53 +24,28 @@ double FmaLoop(int64_t iters, float* sink) {
 
 // Four streams a quarter of the slice apart, one 32-byte load from each per round into its own
 // accumulator: several sequential streams keep more cache-line misses in flight than one (a GEMM
-// tile reads several W rows at once too), and the add latency never stalls the loads.
-float ReadLoop(const float* p, int64_t n) {
-  const int64_t q = n / 4 / 8 * 8;  // floats per stream, whole vectors
-  const float* s0p = p;
-  const float* s1p = p + q;
-  const float* s2p = p + 2 * q;
-  const float* s3p = p + 3 * q;
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  for (int64_t i = 0; i < q; i += 8) {
-    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(s0p + i));
-    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(s1p + i));
-    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(s2p + i));
-    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(s3p + i));
-  }
-  float tail = 0.f;
-  for (int64_t i = 4 * q; i < n; i++) tail += p[i];
-  const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, s);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7] + tail;
-}
-
-// The same four streams, each prefetched 2 KiB ahead of itself as the packed weight kernels do. On an
-// idle host the two loops read alike; while other tenants load the memory system, the hardware
-// prefetchers alone read less than the kernels stream (a decode step at batch 1 once streamed its
-// weights at 1.26x what the plain loop measured around it), so the faster of the two is the limit.
-float ReadLoopPrefetch(const float* p, int64_t n) {
-  constexpr int64_t kAhead = 512;  // floats: 2 KiB
+// tile reads several W rows at once too), and the add latency never stalls the loads. kPrefetch: each
+// stream also prefetched 2 KiB ahead of itself, as the packed weight kernels are. On an idle host the
+// two read alike; while other tenants load the memory system, the hardware prefetchers alone read
+// less than the kernels stream (a decode step at batch 1 once streamed its weights at 1.26x what the
+// plain read measured around it), so the faster of the two is the limit (MeasureReadBandwidth).
+template <bool kPrefetch>
+float ReadStreams(const float* p, int64_t n) {
+  constexpr int64_t kAhead = 512;     // floats: 2 KiB
   const int64_t q = n / 4 / 16 * 16;  // floats per stream, whole cache lines
-  const float* s0p = p;
-  const float* s1p = p + q;
-  const float* s2p = p + 2 * q;
-  const float* s3p = p + 3 * q;
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  const float* sp[4] = {p, p + q, p + 2 * q, p + 3 * q};
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   for (int64_t i = 0; i < q; i += 16) {
-    _mm_prefetch(reinterpret_cast<const char*>(s0p + i + kAhead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(s1p + i + kAhead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(s2p + i + kAhead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(s3p + i + kAhead), _MM_HINT_T0);
-    s0 = _mm256_add_ps(s0, _mm256_add_ps(_mm256_loadu_ps(s0p + i), _mm256_loadu_ps(s0p + i + 8)));
-    s1 = _mm256_add_ps(s1, _mm256_add_ps(_mm256_loadu_ps(s1p + i), _mm256_loadu_ps(s1p + i + 8)));
-    s2 = _mm256_add_ps(s2, _mm256_add_ps(_mm256_loadu_ps(s2p + i), _mm256_loadu_ps(s2p + i + 8)));
-    s3 = _mm256_add_ps(s3, _mm256_add_ps(_mm256_loadu_ps(s3p + i), _mm256_loadu_ps(s3p + i + 8)));
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; s++) {
+      if (kPrefetch) _mm_prefetch(reinterpret_cast<const char*>(sp[s] + i + kAhead), _MM_HINT_T0);
+      acc[s] = _mm256_add_ps(acc[s], _mm256_loadu_ps(sp[s] + i));
+      acc[s] = _mm256_add_ps(acc[s], _mm256_loadu_ps(sp[s] + i + 8));
+    }
   }
   float tail = 0.f;
   for (int64_t i = 4 * q; i < n; i++) tail += p[i];
-  const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, s);
   return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7] + tail;
@@ -79,7 +54,7 @@ float ReadLoopPrefetch(const float* p, int64_t n) {
 }  // namespace
 
 FmaLoopFn FmaLoopAvx2() { return FmaLoop; }
-ReadLoopFn ReadLoopAvx2() { return ReadLoop; }
-ReadLoopFn ReadLoopPrefetchAvx2() { return ReadLoopPrefetch; }
+ReadLoopFn ReadLoopAvx2() { return ReadStreams<false>; }
+ReadLoopFn ReadLoopPrefetchAvx2() { return ReadStreams<true>; }
 
 }  // namespace tt
