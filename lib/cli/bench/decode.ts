@@ -140,7 +140,7 @@ async function decodeRate(model: NativeModel, prompt: SeqId, batch: number, step
 }
 
 /** One batch-1 run against the read bandwidth of its moment (the higher of the probes around it). */
-export interface PairedRun {
+interface PairedRun {
   tokensPerSecond: number;
   bandwidthGBps: number;
   /** tokens/s × weight bytes ÷ bandwidth: the run's fraction of the batch-1 bound. */
@@ -190,24 +190,24 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   const addon = nativeAddon();
   const kernels = nativeKernels();
   // benchReadBandwidth belongs to the kernel bindings; a build without it leaves the bound unknown.
-  const probe =
+  const measure =
     opts.measureBandwidth ??
     ((): number =>
       typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(opts.probeBytes ?? 1 << 30, opts.threads) : NaN);
-  const suiteGBps = opts.bandwidthGBps ?? probe();
-  let bandwidthGBps = suiteGBps; // the highest measured in the suite
-  const seen = (gbps: number): void => {
+  let bandwidthGBps = NaN; // the highest measured in the suite (or given)
+  /** One bandwidth measurement, kept in the suite's highest. */
+  const probe = (): number => {
+    const gbps = measure();
     if (Number.isFinite(gbps)) bandwidthGBps = Number.isFinite(bandwidthGBps) ? Math.max(bandwidthGBps, gbps) : gbps;
+    return gbps;
   };
+  const suiteGBps = opts.bandwidthGBps ?? probe();
+  if (Number.isFinite(suiteGBps)) bandwidthGBps = Math.max(suiteGBps, Number.isFinite(bandwidthGBps) ? bandwidthGBps : suiteGBps);
   /** The bandwidth for rows measured between `before` and now: the highest of the three figures. */
   const near = (before: number): number => {
     const figures = [suiteGBps, before, probe()].filter(Number.isFinite);
-    if (figures.length === 0) return NaN;
-    const best = Math.max(...figures);
-    seen(best);
-    return best;
+    return figures.length === 0 ? NaN : Math.max(...figures);
   };
-
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
   const file = path.join(dir, 'model.safetensors');
@@ -241,11 +241,11 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         await model.forward(Int32Array.of(prompt), 'last');
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
         const one = batches.includes(1) ? await pairedBatch1(model, prompt, steps, weightBytes, probe, suiteGBps) : null;
-        if (one) seen(one.bandwidthGBps);
-        const before = probe();
+        const larger = batches.some((b) => b !== 1);
+        const before = larger ? probe() : NaN;
         const rates: number[] = [];
         for (const batch of batches) rates.push(batch === 1 ? one!.tokensPerSecond : await bestRate(model, prompt, batch, steps));
-        const bw = near(before);
+        const bw = larger ? near(before) : NaN;
         batches.forEach((batch, i) => {
           const tokensPerSecond = rates[i]!;
           const stepSeconds = batch / tokensPerSecond;
@@ -291,12 +291,12 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         // A quantized step at batch 1 takes a few ms: 3 × steps, so one hiccup of the host weighs less.
         // The bound is batch 1's (paired with its probes) where batch 1 runs, else the rows'.
         const one = typeBatches.includes(1) ? await pairedBatch1(model, prompt, 3 * steps, bytes, probe, suiteGBps) : null;
-        if (one) seen(one.bandwidthGBps);
-        const before = probe();
+        const larger = typeBatches.some((b) => b !== 1);
+        const before = larger ? probe() : NaN;
         const rates: number[] = [];
         for (const batch of typeBatches) rates.push(batch === 1 ? one!.tokensPerSecond : await bestRate(model, prompt, batch, 3 * steps));
-        const near16 = near(before);
-        const bw = one ? one.bandwidthGBps : near16;
+        const around = larger ? near(before) : NaN;
+        const bw = one ? one.bandwidthGBps : around;
         const bound = (bw * 1e9) / bytes;
         weightTypeRows.push({
           weights: type,
