@@ -22,8 +22,8 @@ double FmaLoop(int64_t iters, float* sink) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-// Four streams a quarter of the slice apart, one 32-byte load from each per round into its own
-// accumulator: several sequential streams keep more cache-line misses in flight than one (a GEMM
+// Four streams a quarter of the slice apart, one cache line (two 32-byte loads) from each per round
+// into its own accumulator: several sequential streams keep more cache-line misses in flight than one (a GEMM
 // tile reads several W rows at once too), and the add latency never stalls the loads. kPrefetch: each
 // stream also prefetched 2 KiB ahead of itself, as the packed weight kernels are. On an idle host the
 // two read alike; while other tenants load the memory system, the hardware prefetchers alone read

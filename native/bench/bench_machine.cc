@@ -73,8 +73,9 @@ double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds,
 double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds) {
   const bool avx2 = IsaSupported(Isa::kAvx2) && ReadLoopAvx2() && ReadLoopPrefetchAvx2();
   // The plain loop and the prefetching one, pass by pass in turn (so both see the same minutes of a
-  // shared host): the faster one's figure.
-  const ReadLoopFn loops[2] = {avx2 ? ReadLoopAvx2() : ReadLoopScalar, avx2 ? ReadLoopPrefetchAvx2() : ReadLoopScalar};
+  // shared host): the faster one's figure. Without AVX2, the scalar loop alone.
+  const int variants = avx2 ? 2 : 1;
+  const ReadLoopFn loops[2] = {avx2 ? ReadLoopAvx2() : ReadLoopScalar, avx2 ? ReadLoopPrefetchAvx2() : nullptr};
   const int threads = pool ? pool->size() : 1;
   const int64_t n = bytes / 4;
   std::vector<float> sinks(threads * 16);
@@ -87,14 +88,14 @@ double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool
   pass(loops[0]);  // warm-up: page tables, clocks
   double elapsed[2] = {0, 0};
   int64_t passes[2] = {0, 0};
-  while (elapsed[0] < min_seconds / 2 || elapsed[1] < min_seconds / 2) {
-    for (int l = 0; l < 2; l++) {
+  while (elapsed[0] < min_seconds / variants || (variants == 2 && elapsed[1] < min_seconds / 2)) {
+    for (int l = 0; l < variants; l++) {
       elapsed[l] += pass(loops[l]);
       passes[l]++;
     }
   }
   double best = 0;
-  for (int l = 0; l < 2; l++) best = std::max(best, static_cast<double>(n) * 4 * passes[l] / elapsed[l] / 1e9);
+  for (int l = 0; l < variants; l++) best = std::max(best, static_cast<double>(n) * 4 * passes[l] / elapsed[l] / 1e9);
   return best;
 }
 

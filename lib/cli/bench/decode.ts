@@ -171,7 +171,9 @@ async function pairedBatch1(
     done.push({ tokensPerSecond, bandwidthGBps, ofBound: (tokensPerSecond * weightBytes) / (bandwidthGBps * 1e9) });
     before = after;
   }
-  done.sort((a, b) => (Number.isFinite(a.ofBound) ? a.ofBound : a.tokensPerSecond) - (Number.isFinite(b.ofBound) ? b.ofBound : b.tokensPerSecond));
+  // By fraction of the bound; by speed where no bandwidth is known.
+  const key = (r: PairedRun) => (Number.isFinite(r.ofBound) ? r.ofBound : r.tokensPerSecond);
+  done.sort((a, b) => key(a) - key(b));
   return done[done.length >> 1]!;
 }
 
@@ -195,18 +197,28 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
     ((): number =>
       typeof kernels.benchReadBandwidth === 'function' ? kernels.benchReadBandwidth(opts.probeBytes ?? 1 << 30, opts.threads) : NaN);
   let bandwidthGBps = NaN; // the highest measured in the suite (or given)
-  /** One bandwidth measurement, kept in the suite's highest. */
-  const probe = (): number => {
-    const gbps = measure();
+  const keep = (gbps: number): number => {
     if (Number.isFinite(gbps)) bandwidthGBps = Number.isFinite(bandwidthGBps) ? Math.max(bandwidthGBps, gbps) : gbps;
     return gbps;
   };
-  const suiteGBps = opts.bandwidthGBps ?? probe();
-  if (Number.isFinite(suiteGBps)) bandwidthGBps = Math.max(suiteGBps, Number.isFinite(bandwidthGBps) ? bandwidthGBps : suiteGBps);
-  /** The bandwidth for rows measured between `before` and now: the highest of the three figures. */
-  const near = (before: number): number => {
-    const figures = [suiteGBps, before, probe()].filter(Number.isFinite);
-    return figures.length === 0 ? NaN : Math.max(...figures);
+  /** One bandwidth measurement, kept in the suite's highest. */
+  const probe = (): number => keep(measure());
+  const suiteGBps = keep(opts.bandwidthGBps ?? probe());
+
+  /**
+   * Tokens/s of each batch size in `list` and the bandwidth of its bound: batch 1 paired with its
+   * probes (pairedBatch1), larger batches the best of two runs, bounded by the highest of the suite's
+   * figure and the probes right before and after them.
+   */
+  const timeBatches = async (model: NativeModel, prompt: SeqId, list: number[], stepsPerRun: number, bytes: number) => {
+    const one = list.includes(1) ? await pairedBatch1(model, prompt, stepsPerRun, bytes, probe, suiteGBps) : null;
+    const larger = list.some((b) => b !== 1);
+    const before = larger ? probe() : NaN;
+    const rates: number[] = [];
+    for (const batch of list) rates.push(batch === 1 ? one!.tokensPerSecond : await bestRate(model, prompt, batch, stepsPerRun));
+    const figures = larger ? [suiteGBps, before, probe()].filter(Number.isFinite) : [];
+    const around = figures.length > 0 ? Math.max(...figures) : NaN;
+    return list.map((batch, i) => ({ batch, tokensPerSecond: rates[i]!, bandwidthGBps: batch === 1 ? one!.bandwidthGBps : around }));
   };
 
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
@@ -240,21 +252,13 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         const t = performance.now();
         await model.forward(Int32Array.of(prompt), 'last');
         prefill.push({ precision, tokensPerSecond: promptTokens / ((performance.now() - t) / 1e3) });
-        const one = batches.includes(1) ? await pairedBatch1(model, prompt, steps, weightBytes, probe, suiteGBps) : null;
-        const larger = batches.some((b) => b !== 1);
-        const before = larger ? probe() : NaN;
-        const rates: number[] = [];
-        for (const batch of batches) rates.push(batch === 1 ? one!.tokensPerSecond : await bestRate(model, prompt, batch, steps));
-        const bw = larger ? near(before) : NaN;
-        batches.forEach((batch, i) => {
-          const tokensPerSecond = rates[i]!;
+        for (const { batch, tokensPerSecond, bandwidthGBps } of await timeBatches(model, prompt, batches, steps, weightBytes)) {
           const stepSeconds = batch / tokensPerSecond;
-          const rowGBps = batch === 1 ? one!.bandwidthGBps : bw;
           // Context of a timed step: the prompt, the warm-up token and about half the timed ones.
           const flops = decodeStepFlops(shape, batch, promptTokens + 1 + Math.ceil(steps / 2));
-          const bound = decodeStepBound(weightBytes, rowGBps, flops, peakOf(precision));
-          rows.push({ precision, batch, stepSeconds, tokensPerSecond, bandwidthGBps: rowGBps, ofRoofline: bound / stepSeconds });
-        });
+          const bound = decodeStepBound(weightBytes, bandwidthGBps, flops, peakOf(precision));
+          rows.push({ precision, batch, stepSeconds, tokensPerSecond, bandwidthGBps, ofRoofline: bound / stepSeconds });
+        }
         if (longTokens > 0) {
           // One untimed prefill of another prompt first (it shares no prefix with the timed one): the
           // first 512-row forward grows the activation workspaces and touches fresh KV pages, a
@@ -290,20 +294,15 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
         await model.forward(Int32Array.of(prompt), 'last');
         // A quantized step at batch 1 takes a few ms: 3 × steps, so one hiccup of the host weighs less.
         // The bound is batch 1's (paired with its probes) where batch 1 runs, else the rows'.
-        const one = typeBatches.includes(1) ? await pairedBatch1(model, prompt, 3 * steps, bytes, probe, suiteGBps) : null;
-        const larger = typeBatches.some((b) => b !== 1);
-        const before = larger ? probe() : NaN;
-        const rates: number[] = [];
-        for (const batch of typeBatches) rates.push(batch === 1 ? one!.tokensPerSecond : await bestRate(model, prompt, batch, 3 * steps));
-        const around = larger ? near(before) : NaN;
-        const bw = one ? one.bandwidthGBps : around;
+        const timed = await timeBatches(model, prompt, typeBatches, 3 * steps, bytes);
+        const bw = (timed.find((r) => r.batch === 1) ?? timed[0])?.bandwidthGBps ?? NaN;
         const bound = (bw * 1e9) / bytes;
         weightTypeRows.push({
           weights: type,
           weightBytes: bytes,
           bandwidthGBps: bw,
           batch1BoundTokensPerSecond: bound,
-          rows: typeBatches.map((batch, i) => ({ batch, tokensPerSecond: rates[i]!, ofBound: rates[i]! / bound })),
+          rows: timed.map(({ batch, tokensPerSecond }) => ({ batch, tokensPerSecond, ofBound: tokensPerSecond / bound })),
         });
         if (type !== 'bf16') log(`quantized to ${type} on load in ${loadSeconds.toFixed(1)} s`);
       } finally {
