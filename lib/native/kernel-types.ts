@@ -41,6 +41,23 @@ export interface RmsNormArgs {
   eps: number;
 }
 
+export interface QuantizeActsArgs {
+  /** [rows, k] */
+  x: Float32Array;
+  rows: number;
+  k: number;
+  isa: IsaName;
+}
+
+export interface QuantizedActs {
+  /** [rows, k] round(x / d) per block, in [-127, 127] */
+  q: Int8Array;
+  /** [rows, k / 32] max |x| / 127 per block of 32 */
+  d: Float32Array;
+  /** [rows, k / 16] Σ q per 16 */
+  sum16: Int16Array;
+}
+
 export interface RopeArgs {
   /** [tokens, heads, headDim], rotated in a copy that is returned. */
   x: Float32Array;
@@ -111,6 +128,11 @@ export interface NativeKernels extends NativeCpu {
   rope(args: RopeArgs): Float32Array;
   /** out = silu(gate) * up, elementwise. */
   swiglu(gate: Float32Array, up: Float32Array): Float32Array;
+  /**
+   * The int8 activation blocks a GEMM call on quantized weights makes of x ([rows, k], k a multiple of
+   * 32), from `isa`'s quantizer: values, one scale per 32 and one sum per 16.
+   */
+  quantizeActs(args: QuantizeActsArgs): QuantizedActs;
   /** One sampled token id per row. */
   sample(args: SampleArgs): Int32Array;
   /** Tests only: where the process-wide sequence id counter continues (its wrap at 2^31 − 1). */

@@ -17,6 +17,7 @@
 #include "../../bench/bench_machine.h"
 #include "../../kernels/cpu/activation.h"
 #include "../../kernels/cpu/gemm.h"
+#include "../../kernels/cpu/gemm_quant.h"
 #include "../../kernels/cpu/norm.h"
 #include "../../kernels/cpu/packed_weights.h"
 #include "../../kernels/cpu/rope.h"
@@ -276,6 +277,29 @@ Napi::Value SwiGluFn(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The int8 activation blocks a quantized GEMM call makes of x, from one ISA's quantizer.
+Napi::Value QuantizeActivationsFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object args = ExpectObject(info[0], "args");
+  const int64_t rows = ExpectInt(args.Get("rows"), "rows", 1, kMaxDim);
+  const int64_t k = ExpectInt(args.Get("k"), "k", 1, kMaxDim);
+  if (k % kActBlock != 0)
+    throw Napi::RangeError::New(env, "Expected `k` to be a multiple of 32, got " + std::to_string(k));
+  if (rows * k > kMaxOutput) throw Napi::RangeError::New(env, "Expected `rows * k` to be at most 2^31");
+  const Isa isa = ExpectIsa(args.Get("isa"));
+  Napi::Float32Array x = ExpectTyped<float>(args.Get("x"), "x");
+  ExpectLength(env, x.ElementLength(), rows * k, "x", "rows * k");
+  Napi::Int8Array q = Napi::Int8Array::New(env, rows * k);
+  Napi::Float32Array d = Napi::Float32Array::New(env, rows * (k / kActBlock));
+  Napi::Int16Array sum16 = Napi::Int16Array::New(env, rows * (k / kActSum));
+  QuantizeActsFor(isa)(x.Data(), k, k, 0, rows, q.Data(), d.Data(), sum16.Data());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("q", q);
+  out.Set("d", d);
+  out.Set("sum16", sum16);
+  return out;
+}
+
 Napi::Value BenchFmaPeakFn(const Napi::CallbackInfo& info) {
   const Precision precision = ExpectPrecision(info[0]);
   const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
@@ -369,6 +393,7 @@ void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
   add("rmsNorm", Guarded<RmsNormFn>);
   add("rope", Guarded<RopeFn>);
   add("swiglu", Guarded<SwiGluFn>);
+  add("quantizeActs", Guarded<QuantizeActivationsFn>);
   add("benchFmaPeak", Guarded<BenchFmaPeakFn>);
   add("benchReadBandwidth", Guarded<BenchReadBandwidthFn>);
   add("benchGemm", Guarded<BenchGemmFn>);

@@ -169,7 +169,7 @@ const char* GemmDecodedSlices(const GemmParams& p, Isa isa, GemmBlockFn float_fn
 }
 
 // Quantizes X into the workspace and points q.acts at it.
-const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
+const char* QuantizeActs(GemmParams* q, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (ws == nullptr) return "gemm: quantized weights need a workspace";
   if (q->k % DTypeBlockElems(q->w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
   const int64_t m = q->m, k = q->k;
@@ -180,7 +180,8 @@ const char* QuantizeActs(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   int16_t* as = ws->act_sum.data();
   const float* x = q->x;
   const int64_t lda = q->lda;
-  ForRows(pool, m, [&](int64_t r0, int64_t r1) { QuantizeActRows(x, lda, k, r0, r1, aq, ad, as); });
+  const QuantizeActsFn quantize = QuantizeActsFor(isa);
+  ForRows(pool, m, [&](int64_t r0, int64_t r1) { quantize(x, lda, k, r0, r1, aq, ad, as); });
   q->acts.q = aq;
   q->acts.d = ad;
   q->acts.sum16 = as;
@@ -264,10 +265,10 @@ const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
 }
 
 // Y on packed quantized weights: X quantized as for the row-at-a-time kernel, then the groups.
-const char* GemmPacked(const GemmParams& p, GemmWorkspace* ws, ThreadPool* pool) {
+const char* GemmPacked(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (p.k % DTypeBlockElems(p.w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
   GemmParams q = p;
-  if (const char* err = QuantizeActs(&q, ws, pool)) return err;
+  if (const char* err = QuantizeActs(&q, isa, ws, pool)) return err;
   if (const char* err = PackedActSums(&q, ws, pool)) return err;
   ForGroups(q, QuantPackedAvx512Vnni(), kQuantPackedGroups, pool);
   return nullptr;
@@ -304,7 +305,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
       if (p.precision == Precision::kBF16 && Bf16PackedRuns(isa)) return GemmPackedBf16Call(p, ws, pool);
       if (p.w == nullptr) return "gemm: packed BF16 weights need precision 'bf16' and isa 'avx512bf16'";
     } else {
-      if (QuantPackedRuns(isa)) return GemmPacked(p, ws, pool);
+      if (QuantPackedRuns(isa)) return GemmPacked(p, isa, ws, pool);
       if (p.w == nullptr) return "gemm: packed weights need isa 'avx512' or 'avx512bf16' and a CPU with AVX512_VNNI";
     }
   }
@@ -325,7 +326,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
   if (quantized && p.m < kDecodeMinRows) {
     // Few rows: X becomes int8 blocks whatever the precision, and the integer dot products run on
     // the blocks as stored (gemm_quant.h).
-    if (const char* err = QuantizeActs(&q, ws, pool)) return err;
+    if (const char* err = QuantizeActs(&q, isa, ws, pool)) return err;
     fn = QuantVariantFor(isa);
   } else if (p.precision == Precision::kBF16) {
     if (ws == nullptr) return "gemm: a bf16-precision call needs a workspace";

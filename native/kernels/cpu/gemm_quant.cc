@@ -132,6 +132,16 @@ void DecodeScalar(DType type, const uint8_t* row, int64_t k, float* f32, uint16_
 
 }  // namespace
 
+QuantizeActsFn QuantizeActsFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512Bf16:
+    case Isa::kAvx512: return QuantizeActsAvx512();
+    case Isa::kAvx2: return QuantizeActsAvx2();
+    case Isa::kScalar: break;
+  }
+  return QuantizeActRows;
+}
+
 QuantBlockFn QuantBlockScalar() { return BlockScalar; }
 QuantDecodeFn QuantDecodeScalar() { return DecodeScalar; }
 

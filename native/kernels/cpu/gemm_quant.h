@@ -20,6 +20,12 @@ constexpr int64_t kActSum = 16;
 
 // Quantizes rows [r0, r1) of x (row stride lda, k a multiple of 32) into the arrays above.
 void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int16_t* sum16);
+// The same, bit for bit, on AVX2 or AVX-512 vectors (quantize_acts_simd.h).
+using QuantizeActsFn = decltype(&QuantizeActRows);
+QuantizeActsFn QuantizeActsAvx2();
+QuantizeActsFn QuantizeActsAvx512();
+// The variant for `isa` (the caller has checked the CPU runs it).
+QuantizeActsFn QuantizeActsFor(Isa isa);
 
 // One ISA's quantized GEMM over output columns [n0, n1), all m rows; p.w holds DTypeRowBytes(w_dtype,
 // k) bytes per row and p.acts the quantized X.

@@ -1,5 +1,6 @@
 // AVX2 quantized GEMM (gemm_quant_simd.h): the byte dot as vpmaddubsw (pairs to i16) + vpmaddwd (to i32).
 #include "gemm_quant_simd.h"
+#include "quantize_acts_simd.h"
 
 namespace tt {
 
@@ -15,5 +16,6 @@ void Block(const GemmParams& p, int64_t n0, int64_t n1) { QuantGemmSimd<Avx2Dot>
 
 QuantBlockFn QuantBlockAvx2() { return Block; }
 QuantDecodeFn QuantDecodeAvx2() { return DecodeRowSimd; }
+QuantizeActsFn QuantizeActsAvx2() { return QuantizeActRowsSimd; }
 
 }  // namespace tt

@@ -2,6 +2,7 @@
 // the AVX-512 flags so the compiler has 32 vector registers for the 4-row accumulators. 512-bit
 // vectors would need a scale per 128-bit quarter and buy nothing while decode waits on memory.
 #include "gemm_quant_simd.h"
+#include "quantize_acts_simd.h"
 
 namespace tt {
 
@@ -17,5 +18,6 @@ void Block(const GemmParams& p, int64_t n0, int64_t n1) { QuantGemmSimd<Avx512Do
 
 QuantBlockFn QuantBlockAvx512() { return Block; }
 QuantDecodeFn QuantDecodeAvx512() { return DecodeRowSimd; }
+QuantizeActsFn QuantizeActsAvx512() { return QuantizeActRowsSimd; }
 
 }  // namespace tt
