@@ -23,14 +23,18 @@ namespace {
 constexpr int kTileRows = 6;
 constexpr int kTileGroups = kBf16PackedGroups;
 constexpr int64_t kRowTile = 48;  // X rows (a multiple of kTileRows) kept hot while the groups pass
-// Prefetch distance at one or two rows, as in gemm_quant_packed_vnni.cc: 8 KiB in all, each of the
-// tile's 4 group streams 2 KiB ahead of itself, continuing into the group its next tile reads (A/B on
-// 2 threads: 1.02-1.15x over 8 KiB per stream, which partly fetched what the neighbour stream was
-// reading; 16 KiB in all was no better).
+// Prefetch distance, as in gemm_quant_packed_vnni.cc: 8 KiB in all, each of the tile's 4 group streams
+// 2 KiB ahead of itself, continuing into the group its next tile reads (A/B on 2 threads: 1.02-1.15x
+// over 8 KiB per stream, which partly fetched what the neighbour stream was reading; 16 KiB in all was
+// no better). Only the first X rows to meet a tile prefetch: they read it from memory, the rows after
+// them from L2. Before, only tiles of one or two rows prefetched, and at 4, 16 and 64 rows the first
+// pass waited on the hardware prefetchers alone (A/B of decode steps, 2 threads: 1.16x at batch 4,
+// 1.10x at 16, 1.05x at 64; prefetching the next tile from every pass instead gained nothing more).
 constexpr int64_t kAhead = 8192;
 
-// R X rows (from i0) by G groups (from g0): all k, then y (+ bias) for columns < n.
-template <int R, int G>
+// R X rows (from i0) by G groups (from g0): all k, then y (+ bias) for columns < n. kPrefetch: the
+// groups come from memory (these are the first X rows to meet them), so each stream prefetches ahead.
+template <int R, int G, bool kPrefetch>
 void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0) {
   const int64_t pairs = p.k / 2;
   const uint32_t* x[R];
@@ -43,7 +47,7 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
     __m512bh wv[G];
     for (int g = 0; g < G; g++) {
       const uint8_t* at = w + g * stride + q * 64;
-      if (R <= 2) {
+      if (kPrefetch) {
         const int64_t ahead = q * 64 + kAhead / G;
         const uint8_t* next = ahead < pairs * 64 ? at + kAhead / G : w + (g + G) * stride + ahead - pairs * 64;
         _mm_prefetch(reinterpret_cast<const char*>(next), _MM_HINT_T0);
@@ -65,14 +69,20 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
   }
 }
 
-template <int R>
-void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t groups) {
+template <int R, bool kPrefetch>
+void TileOf(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t groups) {
   switch (groups) {
-    case 1: return Tile<R, 1>(p, base, stride, i0, g0);
-    case 2: return Tile<R, 2>(p, base, stride, i0, g0);
-    case 3: return Tile<R, 3>(p, base, stride, i0, g0);
-    default: return Tile<R, 4>(p, base, stride, i0, g0);
+    case 1: return Tile<R, 1, kPrefetch>(p, base, stride, i0, g0);
+    case 2: return Tile<R, 2, kPrefetch>(p, base, stride, i0, g0);
+    case 3: return Tile<R, 3, kPrefetch>(p, base, stride, i0, g0);
+    default: return Tile<R, 4, kPrefetch>(p, base, stride, i0, g0);
   }
+}
+
+// R rows from i0 against `groups` groups from g0; `first`: the first rows of the row tile to read them.
+template <int R>
+void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t groups, bool first) {
+  if (first) TileOf<R, true>(p, base, stride, i0, g0, groups); else TileOf<R, false>(p, base, stride, i0, g0, groups);
 }
 
 // Groups [g0, g1) for every X row: row tiles outside, then 4 groups at a time, 6 rows at a time.
@@ -84,13 +94,13 @@ void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
     for (int64_t g = g0; g < g1; g += kTileGroups) {
       const int64_t groups = std::min<int64_t>(kTileGroups, g1 - g);
       int64_t i = t0;
-      for (; i + kTileRows <= t1; i += kTileRows) Rows<kTileRows>(p, base, stride, i, g, groups);
+      for (; i + kTileRows <= t1; i += kTileRows) Rows<kTileRows>(p, base, stride, i, g, groups, i == t0);
       switch (t1 - i) {
-        case 1: Rows<1>(p, base, stride, i, g, groups); break;
-        case 2: Rows<2>(p, base, stride, i, g, groups); break;
-        case 3: Rows<3>(p, base, stride, i, g, groups); break;
-        case 4: Rows<4>(p, base, stride, i, g, groups); break;
-        case 5: Rows<5>(p, base, stride, i, g, groups); break;
+        case 1: Rows<1>(p, base, stride, i, g, groups, i == t0); break;
+        case 2: Rows<2>(p, base, stride, i, g, groups, i == t0); break;
+        case 3: Rows<3>(p, base, stride, i, g, groups, i == t0); break;
+        case 4: Rows<4>(p, base, stride, i, g, groups, i == t0); break;
+        case 5: Rows<5>(p, base, stride, i, g, groups, i == t0); break;
         default: break;
       }
     }
