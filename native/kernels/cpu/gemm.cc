@@ -189,17 +189,15 @@ const char* QuantizeActs(GemmParams* q, Isa isa, GemmWorkspace* ws, ThreadPool* 
   return nullptr;
 }
 
-// X rounded to bf16 bits (row stride k) into the workspace, for the kernels that read q->x_bf16.
+// X rounded to bf16 bits (row stride k) into the workspace, for the avx512bf16 kernels that read
+// q->x_bf16 (the scalar loop took 1.5% of a batch-16 decode step).
 const char* XAsBf16Bits(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
   std::vector<uint16_t>& bits = ws->bits;
   if (!Reserve(&bits, q->m * q->k)) return "gemm: out of memory for the bf16 copy of x";
   uint16_t* out = bits.data();
   const float* x = q->x;
   const int64_t k = q->k, lda = q->lda;
-  ForRows(pool, q->m, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++)
-      for (int64_t t = 0; t < k; t++) out[r * k + t] = F32ToBf16(x[r * lda + t]);
-  });
+  ForRows(pool, q->m, [&](int64_t r0, int64_t r1) { XRowsToBf16Avx512Bf16(x, lda, k, r0, r1, out); });
   q->x_bf16 = out;
   return nullptr;
 }

@@ -31,6 +31,11 @@ inline int64_t PanelElems(int64_t m, int64_t k) { return (m + 15) / 16 * 16 * (k
 // bf16 to nearest even. Compiled for avx512bf16; call only where the host has it.
 void PackXPanelsAvx512Bf16(const float* x, int64_t lda, int64_t m, int64_t k, int64_t g0, int64_t g1, uint32_t* out);
 
+// Rows [r0, r1) of X ([m, k] f32, row stride lda) as bf16 bits, row stride k, rounded to nearest
+// even by vcvtneps2bf16: F32ToBf16's result for every input but the f32 subnormals, which the
+// instruction flushes to zero (as the panels above do). Compiled for avx512bf16.
+void XRowsToBf16Avx512Bf16(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, uint16_t* out);
+
 // Y[:, n0:n1) for all m rows from p.x_panels and BF16 weights p.w (k even).
 void GemmPanelsAvx512Bf16(const GemmParams& p, int64_t n0, int64_t n1);
 

@@ -215,6 +215,18 @@ void PackXPanelsAvx512Bf16(const float* x, int64_t lda, int64_t m, int64_t k, in
   }
 }
 
+void XRowsToBf16Avx512Bf16(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, uint16_t* out) {
+  for (int64_t r = r0; r < r1; r++) {
+    const float* src = x + r * lda;
+    uint16_t* dst = out + r * k;
+    for (int64_t t = 0; t < k; t += 16) {
+      const __mmask16 mask = static_cast<__mmask16>(k - t >= 16 ? 0xffff : (1u << (k - t)) - 1);
+      const __m256i bits = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src + t)));
+      _mm256_mask_storeu_epi16(dst + t, mask, bits);
+    }
+  }
+}
+
 void GemmPanelsAvx512Bf16(const GemmParams& p, int64_t n0, int64_t n1) {
   const int64_t k2 = p.k / 2;
   const int64_t groups = (p.m + 15) / 16;
