@@ -161,7 +161,12 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   float* sa = a.scratch;
   float* sb = a.scratch + kAttnItemKeys + 16;
   int j = lo;
+  for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
   for (; j + 4 <= hi; j += 4) {
+    for (int u = 0; u < 4; u++) {
+      if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
+      PrefetchKvRow(V[j + u], D);
+    }
     const T* k0 = K[j];
     const T* k1 = K[j + 1];
     const T* k2 = K[j + 2];
@@ -183,6 +188,7 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
     _mm_storeu_ps(sb + j, HorizontalSum4(b0, b1, b2, b3));
   }
   for (; j < hi; j++) {
+    PrefetchKvRow(V[j], D);
     __m256 x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
     for (int t = 0; t < D; t += 8) {
       const __m256 c = Load8(K[j] + t);

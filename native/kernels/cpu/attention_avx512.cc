@@ -28,7 +28,12 @@ void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   constexpr int kRow = kAttnItemKeys + 16;
   float* s = a.scratch;
   int j = lo;
+  for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
   for (; j + 4 <= hi; j += 4) {
+    for (int u = 0; u < 4; u++) {
+      if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
+      PrefetchKvRow(V[j + u], D);
+    }
     __m512 acc[NG][4];
 #pragma GCC unroll 4
     for (int g = 0; g < NG; g++) acc[g][0] = acc[g][1] = acc[g][2] = acc[g][3] = _mm512_setzero_ps();
@@ -47,6 +52,7 @@ void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
     for (int g = 0; g < NG; g++) _mm_storeu_ps(s + g * kRow + j, HorizontalSum4(acc[g][0], acc[g][1], acc[g][2], acc[g][3]));
   }
   for (; j < hi; j++) {
+    PrefetchKvRow(V[j], D);
     __m512 acc[NG];
 #pragma GCC unroll 4
     for (int g = 0; g < NG; g++) acc[g] = _mm512_setzero_ps();
