@@ -226,7 +226,7 @@ describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   // side, then single groups (and the padded one).
   const n = 109;
   const PACKED_ISAS: IsaName[] = cpu.avx512bf16 ? ['avx512', 'avx512bf16'] : ['avx512'];
-  for (const type of ['q8_0', 'q4_0', 'q4_k'] as const) {
+  for (const type of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) {
     const { bytes, decoded, bias } = quantizedCase(type, n, k, 21, 23);
     // 1..7 and 9 rows take the remainder kernels, 8 and 16 the 8-row one, 70 two row tiles of 64.
     for (const m of [1, 2, 5, 8, 9, 16, 70]) {
@@ -260,7 +260,7 @@ describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   it('refuses packing a type without a packed layout', () => {
     const x = new Float32Array(256);
     expect(() =>
-      kernels.gemm({ x, w: new Uint8Array(210), wDtype: 'Q6_K', m: 1, n: 1, k: 256, precision: 'f32', isa: 'avx512', threads: 1, packed: true }),
-    ).toThrow(/`packed` weights to be Q8_0, Q4_0, Q4_K or BF16, got Q6_K/);
+      kernels.gemm({ x, w: new Uint16Array(256), wDtype: 'F16', m: 1, n: 1, k: 256, precision: 'f32', isa: 'avx512', threads: 1, packed: true }),
+    ).toThrow(/`packed` weights to be Q8_0, Q4_0, Q4_K, Q6_K or BF16, got F16/);
   });
 });

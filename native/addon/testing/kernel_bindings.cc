@@ -163,7 +163,7 @@ GemmCall ParseGemmArgs(const Napi::Value& value) {
   if (!packed.IsUndefined() && !packed.IsBoolean()) throw Napi::TypeError::New(env, "Expected `packed` to be a boolean");
   if (!packed.IsUndefined() && packed.As<Napi::Boolean>().Value()) {
     if (!PackableType(p.w_dtype))
-      throw Napi::TypeError::New(env, std::string("Expected `packed` weights to be Q8_0, Q4_0, Q4_K or BF16, got ") + DTypeName(p.w_dtype));
+      throw Napi::TypeError::New(env, std::string("Expected `packed` weights to be Q8_0, Q4_0, Q4_K, Q6_K or BF16, got ") + DTypeName(p.w_dtype));
     if (p.w_dtype == DType::kBF16 && p.k % 2 != 0)
       throw Napi::RangeError::New(env, "Expected `k` to be even for packed BF16 weights, got " + std::to_string(p.k));
     const int64_t bytes = PackedBytes(p.w_dtype, p.n, p.k);

@@ -297,7 +297,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
   if (p.x == nullptr || (p.w == nullptr && p.w_packed == nullptr) || p.y == nullptr) return "gemm: missing x, w or y";
   if (p.m == 0) return nullptr;
   if (p.w_packed != nullptr) {
-    if (!PackableType(p.w_dtype)) return "gemm: packed weights must be Q8_0, Q4_0, Q4_K or BF16";
+    if (!PackableType(p.w_dtype)) return "gemm: packed weights must be Q8_0, Q4_0, Q4_K, Q6_K or BF16";
     if (ws == nullptr) return "gemm: packed weights need a workspace";
     if (p.w_dtype == DType::kBF16) {
       if (p.precision == Precision::kBF16 && Bf16PackedRuns(isa)) return GemmPackedBf16Call(p, ws, pool);

@@ -3,8 +3,8 @@
 // activation bytes broadcast from one X row, leaving the block's exact integer dot product for each of
 // the 16 columns in one register; one convert and one FMA scale it by d_w · d_x into the row's f32
 // accumulator. Offsets ride in the integers: Q8_0 stores q + 128 and Q4_0 its 0..15 nibbles, so each
-// block's sum starts at -128 · Σx or -8 · Σx (QuantActs::sum32); Q4_K subtracts dmin · m · d_x · Σx in
-// f32, as its scale is per sub-block.
+// block's sum starts at -128 · Σx or -8 · Σx (QuantActs::sum32), and Q6_K's 16-weight sub-blocks at
+// -32 · Σx (QuantActs::sum16); Q4_K subtracts dmin · m · d_x · Σx in f32, as its scale is per sub-block.
 //
 // Every X row sees the same sequence of f32 operations whatever the batch, so a row's output never
 // depends on how many rows are in the call (decode at batch 1 and 16 agree bit for bit). W is unpacked
@@ -79,6 +79,7 @@ struct Rows {
   const float* d[kMaxRows];
   const int32_t* s[kMaxRows];
   const float* ds[kMaxRows];
+  const int16_t* s16[kMaxRows];
 };
 
 template <int R>
@@ -89,6 +90,7 @@ Rows RowPointers(const QuantActs& a, int64_t i0) {
     x.d[r] = a.d + (i0 + r) * (a.k / kActBlock);
     x.s[r] = a.sum32 + (i0 + r) * (a.k / kActBlock);
     x.ds[r] = a.dsum32 + (i0 + r) * (a.k / kActBlock);
+    x.s16[r] = a.sum16 + (i0 + r) * (a.k / kActSum);
   }
   return x;
 }
@@ -202,6 +204,58 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
   }
 }
 
+// Q6_K: 6-bit weights q (0..63) in sub-blocks of 16, each with an int8 scale; value d · sc · (q - 32).
+// A step t of half h holds 4 weights of each quarter j (weights 128h + 32j + 4t ..) spread over three
+// chunks (packed_weights.h): the low nibbles of quarters 0 and 2 (chunk A), of 1 and 3 (B), and the
+// top 2 bits of all four (H). Masked shifts put each quarter's 6-bit values in bytes as vpdpbusd
+// wants them; the 16-bit shifts move bits across byte boundaries only into positions the masks clear.
+// A sub-block is steps 4u .. 4u + 3 of one quarter: four vpdpbusd starting from -32 · Σx over its 16
+// activations (exact integers), then one scale d · sc · d_x.
+template <int R, int G>
+void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
+  const int64_t nb = k / 256;
+  const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; b++) {
+    for (int p = 0; p < 4; p++) {
+      const int h = p / 2, u = p % 2;  // half h, steps 4u .. 4u + 3: sub-block 8h + 2j + u of quarter j
+#pragma GCC unroll 4
+      for (int g = 0; g < G; g++) {
+        const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
+        // 288 bytes of scales per super-block: 4.5 lines, one prefetched per p and two at p = 0.
+        PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 64 * p);
+        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 256);
+        const uint8_t* q = group + g * stride + b * 3072 + p * 768;
+        for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
+        __m512i a[4], bq[4], hb[4];
+        for (int t = 0; t < 4; t++) {
+          a[t] = _mm512_load_si512(q + 192 * t);
+          bq[t] = _mm512_load_si512(q + 192 * t + 64);
+          hb[t] = _mm512_load_si512(q + 192 * t + 128);
+        }
+        for (int j = 0; j < 4; j++) {
+          __m512i w[4];
+          for (int t = 0; t < 4; t++) {
+            const __m512i nib = j == 0 ? a[t] : j == 1 ? bq[t] : j == 2 ? _mm512_srli_epi16(a[t], 4) : _mm512_srli_epi16(bq[t], 4);
+            const __m512i top = j == 0 ? _mm512_slli_epi16(hb[t], 4) : j == 1 ? _mm512_slli_epi16(hb[t], 2) : j == 2 ? hb[t] : _mm512_srli_epi16(hb[t], 2);
+            w[t] = _mm512_or_si512(_mm512_and_si512(nib, low4), _mm512_and_si512(top, top2));
+          }
+          const int sub = 8 * h + 2 * j + u;
+          const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 32 + 16 * sub));
+          const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)));
+          const int64_t at = b * 256 + 128 * h + 32 * j + 16 * u;  // the sub-block's first activation
+#pragma GCC unroll 8
+          for (int r = 0; r < R; r++) {
+            __m512i dot = _mm512_set1_epi32(-32 * x.s16[r][at / 16]);
+            for (int t = 0; t < 4; t++) dot = _mm512_dpbusd_epi32(dot, w[t], Bcast4(x.q[r] + at + 4 * t));
+            acc[g][r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][at / 32])), _mm512_cvtepi32_ps(dot), acc[g][r]);
+          }
+        }
+      }
+    }
+  }
+}
+
 // Groups g0 .. g0 + G (16 columns each) for X rows i0 .. i0 + R: computes and stores y (+ bias),
 // columns < n only.
 template <int R, int G>
@@ -215,6 +269,7 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, 
     case DType::kQ8_0: GroupsQ32<DType::kQ8_0, R, G>(group, stride, p.k, x, acc); break;
     case DType::kQ4_0: GroupsQ32<DType::kQ4_0, R, G>(group, stride, p.k, x, acc); break;
     case DType::kQ4_K: GroupsQ4K<R, G>(group, stride, p.k, x, acc); break;
+    case DType::kQ6_K: GroupsQ6K<R, G>(group, stride, p.k, x, acc); break;
     default: return;
   }
   for (int g = 0; g < G; g++) {

@@ -12,6 +12,10 @@ namespace {
 
 // Byte offsets inside one packed Q4_K scale record (packed_weights.h).
 constexpr int64_t kK4Dmin = 32, kK4Sc = 64, kK4Min = 192;
+// Inside one packed Q6_K block: chunk c (0: ql[64h + 4t], 1: ql[64h + 32 + 4t], 2: qh[32h + 4t]) of
+// half h and step t, and the sub-block scales after d[16] in the scale record.
+inline int64_t Q6Chunk(int h, int t, int c) { return h * 1536 + t * 192 + c * 64; }
+constexpr int64_t kK6Sc = 32;
 
 // Where block b of group g keeps its weights and its scales.
 struct GroupBlock {
@@ -84,6 +88,19 @@ void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t 
                 for (int i = 0; i < 4; i++) out.q[p * 512 + c * 64 + l * 4 + i] = real ? q->qs[32 * p + 4 * c + i] : 0;
             break;
           }
+          case DType::kQ6_K: {
+            const BlockQ6_K* q = reinterpret_cast<const BlockQ6_K*>(blk);
+            d[l] = real ? q->d : 0;
+            for (int s = 0; s < 16; s++) out.s[kK6Sc + s * 16 + l] = real ? static_cast<uint8_t>(q->scales[s]) : 0;
+            for (int h = 0; h < 2; h++)
+              for (int t = 0; t < 8; t++)
+                for (int i = 0; i < 4; i++) {
+                  out.q[Q6Chunk(h, t, 0) + l * 4 + i] = real ? q->ql[64 * h + 4 * t + i] : 0;
+                  out.q[Q6Chunk(h, t, 1) + l * 4 + i] = real ? q->ql[64 * h + 32 + 4 * t + i] : 0;
+                  out.q[Q6Chunk(h, t, 2) + l * 4 + i] = real ? q->qh[32 * h + 4 * t + i] : 0;
+                }
+            break;
+          }
           default: return;
         }
       }
@@ -137,6 +154,19 @@ void UnpackQuantRow(DType t, const uint8_t* packed, int64_t k, int64_t row, uint
         for (int p = 0; p < 4; p++)
           for (int c = 0; c < 8; c++)
             for (int i = 0; i < 4; i++) q->qs[32 * p + 4 * c + i] = in.q[p * 512 + c * 64 + l * 4 + i];
+        break;
+      }
+      case DType::kQ6_K: {
+        BlockQ6_K* q = reinterpret_cast<BlockQ6_K*>(blk);
+        q->d = d[l];
+        for (int s = 0; s < 16; s++) q->scales[s] = static_cast<int8_t>(in.s[kK6Sc + s * 16 + l]);
+        for (int h = 0; h < 2; h++)
+          for (int t = 0; t < 8; t++)
+            for (int i = 0; i < 4; i++) {
+              q->ql[64 * h + 4 * t + i] = in.q[Q6Chunk(h, t, 0) + l * 4 + i];
+              q->ql[64 * h + 32 + 4 * t + i] = in.q[Q6Chunk(h, t, 1) + l * 4 + i];
+              q->qh[32 * h + 4 * t + i] = in.q[Q6Chunk(h, t, 2) + l * 4 + i];
+            }
         break;
       }
       default: return;

@@ -21,6 +21,12 @@
 //                     8 chunks t of 16 rows x qs[32p + 4t .. + 4]; scales d[16], dmin[16] f16, then
 //                     the 6-bit sub-block scales and mins unpacked, sc[8][16] and m[8][16] u8.
 //                                                                              2368 B = 16 x 148
+//   Q6_K, 256 weights: for each half h of the block and each t < 8, three chunks of 16 rows x 4 bytes:
+//                     ql[64h + 4t ..] (low nibbles: weights 128h + 4t.., high: 128h + 64 + 4t..),
+//                     ql[64h + 32 + 4t ..] (weights 128h + 32 + 4t.., 128h + 96 + 4t..) and
+//                     qh[32h + 4t ..] (the top 2 bits of those four weights, bits 2j..2j+1 for
+//                     quarter j); scales d[16] f16, then the 16 sub-block scales sc[16][16] i8.
+//                                                                              3360 B = 16 x 210
 //   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
 //                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
 #pragma once
@@ -32,9 +38,9 @@ namespace tt {
 
 constexpr int64_t kPackRows = 16;
 
-// Types with a packed layout (Q6_K keeps its blocks and the row-at-a-time kernel; F32 and F16 their rows).
+// Types with a packed layout (F32 and F16 keep their rows).
 inline bool PackableType(DType t) {
-  return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K || t == DType::kBF16;
+  return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K || t == DType::kQ6_K || t == DType::kBF16;
 }
 
 // Weights per packed block: the type's block, or one pair for BF16.
@@ -46,6 +52,7 @@ inline int64_t PackedWeightBytes(DType t) {
     case DType::kQ8_0: return 512;
     case DType::kQ4_0: return 256;
     case DType::kQ4_K: return 2048;
+    case DType::kQ6_K: return 3072;
     case DType::kBF16: return 64;
     default: return 0;
   }
@@ -55,6 +62,7 @@ inline int64_t PackedScaleBytes(DType t) {
     case DType::kQ8_0:
     case DType::kQ4_0: return 32;
     case DType::kQ4_K: return 320;
+    case DType::kQ6_K: return 288;
     default: return 0;
   }
 }
