@@ -12,7 +12,7 @@ import type { NativeModelSpec, NativeTensorSpec, QuantDTypeName } from '../../li
 import { nativeAddon } from '../../lib/native/load.js';
 import { Model } from '../../lib/models/model.js';
 import { loadPrm } from '../../lib/models/prm/prm.js';
-import { quantizeRows, quantDTypeName, type QuantType } from '../../lib/models/quant/index.js';
+import { dequantizeRows, quantizeRows, quantDTypeName, type QuantType } from '../../lib/models/quant/index.js';
 import { fixtureDir, readReference } from '../models/prm-fixtures.js';
 import { writeTinyModel, type TinyModel } from '../helpers/tiny-model.js';
 
@@ -75,6 +75,29 @@ function writePrequantized(tiny: TinyModel, type: QuantType): { spec: NativeMode
   return { spec: { ...tiny.spec, files: [file], tensors }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The tiny model's checkpoint with every matrix replaced by dequantize(quantize(w)) as F32: the weights
+ * a `type` model multiplies by, so the two differ only by the GEMM's int8 rounding of activations.
+ */
+function writeRoundTripped(tiny: TinyModel, type: QuantType): { spec: NativeModelSpec; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-quant-'));
+  const file = path.join(dir, 'weights.bin');
+  const blobs: Buffer[] = [];
+  const tensors: NativeTensorSpec[] = [];
+  let at = 0;
+  for (const [name, values] of tiny.weights) {
+    const cols = colsOf(tiny, name);
+    const shape = tiny.spec.tensors.find((t) => t.name === name)!.shape;
+    const rows = values.length / (cols ?? values.length);
+    const f = cols === undefined ? values : dequantizeRows(type, quantizeRows(type, values, rows, cols), rows, cols);
+    tensors.push({ name, file: 0, dtype: 'F32', shape, offset: at, byteLength: f.byteLength });
+    blobs.push(Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+    at += f.byteLength;
+  }
+  writeFileSync(file, Buffer.concat(blobs));
+  return { spec: { ...tiny.spec, files: [file], tensors }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 describe('quantize-on-load', () => {
   const tiny = writeTinyModel({ dtype: 'BF16', seed: 3 });
   // Every matrix width (256, 512) is whole Q4_K/Q6_K blocks, so no type falls back.
@@ -119,6 +142,27 @@ describe('quantize-on-load', () => {
         expect(maxAbsDiff(onLoad, await logits(wide.spec, TOKENS))).toBeGreaterThan(0);
       } finally {
         pre.cleanup();
+      }
+    });
+  }
+
+  // Under a tied LM head the embedding is packed for the head's GEMM (on AVX-512 VNNI hosts) and
+  // token lookups decode their rows out of the packed groups: a lookup that decoded the wrong bytes
+  // would feed the layers another row, which moves logits by their own size.
+  for (const type of ['q4_k', 'q6_k'] as const) {
+    it(`${type}, tied LM head: equals the float model on the round-tripped weights up to activation rounding`, async () => {
+      const tied = writeTinyModel({ dtype: 'BF16', seed: 5, hidden: 256, intermediate: 512, heads: 4, kvHeads: 2, headDim: 64, layers: 1, tieWordEmbeddings: true });
+      const round = writeRoundTripped(tied, type);
+      try {
+        const want = await logits(round.spec, TOKENS);
+        const got = await logits({ ...tied.spec, quantize: quantDTypeName(type) }, TOKENS);
+        // One layer, hidden 256: int8 activations (half a step of max|x|/127 per element) move these
+        // logits (max ≈ 3) by under 1% of the largest, measured; 3% leaves room for other seeds.
+        expect(maxAbsDiff(want, got)).toBeLessThanOrEqual(0.03 * maxAbs(want));
+        expect(maxAbsDiff(want, got)).toBeGreaterThan(0);
+      } finally {
+        round.cleanup();
+        tied.cleanup();
       }
     });
   }
