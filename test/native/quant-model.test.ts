@@ -51,35 +51,13 @@ function colsOf(tiny: TinyModel, name: string): number | undefined {
   return tiny.config.hidden;
 }
 
-/**
- * The tiny model's checkpoint rewritten with every matrix quantized to `type` by quantizeRows (norms
- * stay F32), and the spec that loads it: what a GGUF file of that type gives the runtime.
- */
-function writePrequantized(tiny: TinyModel, type: QuantType): { spec: NativeModelSpec; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-quant-'));
-  const file = path.join(dir, 'weights.bin');
-  const blobs: Uint8Array[] = [];
-  const tensors: NativeTensorSpec[] = [];
-  let at = 0;
-  for (const [name, values] of tiny.weights) {
-    const cols = colsOf(tiny, name);
-    const shape = tiny.spec.tensors.find((t) => t.name === name)!.shape;
-    const bytes =
-      cols === undefined ? new Uint8Array(values.buffer, values.byteOffset, values.byteLength) : quantizeRows(type, values, values.length / cols, cols);
-    const dtype: NativeTensorSpec['dtype'] = cols === undefined ? 'F32' : quantDTypeName(type);
-    tensors.push({ name, file: 0, dtype, shape, offset: at, byteLength: bytes.length });
-    blobs.push(bytes);
-    at += bytes.length;
-  }
-  writeFileSync(file, Buffer.concat(blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))));
-  return { spec: { ...tiny.spec, files: [file], tensors }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+type Written = { spec: NativeModelSpec; cleanup: () => void };
 
-/**
- * The tiny model's checkpoint with every matrix replaced by dequantize(quantize(w)) as F32: the weights
- * a `type` model multiplies by, so the two differ only by the GEMM's int8 rounding of activations.
- */
-function writeRoundTripped(tiny: TinyModel, type: QuantType): { spec: NativeModelSpec; cleanup: () => void } {
+/** The tiny model's checkpoint with every matrix ([rows, cols]) rewritten by `matrix` (norms stay F32). */
+function writeRewritten(
+  tiny: TinyModel,
+  matrix: (values: Float32Array, rows: number, cols: number) => { bytes: Uint8Array; dtype: NativeTensorSpec['dtype'] },
+): Written {
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-quant-'));
   const file = path.join(dir, 'weights.bin');
   const blobs: Buffer[] = [];
@@ -88,14 +66,32 @@ function writeRoundTripped(tiny: TinyModel, type: QuantType): { spec: NativeMode
   for (const [name, values] of tiny.weights) {
     const cols = colsOf(tiny, name);
     const shape = tiny.spec.tensors.find((t) => t.name === name)!.shape;
-    const rows = values.length / (cols ?? values.length);
-    const f = cols === undefined ? values : dequantizeRows(type, quantizeRows(type, values, rows, cols), rows, cols);
-    tensors.push({ name, file: 0, dtype: 'F32', shape, offset: at, byteLength: f.byteLength });
-    blobs.push(Buffer.from(f.buffer, f.byteOffset, f.byteLength));
-    at += f.byteLength;
+    const { bytes, dtype } =
+      cols === undefined
+        ? { bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), dtype: 'F32' as const }
+        : matrix(values, values.length / cols, cols);
+    tensors.push({ name, file: 0, dtype, shape, offset: at, byteLength: bytes.length });
+    blobs.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    at += bytes.length;
   }
   writeFileSync(file, Buffer.concat(blobs));
   return { spec: { ...tiny.spec, files: [file], tensors }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every matrix quantized to `type` by quantizeRows: what a GGUF file of that type gives the runtime. */
+function writePrequantized(tiny: TinyModel, type: QuantType): Written {
+  return writeRewritten(tiny, (values, rows, cols) => ({ bytes: quantizeRows(type, values, rows, cols), dtype: quantDTypeName(type) }));
+}
+
+/**
+ * Every matrix replaced by dequantize(quantize(w)) as F32: the weights a `type` model multiplies by, so
+ * the two differ only by the GEMM's int8 rounding of activations.
+ */
+function writeRoundTripped(tiny: TinyModel, type: QuantType): Written {
+  return writeRewritten(tiny, (values, rows, cols) => {
+    const f = dequantizeRows(type, quantizeRows(type, values, rows, cols), rows, cols);
+    return { bytes: new Uint8Array(f.buffer, f.byteOffset, f.byteLength), dtype: 'F32' };
+  });
 }
 
 describe('quantize-on-load', () => {
