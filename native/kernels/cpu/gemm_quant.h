@@ -20,7 +20,7 @@ constexpr int64_t kActSum = 16;
 
 // Quantizes rows [r0, r1) of x (row stride lda, k a multiple of 32) into the arrays above.
 void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int16_t* sum16);
-// The same, bit for bit, on AVX2 or AVX-512 vectors (quantize_acts_simd.h).
+// The same, bit for bit for finite x, on AVX2 or AVX-512 vectors (quantize_acts_simd.h).
 using QuantizeActsFn = decltype(&QuantizeActRows);
 QuantizeActsFn QuantizeActsAvx2();
 QuantizeActsFn QuantizeActsAvx512();

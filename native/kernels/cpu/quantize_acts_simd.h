@@ -1,9 +1,10 @@
 // QuantizeActRows (gemm_quant.h) on 256-bit vectors, shared by the AVX2 and AVX-512 files (each
 // compiles it with its own -m flags). At batch 1 every quantized GEMM call quantizes its one row of X
 // on one thread while the other threads wait, and the scalar loop took 1.2 µs at k = 896 and 6.7 µs
-// at k = 4864: about a tenth of a Q4_K decode step's q/k/v and o calls.
+// at k = 4864: 7-13% of what a Q4_K decode step spends in its q/k/v, o and down calls.
 //
-// The result is bit for bit the scalar function's: the same max (vmaxps with the new value first
+// For finite x the result is bit for bit the scalar function's (an infinity or NaN makes its block's
+// scale or values garbage in both, differently): the same max (vmaxps with the new value first
 // ignores a NaN as the scalar comparison does), the same scale and reciprocal computed in scalar
 // code, the same product x · id, and the same rounding (truncate, then step away from zero when the
 // dropped part is at least a half; that subtraction is exact). test/native/quantize-acts.test.ts
