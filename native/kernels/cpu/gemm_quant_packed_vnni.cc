@@ -211,10 +211,18 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 // wants them; the 16-bit shifts move bits across byte boundaries only into positions the masks clear.
 // A sub-block is steps 4u .. 4u + 3 of one quarter: four vpdpbusd starting from -32 · Σx over its 16
 // activations (exact integers), then one scale d · sc · d_x.
+// Quarter j's 6-bit values (one byte each) from a step's chunks A, B and H: the low nibbles of A
+// (j = 0) or B (1), their high nibbles (2, 3), and bits 2j..2j+1 of H moved to bits 4-5.
+inline __m512i Q6Quarter(int j, __m512i a, __m512i b, __m512i h) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30);
+  const __m512i nib = j == 0 ? a : j == 1 ? b : j == 2 ? _mm512_srli_epi16(a, 4) : _mm512_srli_epi16(b, 4);
+  const __m512i top = j == 0 ? _mm512_slli_epi16(h, 4) : j == 1 ? _mm512_slli_epi16(h, 2) : j == 2 ? h : _mm512_srli_epi16(h, 2);
+  return _mm512_or_si512(_mm512_and_si512(nib, low4), _mm512_and_si512(top, top2));
+}
+
 template <int R, int G>
 void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
   const int64_t nb = k / 256;
-  const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30);
   for (int64_t b = 0; b < nb; b++) {
     for (int p = 0; p < 4; p++) {
       const int h = p / 2, u = p % 2;  // half h, steps 4u .. 4u + 3: sub-block 8h + 2j + u of quarter j
@@ -235,11 +243,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         }
         for (int j = 0; j < 4; j++) {
           __m512i w[4];
-          for (int t = 0; t < 4; t++) {
-            const __m512i nib = j == 0 ? a[t] : j == 1 ? bq[t] : j == 2 ? _mm512_srli_epi16(a[t], 4) : _mm512_srli_epi16(bq[t], 4);
-            const __m512i top = j == 0 ? _mm512_slli_epi16(hb[t], 4) : j == 1 ? _mm512_slli_epi16(hb[t], 2) : j == 2 ? hb[t] : _mm512_srli_epi16(hb[t], 2);
-            w[t] = _mm512_or_si512(_mm512_and_si512(nib, low4), _mm512_and_si512(top, top2));
-          }
+          for (int t = 0; t < 4; t++) w[t] = Q6Quarter(j, a[t], bq[t], hb[t]);
           const int sub = 8 * h + 2 * j + u;
           const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(meta + 32 + 16 * sub));
           const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)));
