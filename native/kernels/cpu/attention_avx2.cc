@@ -150,9 +150,9 @@ inline void Query(const AttnItemArgs& a, int64_t i, int lo, int hi) {
 }
 
 // Query vectors i and i + 1 (two heads of one kv head) against keys [lo, hi): every key and value
-// load feeds both.
+// load feeds both. `prefetch`: this is the row's first call, which asks for its K/V rows.
 template <typename T>
-inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
+inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi, bool prefetch) {
   const int D = a.head_dim;
   const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
   const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
@@ -161,12 +161,14 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   float* sa = a.scratch;
   float* sb = a.scratch + kAttnItemKeys + 16;
   int j = lo;
-  for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
+  if (prefetch)
+    for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
   for (; j + 4 <= hi; j += 4) {
-    for (int u = 0; u < 4; u++) {
-      if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
-      PrefetchKvRow(V[j + u], D);
-    }
+    if (prefetch)
+      for (int u = 0; u < 4; u++) {
+        if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
+        PrefetchKvRow(V[j + u], D);
+      }
     const T* k0 = K[j];
     const T* k1 = K[j + 1];
     const T* k2 = K[j + 2];
@@ -188,7 +190,7 @@ inline void QueryPair(const AttnItemArgs& a, int64_t i, int lo, int hi) {
     _mm_storeu_ps(sb + j, HorizontalSum4(b0, b1, b2, b3));
   }
   for (; j < hi; j++) {
-    PrefetchKvRow(V[j], D);
+    if (prefetch) PrefetchKvRow(V[j], D);
     __m256 x = _mm256_setzero_ps(), y = _mm256_setzero_ps();
     for (int t = 0; t < D; t += 8) {
       const __m256 c = Load8(K[j] + t);
@@ -249,7 +251,7 @@ void ItemRows(const AttnItemArgs& a) {
       continue;
     }
     int g = 0;
-    for (; g + 2 <= a.group; g += 2) QueryPair<T>(a, i0 + g, lo, hi);
+    for (; g + 2 <= a.group; g += 2) QueryPair<T>(a, i0 + g, lo, hi, g == 0);
     if (g < a.group) Query<T>(a, i0 + g, lo, hi);
   }
 }

@@ -18,9 +18,10 @@ namespace {
 using namespace attn512;  // NOLINT: this file's own helpers
 
 // NG query vectors [i, i + NG) (heads of one kv head, one row) against keys [lo, hi): every key and
-// value load feeds all NG of them. Scores go to scratch rows of kAttnItemKeys + 16 floats.
+// value load feeds all NG of them. Scores go to scratch rows of kAttnItemKeys + 16 floats. `prefetch`:
+// this is the row's first call, which asks for its K/V rows (the calls after it find them in cache).
 template <int NG, typename T>
-void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
+void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi, bool prefetch) {
   const int D = a.head_dim;
   const T* const* K = reinterpret_cast<const T* const*>(a.k_rows);
   const T* const* V = reinterpret_cast<const T* const*>(a.v_rows);
@@ -28,12 +29,14 @@ void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
   constexpr int kRow = kAttnItemKeys + 16;
   float* s = a.scratch;
   int j = lo;
-  for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
+  if (prefetch)
+    for (int jj = lo; jj < std::min(hi, lo + kAttnKeysAhead); jj++) PrefetchKvRow(K[jj], D);
   for (; j + 4 <= hi; j += 4) {
-    for (int u = 0; u < 4; u++) {
-      if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
-      PrefetchKvRow(V[j + u], D);
-    }
+    if (prefetch)
+      for (int u = 0; u < 4; u++) {
+        if (j + kAttnKeysAhead + u < hi) PrefetchKvRow(K[j + kAttnKeysAhead + u], D);
+        PrefetchKvRow(V[j + u], D);
+      }
     __m512 acc[NG][4];
 #pragma GCC unroll 4
     for (int g = 0; g < NG; g++) acc[g][0] = acc[g][1] = acc[g][2] = acc[g][3] = _mm512_setzero_ps();
@@ -52,7 +55,7 @@ void Queries(const AttnItemArgs& a, int64_t i, int lo, int hi) {
     for (int g = 0; g < NG; g++) _mm_storeu_ps(s + g * kRow + j, HorizontalSum4(acc[g][0], acc[g][1], acc[g][2], acc[g][3]));
   }
   for (; j < hi; j++) {
-    PrefetchKvRow(V[j], D);
+    if (prefetch) PrefetchKvRow(V[j], D);
     __m512 acc[NG];
 #pragma GCC unroll 4
     for (int g = 0; g < NG; g++) acc[g] = _mm512_setzero_ps();
@@ -116,11 +119,11 @@ void ItemRows(const AttnItemArgs& a) {
       continue;
     }
     int g = 0;
-    for (; g + 4 <= a.group; g += 4) Queries<4, T>(a, i0 + g, lo, hi);
+    for (; g + 4 <= a.group; g += 4) Queries<4, T>(a, i0 + g, lo, hi, g == 0);
     switch (a.group - g) {
-      case 3: Queries<3, T>(a, i0 + g, lo, hi); break;
-      case 2: Queries<2, T>(a, i0 + g, lo, hi); break;
-      case 1: Queries<1, T>(a, i0 + g, lo, hi); break;
+      case 3: Queries<3, T>(a, i0 + g, lo, hi, g == 0); break;
+      case 2: Queries<2, T>(a, i0 + g, lo, hi, g == 0); break;
+      case 1: Queries<1, T>(a, i0 + g, lo, hi, g == 0); break;
       default: break;
     }
   }
