@@ -30,6 +30,7 @@ describe('bench decode', () => {
       expect(row.tokensPerSecond).toBeGreaterThan(0);
       expect(row.tokensPerSecond * row.stepSeconds).toBeCloseTo(row.batch, 6);
     }
+    expect(lines.filter((l) => l.startsWith('decode: 2 layers, hidden 256, intermediate 512, vocab 1024, random BF16 weights ('))).toHaveLength(1);
     expect(r.weightTypes.map((w) => w.weights)).toEqual(['bf16', 'q8_0', 'q4_k']);
     const [b, q8, q4] = r.weightTypes;
     // Q8_0 is 34 bytes per 32 weights and Q4_K (Q4_0 where k = 256 is not whole super-blocks: none

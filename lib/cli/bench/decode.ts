@@ -24,7 +24,7 @@ import { nativeKernels } from '../../native/kernels.js';
 import { nativeAddon } from '../../native/load.js';
 import { greedyRequest } from './greedy.js';
 import type { MachineLimits } from './machine.js';
-import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { describeShape, QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 import { decodeStepBound, decodeStepFlops, prefillFlops } from './roofline.js';
 
 export type { ModelShape } from './random-model.js';
@@ -314,7 +314,7 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
   }
 
   const bound = (bandwidthGBps * 1e9) / weightBytes;
-  log(`decode: Qwen2.5-0.5B shape, random BF16 weights (${(weightBytes / 1e9).toFixed(2)} GB read per step), prompt ${promptTokens}, ${opts.threads} threads`);
+  log(`decode: ${describeShape(shape)}, random BF16 weights (${(weightBytes / 1e9).toFixed(2)} GB read per step), prompt ${promptTokens}, ${opts.threads} threads`);
   for (const p of prefill) log(`prefill ${p.precision}: ${p.tokensPerSecond.toFixed(1)} tok/s`);
   for (const p of longPrefill)
     log(

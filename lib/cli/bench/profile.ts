@@ -14,7 +14,7 @@ import type { NativeModelSpec, NativeProfile, PrecisionName, ProfileOp } from '.
 import { nativeAddon } from '../../native/load.js';
 import { greedyRequest } from './greedy.js';
 import type { MachineLimits } from './machine.js';
-import { QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
+import { describeShape, QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
 import { decodeGemmFlops, decodeStepBound, decodeStepFlops } from './roofline.js';
 
 export interface ProfileBenchOptions {
@@ -159,7 +159,7 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  log(`profile: Qwen2.5-0.5B shape, ${precision}, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
+  log(`profile: ${describeShape(shape)}, ${precision}, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
   const shown = noSpin === null ? columns : [...columns, noSpin];
   log(`${'operation'.padEnd(22)}${shown.map((c) => (c === noSpin ? 'B=1 no spin' : `B=${c.batch}`).padStart(18)).join('')}`);
   const cell = (ms: number, c: ProfileColumn) => `${ms.toFixed(2).padStart(9)} ${((100 * ms) / c.stepMs).toFixed(1).padStart(6)}% `;

@@ -34,6 +34,22 @@ export function prmHeadTensors(hidden: number): HeadTensors {
 }
 
 export const QWEN25_05B: ModelShape = { hidden: 896, layers: 24, heads: 14, kvHeads: 2, headDim: 64, intermediate: 4864, vocab: 151936 };
+/** Qwen2.5-1.5B's config.json: hidden_size 1536, 28 layers, 12 heads of 128, 2 KV heads, intermediate_size 8960. */
+export const QWEN25_15B: ModelShape = { hidden: 1536, layers: 28, heads: 12, kvHeads: 2, headDim: 128, intermediate: 8960, vocab: 151936 };
+
+/** The shapes `thinktree bench --shape` accepts, by name, with the model each is taken from. */
+export const MODEL_SHAPES = {
+  'qwen2.5-0.5b': { model: 'Qwen2.5-0.5B', shape: QWEN25_05B },
+  'qwen2.5-1.5b': { model: 'Qwen2.5-1.5B', shape: QWEN25_15B },
+} as const satisfies Record<string, { model: string; shape: ModelShape }>;
+export type ModelShapeName = keyof typeof MODEL_SHAPES;
+
+/** "Qwen2.5-1.5B shape" for a shape in MODEL_SHAPES, else its dimensions. */
+export function describeShape(s: ModelShape): string {
+  const dims = Object.keys(QWEN25_05B) as Array<keyof ModelShape>;
+  const known = Object.values(MODEL_SHAPES).find((m) => dims.every((d) => m.shape[d] === s[d]));
+  return known ? `${known.model} shape` : `${s.layers} layers, hidden ${s.hidden}, intermediate ${s.intermediate}, vocab ${s.vocab}`;
+}
 
 /** xorshift32 random BF16 bits: magnitudes in [2^-8, 2^-5) with random sign and mantissa. */
 export function randomBf16(n: number, state: { x: number }): Uint16Array {

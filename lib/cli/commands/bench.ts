@@ -13,18 +13,22 @@ import { nativeKernels } from '../../native/kernels.js';
 import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo } from '../flags.js';
 import type { Command } from './types.js';
 import { benchProfile, type ProfileColumn, type ProfileRow } from '../bench/profile.js';
+import { MODEL_SHAPES, type ModelShapeName } from '../bench/random-model.js';
 
 const SUITES = ['gemm', 'decode', 'profile', 'peers', 'attention', 'prm', 'serve', 'load', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
 
-const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}]
+const SHAPES = Object.keys(MODEL_SHAPES) as ModelShapeName[];
+
+const HELP = `Usage: thinktree bench [--threads N] [--only ${SUITES.join(',')}] [--shape ${SHAPES.join('|')}]
 
 Measures the machine's limits (FMA peak, read bandwidth), then the kernels and the engine against them.
 Reports ratios measured in this run (ours vs a baseline, ours vs the machine's limit), not pass/fail.
 
   gemm       GEMM at Qwen2.5-0.5B MLP shapes, BF16 weights: GFLOP/s and fraction of the FMA peak
-  decode     decode tokens/s of a Qwen2.5-0.5B-shaped random BF16 model at batch 1, 4, 16, 64; BF16 vs
-             Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its bandwidth bound
+  decode     decode tokens/s of a random BF16 model (Qwen2.5-0.5B's shape, or --shape) at batch 1, 4,
+             16, 64; BF16 vs Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its
+             bandwidth bound
   peers      the same model as BF16, Q8_0 and Q4_K GGUF files through thinktree and llama.cpp
              (node-llama-cpp, when installed): prompt and greedy decode tokens/s, BF16 at B = 1, 4, 16,
              Q8_0 and Q4_K at B = 1, 16, thinktree ÷ llama.cpp per file
@@ -41,12 +45,14 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
 Options:
   --threads N    kernel threads (default: all cores)
   --only S[,S]   run only these suites (default all)
+  --shape NAME   the random model of decode and profile: ${SHAPES.join(', ')} (default ${SHAPES[0]});
+                 the other suites keep Qwen2.5-0.5B's shapes
   -h, --help     show this help
 `;
 
 const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
 
-const FLAGS = { threads: { type: 'string' }, only: { type: 'string' } } as const;
+const FLAGS = { threads: { type: 'string' }, only: { type: 'string' }, shape: { type: 'string' } } as const;
 
 async function runBench(argv: string[], io: CliIo): Promise<number> {
   const values = parseFlags(argv, FLAGS);
@@ -59,6 +65,10 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
   for (const s of only) {
     if (!SUITES.includes(s)) throw new UsageError(`--only: unknown suite '${s}' (known: ${SUITES.join(', ')})${didYouMean(s, SUITES)}`);
   }
+  const shapeName = str(values, 'shape') ?? SHAPES[0]!;
+  if (!(SHAPES as string[]).includes(shapeName))
+    throw new UsageError(`--shape: unknown shape '${shapeName}' (known: ${SHAPES.join(', ')})${didYouMean(shapeName, SHAPES)}`);
+  const shape = MODEL_SHAPES[shapeName as ModelShapeName].shape;
   const log = (line: string) => io.stdout(line + '\n');
   const summary: string[] = [];
 
@@ -85,7 +95,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('decode')) {
-    const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth, peaks: machine });
+    const res = await benchDecode({ threads, log, bandwidthGBps: machine.readBandwidth, peaks: machine, shape });
     const row = (p: string, b: number) => res.rows.find((r) => r.precision === p && r.batch === b);
     const at = (p: string, b: number) => row(p, b)?.tokensPerSecond ?? NaN;
     for (const p of ['f32', 'bf16']) {
@@ -107,7 +117,7 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('profile')) {
-    const { columns: cols, noSpin, limits } = await benchProfile({ threads, log, machine });
+    const { columns: cols, noSpin, limits } = await benchProfile({ threads, log, machine, shape });
     const share = (c: ProfileColumn, rows: ProfileRow[]) => pct(rows.reduce((a, r) => a + c.rows[r], 0) / c.stepMs);
     summary.push(
       `profile (bf16 decode step): ` +
