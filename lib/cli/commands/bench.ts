@@ -29,6 +29,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   decode     decode tokens/s of a random BF16 model (Qwen2.5-0.5B's shape, or --shape) at batch 1, 4,
              16, 64; BF16 vs Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its
              bandwidth bound
+  profile    where a bf16 decode step's time goes, by operation class, at batch 1, 16 and 64, against
+             the roofline
   peers      the same model as BF16, Q8_0 and Q4_K GGUF files through thinktree and llama.cpp
              (node-llama-cpp, when installed): prompt and greedy decode tokens/s, BF16 at B = 1, 4, 16,
              Q8_0 and Q4_K at B = 1, 16, thinktree ÷ llama.cpp per file
