@@ -421,7 +421,10 @@ describe('benchGemmShapes', () => {
 describe.skipIf(!cpu.avx512bf16)('gemm on packed BF16 weights (avx512bf16, bf16 precision)', () => {
   const next = rng(4321);
   // 45 columns: two whole groups of 16 and a padded one; 4 groups per tile, so 70 makes a partial tile.
-  for (const [m, n, k] of [[1, 45, 130], [2, 70, 64], [5, 45, 130], [6, 16, 2], [13, 70, 64], [64, 33, 130], [70, 45, 64]] as const) {
+  // 7 to 32 rows run k in chunks of 32 pairs, the row tiles taking turns on each: 16 × 130 is 3 chunks
+  // (the last of one pair) for tiles of 6, 6 and 4 rows; 32 × 200 is 4 whole chunks with a 2-row tile.
+  const shapes = [[1, 45, 130], [2, 70, 64], [5, 45, 130], [6, 16, 2], [7, 33, 66], [13, 70, 64], [16, 45, 130], [32, 70, 200], [64, 33, 130], [70, 45, 64]] as const;
+  for (const [m, n, k] of shapes) {
     it(`m=${m} n=${n} k=${k}`, () => {
       const { w, values } = randomWeights('BF16', n * k, next);
       const x = randomF32(m * k, next);
@@ -431,7 +434,7 @@ describe.skipIf(!cpu.avx512bf16)('gemm on packed BF16 weights (avx512bf16, bf16 
       for (const threads of [1, 3]) {
         const y = kernels.gemm({ ...args, threads });
         expect(worstError(y, ref).err).toBeLessThanOrEqual(RTOL);
-        for (const i of [0, m - 1]) {
+        for (const i of new Set([0, m >> 1, m - 1])) {
           const alone = kernels.gemm({ ...args, x: x.slice(i * k, (i + 1) * k), m: 1, threads });
           expect(Array.from(y.subarray(i * n, (i + 1) * n))).toEqual(Array.from(alone));
         }

@@ -31,19 +31,26 @@ constexpr int64_t kRowTile = 48;  // X rows (a multiple of kTileRows) kept hot w
 // pass waited on the hardware prefetchers alone (A/B of decode steps, 2 threads: 1.16x at batch 4,
 // 1.10x at 16, 1.05x at 64; prefetching the next tile from every pass instead gained nothing more).
 constexpr int64_t kAhead = 8192;
+// K chunks (pairs) and the most rows that take turns on them (see Packed).
+constexpr int64_t kChunkPairs = 32;
+constexpr int64_t kChunkMaxRows = 32;
 
-// R X rows (from i0) by G groups (from g0): all k, then y (+ bias) for columns < n. kPrefetch: the
-// groups come from memory (these are the first X rows to meet them), so each stream prefetches ahead.
+// R X rows (from i0) by G groups (from g0), pairs [q0, q1) of k. The accumulators start at zero at
+// q0 = 0 and are parked in `park` (R·G·16 floats) when q1 stops short of k; the last chunk writes y
+// (+ bias) for columns < n. Every row sees the same f32 operations in the same order however k is cut,
+// so chunked and unchunked calls agree bit for bit. kPrefetch: the groups come from memory (these are
+// the first X rows to meet them), so each stream prefetches ahead.
 template <int R, int G, bool kPrefetch>
-void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0) {
+void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t q0, int64_t q1,
+          float* park) {
   const int64_t pairs = p.k / 2;
   const uint32_t* x[R];
   for (int r = 0; r < R; r++) x[r] = reinterpret_cast<const uint32_t*>(p.x_bf16 + (i0 + r) * p.k);
   const uint8_t* w = base + g0 * stride;
   __m512 acc[R][G];
   for (int r = 0; r < R; r++)
-    for (int g = 0; g < G; g++) acc[r][g] = _mm512_setzero_ps();
-  for (int64_t q = 0; q < pairs; q++) {
+    for (int g = 0; g < G; g++) acc[r][g] = q0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(park + (r * G + g) * 16);
+  for (int64_t q = q0; q < q1; q++) {
     __m512bh wv[G];
     for (int g = 0; g < G; g++) {
       const uint8_t* at = w + g * stride + q * 64;
@@ -60,6 +67,11 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
       for (int g = 0; g < G; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], wv[g], xv);
     }
   }
+  if (q1 < pairs) {
+    for (int r = 0; r < R; r++)
+      for (int g = 0; g < G; g++) _mm512_store_ps(park + (r * G + g) * 16, acc[r][g]);
+    return;
+  }
   for (int g = 0; g < G; g++) {
     const int64_t j0 = (g0 + g) * kPackRows;
     const int64_t cols = std::min<int64_t>(kPackRows, p.n - j0);
@@ -69,39 +81,53 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
   }
 }
 
-template <int R, bool kPrefetch>
-void TileOf(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t groups) {
-  switch (groups) {
-    case 1: return Tile<R, 1, kPrefetch>(p, base, stride, i0, g0);
-    case 2: return Tile<R, 2, kPrefetch>(p, base, stride, i0, g0);
-    case 3: return Tile<R, 3, kPrefetch>(p, base, stride, i0, g0);
-    default: return Tile<R, 4, kPrefetch>(p, base, stride, i0, g0);
+// R rows from i0 against G groups from g0 over pairs [q0, q1); `first`: the first rows of the row tile
+// to read them.
+template <int R, int G>
+void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t q0, int64_t q1,
+          float* park, bool first) {
+  if (first) Tile<R, G, true>(p, base, stride, i0, g0, q0, q1, park); else Tile<R, G, false>(p, base, stride, i0, g0, q0, q1, park);
+}
+
+// Rows [t0, t1) against G groups from g0: 6 rows at a time, over k in chunks of `chunk` pairs.
+template <int G>
+void GroupTile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t t0, int64_t t1, int64_t g0, int64_t chunk) {
+  alignas(64) float park[kRowTile * G * 16];
+  const int64_t pairs = p.k / 2;
+  for (int64_t q0 = 0; q0 < pairs; q0 += chunk) {
+    const int64_t q1 = std::min(pairs, q0 + chunk);
+    int64_t i = t0;
+    for (; i + kTileRows <= t1; i += kTileRows) Rows<kTileRows, G>(p, base, stride, i, g0, q0, q1, park + (i - t0) * G * 16, i == t0);
+    float* rest = park + (i - t0) * G * 16;
+    switch (t1 - i) {
+      case 1: Rows<1, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      case 2: Rows<2, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      case 3: Rows<3, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      case 4: Rows<4, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      case 5: Rows<5, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      default: break;
+    }
   }
 }
 
-// R rows from i0 against `groups` groups from g0; `first`: the first rows of the row tile to read them.
-template <int R>
-void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t groups, bool first) {
-  if (first) TileOf<R, true>(p, base, stride, i0, g0, groups); else TileOf<R, false>(p, base, stride, i0, g0, groups);
-}
-
-// Groups [g0, g1) for every X row: row tiles outside, then 4 groups at a time, 6 rows at a time.
+// Groups [g0, g1) for every X row: row tiles of kRowTile outside, then 4 groups at a time. With 7 to
+// kChunkMaxRows rows, the row tiles take turns on k in chunks of kChunkPairs, so the first tile streams
+// W from memory while the others reuse it from L1, and the stream overlaps their arithmetic. Unchunked,
+// the first tile's pass over all of k waited on memory, and the tiles after it computed with the bus
+// idle (A/B of the kernel, 2 threads, cold 4.9 MB matrices: 1.14x at 8 rows, 1.10x at 16, 1.04x at 32,
+// 0.99x at 64; chunks of 16-32 pairs beat 64-128, whose W and X no longer fit L1 beside the prefetches).
 void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
   const uint8_t* base = static_cast<const uint8_t*>(p.w_packed);
   const int64_t stride = PackedGroupStride(DType::kBF16, p.k);
+  const int64_t chunk = p.m > kTileRows && p.m <= kChunkMaxRows ? kChunkPairs : p.k / 2;
   for (int64_t t0 = 0; t0 < p.m; t0 += kRowTile) {
     const int64_t t1 = std::min(p.m, t0 + kRowTile);
     for (int64_t g = g0; g < g1; g += kTileGroups) {
-      const int64_t groups = std::min<int64_t>(kTileGroups, g1 - g);
-      int64_t i = t0;
-      for (; i + kTileRows <= t1; i += kTileRows) Rows<kTileRows>(p, base, stride, i, g, groups, i == t0);
-      switch (t1 - i) {
-        case 1: Rows<1>(p, base, stride, i, g, groups, i == t0); break;
-        case 2: Rows<2>(p, base, stride, i, g, groups, i == t0); break;
-        case 3: Rows<3>(p, base, stride, i, g, groups, i == t0); break;
-        case 4: Rows<4>(p, base, stride, i, g, groups, i == t0); break;
-        case 5: Rows<5>(p, base, stride, i, g, groups, i == t0); break;
-        default: break;
+      switch (std::min<int64_t>(kTileGroups, g1 - g)) {
+        case 1: GroupTile<1>(p, base, stride, t0, t1, g, chunk); break;
+        case 2: GroupTile<2>(p, base, stride, t0, t1, g, chunk); break;
+        case 3: GroupTile<3>(p, base, stride, t0, t1, g, chunk); break;
+        default: GroupTile<4>(p, base, stride, t0, t1, g, chunk); break;
       }
     }
   }
