@@ -31,18 +31,27 @@ constexpr int64_t kRowTile = 48;  // X rows (a multiple of kTileRows) kept hot w
 // pass waited on the hardware prefetchers alone (A/B of decode steps, 2 threads: 1.16x at batch 4,
 // 1.10x at 16, 1.05x at 64; prefetching the next tile from every pass instead gained nothing more).
 constexpr int64_t kAhead = 8192;
-// K chunks (pairs) and the most rows that take turns on them (see Packed).
+// K chunks (pairs), the most rows that take turns on them, and how far ahead the turns prefetch (bytes
+// per stream: two chunks; one chunk ahead was 0.90x at 8 rows, three 0.97-1.06x of two). See Packed.
 constexpr int64_t kChunkPairs = 32;
 constexpr int64_t kChunkMaxRows = 32;
+constexpr int64_t kChunkAhead = 2 * kChunkPairs * 64;
+
+// Who prefetches the W streams in a tile: nobody (the rows after the first of an unchunked row tile:
+// W is in L2 by then), every pair kAhead / G ahead (the first rows of an unchunked row tile), or every
+// turns-th pair kChunkAhead ahead (chunked: each of the row tiles that take turns on a chunk requests
+// its share of a later chunk's lines, so the requests spread over the whole chunk's arithmetic instead
+// of coming in a burst while the first tile runs; A/B 1.05-1.09x at 16 and 32 rows).
+enum class Fetch { kNone, kAll, kTurn };
 
 // R X rows (from i0) by G groups (from g0), pairs [q0, q1) of k. The accumulators start at zero at
 // q0 = 0 and are parked in `park` (R·G·16 floats) when q1 stops short of k; the last chunk writes y
 // (+ bias) for columns < n. Every row sees the same f32 operations in the same order however k is cut,
-// so chunked and unchunked calls agree bit for bit. kPrefetch: the groups come from memory (these are
-// the first X rows to meet them), so each stream prefetches ahead.
-template <int R, int G, bool kPrefetch>
+// so chunked and unchunked calls agree bit for bit. kFetch: see Fetch; with kTurn this tile prefetches
+// the pairs q with (q - q0) % turns == turn.
+template <int R, int G, Fetch kFetch>
 void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t q0, int64_t q1,
-          float* park) {
+          float* park, int turn, int turns) {
   const int64_t pairs = p.k / 2;
   const uint32_t* x[R];
   for (int r = 0; r < R; r++) x[r] = reinterpret_cast<const uint32_t*>(p.x_bf16 + (i0 + r) * p.k);
@@ -54,9 +63,10 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
     __m512bh wv[G];
     for (int g = 0; g < G; g++) {
       const uint8_t* at = w + g * stride + q * 64;
-      if (kPrefetch) {
-        const int64_t ahead = q * 64 + kAhead / G;
-        const uint8_t* next = ahead < pairs * 64 ? at + kAhead / G : w + (g + G) * stride + ahead - pairs * 64;
+      if (kFetch == Fetch::kAll || (kFetch == Fetch::kTurn && (q - q0) % turns == turn)) {
+        const int64_t distance = kFetch == Fetch::kAll ? kAhead / G : kChunkAhead;
+        const int64_t ahead = q * 64 + distance;
+        const uint8_t* next = ahead < pairs * 64 ? at + distance : w + (g + G) * stride + ahead - pairs * 64;
         _mm_prefetch(reinterpret_cast<const char*>(next), _MM_HINT_T0);
       }
       wv[g] = reinterpret_cast<__m512bh>(_mm512_load_si512(at));
@@ -81,12 +91,14 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
   }
 }
 
-// R rows from i0 against G groups from g0 over pairs [q0, q1); `first`: the first rows of the row tile
-// to read them.
+// R rows from i0 against G groups from g0 over pairs [q0, q1): row tile `turn` of `turns` on a chunk,
+// or (turns = 0) of an unchunked row tile, where only the first (turn 0) prefetches.
 template <int R, int G>
 void Rows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, int64_t g0, int64_t q0, int64_t q1,
-          float* park, bool first) {
-  if (first) Tile<R, G, true>(p, base, stride, i0, g0, q0, q1, park); else Tile<R, G, false>(p, base, stride, i0, g0, q0, q1, park);
+          float* park, int turn, int turns) {
+  if (turns > 0) return Tile<R, G, Fetch::kTurn>(p, base, stride, i0, g0, q0, q1, park, turn, turns);
+  if (turn == 0) return Tile<R, G, Fetch::kAll>(p, base, stride, i0, g0, q0, q1, park, 0, 1);
+  Tile<R, G, Fetch::kNone>(p, base, stride, i0, g0, q0, q1, park, 0, 1);
 }
 
 // Rows [t0, t1) against G groups from g0: 6 rows at a time, over k in chunks of `chunk` pairs.
@@ -94,28 +106,30 @@ template <int G>
 void GroupTile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t t0, int64_t t1, int64_t g0, int64_t chunk) {
   alignas(64) float park[kRowTile * G * 16];
   const int64_t pairs = p.k / 2;
+  const int turns = chunk < pairs ? static_cast<int>((t1 - t0 + kTileRows - 1) / kTileRows) : 0;
   for (int64_t q0 = 0; q0 < pairs; q0 += chunk) {
     const int64_t q1 = std::min(pairs, q0 + chunk);
     int64_t i = t0;
-    for (; i + kTileRows <= t1; i += kTileRows) Rows<kTileRows, G>(p, base, stride, i, g0, q0, q1, park + (i - t0) * G * 16, i == t0);
+    int turn = 0;
+    for (; i + kTileRows <= t1; i += kTileRows, turn++) Rows<kTileRows, G>(p, base, stride, i, g0, q0, q1, park + (i - t0) * G * 16, turn, turns);
     float* rest = park + (i - t0) * G * 16;
     switch (t1 - i) {
-      case 1: Rows<1, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
-      case 2: Rows<2, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
-      case 3: Rows<3, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
-      case 4: Rows<4, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
-      case 5: Rows<5, G>(p, base, stride, i, g0, q0, q1, rest, i == t0); break;
+      case 1: Rows<1, G>(p, base, stride, i, g0, q0, q1, rest, turn, turns); break;
+      case 2: Rows<2, G>(p, base, stride, i, g0, q0, q1, rest, turn, turns); break;
+      case 3: Rows<3, G>(p, base, stride, i, g0, q0, q1, rest, turn, turns); break;
+      case 4: Rows<4, G>(p, base, stride, i, g0, q0, q1, rest, turn, turns); break;
+      case 5: Rows<5, G>(p, base, stride, i, g0, q0, q1, rest, turn, turns); break;
       default: break;
     }
   }
 }
 
 // Groups [g0, g1) for every X row: row tiles of kRowTile outside, then 4 groups at a time. With 7 to
-// kChunkMaxRows rows, the row tiles take turns on k in chunks of kChunkPairs, so the first tile streams
-// W from memory while the others reuse it from L1, and the stream overlaps their arithmetic. Unchunked,
-// the first tile's pass over all of k waited on memory, and the tiles after it computed with the bus
-// idle (A/B of the kernel, 2 threads, cold 4.9 MB matrices: 1.14x at 8 rows, 1.10x at 16, 1.04x at 32,
-// 0.99x at 64; chunks of 16-32 pairs beat 64-128, whose W and X no longer fit L1 beside the prefetches).
+// kChunkMaxRows rows, the row tiles take turns on k in chunks of kChunkPairs, so W streams from memory
+// while they all compute on chunks already in L1. Unchunked, the first tile's pass over all of k waited
+// on memory, and the tiles after it computed with the bus idle (A/B of the kernel, 2 threads, cold
+// 4.9 MB matrices: 1.14x at 8 rows, 1.10x at 16, 1.04x at 32, 0.99x at 64, before the prefetches took
+// turns too; chunks of 16-32 pairs beat 64-128, whose W and X no longer fit L1 beside the prefetches).
 void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
   const uint8_t* base = static_cast<const uint8_t*>(p.w_packed);
   const int64_t stride = PackedGroupStride(DType::kBF16, p.k);
