@@ -100,6 +100,10 @@ class KvPool {
   int64_t layer_bytes_ = 0;   // pages_total * PageFloats() * elem_bytes: one layer's K (or V)
   uint8_t* base_ = nullptr;   // [layers, 2 (K, V), pages_total, page_tokens, kv_heads, head_dim]
   size_t mapped_bytes_ = 0;
+  // Page ids [0, committed_) have their memory committed (host storage; see Commit).
+  int32_t committed_ = 0;
+  bool commit_ok_ = true;  // false once the kernel refused: pages then fault in on first write
+  void Commit(int32_t page);
   // The LRU list of parked pages (intrusive, doubly linked through page ids; -1 ends it).
   void LruPush(int32_t page);    // at the tail (most recently parked)
   void LruRemove(int32_t page);

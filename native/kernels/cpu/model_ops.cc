@@ -58,20 +58,29 @@ void GatherRows(const GatherRowsParams& p) {
   for (int64_t i = 0; i < p.count; i++) memcpy(p.dst + i * p.ld_dst, p.src + p.rows[i] * p.ld_src, p.dim * 4);
 }
 
+namespace {
+
+// F32ToBf16 (common/math.h) without a branch, bit for bit the same, so that a row converts in vectors.
+void RowToBf16(const float* src, int64_t n, uint16_t* dst) {
+  for (int64_t e = 0; e < n; e++) {
+    uint32_t u;
+    memcpy(&u, &src[e], 4);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t nan = (u >> 16) | 0x40u;
+    dst[e] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+  }
+}
+
+}  // namespace
+
 void KvWrite(const KvWriteParams& p, ThreadPool* pool) {
   auto rows = [&](int64_t r0, int64_t r1) {
     if (p.kv_dtype == DType::kBF16) {
       uint16_t* kp = static_cast<uint16_t*>(p.k_pages);
       uint16_t* vp = static_cast<uint16_t*>(p.v_pages);
       for (int64_t r = r0; r < r1; r++) {
-        uint16_t* k = kp + p.slots[r] * p.kv_dim;
-        uint16_t* v = vp + p.slots[r] * p.kv_dim;
-        const float* ks = p.k + r * p.ld;
-        const float* vs = p.v + r * p.ld;
-        for (int64_t e = 0; e < p.kv_dim; e++) {
-          k[e] = F32ToBf16(ks[e]);
-          v[e] = F32ToBf16(vs[e]);
-        }
+        RowToBf16(p.k + r * p.ld, p.kv_dim, kp + p.slots[r] * p.kv_dim);
+        RowToBf16(p.v + r * p.ld, p.kv_dim, vp + p.slots[r] * p.kv_dim);
       }
       return;
     }
@@ -82,7 +91,9 @@ void KvWrite(const KvWriteParams& p, ThreadPool* pool) {
       memcpy(vp + p.slots[r] * p.kv_dim, p.v + r * p.ld, p.kv_dim * 4);
     }
   };
-  if (pool) pool->ParallelFor(p.rows, 64, rows); else rows(0, p.rows);
+  // Each row's K and V lines are mostly not in cache (a slot is written once): 8 rows or more are
+  // worth a parallel region (at 64 rows one thread took 75 µs a layer, a decode step 1.7% of its time).
+  if (pool) pool->ParallelFor(p.rows, 8, rows); else rows(0, p.rows);
 }
 
 }  // namespace tt
