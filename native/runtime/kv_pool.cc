@@ -1,6 +1,7 @@
 #include "kv_pool.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -75,9 +76,9 @@ int32_t KvPool::Allocate() {
   return page;
 }
 
-// The mapping is committed lazily, and the first write into each 4 KiB of it traps into the kernel to
-// get a zeroed page: 10 µs apiece on the paravirtualized host we measured (a fresh KV page of
-// Qwen2.5-0.5B in bf16 is 48 of them, one per layer for K and V), where MADV_POPULATE_WRITE (Linux
+// The mapping is committed lazily, and the first write into each OS page of it (4 KiB on x86-64) traps
+// into the kernel to get a zeroed page: 10 µs apiece on the paravirtualized host we measured (a fresh
+// KV page of Qwen2.5-0.5B in bf16 is 48 of them, one per layer for K and V), where MADV_POPULATE_WRITE (Linux
 // 5.14) commits a whole range in one call at 0.5-0.7 µs per 4 KiB. So the first time a page id past
 // the committed ones is handed out, every layer's K and V are committed up to kCommitAheadBytes of
 // pages beyond it (free pages are handed out in id order and reused most recent first, so the
@@ -91,7 +92,7 @@ void KvPool::Commit(int32_t page) {
   const int64_t ahead = std::max<int64_t>(1, kCommitAheadBytes / shape_.BytesPerPage());
   const int32_t end = static_cast<int32_t>(std::min<int64_t>(pages_total_, static_cast<int64_t>(page) + ahead));
   const int64_t page_bytes = shape_.PageFloats() * shape_.elem_bytes;
-  const uintptr_t os_page = 4096;
+  static const uintptr_t os_page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   for (int64_t region = 0; region < 2 * static_cast<int64_t>(shape_.layers); region++) {
     const uintptr_t lo = reinterpret_cast<uintptr_t>(base_ + region * layer_bytes_ + committed_ * page_bytes) & ~(os_page - 1);
     const uintptr_t hi = reinterpret_cast<uintptr_t>(base_ + region * layer_bytes_ + end * page_bytes);

@@ -422,7 +422,8 @@ describe.skipIf(!cpu.avx512bf16)('gemm on packed BF16 weights (avx512bf16, bf16 
   const next = rng(4321);
   // 45 columns: two whole groups of 16 and a padded one; 4 groups per tile, so 70 makes a partial tile.
   // 7 to 32 rows run k in chunks of 32 pairs, the row tiles taking turns on each: 16 × 130 is 3 chunks
-  // (the last of one pair) for tiles of 6, 6 and 4 rows; 32 × 200 is 4 whole chunks with a 2-row tile.
+  // (the last of one pair) for tiles of 6, 6 and 4 rows; 32 × 200 is 4 chunks (the last of 4 pairs) for five
+  // 6-row tiles and a 2-row one.
   const shapes = [[1, 45, 130], [2, 70, 64], [5, 45, 130], [6, 16, 2], [7, 33, 66], [13, 70, 64], [16, 45, 130], [32, 70, 200], [64, 33, 130], [70, 45, 64]] as const;
   for (const [m, n, k] of shapes) {
     it(`m=${m} n=${n} k=${k}`, () => {

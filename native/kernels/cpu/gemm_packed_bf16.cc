@@ -59,11 +59,14 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t i0, 
   __m512 acc[R][G];
   for (int r = 0; r < R; r++)
     for (int g = 0; g < G; g++) acc[r][g] = q0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(park + (r * G + g) * 16);
+  int64_t due = q0 + turn;  // kTurn: the next pair this tile prefetches for (a counter, not a division)
   for (int64_t q = q0; q < q1; q++) {
+    const bool fetch = kFetch == Fetch::kAll || (kFetch == Fetch::kTurn && q == due);
+    if (kFetch == Fetch::kTurn && fetch) due += turns;
     __m512bh wv[G];
     for (int g = 0; g < G; g++) {
       const uint8_t* at = w + g * stride + q * 64;
-      if (kFetch == Fetch::kAll || (kFetch == Fetch::kTurn && (q - q0) % turns == turn)) {
+      if (fetch) {
         const int64_t distance = kFetch == Fetch::kAll ? kAhead / G : kChunkAhead;
         const int64_t ahead = q * 64 + distance;
         const uint8_t* next = ahead < pairs * 64 ? at + distance : w + (g + G) * stride + ahead - pairs * 64;
