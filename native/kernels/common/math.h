@@ -21,12 +21,14 @@ TT_HD float Bf16ToF32(uint16_t h) {
   return f;
 }
 
+// Round to nearest even; a NaN stays a (quiet) NaN. A select rather than a branch, so that loops over
+// rows of it vectorize (the KV write converts every row it stores).
 TT_HD uint16_t F32ToBf16(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // NaN
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t nan = (u >> 16) | 0x40u;
+  return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
 }
 
 // IEEE half to f32, exact for every input (subnormals included).
