@@ -151,6 +151,12 @@ export interface NativeModelInfo {
   weightBytes: number;
   /** Floats per output row of forward() (vocabSize for an `lm` head). */
   outputWidth: number;
+  /**
+   * CPU models: bytes of weights each GEMM call of a one-row decode step reads, in the order they run
+   * (per layer q/k/v, o, gate/up and down, where packed weights fuse q/k/v and gate/up into one call
+   * each, else one call per matrix; then the head). With a tied LM head they sum to `weightBytes`.
+   */
+  stepGemmBytes?: number[];
   /** Where the forward pass runs. */
   device: 'cpu' | 'cuda';
   /** The CUDA device's name (present when device is 'cuda'). */

@@ -153,6 +153,13 @@ export interface NativeKernels extends NativeCpu {
   benchFmaPeak(precision: PrecisionName, threads: number, widest?: IsaName): number;
   /** Measured read bandwidth in GB/s streaming a buffer of `bytes`. */
   benchReadBandwidth(bytes: number, threads: number): number;
+  /**
+   * The read bandwidth (GB/s) of a call pattern against one long read of the same bytes, pass by pass
+   * in turn: call i reads `callBytes[i]` bytes in one parallel region, each thread a slice, as a decode
+   * step's GEMM calls read their matrices (NativeModelInfo.stepGemmBytes). Each mode runs its two read
+   * loops for at least `seconds` / 4 each (default 1 s in all) on a huge-page buffer.
+   */
+  benchReadCalls(callBytes: number[], threads: number, seconds?: number): { wholeGBps: number; callsGBps: number };
   /** Seconds per call of gemm(args) averaged over `iterations` (weights and inputs made once). */
   benchGemm(args: GemmArgs, iterations: number): number;
   /** Seconds per call of attention(args) averaged over `iterations`. */

@@ -273,6 +273,12 @@ class NativeModelObject : public Napi::ObjectWrap<NativeModelObject> {
       o.Set("weightBytes", static_cast<double>(m->weight_bytes()));
       o.Set("outputWidth", m->spec().OutputWidth());
       o.Set("device", m->executor()->kind());
+      if (std::string(m->executor()->kind()) == "cpu") {
+        const std::vector<int64_t> calls = m->StepGemmBytes();
+        Napi::Array a = Napi::Array::New(info.Env(), calls.size());
+        for (size_t i = 0; i < calls.size(); i++) a.Set(static_cast<uint32_t>(i), static_cast<double>(calls[i]));
+        o.Set("stepGemmBytes", a);
+      }
       const std::string device_name = m->executor()->device_name();
       if (!device_name.empty()) o.Set("deviceName", device_name);
       return o;

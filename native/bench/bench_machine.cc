@@ -99,6 +99,70 @@ double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool
   return best;
 }
 
+int64_t CallsBufferBytes(const std::vector<int64_t>& call_bytes) {
+  int64_t total = 0;
+  for (int64_t b : call_bytes) total += (b + 63) / 64 * 64;
+  return total;
+}
+
+CallsReadBandwidth MeasureCallsReadBandwidth(const float* buffer, const std::vector<int64_t>& call_bytes, ThreadPool* pool,
+                                             double min_seconds) {
+  const bool avx2 = IsaSupported(Isa::kAvx2) && ReadLoopAvx2() && ReadLoopPrefetchAvx2();
+  const int variants = avx2 ? 2 : 1;
+  const ReadLoopFn loops[2] = {avx2 ? ReadLoopAvx2() : ReadLoopScalar, avx2 ? ReadLoopPrefetchAvx2() : nullptr};
+  const int threads = pool ? pool->size() : 1;
+  std::vector<float> sinks(threads * 16);
+  std::vector<int64_t> starts;  // in floats
+  int64_t read = 0, at = 0;
+  for (int64_t b : call_bytes) {
+    starts.push_back(at / 4);
+    read += b / 4 * 4;
+    at += (b + 63) / 64 * 64;
+  }
+  // Each thread reads its slice of floats [begin, begin + n): one region for the range.
+  auto region = [&](ReadLoopFn loop, int64_t begin, int64_t n) {
+    auto slice = [&](int t) {
+      const int64_t b = n * t / threads, e = n * (t + 1) / threads;
+      sinks[t * 16] += loop(buffer + begin + b, e - b);
+    };
+    if (pool) pool->Run([&](int t, int) { slice(t); }); else slice(0);
+  };
+  auto whole = [&](ReadLoopFn loop) {
+    // The calls' floats without the gaps between regions would be the same bytes; reading the gaps
+    // too (under 64 bytes a call) changes nothing measurable, so one range covers the buffer.
+    const double t0 = Now();
+    region(loop, 0, CallsBufferBytes(call_bytes) / 4);
+    return Now() - t0;
+  };
+  auto calls = [&](ReadLoopFn loop) {
+    const double t0 = Now();
+    for (size_t i = 0; i < call_bytes.size(); i++) region(loop, starts[i], call_bytes[i] / 4);
+    return Now() - t0;
+  };
+  whole(loops[0]);  // warm-up: page tables, clocks
+  double elapsed[2][2] = {{0, 0}, {0, 0}};  // [mode][loop]
+  int64_t passes[2][2] = {{0, 0}, {0, 0}};
+  auto enough = [&] {
+    for (int m = 0; m < 2; m++)
+      for (int l = 0; l < variants; l++)
+        if (elapsed[m][l] < min_seconds / 4) return false;
+    return true;
+  };
+  while (!enough()) {
+    for (int l = 0; l < variants; l++) {
+      elapsed[0][l] += whole(loops[l]);
+      passes[0][l]++;
+      elapsed[1][l] += calls(loops[l]);
+      passes[1][l]++;
+    }
+  }
+  const double bytes[2] = {static_cast<double>(CallsBufferBytes(call_bytes) / 4 * 4), static_cast<double>(read)};
+  double best[2] = {0, 0};
+  for (int m = 0; m < 2; m++)
+    for (int l = 0; l < variants; l++) best[m] = std::max(best[m], bytes[m] * passes[m][l] / elapsed[m][l] / 1e9);
+  return {best[0], best[1]};
+}
+
 double SecondsPerCall(const std::function<void(int64_t)>& call, int64_t min_calls, double min_seconds) {
   call(0);
   int64_t calls = 0;

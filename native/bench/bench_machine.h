@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "../kernels/common/dtype.h"
 #include "../platform/cpu_features.h"
@@ -36,6 +37,21 @@ double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds,
 // the faster of a plain read and a software-prefetched one, in alternate whole passes until each has
 // run at least `min_seconds` / 2.
 double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds);
+
+// The read bandwidth of a call pattern against one long read of the same bytes. Call i reads
+// call_bytes[i] bytes of `buffer` (the calls' regions follow one another, each starting on a 64-byte
+// boundary: CallsBufferBytes long), in one pool region with each thread a disjoint slice, as a decode
+// step's GEMM calls read their weight matrices (Weights::StepGemmBytes). The whole-buffer read and the
+// calls alternate pass by pass, so both see the same seconds of a shared host; each takes the faster
+// of MeasureReadBandwidth's two loops, each loop running at least `min_seconds` / 4 per mode. Their
+// ratio is what the pattern alone costs the memory system, before any arithmetic.
+struct CallsReadBandwidth {
+  double whole_gbps = 0;  // one region over the whole buffer
+  double calls_gbps = 0;  // one region per call
+};
+int64_t CallsBufferBytes(const std::vector<int64_t>& call_bytes);
+CallsReadBandwidth MeasureCallsReadBandwidth(const float* buffer, const std::vector<int64_t>& call_bytes, ThreadPool* pool,
+                                             double min_seconds);
 
 // Seconds per call of `call(i)` (i counts calls from 0) after one warm-up call: runs until at least
 // `min_calls` calls and `min_seconds` have passed, and averages over all timed calls.

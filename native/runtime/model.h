@@ -76,6 +76,8 @@ class Model {
   const KvPool& pool() const { return *pool_; }
   KvPool* kv_pool() { return pool_.get(); }
   int64_t weight_bytes() const { return weights_->weight_bytes; }
+  // Weights::StepGemmBytes for this model (the CPU's call pattern).
+  std::vector<int64_t> StepGemmBytes() const { return weights_->StepGemmBytes(spec_); }
   // Where the forward runs (CPU or CUDA), chosen once by Load.
   const Executor& executor() const { return *executor_; }
   Executor* executor() { return executor_.get(); }

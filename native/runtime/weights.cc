@@ -391,6 +391,42 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
   return true;
 }
 
+std::vector<int64_t> Weights::StepGemmBytes(const ModelSpec& spec) const {
+  const int64_t E = spec.hidden_size, I = spec.intermediate_size, D = spec.head_dim;
+  const int64_t q_dim = spec.num_heads * D, kv_dim = spec.num_kv_heads * D;
+  auto bytes = [](const WeightRef& r, int64_t rows, int64_t cols) {
+    return r.packed != nullptr ? PackedBytes(r.dtype, rows, cols) : rows * DTypeRowBytes(r.dtype, cols);
+  };
+  std::vector<int64_t> calls;
+  for (const LayerWeights& L : layers) {
+    if (L.qkv.packed != nullptr) {
+      calls.push_back(bytes(L.qkv, q_dim + 2 * kv_dim, E));
+    } else {
+      calls.push_back(bytes(L.wq, q_dim, E));
+      calls.push_back(bytes(L.wk, kv_dim, E));
+      calls.push_back(bytes(L.wv, kv_dim, E));
+    }
+    calls.push_back(bytes(L.wo, E, q_dim));
+    if (L.gate_up.packed != nullptr) {
+      calls.push_back(bytes(L.gate_up, 2 * I, E));
+    } else {
+      calls.push_back(bytes(L.w_gate, I, E));
+      calls.push_back(bytes(L.w_up, I, E));
+    }
+    calls.push_back(bytes(L.w_down, E, I));
+  }
+  switch (spec.head.kind) {
+    case HeadKind::kLm: calls.push_back(bytes(head.first, spec.vocab_size, E)); break;
+    case HeadKind::kLmRows: calls.push_back(static_cast<int64_t>(head.rows.size())); break;
+    case HeadKind::kMlp2:
+      calls.push_back(bytes(head.first, E, E));
+      calls.push_back(bytes(head.second, spec.head.outputs, E));
+      break;
+    case HeadKind::kLinear: calls.push_back(bytes(head.first, spec.head.outputs, E)); break;
+  }
+  return calls;
+}
+
 Weights::~Weights() = default;
 
 }  // namespace tt

@@ -86,6 +86,12 @@ class Weights {
   std::vector<float> final_norm;   // [hidden] f32
   std::vector<LayerWeights> layers;
   int64_t weight_bytes = 0;        // bytes of the tensors the model reads
+  // Bytes of weights each GEMM call of a one-row decode step on the CPU reads, in the order the calls
+  // run: per layer q/k/v (one call where packed as one matrix, else three), o, gate/up (one or two),
+  // down; then the head's one or two matrices (lm-rows: its gathered rows). Packed matrices count their
+  // packed bytes. For a tied LM head the list sums to weight_bytes: the call pattern whose memory cost
+  // `thinktree bench` measures apart from the kernels (bench_machine.h MeasureCallsReadBandwidth).
+  std::vector<int64_t> StepGemmBytes(const ModelSpec& spec) const;
   const WeightFiles& files() const { return files_; }
 
  private:

@@ -24,6 +24,7 @@ describe('bench decode', () => {
       shape,
       weightTypes: ['bf16', 'q8_0', 'q4_k'],
       weightTypeBatches: [1, 4],
+      callPatternSeconds: 0.05,
     });
     expect(r.rows.map((x) => `${x.precision}/${x.batch}`)).toEqual((bf16 ? ['f32', 'bf16'] : ['f32']).flatMap((p) => [`${p}/1`, `${p}/4`]));
     for (const row of r.rows) {
@@ -50,6 +51,14 @@ describe('bench decode', () => {
       }
     }
     expect(lines.some((l) => l.startsWith('q4_k '))).toBe(true);
+    // Each type's step replayed as reads: 4 or 7 GEMM calls a layer (packed or not) and the LM head.
+    for (const w of r.weightTypes) {
+      expect([2 * 4 + 1, 2 * 7 + 1]).toContain(w.callPattern!.calls);
+      expect(Number.isFinite(w.callPattern!.ofWholeRead) && w.callPattern!.ofWholeRead > 0).toBe(true);
+      const line = lines.find((l) => l.startsWith(`${w.weights}: its ${w.callPattern!.calls} GEMM calls' matrices read in one region per call`));
+      expect(line).toContain(`${w.callPattern!.ofWholeRead.toFixed(2)}× one long read`);
+      expect(line).toContain(`is ${(w.rows[0]!.ofBound / w.callPattern!.ofWholeRead).toFixed(2)}× that ceiling`);
+    }
   }, 120_000);
 
   it('bounds batch 1 by the bandwidth measured around its own runs, not by the suite\'s figure', async () => {
@@ -73,6 +82,7 @@ describe('bench decode', () => {
       shape,
       weightTypes: ['q8_0'],
       weightTypeBatches: [1, 4],
+      callPatternSeconds: 0,
     });
     // Per model: 4 measurements around batch 1's 3 runs, then 2 around the larger batches.
     expect(measured.length).toBe(12);
@@ -81,6 +91,7 @@ describe('bench decode', () => {
     expect(four!.bandwidthGBps).toBe(10_000);
     const q8 = r.weightTypes[0]!;
     expect([107, 108, 109]).toContain(q8.bandwidthGBps);
+    expect(q8.callPattern).toBeUndefined(); // callPatternSeconds: 0
     expect(q8.rows[0]!.ofBound).toBeCloseTo((q8.rows[0]!.tokensPerSecond * q8.weightBytes) / (q8.bandwidthGBps * 1e9), 9);
     expect(r.bandwidthGBps).toBe(10_000);
   }, 120_000);

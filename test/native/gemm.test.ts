@@ -354,6 +354,23 @@ describe('machine-limit benches', () => {
     expect(Number.isFinite(gbs) && gbs > 0, String(gbs)).toBe(true);
   });
 
+  it('benchReadCalls reports the call pattern and the long read of the same bytes', () => {
+    const r = kernels.benchReadCalls([4 << 20, 1 << 20, 100, 3 << 20], 2, 0.05);
+    for (const v of [r.wholeGBps, r.callsGBps]) expect(Number.isFinite(v) && v > 0, String(v)).toBe(true);
+  });
+
+  it('benchReadCalls names the bad argument', () => {
+    expect(() => kernels.benchReadCalls('1024' as unknown as number[], 1)).toThrow(/Expected `callBytes` to be an array/);
+    expect(() => kernels.benchReadCalls([], 1)).toThrow(/`callBytes` to hold 1 to 1048576 calls, got 0/);
+    expect(() => kernels.benchReadCalls([1024, 1.5], 1)).toThrow(/`callBytes\[1\]` to be an integer/);
+    expect(() => kernels.benchReadCalls([1024, '8' as unknown as number], 1)).toThrow(/`callBytes\[1\]` to be an integer number, got a string/);
+    expect(() => kernels.benchReadCalls([0], 1)).toThrow(/`callBytes\[0\]` to be an integer in \[4, /);
+    expect(() => kernels.benchReadCalls([Math.floor(totalmem() / 4), Math.floor(totalmem() / 4), 4096], 1)).toThrow(/sum to at most half the memory/);
+    expect(() => kernels.benchReadCalls([1024], 0)).toThrow(/`threads`/);
+    expect(() => kernels.benchReadCalls([1024], 1, 0)).toThrow(/`seconds` in \(0, 60\], got 0/);
+    expect(() => kernels.benchReadCalls([1024], 1, Number.NaN)).toThrow(/`seconds` to be finite/);
+  });
+
   it('benchGemm reports a positive, finite time per call', () => {
     const next = rng(5);
     const s = kernels.benchGemm(

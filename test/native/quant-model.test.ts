@@ -177,6 +177,43 @@ describe('quantize-on-load', () => {
     }
   });
 
+  // The GEMM calls of a one-row decode step, as `thinktree bench` replays their reads: per layer q/k/v,
+  // o, gate/up and down (q/k/v and gate/up as one call each where the weights are packed), then the
+  // tied LM head; under a tied head the list is every byte the model reads but its norms.
+  it('lists the bytes each GEMM call of a decode step reads', async () => {
+    const tied = writeTinyModel({ dtype: 'BF16', seed: 7, hidden: 256, intermediate: 512, heads: 4, kvHeads: 2, headDim: 64, layers: 2, tieWordEmbeddings: true });
+    const [E, I, Q, KV, V] = [256, 512, 4 * 64, 2 * 64, 256];
+    const norms = 2 * (2 * E * 2 + E); // two norms a layer and the final one, BF16
+    try {
+      // BF16 at precision f32 is never packed: one call per matrix on every host.
+      const f = await addon.loadModel({ ...tied.spec, precision: 'f32' });
+      try {
+        const b = (rows: number, cols: number) => rows * cols * 2;
+        const layer = [b(Q, E), b(KV, E), b(KV, E), b(E, Q), b(I, E), b(I, E), b(E, I)];
+        expect(f.info().stepGemmBytes).toEqual([...layer, ...layer, b(V, E)]);
+        expect(f.info().stepGemmBytes!.reduce((x, y) => x + y, 0)).toBe(f.info().weightBytes - norms);
+      } finally {
+        f.dispose();
+      }
+      // Q8_0 (packed bytes equal ggml's): packed, hence fused, where the VNNI kernel runs.
+      const m = await addon.loadModel({ ...tied.spec, quantize: 'Q8_0' });
+      try {
+        const info = m.info();
+        const packed = (info.isa === 'avx512' || info.isa === 'avx512bf16') && addon.kernels.cpuInfo().avx512vnni && process.env.THINKTREE_QUANT_PACK !== '0';
+        const q = (rows: number, cols: number) => rows * (cols / 32) * 34;
+        const layer = packed
+          ? [q(Q + 2 * KV, E), q(E, Q), q(2 * I, E), q(E, I)]
+          : [q(Q, E), q(KV, E), q(KV, E), q(E, Q), q(I, E), q(I, E), q(E, I)];
+        expect(info.stepGemmBytes).toEqual([...layer, ...layer, q(V, E)]);
+        expect(info.stepGemmBytes!.reduce((x, y) => x + y, 0)).toBe(info.weightBytes - norms);
+      } finally {
+        m.dispose();
+      }
+    } finally {
+      tied.cleanup();
+    }
+  });
+
   it('rejects malformed quantized tensors and unknown types with errors naming them', async () => {
     const pre = writePrequantized(wide, 'q8_0');
     // The spec is parsed on the JS thread: a bad one throws before any promise exists.

@@ -71,6 +71,23 @@ export interface DecodeBenchOptions {
   weightTypes?: Array<'bf16' | QuantType>;
   /** Batch sizes of the weight-type comparison. @default [1, 16] */
   weightTypeBatches?: number[];
+  /**
+   * Seconds of each weight type's call-pattern read (kernels.benchReadCalls over the model's
+   * stepGemmBytes, after the model is released); 0 skips it. @default 1
+   */
+  callPatternSeconds?: number;
+}
+
+/**
+ * What a batch-1 step's call pattern alone costs the memory system: the step's weight matrices read in
+ * one parallel region per GEMM call, as the step reads them, against one long read of the same bytes
+ * (pass by pass in turn, no arithmetic).
+ */
+export interface DecodeCallPattern {
+  /** GEMM calls per step (NativeModelInfo.stepGemmBytes). */
+  calls: number;
+  /** GB/s of the reads in calls ÷ GB/s of the long read. */
+  ofWholeRead: number;
 }
 
 /** One weight type of the comparison: its bytes per step, its batch-1 bound and what it reached. */
@@ -85,6 +102,8 @@ export interface DecodeWeightTypeRow {
   /** bandwidth ÷ weightBytes (tokens/s at batch 1). */
   batch1BoundTokensPerSecond: number;
   rows: Array<{ batch: number; tokensPerSecond: number; /** tokens/s ÷ the batch-1 bound (batch 1: the bandwidth efficiency). */ ofBound: number }>;
+  /** Absent where the build or the device cannot measure it, or callPatternSeconds is 0. */
+  callPattern?: DecodeCallPattern;
 }
 
 
@@ -221,6 +240,13 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
     return list.map((batch, i) => ({ batch, tokensPerSecond: rates[i]!, bandwidthGBps: batch === 1 ? one!.bandwidthGBps : around }));
   };
 
+  const patternSeconds = opts.callPatternSeconds ?? 1;
+  const measureCallPattern = (calls: number[] | undefined): DecodeCallPattern | undefined => {
+    if (calls === undefined || calls.length === 0 || patternSeconds <= 0 || typeof kernels.benchReadCalls !== 'function') return undefined;
+    const r = kernels.benchReadCalls(calls, opts.threads, patternSeconds);
+    return { calls: calls.length, ofWholeRead: r.callsGBps / r.wholeGBps };
+  };
+
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-bench-'));
   const file = path.join(dir, 'model.safetensors');
   const t0 = performance.now();
@@ -287,7 +313,9 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
       const t = performance.now();
       const model = await addon.loadModel(spec);
       const loadSeconds = (performance.now() - t) / 1e3;
+      let stepGemmBytes: number[] | undefined;
       try {
+        stepGemmBytes = model.info().stepGemmBytes;
         const bytes = model.info().weightBytes;
         const prompt = model.createSequence(1);
         model.appendTokens(prompt, Int32Array.from({ length: promptTokens }, (_, i) => (i * 7919) % 256));
@@ -308,6 +336,9 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
       } finally {
         model.dispose();
       }
+      // Measured with the model released, so the copy of its bytes never doubles the memory in use.
+      const pattern = measureCallPattern(stepGemmBytes);
+      if (pattern) weightTypeRows.at(-1)!.callPattern = pattern;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -341,6 +372,15 @@ export async function benchDecode(opts: DecodeBenchOptions): Promise<DecodeBench
           `${w.weights.padEnd(8)} ${(w.weightBytes / 1e9).toFixed(3).padStart(8)} ${w.batch1BoundTokensPerSecond.toFixed(1).padStart(13)} ` +
             `${String(r.batch).padStart(7)} ${r.tokensPerSecond.toFixed(1).padStart(7)} ${(100 * r.ofBound).toFixed(0).padStart(9)}% ${w.bandwidthGBps.toFixed(1).padStart(9)}`,
         );
+    for (const w of weightTypeRows) {
+      if (!w.callPattern) continue;
+      const one = w.rows.find((r) => r.batch === 1);
+      log(
+        `${w.weights}: its ${w.callPattern.calls} GEMM calls' matrices read in one region per call (no arithmetic) at ` +
+          `${w.callPattern.ofWholeRead.toFixed(2)}× one long read of the same bytes` +
+          (one ? `; batch 1 at ${(100 * one.ofBound).toFixed(0)}% of its bound is ${(one.ofBound / w.callPattern.ofWholeRead).toFixed(2)}× that ceiling` : ''),
+      );
+    }
   }
   return { rows, prefill, longPrefill, weightBytes, bandwidthGBps, batch1BoundTokensPerSecond: bound, weightTypes: weightTypeRows };
 }

@@ -2,6 +2,7 @@
 // TypeScript description is NativeKernels in lib/native/kernel-types.ts.
 #include <napi.h>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -311,8 +312,8 @@ Napi::Value BenchFmaPeakFn(const Napi::CallbackInfo& info) {
 // Page-aligned, released on every exit path (including a thrown JS error).
 struct AlignedBuffer {
   void* data = nullptr;
-  explicit AlignedBuffer(size_t bytes) {
-    if (posix_memalign(&data, 4096, bytes) != 0) data = nullptr;
+  explicit AlignedBuffer(size_t bytes, size_t alignment = 4096) {
+    if (posix_memalign(&data, alignment, bytes) != 0) data = nullptr;
   }
   ~AlignedBuffer() { free(data); }
   AlignedBuffer(const AlignedBuffer&) = delete;
@@ -337,6 +338,45 @@ Napi::Value BenchReadBandwidthFn(const Napi::CallbackInfo& info) {
     for (int64_t i = b; i < e; i++) f[i] = 1.0f;
   });
   return Napi::Number::New(env, MeasureReadBandwidth(f, n * 4, pool, kBenchSeconds));
+}
+
+// benchReadCalls(callBytes, threads, seconds?): { wholeGBps, callsGBps } (MeasureCallsReadBandwidth).
+Napi::Value BenchReadCallsFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "Expected `callBytes` to be an array of byte counts");
+  const Napi::Array list = info[0].As<Napi::Array>();
+  if (list.Length() == 0 || list.Length() > (1u << 20))
+    throw Napi::RangeError::New(env, "Expected `callBytes` to hold 1 to 1048576 calls, got " + std::to_string(list.Length()));
+  const int64_t half_ram = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+  std::vector<int64_t> calls(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    const std::string what = "callBytes[" + std::to_string(i) + "]";
+    calls[i] = ExpectInt64(list.Get(i), what.c_str(), 4, half_ram);
+  }
+  const int64_t bytes = CallsBufferBytes(calls);
+  if (bytes > half_ram)
+    throw Napi::RangeError::New(env, "Expected `callBytes` to sum to at most half the memory (" + std::to_string(half_ram) +
+                                         " bytes), got " + std::to_string(bytes));
+  const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
+  double seconds = 1.0;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    seconds = ExpectNumber(info[2], "seconds");
+    if (seconds <= 0 || seconds > 60) throw Napi::RangeError::New(env, "Expected `seconds` in (0, 60], got " + Num(seconds));
+  }
+  ThreadPool* pool = Pools(info)->Get(threads);
+  // On huge pages where the host has them, as the weights a model makes or maps are advised.
+  AlignedBuffer buf(static_cast<size_t>(bytes), size_t{2} << 20);
+  if (buf.data == nullptr) throw Napi::Error::New(env, "benchReadCalls: could not allocate " + std::to_string(bytes) + " bytes");
+  madvise(buf.data, static_cast<size_t>(bytes), MADV_HUGEPAGE);  // advice only
+  float* f = static_cast<float*>(buf.data);
+  pool->ParallelFor(bytes / 4, 1 << 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) f[i] = 1.0f;  // real pages, placed by the threads that read them
+  });
+  const CallsReadBandwidth r = MeasureCallsReadBandwidth(f, calls, pool, seconds);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("wholeGBps", r.whole_gbps);
+  o.Set("callsGBps", r.calls_gbps);
+  return o;
 }
 
 Napi::Value BenchGemmFn(const Napi::CallbackInfo& info) {
@@ -397,6 +437,7 @@ void RegisterKernelBindings(Napi::Env env, Napi::Object kernels) {
   add("benchFmaPeak", Guarded<BenchFmaPeakFn>);
   add("benchReadBandwidth", Guarded<BenchReadBandwidthFn>);
   add("benchGemm", Guarded<BenchGemmFn>);
+  add("benchReadCalls", Guarded<BenchReadCallsFn>);
 }
 
 }  // namespace tt
