@@ -154,7 +154,8 @@ export interface NativeModelInfo {
   /**
    * CPU models: bytes of weights each GEMM call of a one-row decode step reads, in the order they run
    * (per layer q/k/v, o, gate/up and down, where packed weights fuse q/k/v and gate/up into one call
-   * each, else one call per matrix; then the head). With a tied LM head they sum to `weightBytes`.
+   * each, else one call per matrix; then the head). With a tied LM head they sum to `weightBytes` less
+   * the norms and biases.
    */
   stepGemmBytes?: number[];
   /** Where the forward pass runs. */

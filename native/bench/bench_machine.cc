@@ -50,6 +50,30 @@ double TimeOnAllThreads(ThreadPool* pool, const std::function<void(int)>& fn) {
   return Now() - t0;
 }
 
+// The plain read loop and the prefetching one, measured pass by pass in turn (so both see the same
+// minutes of a shared host) and judged by the faster; without AVX2, the scalar loop alone.
+struct ReadLoops {
+  ReadLoopFn loop[2] = {ReadLoopScalar, nullptr};
+  int count = 1;
+};
+ReadLoops PickReadLoops() {
+  ReadLoops r;
+  if (IsaSupported(Isa::kAvx2) && ReadLoopAvx2() && ReadLoopPrefetchAvx2()) r = {{ReadLoopAvx2(), ReadLoopPrefetchAvx2()}, 2};
+  return r;
+}
+
+// One pool region reading floats [0, n) of p, each thread a disjoint slice (sinks: 16 floats a
+// thread); returns its wall time.
+double ReadSlices(ThreadPool* pool, ReadLoopFn loop, const float* p, int64_t n, std::vector<float>* sinks) {
+  const int threads = pool ? pool->size() : 1;
+  return TimeOnAllThreads(pool, [&](int t) {
+    const int64_t b = n * t / threads, e = n * (t + 1) / threads;
+    (*sinks)[t * 16] += loop(p + b, e - b);
+  });
+}
+
+int64_t RoundUp64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
 }  // namespace
 
 double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds, Isa widest) {
@@ -71,95 +95,71 @@ double MeasureFmaPeak(Precision precision, ThreadPool* pool, double min_seconds,
 }
 
 double MeasureReadBandwidth(const float* buffer, int64_t bytes, ThreadPool* pool, double min_seconds) {
-  const bool avx2 = IsaSupported(Isa::kAvx2) && ReadLoopAvx2() && ReadLoopPrefetchAvx2();
-  // The plain loop and the prefetching one, pass by pass in turn (so both see the same minutes of a
-  // shared host): the faster one's figure. Without AVX2, the scalar loop alone.
-  const int variants = avx2 ? 2 : 1;
-  const ReadLoopFn loops[2] = {avx2 ? ReadLoopAvx2() : ReadLoopScalar, avx2 ? ReadLoopPrefetchAvx2() : nullptr};
-  const int threads = pool ? pool->size() : 1;
+  const ReadLoops loops = PickReadLoops();
   const int64_t n = bytes / 4;
-  std::vector<float> sinks(threads * 16);
-  auto pass = [&](ReadLoopFn loop) {
-    return TimeOnAllThreads(pool, [&](int t) {
-      const int64_t b = n * t / threads, e = n * (t + 1) / threads;
-      sinks[t * 16] += loop(buffer + b, e - b);
-    });
-  };
-  pass(loops[0]);  // warm-up: page tables, clocks
+  std::vector<float> sinks((pool ? pool->size() : 1) * 16);
+  auto pass = [&](ReadLoopFn loop) { return ReadSlices(pool, loop, buffer, n, &sinks); };
+  pass(loops.loop[0]);  // warm-up: page tables, clocks
   double elapsed[2] = {0, 0};
   int64_t passes[2] = {0, 0};
-  while (elapsed[0] < min_seconds / variants || (variants == 2 && elapsed[1] < min_seconds / 2)) {
-    for (int l = 0; l < variants; l++) {
-      elapsed[l] += pass(loops[l]);
+  while (elapsed[0] < min_seconds / loops.count || (loops.count == 2 && elapsed[1] < min_seconds / 2)) {
+    for (int l = 0; l < loops.count; l++) {
+      elapsed[l] += pass(loops.loop[l]);
       passes[l]++;
     }
   }
   double best = 0;
-  for (int l = 0; l < variants; l++) best = std::max(best, static_cast<double>(n) * 4 * passes[l] / elapsed[l] / 1e9);
+  for (int l = 0; l < loops.count; l++) best = std::max(best, static_cast<double>(n) * 4 * passes[l] / elapsed[l] / 1e9);
   return best;
 }
 
 int64_t CallsBufferBytes(const std::vector<int64_t>& call_bytes) {
   int64_t total = 0;
-  for (int64_t b : call_bytes) total += (b + 63) / 64 * 64;
+  for (int64_t b : call_bytes) total += RoundUp64(b);
   return total;
 }
 
 CallsReadBandwidth MeasureCallsReadBandwidth(const float* buffer, const std::vector<int64_t>& call_bytes, ThreadPool* pool,
                                              double min_seconds) {
-  const bool avx2 = IsaSupported(Isa::kAvx2) && ReadLoopAvx2() && ReadLoopPrefetchAvx2();
-  const int variants = avx2 ? 2 : 1;
-  const ReadLoopFn loops[2] = {avx2 ? ReadLoopAvx2() : ReadLoopScalar, avx2 ? ReadLoopPrefetchAvx2() : nullptr};
-  const int threads = pool ? pool->size() : 1;
-  std::vector<float> sinks(threads * 16);
+  const ReadLoops loops = PickReadLoops();
+  std::vector<float> sinks((pool ? pool->size() : 1) * 16);
   std::vector<int64_t> starts;  // in floats
   int64_t read = 0, at = 0;
   for (int64_t b : call_bytes) {
     starts.push_back(at / 4);
     read += b / 4 * 4;
-    at += (b + 63) / 64 * 64;
+    at += RoundUp64(b);
   }
-  // Each thread reads its slice of floats [begin, begin + n): one region for the range.
-  auto region = [&](ReadLoopFn loop, int64_t begin, int64_t n) {
-    auto slice = [&](int t) {
-      const int64_t b = n * t / threads, e = n * (t + 1) / threads;
-      sinks[t * 16] += loop(buffer + begin + b, e - b);
-    };
-    if (pool) pool->Run([&](int t, int) { slice(t); }); else slice(0);
-  };
-  auto whole = [&](ReadLoopFn loop) {
-    // The calls' floats without the gaps between regions would be the same bytes; reading the gaps
-    // too (under 64 bytes a call) changes nothing measurable, so one range covers the buffer.
-    const double t0 = Now();
-    region(loop, 0, CallsBufferBytes(call_bytes) / 4);
-    return Now() - t0;
-  };
+  const int64_t whole_floats = at / 4;
+  // The calls' floats without the gaps between regions would be the same bytes; reading the gaps too
+  // (under 64 bytes a call) changes nothing measurable, so one range covers the buffer.
+  auto whole = [&](ReadLoopFn loop) { return ReadSlices(pool, loop, buffer, whole_floats, &sinks); };
   auto calls = [&](ReadLoopFn loop) {
     const double t0 = Now();
-    for (size_t i = 0; i < call_bytes.size(); i++) region(loop, starts[i], call_bytes[i] / 4);
+    for (size_t i = 0; i < call_bytes.size(); i++) ReadSlices(pool, loop, buffer + starts[i], call_bytes[i] / 4, &sinks);
     return Now() - t0;
   };
-  whole(loops[0]);  // warm-up: page tables, clocks
+  whole(loops.loop[0]);  // warm-up: page tables, clocks
   double elapsed[2][2] = {{0, 0}, {0, 0}};  // [mode][loop]
   int64_t passes[2][2] = {{0, 0}, {0, 0}};
   auto enough = [&] {
     for (int m = 0; m < 2; m++)
-      for (int l = 0; l < variants; l++)
+      for (int l = 0; l < loops.count; l++)
         if (elapsed[m][l] < min_seconds / 4) return false;
     return true;
   };
   while (!enough()) {
-    for (int l = 0; l < variants; l++) {
-      elapsed[0][l] += whole(loops[l]);
+    for (int l = 0; l < loops.count; l++) {
+      elapsed[0][l] += whole(loops.loop[l]);
       passes[0][l]++;
-      elapsed[1][l] += calls(loops[l]);
+      elapsed[1][l] += calls(loops.loop[l]);
       passes[1][l]++;
     }
   }
-  const double bytes[2] = {static_cast<double>(CallsBufferBytes(call_bytes) / 4 * 4), static_cast<double>(read)};
+  const double bytes[2] = {static_cast<double>(whole_floats * 4), static_cast<double>(read)};
   double best[2] = {0, 0};
   for (int m = 0; m < 2; m++)
-    for (int l = 0; l < variants; l++) best[m] = std::max(best[m], bytes[m] * passes[m][l] / elapsed[m][l] / 1e9);
+    for (int l = 0; l < loops.count; l++) best[m] = std::max(best[m], bytes[m] * passes[m][l] / elapsed[m][l] / 1e9);
   return {best[0], best[1]};
 }
 

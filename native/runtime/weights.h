@@ -89,8 +89,9 @@ class Weights {
   // Bytes of weights each GEMM call of a one-row decode step on the CPU reads, in the order the calls
   // run: per layer q/k/v (one call where packed as one matrix, else three), o, gate/up (one or two),
   // down; then the head's one or two matrices (lm-rows: its gathered rows). Packed matrices count their
-  // packed bytes. For a tied LM head the list sums to weight_bytes: the call pattern whose memory cost
-  // `thinktree bench` measures apart from the kernels (bench_machine.h MeasureCallsReadBandwidth).
+  // packed bytes. For a tied LM head the list sums to weight_bytes less the norms and biases. It is the
+  // call pattern whose memory cost `thinktree bench` measures apart from the kernels (bench_machine.h
+  // MeasureCallsReadBandwidth).
   std::vector<int64_t> StepGemmBytes(const ModelSpec& spec) const;
   const WeightFiles& files() const { return files_; }
 

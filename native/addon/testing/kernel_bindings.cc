@@ -320,11 +320,21 @@ struct AlignedBuffer {
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
 };
 
+// The most a read benchmark allocates: half the physical memory, since filling more could wake the
+// OOM killer instead of failing.
+int64_t HalfPhysicalMemory() { return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2; }
+
+// Real values written by the threads that will read them (first touch places the pages); an untouched
+// buffer would read the shared zero page and measure the cache instead.
+void FillForReading(float* f, int64_t n, ThreadPool* pool) {
+  pool->ParallelFor(n, 1 << 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) f[i] = 1.0f;
+  });
+}
+
 Napi::Value BenchReadBandwidthFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // At most half the physical memory: filling more could wake the OOM killer instead of failing.
-  const int64_t half_ram = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
-  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, std::max<int64_t>(4096, half_ram));
+  const int64_t bytes = ExpectInt(info[0], "bytes", 4096, std::max<int64_t>(4096, HalfPhysicalMemory()));
   const int threads = static_cast<int>(ExpectInt(info[1], "threads", 1, kMaxThreads));
   ThreadPool* pool = Pools(info)->Get(threads);
   AlignedBuffer buf(static_cast<size_t>(bytes));
@@ -332,11 +342,7 @@ Napi::Value BenchReadBandwidthFn(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, "benchReadBandwidth: could not allocate " + std::to_string(bytes) + " bytes");
   float* f = static_cast<float*>(buf.data);
   const int64_t n = bytes / 4;
-  // Real values written by the threads that will read them (first touch places the pages); an
-  // untouched buffer would read the shared zero page and measure the cache instead.
-  pool->ParallelFor(n, 1 << 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) f[i] = 1.0f;
-  });
+  FillForReading(f, n, pool);
   return Napi::Number::New(env, MeasureReadBandwidth(f, n * 4, pool, kBenchSeconds));
 }
 
@@ -347,7 +353,7 @@ Napi::Value BenchReadCallsFn(const Napi::CallbackInfo& info) {
   const Napi::Array list = info[0].As<Napi::Array>();
   if (list.Length() == 0 || list.Length() > (1u << 20))
     throw Napi::RangeError::New(env, "Expected `callBytes` to hold 1 to 1048576 calls, got " + std::to_string(list.Length()));
-  const int64_t half_ram = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+  const int64_t half_ram = HalfPhysicalMemory();
   std::vector<int64_t> calls(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) {
     const std::string what = "callBytes[" + std::to_string(i) + "]";
@@ -369,9 +375,7 @@ Napi::Value BenchReadCallsFn(const Napi::CallbackInfo& info) {
   if (buf.data == nullptr) throw Napi::Error::New(env, "benchReadCalls: could not allocate " + std::to_string(bytes) + " bytes");
   madvise(buf.data, static_cast<size_t>(bytes), MADV_HUGEPAGE);  // advice only
   float* f = static_cast<float*>(buf.data);
-  pool->ParallelFor(bytes / 4, 1 << 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) f[i] = 1.0f;  // real pages, placed by the threads that read them
-  });
+  FillForReading(f, bytes / 4, pool);
   const CallsReadBandwidth r = MeasureCallsReadBandwidth(f, calls, pool, seconds);
   Napi::Object o = Napi::Object::New(env);
   o.Set("wholeGBps", r.whole_gbps);
