@@ -218,17 +218,25 @@ describe('gemm on quantized weights', () => {
   });
 });
 
-// --- Packed weights (packed_weights.h): the VNNI kernel a CPU model runs on Q8_0 / Q4_0 / Q4_K ------
+// --- Packed weights (packed_weights.h): the kernels a CPU model runs on Q8_0 / Q4_0 / Q4_K / Q6_K ----
+// isa 'avx2' runs the AVX2 kernel (vpmaddubsw) on every host with AVX2, 'avx512' and 'avx512bf16' the
+// VNNI one (vpdpbusd) where the CPU has AVX512_VNNI.
 
-describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
+const PACKED_ISAS: IsaName[] = [
+  ...(cpu.avx2 ? (['avx2'] as const) : []),
+  ...(cpu.avx512vnni ? (['avx512'] as const) : []),
+  ...(cpu.avx512vnni && cpu.avx512bf16 ? (['avx512bf16'] as const) : []),
+];
+
+describe.skipIf(PACKED_ISAS.length === 0)(`gemm on packed weights (${PACKED_ISAS.join(', ')})`, () => {
   const k = 768;
   // Six full groups of 16 and a padded one of 13: at one or two rows a tile of 4 groups read side by
-  // side, then single groups (and the padded one).
+  // side, then single groups (and the padded one, whose second half of 8 columns holds 5).
   const n = 109;
-  const PACKED_ISAS: IsaName[] = cpu.avx512bf16 ? ['avx512', 'avx512bf16'] : ['avx512'];
   for (const type of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) {
     const { bytes, decoded, bias } = quantizedCase(type, n, k, 21, 23);
-    // 1..7 and 9 rows take the remainder kernels, 8 and 16 the 8-row one, 70 two row tiles of 64.
+    // 1..7 and 9 rows take the remainder tiles, 8 and 16 whole tiles (8 rows on VNNI, 4 on AVX2), 70
+    // two row tiles of 64.
     for (const m of [1, 2, 5, 8, 9, 16, 70]) {
       const x = weights(m * k, 200 + m, 1);
       const ref = reference(x, decoded, bias, m, n, k);
@@ -260,7 +268,7 @@ describe.skipIf(!cpu.avx512vnni)('gemm on packed weights (avx512vnni)', () => {
   it('refuses packing a type without a packed layout', () => {
     const x = new Float32Array(256);
     expect(() =>
-      kernels.gemm({ x, w: new Uint16Array(256), wDtype: 'F16', m: 1, n: 1, k: 256, precision: 'f32', isa: 'avx512', threads: 1, packed: true }),
+      kernels.gemm({ x, w: new Uint16Array(256), wDtype: 'F16', m: 1, n: 1, k: 256, precision: 'f32', isa: PACKED_ISAS[0]!, threads: 1, packed: true }),
     ).toThrow(/`packed` weights to be Q8_0, Q4_0, Q4_K, Q6_K or BF16, got F16/);
   });
 });

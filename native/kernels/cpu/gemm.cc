@@ -278,7 +278,7 @@ const char* GemmPacked(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPo
   GemmParams q = p;
   if (const char* err = QuantizeActs(&q, isa, ws, pool)) return err;
   if (const char* err = PackedActSums(&q, ws, pool)) return err;
-  ForGroups(q, QuantPackedAvx512Vnni(), kQuantPackedGroups, pool);
+  ForGroups(q, QuantPackedFor(isa), kQuantPackedGroups, pool);
   return nullptr;
 }
 
@@ -295,10 +295,13 @@ const char* GemmPackedBf16Call(const GemmParams& p, GemmWorkspace* ws, ThreadPoo
 
 bool Bf16PackedRuns(Isa isa) { return isa == Isa::kAvx512Bf16 && IsaSupported(isa) && GemmPackedBf16() != nullptr; }
 
-bool QuantPackedRuns(Isa isa) {
-  return (isa == Isa::kAvx512Bf16 || isa == Isa::kAvx512) && IsaSupported(isa) && HostCpuFeatures().avx512vnni &&
-         QuantPackedAvx512Vnni() != nullptr;
+QuantPackedFn QuantPackedFor(Isa isa) {
+  if (isa == Isa::kScalar || !IsaSupported(isa)) return nullptr;
+  if (isa != Isa::kAvx2 && HostCpuFeatures().avx512vnni) return QuantPackedAvx512Vnni();
+  return QuantPackedAvx2();
 }
+
+bool QuantPackedRuns(Isa isa) { return QuantPackedFor(isa) != nullptr; }
 
 const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (!IsaSupported(isa)) return UnsupportedIsaMessage(isa);
@@ -314,7 +317,7 @@ const char* Gemm(const GemmParams& p, Isa isa, GemmWorkspace* ws, ThreadPool* po
       if (p.w == nullptr) return "gemm: packed BF16 weights need precision 'bf16' and isa 'avx512bf16'";
     } else {
       if (QuantPackedRuns(isa)) return GemmPacked(p, isa, ws, pool);
-      if (p.w == nullptr) return "gemm: packed weights need isa 'avx512' or 'avx512bf16' and a CPU with AVX512_VNNI";
+      if (p.w == nullptr) return "gemm: packed weights need isa 'avx2', 'avx512' or 'avx512bf16'";
     }
   }
   GemmBlockFn fn = nullptr;

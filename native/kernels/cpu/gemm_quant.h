@@ -36,14 +36,17 @@ QuantBlockFn QuantBlockAvx512();
 QuantBlockFn QuantBlockAvx512Vnni();
 
 // The packed-weights GEMM (packed_weights.h) over groups [g0, g1) of 16 output columns, all m rows;
-// p.w_packed holds the packed W and p.acts the quantized X with sum32 and dsum32. Null when the
-// addon was built without it.
+// p.w_packed holds the packed W and p.acts the quantized X with sum32 and dsum32.
 using QuantPackedFn = void (*)(const GemmParams& p, int64_t g0, int64_t g1);
-QuantPackedFn QuantPackedAvx512Vnni();
+QuantPackedFn QuantPackedAvx2();        // gemm_quant_packed_avx2.cc: vpmaddubsw, 8 columns per ymm
+QuantPackedFn QuantPackedAvx512Vnni();  // gemm_quant_packed_vnni.cc: vpdpbusd, 16 columns per zmm
 // Groups that kernel reads side by side at one or two X rows; callers hand it multiples of them.
 constexpr int kQuantPackedGroups = 4;
 
-// True where the packed kernel runs: `isa` is avx512 or avx512bf16 and the CPU has AVX512_VNNI.
+// The packed kernel `isa` runs on this CPU: VNNI for avx512 / avx512bf16 on a CPU with AVX512_VNNI,
+// AVX2 for avx2 (and for avx512 without VNNI); null for scalar or an ISA the CPU lacks.
+QuantPackedFn QuantPackedFor(Isa isa);
+// True where QuantPackedFor(isa) is not null.
 bool QuantPackedRuns(Isa isa);
 
 // Decodes one row of k quantized weights (quant_blocks.h's values) into f32, or into bf16 bits

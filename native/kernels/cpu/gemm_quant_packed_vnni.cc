@@ -17,31 +17,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "gemm_quant.h"
-#include "packed_weights.h"
+#include "gemm_quant_packed.h"
 
 namespace tt {
 
 namespace {
-
-constexpr int kMaxRows = 8;      // X rows sharing one unpacked block
-constexpr int64_t kRowTile = 64; // X rows kept hot in L2 while a thread's groups stream past
-// Software prefetch distance in the weight streams: the hardware prefetchers alone kept batch 1 at about
-// half the read bandwidth (the LM head: 25 GB/s of 59). 8 KiB in all: one stream 8 KiB ahead from 3
-// rows up, each of the kStreams streams kAhead / kStreams ahead of itself at one or two rows (on Q4_K,
-// half and twice that were slower in A/B runs). Addresses past the end are harmless: prefetches never fault.
-constexpr int64_t kAhead = 8192;
-
-inline void Prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
-
-// Prefetches byte `at` of one region (weights or scales: `len` bytes from `start` in each group) of
-// stream g of a tile of G groups; past the region's end a stream continues in group g + G, where its
-// next tile reads.
-template <int G>
-inline void PrefetchStream(const uint8_t* group, int64_t stride, int g, int64_t start, int64_t len, int64_t at) {
-  const int64_t g_next = at < len ? g : g + G;
-  Prefetch(group + g_next * stride + start + (at < len ? at : at - len));
-}
 
 inline __m512i Bcast4(const int8_t* p) {
   int32_t v;
@@ -72,27 +52,6 @@ inline __m512i Dot32Nibbles(__m512i init, const __m512i w[8], const int8_t* x) {
     b = _mm512_dpbusd_epi32(b, w[t + 4], Bcast4(x + 16 + 4 * t));
   }
   return _mm512_add_epi32(a, _mm512_srai_epi32(b, 4));
-}
-
-struct Rows {
-  const int8_t* q[kMaxRows];
-  const float* d[kMaxRows];
-  const int32_t* s[kMaxRows];
-  const float* ds[kMaxRows];
-  const int16_t* s16[kMaxRows];
-};
-
-template <int R>
-Rows RowPointers(const QuantActs& a, int64_t i0) {
-  Rows x;
-  for (int r = 0; r < R; r++) {
-    x.q[r] = a.q + (i0 + r) * a.k;
-    x.d[r] = a.d + (i0 + r) * (a.k / kActBlock);
-    x.s[r] = a.sum32 + (i0 + r) * (a.k / kActBlock);
-    x.ds[r] = a.dsum32 + (i0 + r) * (a.k / kActBlock);
-    x.s16[r] = a.sum16 + (i0 + r) * (a.k / kActSum);
-  }
-  return x;
 }
 
 // Q8_0 and Q4_0: acc[g][r] over all blocks of G groups (stride bytes apart) for X rows i0 .. i0 + R.
@@ -285,45 +244,16 @@ void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, 
   }
 }
 
-// At one or two X rows the kernel waits on memory, so kStreams groups are read side by side, one weight
-// stream each (A/B on 2 threads at 1 row, with the other changes of that commit: Q4_0 1.22-1.25x over
-// one group at a time; 2 and 8 streams were slower than 4). With more rows, one group's unpacked block
-// is shared by up to 8 of them instead.
-constexpr int kStreams = kQuantPackedGroups;
-
-template <int R>
-void FewRows(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t g1, int64_t i0) {
-  int64_t g = g0;
-  for (; g + kStreams <= g1; g += kStreams) Tile<R, kStreams>(p, base, stride, g, i0);
-  for (; g < g1; g++) Tile<R, 1>(p, base, stride, g, i0);
-}
-
-// Groups [g0, g1) for every X row: row tiles outside, so a tile of X stays in L2 while the groups pass.
-void Packed(const GemmParams& p, int64_t g0, int64_t g1) {
-  const uint8_t* base = static_cast<const uint8_t*>(p.w_packed);
-  const int64_t stride = PackedGroupStride(p.w_dtype, p.k);
-  if (p.m <= 2) return p.m == 1 ? FewRows<1>(p, base, stride, g0, g1, 0) : FewRows<2>(p, base, stride, g0, g1, 0);
-  for (int64_t t0 = 0; t0 < p.m; t0 += kRowTile) {
-    const int64_t t1 = std::min(p.m, t0 + kRowTile);
-    for (int64_t g = g0; g < g1; g++) {
-      int64_t i = t0;
-      for (; i + kMaxRows <= t1; i += kMaxRows) Tile<kMaxRows, 1>(p, base, stride, g, i);
-      switch (t1 - i) {
-        case 1: Tile<1, 1>(p, base, stride, g, i); break;
-        case 2: Tile<2, 1>(p, base, stride, g, i); break;
-        case 3: Tile<3, 1>(p, base, stride, g, i); break;
-        case 4: Tile<4, 1>(p, base, stride, g, i); break;
-        case 5: Tile<5, 1>(p, base, stride, g, i); break;
-        case 6: Tile<6, 1>(p, base, stride, g, i); break;
-        case 7: Tile<7, 1>(p, base, stride, g, i); break;
-        default: break;
-      }
-    }
+struct VnniKernel {
+  static constexpr int kMaxRows = 8;  // X rows sharing one unpacked block
+  template <int R, int G>
+  static void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t i0) {
+    tt::Tile<R, G>(p, base, stride, g0, i0);
   }
-}
+};
 
 }  // namespace
 
-QuantPackedFn QuantPackedAvx512Vnni() { return Packed; }
+QuantPackedFn QuantPackedAvx512Vnni() { return PackedGroups<VnniKernel>; }
 
 }  // namespace tt

@@ -1,0 +1,245 @@
+// The quantized GEMM on packed weights (packed_weights.h) with AVX2: the same 16-row groups as the
+// AVX-512 VNNI kernel, read as two halves of 8 rows (one ymm each: 8 rows x 4 bytes). AVX2 has no
+// vpdpbusd, so each 4-weight step is vpmaddubsw (unsigned weights x signed activations, pairs summed
+// to i16), and vpmaddwd against ones turns the i16 pairs into one i32 per row: every lane of the
+// result is a finished column, with no horizontal sums, and the per-block scaling runs once per 8
+// columns. The row-at-a-time kernel (gemm_quant_simd.h) spends most of its instructions on those sums
+// and scalar scales, which kept batch-1 decode on 4-bit weights at a third of the bandwidth bound on
+// AVX2 hosts.
+//
+// vpmaddubsw saturates a pair at 32767, so the integers stay below it:
+//   - 4-bit weights (0..15) times |x| <= 127: a pair at most 3810, and 8 steps (30480) are summed in
+//     i16 before vpmaddwd. The high nibbles are shifted down (as 16 x their value, bytes & 0xF0, a
+//     pair would reach 60960).
+//   - Q8_0, stored as q + 128 (0..255): a pair could reach 64770, so each step flips the bytes back
+//     to q and multiplies |q| by x with q's sign (vpsignb), at most 32512 a pair, one vpmaddwd a step.
+//   - Q6_K (0..63): a pair at most 16002, two steps summed in i16.
+// Integer sums are exact in any order; the f32 operations per X row are the same whatever the batch,
+// so decode at batch 1 and 16 agree bit for bit, as on the VNNI kernel.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "gemm_quant_packed.h"
+
+namespace tt {
+
+namespace {
+
+inline __m256i Bcast4(const int8_t* p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+inline __m256i Load32(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+
+// 8 f16 scales (one per row of a half) to f32.
+inline __m256 Halves8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+// 8 unsigned (or signed) bytes, one per row of a half, to f32.
+inline __m256 U8x8(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))); }
+inline __m256 I8x8(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))); }
+
+inline __m256i SumPairs(__m256i i16) { return _mm256_madd_epi16(i16, _mm256_set1_epi16(1)); }
+
+// Q8_0 and Q4_0: acc[g][h][r] (half h of group g, X row r) over all blocks of G groups side by side,
+// each stream prefetched kAhead / G ahead of itself (gemm_quant_packed.h).
+template <DType T, int R, int G>
+void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
+  const int64_t nb = k / 32;
+  const int64_t scales = nb * PackedWeightBytes(T);
+  const __m256i nib = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  for (int64_t b = 0; b < nb; b++) {
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) {
+      const uint8_t* wq = group + g * stride + b * PackedWeightBytes(T);
+      const uint8_t* ws = group + g * stride + scales + b * 32;
+      for (int t = 0; t < PackedWeightBytes(T) / 64; t++)
+        PrefetchStream<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + 64 * t + kAhead / G);
+      PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
+      for (int h = 0; h < 2; h++) {
+        __m256i dot[R];
+        if (T == DType::kQ8_0) {
+          for (int r = 0; r < R; r++) dot[r] = _mm256_setzero_si256();
+          for (int t = 0; t < 8; t++) {
+            const __m256i q = _mm256_xor_si256(Load32(wq + 64 * t + 32 * h), flip);
+            const __m256i u = _mm256_abs_epi8(q);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++)
+              dot[r] = _mm256_add_epi32(dot[r], SumPairs(_mm256_maddubs_epi16(u, _mm256_sign_epi8(Bcast4(x.q[r] + 32 * b + 4 * t), q))));
+          }
+        } else {
+          __m256i s16[R];
+          for (int r = 0; r < R; r++) s16[r] = _mm256_setzero_si256();
+          for (int t = 0; t < 4; t++) {
+            const __m256i bytes = Load32(wq + 64 * t + 32 * h);
+            const __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+              const __m256i a = _mm256_maddubs_epi16(lo, Bcast4(x.q[r] + 32 * b + 4 * t));
+              const __m256i c = _mm256_maddubs_epi16(hi, Bcast4(x.q[r] + 32 * b + 16 + 4 * t));
+              s16[r] = _mm256_add_epi16(s16[r], _mm256_add_epi16(a, c));
+            }
+          }
+          for (int r = 0; r < R; r++) dot[r] = _mm256_add_epi32(SumPairs(s16[r]), _mm256_set1_epi32(-8 * x.s[r][b]));
+        }
+        const __m256 dw = Halves8(ws + 16 * h);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++)
+          acc[g][h][r] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x.d[r][b])), _mm256_cvtepi32_ps(dot[r]), acc[g][h][r]);
+      }
+    }
+  }
+}
+
+// Q4_K: per chunk p of each super-block, sub-blocks 2p (low nibbles) and 2p + 1 (high), each with
+// scale d · sc[s] and offset dmin · m[s] per column (the unpacked scale record of packed_weights.h:
+// d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64, m[8][16] at 192), G groups side by side.
+template <int R, int G>
+void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
+  const int64_t nb = k / 256;
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nb; b++) {
+    for (int p = 0; p < 4; p++) {
+#pragma GCC unroll 4
+      for (int g = 0; g < G; g++) {
+        const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
+        // The super-block's 320 bytes of scales span 5 or 6 lines: one prefetched per chunk p, two
+        // at p = 0, so every line of the meta stream is requested ahead.
+        PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
+        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
+        const uint8_t* q = group + g * stride + b * 2048 + p * 512;
+        for (int t = 0; t < 8; t++) PrefetchStream<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + 64 * t + kAhead / G);
+        const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
+        for (int h = 0; h < 2; h++) {
+          __m256i lo16[R], hi16[R];
+          for (int r = 0; r < R; r++) lo16[r] = hi16[r] = _mm256_setzero_si256();
+          for (int t = 0; t < 8; t++) {
+            const __m256i bytes = Load32(q + 64 * t + 32 * h);
+            const __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+              lo16[r] = _mm256_add_epi16(lo16[r], _mm256_maddubs_epi16(lo, Bcast4(x.q[r] + 32 * a0 + 4 * t)));
+              hi16[r] = _mm256_add_epi16(hi16[r], _mm256_maddubs_epi16(hi, Bcast4(x.q[r] + 32 * (a0 + 1) + 4 * t)));
+            }
+          }
+          const __m256 d = Halves8(meta + 16 * h), dmin = Halves8(meta + 32 + 16 * h);
+          const __m256 scale0 = _mm256_mul_ps(d, U8x8(meta + 64 + 16 * (2 * p) + 8 * h));
+          const __m256 mins0 = _mm256_mul_ps(dmin, U8x8(meta + 192 + 16 * (2 * p) + 8 * h));
+          const __m256 scale1 = _mm256_mul_ps(d, U8x8(meta + 64 + 16 * (2 * p + 1) + 8 * h));
+          const __m256 mins1 = _mm256_mul_ps(dmin, U8x8(meta + 192 + 16 * (2 * p + 1) + 8 * h));
+#pragma GCC unroll 8
+          for (int r = 0; r < R; r++) {
+            __m256 a = acc[g][h][r];
+            a = _mm256_fmadd_ps(_mm256_mul_ps(scale0, _mm256_set1_ps(x.d[r][a0])), _mm256_cvtepi32_ps(SumPairs(lo16[r])), a);
+            a = _mm256_fnmadd_ps(mins0, _mm256_set1_ps(x.ds[r][a0]), a);
+            a = _mm256_fmadd_ps(_mm256_mul_ps(scale1, _mm256_set1_ps(x.d[r][a0 + 1])), _mm256_cvtepi32_ps(SumPairs(hi16[r])), a);
+            acc[g][h][r] = _mm256_fnmadd_ps(mins1, _mm256_set1_ps(x.ds[r][a0 + 1]), a);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Q6_K's quarter j (weights 128h + 32j + 4t .. of each row) as 6-bit values, one byte each, from a
+// step's chunks A (low nibbles: quarters 0 and 2), B (1 and 3) and H (top 2 bits of all four, bits
+// 2j..2j+1), as the VNNI kernel's Q6Quarter; the 16-bit shifts move bits across byte boundaries only
+// into positions the masks clear.
+inline __m256i Q6Quarter(int j, const uint8_t* a, const uint8_t* b, const uint8_t* hq) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), top2 = _mm256_set1_epi8(0x30);
+  const __m256i ab = Load32(j % 2 == 0 ? a : b), h = Load32(hq);
+  const __m256i nib = j < 2 ? ab : _mm256_srli_epi16(ab, 4);
+  const __m256i top = j == 0 ? _mm256_slli_epi16(h, 4) : j == 1 ? _mm256_slli_epi16(h, 2) : j == 2 ? h : _mm256_srli_epi16(h, 2);
+  return _mm256_or_si256(_mm256_and_si256(nib, low4), _mm256_and_si256(top, top2));
+}
+
+// Q6_K: value d · sc · (q - 32) in sub-blocks of 16 (packed_weights.h: per half h and step t, chunks
+// A, B and H of 64 bytes; scale record d[16] f16, then sc[16][16] i8 at 32). A sub-block is 4 steps
+// of one quarter: two vpmaddubsw summed in i16 twice, started from -32 · Σx over its 16 activations.
+template <int R, int G>
+void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
+  const int64_t nb = k / 256;
+  for (int64_t b = 0; b < nb; b++) {
+    for (int p = 0; p < 4; p++) {
+      const int hb = p / 2, u = p % 2;  // half hb of the block, steps 4u .. 4u + 3: sub-block 8hb + 2j + u
+#pragma GCC unroll 4
+      for (int g = 0; g < G; g++) {
+        const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
+        PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 64 * p);
+        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 256);
+        const uint8_t* q = group + g * stride + b * 3072 + p * 768;
+        for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
+        for (int h = 0; h < 2; h++) {
+          const __m256 d = Halves8(meta + 16 * h);
+          for (int j = 0; j < 4; j++) {
+            __m256i w[4];
+            for (int t = 0; t < 4; t++) w[t] = Q6Quarter(j, q + 192 * t + 32 * h, q + 192 * t + 64 + 32 * h, q + 192 * t + 128 + 32 * h);
+            const int sub = 8 * hb + 2 * j + u;
+            const __m256 scale = _mm256_mul_ps(d, I8x8(meta + 32 + 16 * sub + 8 * h));
+            const int64_t at = b * 256 + 128 * hb + 32 * j + 16 * u;  // the sub-block's first activation
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+              const int8_t* xr = x.q[r] + at;
+              const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], Bcast4(xr)), _mm256_maddubs_epi16(w[1], Bcast4(xr + 4)));
+              const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], Bcast4(xr + 8)), _mm256_maddubs_epi16(w[3], Bcast4(xr + 12)));
+              const __m256i dot = _mm256_add_epi32(_mm256_add_epi32(SumPairs(s01), SumPairs(s23)), _mm256_set1_epi32(-32 * x.s16[r][at / 16]));
+              acc[g][h][r] = _mm256_fmadd_ps(_mm256_mul_ps(scale, _mm256_set1_ps(x.d[r][at / 32])), _mm256_cvtepi32_ps(dot), acc[g][h][r]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Stores 8 columns j0 .. j0 + cols of X row i (+ bias).
+inline void Store8(const GemmParams& p, int64_t i, int64_t j0, int64_t cols, __m256 v) {
+  float out[8];
+  _mm256_storeu_ps(out, v);
+  for (int64_t c = 0; c < cols; c++) p.y[i * p.ldy + j0 + c] = out[c] + (p.bias ? p.bias[j0 + c] : 0.f);
+}
+
+struct Avx2Kernel {
+  // X rows sharing one unpacked block: the 16 ymm registers hold 2 accumulators per row and group.
+  static constexpr int kMaxRows = 4;
+
+  // Groups g0 .. g0 + G (16 columns each) for X rows i0 .. i0 + R: computes and stores y (+ bias),
+  // columns < n only.
+  template <int R, int G>
+  static void Tile(const GemmParams& p, const uint8_t* base, int64_t stride, int64_t g0, int64_t i0) {
+    const Rows x = RowPointers<R>(p.acts, i0);
+    const uint8_t* group = base + g0 * stride;
+    __m256 acc[G][2][R];
+    for (int g = 0; g < G; g++)
+      for (int h = 0; h < 2; h++)
+        for (int r = 0; r < R; r++) acc[g][h][r] = _mm256_setzero_ps();
+    switch (p.w_dtype) {
+      case DType::kQ8_0: GroupsQ32<DType::kQ8_0, R, G>(group, stride, p.k, x, acc); break;
+      case DType::kQ4_0: GroupsQ32<DType::kQ4_0, R, G>(group, stride, p.k, x, acc); break;
+      case DType::kQ4_K: GroupsQ4K<R, G>(group, stride, p.k, x, acc); break;
+      case DType::kQ6_K: GroupsQ6K<R, G>(group, stride, p.k, x, acc); break;
+      default: return;
+    }
+    for (int g = 0; g < G; g++) {
+      for (int h = 0; h < 2; h++) {
+        const int64_t j0 = (g0 + g) * kPackRows + 8 * h;
+        const int64_t cols = std::min<int64_t>(8, p.n - j0);
+        if (cols <= 0) continue;
+        if (cols == 8) {
+          const __m256 bias = p.bias ? _mm256_loadu_ps(p.bias + j0) : _mm256_setzero_ps();
+          for (int r = 0; r < R; r++) _mm256_storeu_ps(p.y + (i0 + r) * p.ldy + j0, _mm256_add_ps(acc[g][h][r], bias));
+        } else {
+          for (int r = 0; r < R; r++) Store8(p, i0 + r, j0, cols, acc[g][h][r]);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+QuantPackedFn QuantPackedAvx2() { return PackedGroups<Avx2Kernel>; }
+
+}  // namespace tt
