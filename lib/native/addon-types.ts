@@ -22,7 +22,7 @@ export interface CpuInfo {
   avx2: boolean;
   avx512: boolean;
   avx512bf16: boolean;
-  /** vpdpbusd: quantized weights are repacked for the VNNI kernel on avx512 / avx512bf16. */
+  /** vpdpbusd: the packed quantized kernel of avx512 / avx512bf16 (elsewhere the AVX2 one runs). */
   avx512vnni: boolean;
   /** The variant the kernels use by default on this host. */
   bestIsa: IsaName;

@@ -15,9 +15,9 @@ export interface GemmArgs {
   w: Float32Array | Uint16Array | Uint8Array;
   wDtype: DTypeName;
   /**
-   * Q8_0, Q4_0 and Q4_K: hand the kernel W repacked as a CPU model holds it (packed_weights.h), so the
-   * packed kernel runs where it can (isa 'avx512' or 'avx512bf16' on a CPU with avx512vnni); elsewhere
-   * the rows as given are used.
+   * Q8_0, Q4_0, Q4_K and Q6_K: hand the kernel W repacked as a CPU model holds it (packed_weights.h), so
+   * a packed kernel runs: AVX-512 VNNI's for isa 'avx512' or 'avx512bf16' on a CPU with avx512vnni, AVX2's
+   * for 'avx2' (and for 'avx512' without VNNI); at isa 'scalar' the rows as given are used.
    */
   packed?: boolean;
   /** [n] or omitted. */

@@ -355,8 +355,8 @@ bool Weights::PackForCpu(const ModelSpec& spec, std::string* error) {
     }
     return true;
   };
-  // Quantized types where the VNNI kernel runs; BF16 where the AVX-512 BF16 one does, at precision
-  // 'bf16' (f32 precision keeps its batch-invariant NT kernel).
+  // Quantized types where a packed kernel runs (AVX2 or AVX-512 VNNI: every ISA but scalar); BF16 where
+  // the AVX-512 BF16 one does, at precision 'bf16' (f32 precision keeps its batch-invariant NT kernel).
   const bool quant = QuantPackedRuns(spec.isa) && QuantPackingEnabled();
   const bool bf16 = spec.precision == Precision::kBF16 && Bf16PackedRuns(spec.isa) && Bf16PackingEnabled() && E % 2 == 0 &&
                     q_dim % 2 == 0 && I % 2 == 0;

@@ -207,6 +207,27 @@ describe.each(ISAS)('gemm on $isa', ({ isa, supported, need }) => {
     );
   }
 
+  // Whatever tile a column lands in (1×8 for one row, 4×3 / 3×4 / 2×6 for more, r×1 for the columns
+  // left over), it is reduced in the same order, so at f32 precision and k within one cache block a
+  // row of X gets the bits it gets alone: a prompt's last row equals that row decoded by itself, which
+  // the prefix cache relies on for identical logits. (On AVX2 a lone accumulator used to be summed in
+  // another order than four together, 1 ulp apart.)
+  it.skipIf(!supported)(`gives each row of X at f32 precision what it gets alone, for every tile shape${need}`, () => {
+    const next = rng(31);
+    const [n, k] = [37, 130];
+    for (const wDtype of DTYPES) {
+      const weights = randomWeights(wDtype, n * k, next);
+      for (const m of [2, 3, 4, 5, 9]) {
+        const x = randomF32(m * k, next);
+        const y = kernels.gemm({ x, w: weights.w, wDtype, m, n, k, precision: 'f32', isa, threads: 1 });
+        for (let i = 0; i < m; i++) {
+          const alone = kernels.gemm({ x: x.slice(i * k, (i + 1) * k), w: weights.w, wDtype, m: 1, n, k, precision: 'f32', isa, threads: 1 });
+          expect(Array.from(y.subarray(i * n, (i + 1) * n)), `${wDtype} m=${m} row ${i}`).toEqual(Array.from(alone));
+        }
+      }
+    }
+  });
+
   it.skipIf(!supported)(
     `matches the reference for BF16 weights when X itself spans several row and k blocks (the avx512bf16 panel kernel's blocking), with odd column and row remainders${need}`,
     () => {

@@ -142,7 +142,7 @@ describe('quantize-on-load', () => {
     });
   }
 
-  // Under a tied LM head the embedding is packed for the head's GEMM (on AVX-512 VNNI hosts) and
+  // Under a tied LM head the embedding is packed for the head's GEMM (on every ISA but scalar) and
   // token lookups decode their rows out of the packed groups: a lookup that decoded the wrong bytes
   // would feed the layers another row, which moves logits by their own size.
   for (const type of ['q4_k', 'q6_k'] as const) {
@@ -195,11 +195,12 @@ describe('quantize-on-load', () => {
       } finally {
         f.dispose();
       }
-      // Q8_0 (packed bytes equal ggml's): packed, hence fused, where the VNNI kernel runs.
+      // Q8_0 (packed bytes equal ggml's): packed, hence fused, wherever a packed kernel runs (every ISA
+      // but scalar: AVX2's or AVX-512 VNNI's).
       const m = await addon.loadModel({ ...tied.spec, quantize: 'Q8_0' });
       try {
         const info = m.info();
-        const packed = (info.isa === 'avx512' || info.isa === 'avx512bf16') && addon.kernels.cpuInfo().avx512vnni && process.env.THINKTREE_QUANT_PACK !== '0';
+        const packed = info.isa !== 'scalar' && process.env.THINKTREE_QUANT_PACK !== '0';
         const q = (rows: number, cols: number) => rows * (cols / 32) * 34;
         const layer = packed
           ? [q(Q + 2 * KV, E), q(E, Q), q(2 * I, E), q(E, I)]

@@ -34,11 +34,14 @@ struct Avx2Traits {
 
   static Acc Dot(Acc acc, XVec x, WVec w) { return _mm256_fmadd_ps(x, w, acc); }
 
+  // In the order Sum4 gives each of its sums, ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)): an
+  // output is then the same whether its tile reduces it alone or with three others, so it does not
+  // depend on the tile shape, hence on how many X rows share the call (a prompt's last row equals the
+  // same row decoded alone, as on AVX-512). The lanes-halves-first order differed from it in the last bit.
   static float Sum(Acc a) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    const __m256 pairs = _mm256_hadd_ps(a, a);       // [a0+a1, a2+a3, .. | a4+a5, a6+a7, ..]
+    const __m256 quads = _mm256_hadd_ps(pairs, pairs);  // [(a0+a1)+(a2+a3), .. | (a4+a5)+(a6+a7), ..]
+    return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(quads), _mm256_extractf128_ps(quads, 1)));
   }
 
   // Three horizontal adds fold four accumulators into [Σa, Σb, Σc, Σd] (per 128-bit half), and one

@@ -46,6 +46,18 @@ inline void PrefetchStream(const uint8_t* group, int64_t stride, int g, int64_t 
   Prefetch(group + g_next * stride + start + (at < len ? at : at - len));
 }
 
+// Prefetches `lines` consecutive lines from byte `at` of that region: one compare per call where the
+// lines do not cross the region's end (nearly always), the line-by-line wrap where they do.
+template <int G>
+inline void PrefetchLines(const uint8_t* group, int64_t stride, int g, int64_t start, int64_t len, int64_t at, int lines) {
+  if (at + 64 * lines <= len) {
+    const uint8_t* p = group + g * stride + start + at;
+    for (int l = 0; l < lines; l++) Prefetch(p + 64 * l);
+    return;
+  }
+  for (int l = 0; l < lines; l++) PrefetchStream<G>(group, stride, g, start, len, at + 64 * l);
+}
+
 // X row i0 + r's quantized values, block scales and sums (QuantActs).
 struct Rows {
   const int8_t* q[kPackedMaxRows];

@@ -55,8 +55,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
     for (int g = 0; g < G; g++) {
       const uint8_t* wq = group + g * stride + b * PackedWeightBytes(T);
       const uint8_t* ws = group + g * stride + scales + b * 32;
-      for (int t = 0; t < PackedWeightBytes(T) / 64; t++)
-        PrefetchStream<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + 64 * t + kAhead / G);
+      PrefetchLines<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + kAhead / G, PackedWeightBytes(T) / 64);
       PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
       for (int h = 0; h < 2; h++) {
         __m256i dot[R];
@@ -110,7 +109,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
         if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
         const uint8_t* q = group + g * stride + b * 2048 + p * 512;
-        for (int t = 0; t < 8; t++) PrefetchStream<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + 64 * t + kAhead / G);
+        PrefetchLines<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + kAhead / G, 8);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
         for (int h = 0; h < 2; h++) {
           __m256i lo16[R], hi16[R];
@@ -170,6 +169,8 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 64 * p);
         if (p == 0) PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 256);
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
+        // Line by line: PrefetchLines' 12 back-to-back prefetches read at 0.4 of a plain read on one
+        // thread where these (with their compares in between) read at 0.7-0.8 (AVX2, Zen 3).
         for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         for (int h = 0; h < 2; h++) {
           const __m256 d = Halves8(meta + 16 * h);

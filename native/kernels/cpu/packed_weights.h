@@ -1,5 +1,6 @@
 // Weights repacked for the CPU's interleaved GEMM kernels: block-quantized ones for AVX-512 VNNI
-// (gemm_quant_packed_vnni.cc) and BF16 ones for AVX-512 BF16 (gemm_packed_bf16.cc). 16 weight rows
+// (gemm_quant_packed_vnni.cc) and AVX2 (gemm_quant_packed_avx2.cc, which reads each 64-byte chunk as
+// two ymm halves of 8 rows) and BF16 ones for AVX-512 BF16 (gemm_packed_bf16.cc). 16 weight rows
 // interleaved so that one zmm register holds 4 consecutive weights of each of the 16 rows, as
 // vpdpbusd wants its unsigned operand, and the 16 rows' scales sit side by side for one vcvtph2ps.
 // One kernel instruction then does 64 multiply-adds for 16 output columns and every lane of the

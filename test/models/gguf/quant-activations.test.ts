@@ -7,8 +7,8 @@
 //     with roundActsGgmlQ8_0 applied to those inputs, within f32 noise (measured 2e-6 absolute);
 //   - thinktree rounds to its own int8 blocks (f32 scales, half away from zero): the reference with
 //     roundActsThinktree (measured 6e-6 on the first 7 positions), under 8 rows everywhere and at
-//     every row count where the weights are packed for the VNNI kernel (CPUs with avx512vnni:
-//     kernels/cpu/packed_weights.h); elsewhere, from 8 rows up, it decodes the weights to f32 and
+//     every row count where the weights are packed for a packed kernel (AVX2's or AVX-512 VNNI's: every
+//     ISA but scalar, kernels/cpu/packed_weights.h); elsewhere, from 8 rows up, it decodes the weights to f32 and
 //     computes the dequantized model itself (measured 4e-5). Over whole prompts an activation now and
 //     then lands within f32 noise of a rounding tie (1.9e-6 of a step at position 21 of `question`
 //     as Q8_0), where the engine and the reference may round apart; the comparison at every row
@@ -45,8 +45,8 @@ if (skip !== undefined) console.warn(`skipping the activation-rounding decomposi
 const FIXTURE = path.join(TINY_DIR, 'llama-f32');
 /** Rows under which thinktree's GEMM takes its int8-activation path (gemm.cc's kDecodeMinRows). */
 const INT8_ROWS = 7;
-/** A CPU model packs Q8_0 / Q4_0 weights for the VNNI kernel, which rounds X to int8 at any row count. */
-const PACKED = nativeKernels().cpuInfo().avx512vnni;
+/** A CPU model packs Q8_0 / Q4_0 weights for the packed kernels (every ISA but scalar), which round X to int8 at any row count. */
+const PACKED = nativeKernels().cpuInfo().bestIsa !== 'scalar' && process.env.THINKTREE_QUANT_PACK !== '0';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'gguf-quant-acts-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
