@@ -45,7 +45,7 @@ inline __m256i SumPairs(__m256i i16) { return _mm256_madd_epi16(i16, _mm256_set1
 
 // Q8_0 and Q4_0: acc[g][h][r] (half h of group g, X row r) over all blocks of G groups side by side,
 // each stream prefetched kAhead / G ahead of itself (gemm_quant_packed.h).
-template <DType T, int R, int G>
+template <DType T, int R, int G, int H0, int H1>
 void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 32;
   const int64_t scales = nb * PackedWeightBytes(T);
@@ -57,7 +57,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
       const uint8_t* ws = group + g * stride + scales + b * 32;
       PrefetchLines<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + kAhead / G, PackedWeightBytes(T) / 64);
       PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
-      for (int h = 0; h < 2; h++) {
+      for (int h = H0; h < H1; h++) {
         __m256i dot[R];
         if (T == DType::kQ8_0) {
           for (int r = 0; r < R; r++) dot[r] = _mm256_setzero_si256();
@@ -95,7 +95,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 // Q4_K: per chunk p of each super-block, sub-blocks 2p (low nibbles) and 2p + 1 (high), each with
 // scale d · sc[s] and offset dmin · m[s] per column (the unpacked scale record of packed_weights.h:
 // d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64, m[8][16] at 192), G groups side by side.
-template <int R, int G>
+template <int R, int G, int H0, int H1>
 void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
   const __m256i nib = _mm256_set1_epi8(0x0F);
@@ -111,7 +111,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         const uint8_t* q = group + g * stride + b * 2048 + p * 512;
         PrefetchLines<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + kAhead / G, 8);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
-        for (int h = 0; h < 2; h++) {
+        for (int h = H0; h < H1; h++) {
           __m256i lo16[R], hi16[R];
           for (int r = 0; r < R; r++) lo16[r] = hi16[r] = _mm256_setzero_si256();
           for (int t = 0; t < 8; t++) {
@@ -157,7 +157,7 @@ inline __m256i Q6Quarter(int j, const uint8_t* a, const uint8_t* b, const uint8_
 // Q6_K: value d · sc · (q - 32) in sub-blocks of 16 (packed_weights.h: per half h and step t, chunks
 // A, B and H of 64 bytes; scale record d[16] f16, then sc[16][16] i8 at 32). A sub-block is 4 steps
 // of one quarter: two vpmaddubsw summed in i16 twice, started from -32 · Σx over its 16 activations.
-template <int R, int G>
+template <int R, int G, int H0, int H1>
 void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
   for (int64_t b = 0; b < nb; b++) {
@@ -172,7 +172,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         // Line by line: PrefetchLines' 12 back-to-back prefetches read at 0.4 of a plain read on one
         // thread where these (with their compares in between) read at 0.7-0.8 (AVX2, Zen 3).
         for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
-        for (int h = 0; h < 2; h++) {
+        for (int h = H0; h < H1; h++) {
           const __m256 d = Halves8(meta + 16 * h);
           for (int j = 0; j < 4; j++) {
             __m256i w[4];
@@ -202,6 +202,18 @@ inline void Store8(const GemmParams& p, int64_t i, int64_t j0, int64_t cols, __m
   for (int64_t c = 0; c < cols; c++) p.y[i * p.ldy + j0 + c] = out[c] + (p.bias ? p.bias[j0 + c] : 0.f);
 }
 
+// Halves [H0, H1) of G groups for R rows, by weight type.
+template <int R, int G, int H0, int H1>
+void Groups(DType t, const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
+  switch (t) {
+    case DType::kQ8_0: return GroupsQ32<DType::kQ8_0, R, G, H0, H1>(group, stride, k, x, acc);
+    case DType::kQ4_0: return GroupsQ32<DType::kQ4_0, R, G, H0, H1>(group, stride, k, x, acc);
+    case DType::kQ4_K: return GroupsQ4K<R, G, H0, H1>(group, stride, k, x, acc);
+    case DType::kQ6_K: return GroupsQ6K<R, G, H0, H1>(group, stride, k, x, acc);
+    default: return;
+  }
+}
+
 struct Avx2Kernel {
   // X rows sharing one unpacked block: the 16 ymm registers hold 2 accumulators per row and group.
   static constexpr int kMaxRows = 4;
@@ -216,12 +228,14 @@ struct Avx2Kernel {
     for (int g = 0; g < G; g++)
       for (int h = 0; h < 2; h++)
         for (int r = 0; r < R; r++) acc[g][h][r] = _mm256_setzero_ps();
-    switch (p.w_dtype) {
-      case DType::kQ8_0: GroupsQ32<DType::kQ8_0, R, G>(group, stride, p.k, x, acc); break;
-      case DType::kQ4_0: GroupsQ32<DType::kQ4_0, R, G>(group, stride, p.k, x, acc); break;
-      case DType::kQ4_K: GroupsQ4K<R, G>(group, stride, p.k, x, acc); break;
-      case DType::kQ6_K: GroupsQ6K<R, G>(group, stride, p.k, x, acc); break;
-      default: return;
+    if constexpr (R <= 2) {
+      // Waiting on memory: both halves of each chunk in one pass, so every line is read once.
+      Groups<R, G, 0, 2>(p.w_dtype, group, stride, p.k, x, acc);
+    } else {
+      // The group comes from cache (every row tile of a call reads it): one half at a time leaves
+      // registers for R rows' accumulators and sums instead of 2R accumulators.
+      Groups<R, G, 0, 1>(p.w_dtype, group, stride, p.k, x, acc);
+      Groups<R, G, 1, 2>(p.w_dtype, group, stride, p.k, x, acc);
     }
     for (int g = 0; g < G; g++) {
       for (int h = 0; h < 2; h++) {
