@@ -43,13 +43,32 @@ inline __m256 I8x8(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_
 
 inline __m256i SumPairs(__m256i i16) { return _mm256_madd_epi16(i16, _mm256_set1_epi16(1)); }
 
+// The kernels' multiply-accumulate steps as asm statements. Left to itself GCC reassociates a block's
+// sums, computes all of its products first and spills them to the stack (about 100 ymm stores per 176
+// vpmaddubsw in the 4-row tile); as one statement each product meets its add at once. Hot in L2 on Zen
+// 3 this made 16 rows 1.2-1.26x faster on Q4_0 and Q4_K, one row 1.03-1.08x.
+// acc + vpmaddubsw(u, s), in i16.
+inline __m256i MulAdd16(__m256i acc, __m256i u, __m256i s) {
+  __m256i t;
+  asm("vpmaddubsw %[s], %[u], %[t]\n\tvpaddw %[t], %[acc], %[acc]" : [acc] "+x"(acc), [t] "=&x"(t) : [u] "x"(u), [s] "x"(s));
+  return acc;
+}
+// acc + vpmaddwd(vpmaddubsw(u, vpsignb(x, q)), ones), in i32: Q8_0's step, |q| · x·sign(q).
+inline __m256i MulAddSigned32(__m256i acc, __m256i u, __m256i q, __m256i x, __m256i ones) {
+  __m256i t;
+  asm("vpsignb %[q], %[x], %[t]\n\tvpmaddubsw %[t], %[u], %[t]\n\tvpmaddwd %[ones], %[t], %[t]\n\tvpaddd %[t], %[acc], %[acc]"
+      : [acc] "+x"(acc), [t] "=&x"(t)
+      : [u] "x"(u), [q] "x"(q), [x] "x"(x), [ones] "x"(ones));
+  return acc;
+}
+
 // Q8_0 and Q4_0: acc[g][h][r] (half h of group g, X row r) over all blocks of G groups side by side,
 // each stream prefetched kAhead / G ahead of itself (gemm_quant_packed.h).
 template <DType T, int R, int G, int H0, int H1>
 void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 32;
   const int64_t scales = nb * PackedWeightBytes(T);
-  const __m256i nib = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  const __m256i nib = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80)), ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; b++) {
 #pragma GCC unroll 4
     for (int g = 0; g < G; g++) {
@@ -66,7 +85,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
             const __m256i u = _mm256_abs_epi8(q);
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++)
-              dot[r] = _mm256_add_epi32(dot[r], SumPairs(_mm256_maddubs_epi16(u, _mm256_sign_epi8(Bcast4(x.q[r] + 32 * b + 4 * t), q))));
+              dot[r] = MulAddSigned32(dot[r], u, q, Bcast4(x.q[r] + 32 * b + 4 * t), ones);
           }
         } else {
           __m256i s16[R];
@@ -76,9 +95,8 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
             const __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
-              const __m256i a = _mm256_maddubs_epi16(lo, Bcast4(x.q[r] + 32 * b + 4 * t));
-              const __m256i c = _mm256_maddubs_epi16(hi, Bcast4(x.q[r] + 32 * b + 16 + 4 * t));
-              s16[r] = _mm256_add_epi16(s16[r], _mm256_add_epi16(a, c));
+              s16[r] = MulAdd16(s16[r], lo, Bcast4(x.q[r] + 32 * b + 4 * t));
+              s16[r] = MulAdd16(s16[r], hi, Bcast4(x.q[r] + 32 * b + 16 + 4 * t));
             }
           }
           for (int r = 0; r < R; r++) dot[r] = _mm256_add_epi32(SumPairs(s16[r]), _mm256_set1_epi32(-8 * x.s[r][b]));
@@ -119,8 +137,8 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
             const __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
-              lo16[r] = _mm256_add_epi16(lo16[r], _mm256_maddubs_epi16(lo, Bcast4(x.q[r] + 32 * a0 + 4 * t)));
-              hi16[r] = _mm256_add_epi16(hi16[r], _mm256_maddubs_epi16(hi, Bcast4(x.q[r] + 32 * (a0 + 1) + 4 * t)));
+              lo16[r] = MulAdd16(lo16[r], lo, Bcast4(x.q[r] + 32 * a0 + 4 * t));
+              hi16[r] = MulAdd16(hi16[r], hi, Bcast4(x.q[r] + 32 * (a0 + 1) + 4 * t));
             }
           }
           const __m256 d = Halves8(meta + 16 * h), dmin = Halves8(meta + 32 + 16 * h);
@@ -183,8 +201,8 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
               const int8_t* xr = x.q[r] + at;
-              const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], Bcast4(xr)), _mm256_maddubs_epi16(w[1], Bcast4(xr + 4)));
-              const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], Bcast4(xr + 8)), _mm256_maddubs_epi16(w[3], Bcast4(xr + 12)));
+              const __m256i s01 = MulAdd16(_mm256_maddubs_epi16(w[0], Bcast4(xr)), w[1], Bcast4(xr + 4));
+              const __m256i s23 = MulAdd16(_mm256_maddubs_epi16(w[2], Bcast4(xr + 8)), w[3], Bcast4(xr + 12));
               const __m256i dot = _mm256_add_epi32(_mm256_add_epi32(SumPairs(s01), SumPairs(s23)), _mm256_set1_epi32(-32 * x.s16[r][at / 16]));
               acc[g][h][r] = _mm256_fmadd_ps(_mm256_mul_ps(scale, _mm256_set1_ps(x.d[r][at / 32])), _mm256_cvtepi32_ps(dot), acc[g][h][r]);
             }
