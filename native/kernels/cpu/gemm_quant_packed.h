@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "gemm_quant.h"
 #include "packed_weights.h"
@@ -56,6 +57,22 @@ inline void PrefetchLines(const uint8_t* group, int64_t stride, int g, int64_t s
     return;
   }
   for (int l = 0; l < lines; l++) PrefetchStream<G>(group, stride, g, start, len, at + 64 * l);
+}
+
+// Prefetches the scale record at byte `at` of stream g's scale region (Q4_K's 320 bytes and Q6_K's 288
+// per super-block: 5 or 6 lines), kAhead / G / 4 ahead: one line per chunk p of the super-block and two
+// at p = 0, so every line of the scale stream is requested ahead.
+template <int G>
+inline void PrefetchScaleRecord(const uint8_t* group, int64_t stride, int g, int64_t start, int64_t len, int64_t at, int p) {
+  PrefetchStream<G>(group, stride, g, start, len, at + kAhead / G / 4 + 64 * p);
+  if (p == 0) PrefetchStream<G>(group, stride, g, start, len, at + kAhead / G / 4 + 256);
+}
+
+// 4 activation bytes as one int32, for a broadcast to every lane (memcpy: x is not 4-byte aligned).
+inline int32_t Int4(const int8_t* p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
 }
 
 // X row i0 + r's quantized values, block scales and sums (QuantActs).

@@ -26,11 +26,7 @@ namespace tt {
 
 namespace {
 
-inline __m256i Bcast4(const int8_t* p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
+inline __m256i Bcast4(const int8_t* p) { return _mm256_set1_epi32(Int4(p)); }
 
 inline __m256i Load32(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
 
@@ -122,10 +118,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
-        // The super-block's 320 bytes of scales span 5 or 6 lines: one prefetched per chunk p, two
-        // at p = 0, so every line of the meta stream is requested ahead.
-        PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
-        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
+        PrefetchScaleRecord<G>(group, stride, g, nb * 2048, nb * 320, b * 320, p);
         const uint8_t* q = group + g * stride + b * 2048 + p * 512;
         PrefetchLines<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + kAhead / G, 8);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
@@ -184,8 +177,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
-        PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 64 * p);
-        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 256);
+        PrefetchScaleRecord<G>(group, stride, g, nb * 3072, nb * 288, b * 288, p);
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
         // Line by line: PrefetchLines' 12 back-to-back prefetches read at 0.4 of a plain read on one
         // thread where these (with their compares in between) read at 0.7-0.8 (AVX2, Zen 3).

@@ -23,11 +23,7 @@ namespace tt {
 
 namespace {
 
-inline __m512i Bcast4(const int8_t* p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
+inline __m512i Bcast4(const int8_t* p) { return _mm512_set1_epi32(Int4(p)); }
 
 // Σ over 8 chunks: w[t] (16 rows × 4 unsigned bytes) · x[4t .. 4t + 4) (signed), plus `init`; two
 // chains so consecutive vpdpbusd do not wait on each other (integer sums: the order is exact).
@@ -129,10 +125,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
-        // The super-block's 320 bytes of scales span 5 or 6 lines: one prefetched per chunk p, two
-        // at p = 0, so every line of the meta stream is requested ahead.
-        PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 64 * p);
-        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 2048, nb * 320, b * 320 + kAhead / G / 4 + 256);
+        PrefetchScaleRecord<G>(group, stride, g, nb * 2048, nb * 320, b * 320, p);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
         const __m512 d16 = _mm512_mul_ps(d, sixteenth);
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));
@@ -188,9 +181,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
-        // 288 bytes of scales per super-block: 4.5 lines, one prefetched per p and two at p = 0.
-        PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 64 * p);
-        if (p == 0) PrefetchStream<G>(group, stride, g, nb * 3072, nb * 288, b * 288 + kAhead / G / 4 + 256);
+        PrefetchScaleRecord<G>(group, stride, g, nb * 3072, nb * 288, b * 288, p);
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
         for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
