@@ -18,8 +18,6 @@
 // so decode at batch 1 and 16 agree bit for bit, as on the VNNI kernel.
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "gemm_quant_packed.h"
 
 namespace tt {
