@@ -105,8 +105,9 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 }
 
 // Q4_K: per chunk p of each super-block, sub-blocks 2p (low nibbles) and 2p + 1 (high), each with
-// scale d · sc[s] and offset dmin · m[s] per column (the unpacked scale record of packed_weights.h:
-// d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64, m[8][16] at 192), G groups side by side.
+// scale d · sc[s] and offset dmin · m[s] per column (the unpacked scale record of packed_weights.h,
+// before the block's weights: d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64, m[8][16] at 192), G
+// groups side by side.
 template <int R, int G, int H0, int H1>
 void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
@@ -115,10 +116,9 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
     for (int p = 0; p < 4; p++) {
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
-        const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
-        PrefetchScaleRecord<G>(group, stride, g, nb * 2048, nb * 320, b * 320, p);
-        const uint8_t* q = group + g * stride + b * 2048 + p * 512;
-        PrefetchLines<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + kAhead / G, 8);
+        const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
+        const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b) + p * 512;
+        PrefetchQ4KQuarter<G>(group, stride, g, nb, b, p);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
         for (int h = H0; h < H1; h++) {
           __m256i lo16[R], hi16[R];

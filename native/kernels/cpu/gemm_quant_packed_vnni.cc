@@ -123,13 +123,12 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
     for (int p = 0; p < 4; p++) {
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
-        const uint8_t* meta = group + g * stride + nb * 2048 + b * 320;
-        PrefetchScaleRecord<G>(group, stride, g, nb * 2048, nb * 320, b * 320, p);
+        const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
+        PrefetchQ4KQuarter<G>(group, stride, g, nb, b, p);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
         const __m512 d16 = _mm512_mul_ps(d, sixteenth);
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));
-        const uint8_t* q = group + g * stride + b * 2048 + p * 512;
-        for (int t = 0; t < 8; t++) PrefetchStream<G>(group, stride, g, 0, nb * 2048, b * 2048 + p * 512 + 64 * t + kAhead / G);
+        const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b) + p * 512;
         __m512 scale, mins;
         if (R <= 2) {
           __m512i lo[8], hi[8];

@@ -25,7 +25,7 @@ struct GroupBlock {
 GroupBlock At(DType t, uint8_t* base, int64_t k, int64_t g, int64_t b) {
   uint8_t* group = base + g * PackedGroupStride(t, k);
   const int64_t nb = k / PackedBlockElems(t);
-  return {group + b * PackedWeightBytes(t), group + nb * PackedWeightBytes(t) + b * PackedScaleBytes(t)};
+  return {group + PackedWeightsAt(t, nb, b), group + PackedScalesAt(t, nb, b)};
 }
 
 }  // namespace
