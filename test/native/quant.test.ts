@@ -265,6 +265,25 @@ describe.skipIf(PACKED_ISAS.length === 0)(`gemm on packed weights (${PACKED_ISAS
     }
   }
 
+  // 25 blocks of 32 per row: the last Q8_0 / Q4_0 block is alone in its unit (its scales, 32 bytes of
+  // zeros, its weights: packed_weights.h), where every other block shares one with its neighbour.
+  for (const type of ['q8_0', 'q4_0'] as const) {
+    const odd = 800;
+    const { bytes, decoded, bias } = quantizedCase(type, n, odd, 31, 37);
+    for (const m of [1, 5]) {
+      const x = weights(m * odd, 300 + m, 1);
+      const ref = reference(x, decoded, bias, m, n, odd);
+      for (const isa of PACKED_ISAS) {
+        it(`${type}, k=${odd} (an odd number of blocks), m=${m}, ${isa}`, () => {
+          const y = kernels.gemm({ x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k: odd, precision: 'bf16', isa, packed: true, threads: 1 });
+          let worst = 0;
+          for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / ref.bound[i]!);
+          expect(worst).toBeLessThanOrEqual(1);
+        });
+      }
+    }
+  }
+
   it('refuses packing a type without a packed layout', () => {
     const x = new Float32Array(256);
     expect(() =>

@@ -47,29 +47,16 @@ inline void PrefetchStream(const uint8_t* group, int64_t stride, int g, int64_t 
   Prefetch(group + g_next * stride + start + (at < len ? at : at - len));
 }
 
-// Prefetches `lines` consecutive lines from byte `at` of that region: one compare per call where the
-// lines do not cross the region's end (nearly always), the line-by-line wrap where they do.
+// Prefetches `lines` lines of stream g from byte `at` + kAhead / G of its group, rounded down to a line,
+// for groups that are one region (scales inline, packed_weights.h). A kernel calls it once per step of
+// `step` bytes with lines = ceil(step / 64), so every line is requested ahead, some twice: splitting a
+// Q4_K super-block's 37 lines exactly (10, 9, 9, 9, no repeats) read at 0.66 of a plain read against
+// 0.87 this way (AVX2, Zen 3, 1 thread, rows of 1536 weights, medians of 12 alternating runs); more
+// lines, or 1 KiB more or less ahead, changed nothing.
 template <int G>
-inline void PrefetchLines(const uint8_t* group, int64_t stride, int g, int64_t start, int64_t len, int64_t at, int lines) {
-  if (at + 64 * lines <= len) {
-    const uint8_t* p = group + g * stride + start + at;
-    for (int l = 0; l < lines; l++) Prefetch(p + 64 * l);
-    return;
-  }
-  for (int l = 0; l < lines; l++) PrefetchStream<G>(group, stride, g, start, len, at + 64 * l);
-}
-
-// Prefetches quarter p of Q4_K super-block b of stream g (its record and weights: 2368 bytes, 37 lines,
-// the group one region, packed_weights.h) kAhead / G ahead: 10 lines from the quarter's first byte
-// (592 bytes in) rounded down to a line, so a line or so is requested twice per super-block. Splitting
-// the 37 lines exactly (10, 9, 9, 9, no repeats) was slower: 0.66 of a plain read against 0.87 (AVX2,
-// Zen 3, 1 thread, rows of 1536 weights, medians of 12 alternating runs); 12 lines, or 1 KiB more or
-// less ahead, changed nothing.
-template <int G>
-inline void PrefetchQ4KQuarter(const uint8_t* group, int64_t stride, int g, int64_t nb, int64_t b, int p) {
-  constexpr int64_t kBlock = 2368;  // PackedWeightBytes + PackedScaleBytes of Q4_K
-  const int64_t at = (b * kBlock + p * (kBlock / 4) + kAhead / G) & ~int64_t{63};
-  for (int l = 0; l < 10; l++) PrefetchStream<G>(group, stride, g, 0, nb * kBlock, at + 64 * l);
+inline void PrefetchAhead(const uint8_t* group, int64_t stride, int g, int64_t at, int lines) {
+  const int64_t from = (at + kAhead / G) & ~int64_t{63};
+  for (int l = 0; l < lines; l++) PrefetchStream<G>(group, stride, g, 0, stride, from + 64 * l);
 }
 
 // Prefetches the scale record at byte `at` of stream g's scale region (Q6_K's 288 bytes per

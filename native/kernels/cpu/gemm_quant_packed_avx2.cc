@@ -61,15 +61,14 @@ inline __m256i MulAddSigned32(__m256i acc, __m256i u, __m256i q, __m256i x, __m2
 template <DType T, int R, int G, int H0, int H1>
 void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 32;
-  const int64_t scales = nb * PackedWeightBytes(T);
+  constexpr int64_t step = PackedUnitBytes(T) / 2;  // bytes of the group per block
   const __m256i nib = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(static_cast<char>(0x80)), ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; b++) {
 #pragma GCC unroll 4
     for (int g = 0; g < G; g++) {
-      const uint8_t* wq = group + g * stride + b * PackedWeightBytes(T);
-      const uint8_t* ws = group + g * stride + scales + b * 32;
-      PrefetchLines<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + kAhead / G, PackedWeightBytes(T) / 64);
-      PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
+      const uint8_t* wq = group + g * stride + PackedWeightsAt(T, nb, b);
+      const uint8_t* ws = group + g * stride + PackedScalesAt(T, nb, b);
+      PrefetchAhead<G>(group, stride, g, b * step, (step + 63) / 64);
       for (int h = H0; h < H1; h++) {
         __m256i dot[R];
         if (T == DType::kQ8_0) {
@@ -111,6 +110,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 template <int R, int G, int H0, int H1>
 void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
+  constexpr int64_t block = PackedUnitBytes(DType::kQ4_K);  // a super-block's record and weights
   const __m256i nib = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; b++) {
     for (int p = 0; p < 4; p++) {
@@ -118,7 +118,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
         const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b) + p * 512;
-        PrefetchQ4KQuarter<G>(group, stride, g, nb, b, p);
+        PrefetchAhead<G>(group, stride, g, b * block + p * (block / 4), (block / 4 + 63) / 64);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
         for (int h = H0; h < H1; h++) {
           __m256i lo16[R], hi16[R];
@@ -177,8 +177,8 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
         PrefetchScaleRecord<G>(group, stride, g, nb * 3072, nb * 288, b * 288, p);
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
-        // Line by line: PrefetchLines' 12 back-to-back prefetches read at 0.4 of a plain read on one
-        // thread where these (with their compares in between) read at 0.7-0.8 (AVX2, Zen 3).
+        // Line by line, each with its compare: 12 prefetches back to back read at 0.4 of a plain read
+        // on one thread where these read at 0.7-0.8 (AVX2, Zen 3).
         for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         for (int h = H0; h < H1; h++) {
           const __m256 d = Halves8(meta + 16 * h);

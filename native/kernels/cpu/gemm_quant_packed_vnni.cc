@@ -55,17 +55,15 @@ inline __m512i Dot32Nibbles(__m512i init, const __m512i w[8], const int8_t* x) {
 template <DType T, int R, int G>
 void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
   const int64_t nb = k / 32;
-  const int64_t scales = nb * PackedWeightBytes(T);
+  constexpr int64_t step = PackedUnitBytes(T) / 2;  // bytes of the group per block
   const __m512i nib = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
   constexpr int32_t offset = T == DType::kQ8_0 ? 128 : 8;
   for (int64_t b = 0; b < nb; b++) {
 #pragma GCC unroll 4
     for (int g = 0; g < G; g++) {
-      const uint8_t* wq = group + g * stride + b * PackedWeightBytes(T);
-      const uint8_t* ws = group + g * stride + scales + b * 32;
-      for (int t = 0; t < PackedWeightBytes(T) / 64; t++)
-        PrefetchStream<G>(group, stride, g, 0, scales, b * PackedWeightBytes(T) + 64 * t + kAhead / G);
-      PrefetchStream<G>(group, stride, g, scales, nb * 32, b * 32 + kAhead / G / 8);
+      const uint8_t* wq = group + g * stride + PackedWeightsAt(T, nb, b);
+      const uint8_t* ws = group + g * stride + PackedScalesAt(T, nb, b);
+      PrefetchAhead<G>(group, stride, g, b * step, (step + 63) / 64);
       __m512i w[8];
       if (T == DType::kQ8_0) {
         for (int t = 0; t < 8; t++) w[t] = _mm512_load_si512(wq + 64 * t);
@@ -117,6 +115,7 @@ inline void SubQ4K(const __m512i w[8], __m512 scale, __m512 mins, const Rows& x,
 template <int R, int G>
 void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m512 acc[G][R]) {
   const int64_t nb = k / 256;
+  constexpr int64_t block = PackedUnitBytes(DType::kQ4_K);  // a super-block's record and weights
   const __m512i nib = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
   const __m512 sixteenth = _mm512_set1_ps(1.0f / 16);
   for (int64_t b = 0; b < nb; b++) {
@@ -124,7 +123,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
-        PrefetchQ4KQuarter<G>(group, stride, g, nb, b, p);
+        PrefetchAhead<G>(group, stride, g, b * block + p * (block / 4), (block / 4 + 63) / 64);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta)));
         const __m512 d16 = _mm512_mul_ps(d, sixteenth);
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(meta + 32)));

@@ -46,10 +46,8 @@ void PackQuantGroups(DType t, const uint8_t* src, int64_t n, int64_t k, int64_t 
     return;
   }
   for (int64_t g = g0; g < g1; g++) {
-    // The stride's padding past the last block, zeroed so the buffer's bytes are all defined.
-    uint8_t* group = dst + g * PackedGroupStride(t, k);
-    const int64_t used = nb * (PackedWeightBytes(t) + PackedScaleBytes(t));
-    memset(group + used, 0, static_cast<size_t>(PackedGroupStride(t, k) - used));
+    // Zeroed first so that padding (after a lone last block's scales, past the last block) is defined.
+    memset(dst + g * PackedGroupStride(t, k), 0, static_cast<size_t>(PackedGroupStride(t, k)));
     for (int64_t b = 0; b < nb; b++) {
       const GroupBlock out = At(t, dst, k, g, b);
       uint16_t* d = reinterpret_cast<uint16_t*>(out.s);

@@ -10,13 +10,14 @@
 // bandwidth limit). The same bytes as the ggml blocks, reordered (Q4_K: 4 more per row and super-block
 // for unpacked scales). llama.cpp's CPU backend repacks Q4_0 for the same reason; this layout is ours.
 //
-// Per group of 16 rows (the last group padded with zero rows): first the weights of every block along
-// k, then every block's scales, so each 64-byte chunk below starts on a cache line (a group's stride is
-// rounded up to 64 bytes and the buffer is 64-byte aligned). Q4_K instead keeps each super-block's
-// scale record (5 lines) right before its weights, so a group is one stream the kernel reads front to
-// back: with the records in a region of their own, 4-bit rows of 1536 weights (14 KiB groups, two
-// streams each) read at 0.54 of a plain read on 2 threads where the one stream reads at 0.77 (AVX2,
-// Zen 3, medians of 8 alternating runs; rows of 8960 weights were at about 1.0 either way).
+// Per group of 16 rows (the last group padded with zero rows), unit by unit along k: the scales of a
+// unit's blocks (PackedUnitBlocks: two Q8_0 or Q4_0 blocks, one Q4_K super-block), then their weights,
+// so a group is one stream the kernel reads front to back, and each 64-byte chunk below starts on a
+// cache line (records are whole lines, a group's stride is rounded up to 64 bytes and the buffer is
+// 64-byte aligned). With all the scales in a region after all the weights, each group was two streams,
+// and 4-bit rows of 1536 weights (14 KiB groups) read at 0.54 of a plain read on 2 threads where the
+// one stream reads at 0.72 (Q4_K, AVX2, Zen 3, medians of 8 alternating runs; rows of 8960 weights read
+// at about 1.0 either way). Q6_K keeps that older layout: weights of every block, then every scale.
 //   Q8_0, 32 weights: 8 chunks t of 16 rows x 4 bytes, weights 4t..4t+3 of each row stored as q + 128
 //                     (unsigned); scales d[16] f16.                              544 B = 16 x 34
 //   Q4_0, 32 weights: 4 chunks t of 16 rows x 4 bytes, bytes 4t..4t+3 of each row's qs as ggml stores
@@ -35,6 +36,7 @@
 //   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
 //                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "../common/dtype.h"
@@ -52,7 +54,7 @@ inline bool PackableType(DType t) {
 inline int64_t PackedBlockElems(DType t) { return t == DType::kBF16 ? 2 : DTypeBlockElems(t); }
 
 // Bytes per group of 16 rows and block: weights, and scales (see above); 0 for other types.
-inline int64_t PackedWeightBytes(DType t) {
+constexpr inline int64_t PackedWeightBytes(DType t) {
   switch (t) {
     case DType::kQ8_0: return 512;
     case DType::kQ4_0: return 256;
@@ -62,7 +64,7 @@ inline int64_t PackedWeightBytes(DType t) {
     default: return 0;
   }
 }
-inline int64_t PackedScaleBytes(DType t) {
+constexpr inline int64_t PackedScaleBytes(DType t) {
   switch (t) {
     case DType::kQ8_0:
     case DType::kQ4_0: return 32;
@@ -72,20 +74,45 @@ inline int64_t PackedScaleBytes(DType t) {
   }
 }
 
-// Whether each block's scales sit right before its weights (Q4_K) rather than after all the weights.
-inline bool PackedScalesInline(DType t) { return t == DType::kQ4_K; }
-
-// Byte offsets from a group's start of block b's weights and of its scales, nb blocks per group.
-inline int64_t PackedWeightsAt(DType t, int64_t nb, int64_t b) {
-  return PackedScalesInline(t) ? b * (PackedWeightBytes(t) + PackedScaleBytes(t)) + PackedScaleBytes(t) : b * PackedWeightBytes(t);
+// Blocks whose scales share one record right before their weights: 2 for Q8_0 and Q4_0 (64 bytes of
+// scales: one line), 1 for Q4_K (320 bytes); 0 for Q6_K and BF16 (all scales after all weights).
+constexpr inline int64_t PackedUnitBlocks(DType t) {
+  switch (t) {
+    case DType::kQ8_0:
+    case DType::kQ4_0: return 2;
+    case DType::kQ4_K: return 1;
+    default: return 0;
+  }
 }
+
+// Bytes of the scale record of `blocks` blocks of one unit: whole lines, so the weights after it start
+// on one (a lone last Q8_0 / Q4_0 block leaves 32 bytes of zeros).
+constexpr inline int64_t PackedRecordBytes(DType t, int64_t blocks) { return (blocks * PackedScaleBytes(t) + 63) / 64 * 64; }
+
+// Bytes of one whole unit: its record, then its blocks' weights (Q8_0 1088, Q4_0 576, Q4_K 2368).
+constexpr inline int64_t PackedUnitBytes(DType t) {
+  return PackedRecordBytes(t, PackedUnitBlocks(t)) + PackedUnitBlocks(t) * PackedWeightBytes(t);
+}
+
+// Byte offsets from a group's start of block b's scales and of its weights, nb blocks per group.
 inline int64_t PackedScalesAt(DType t, int64_t nb, int64_t b) {
-  return PackedScalesInline(t) ? b * (PackedWeightBytes(t) + PackedScaleBytes(t)) : nb * PackedWeightBytes(t) + b * PackedScaleBytes(t);
+  const int64_t u = PackedUnitBlocks(t);
+  if (u == 0) return nb * PackedWeightBytes(t) + b * PackedScaleBytes(t);
+  return b / u * PackedUnitBytes(t) + b % u * PackedScaleBytes(t);
+}
+inline int64_t PackedWeightsAt(DType t, int64_t nb, int64_t b) {
+  const int64_t u = PackedUnitBlocks(t);
+  if (u == 0) return b * PackedWeightBytes(t);
+  const int64_t first = b / u * u;  // the unit's first block
+  return b / u * PackedUnitBytes(t) + PackedRecordBytes(t, std::min(u, nb - first)) + (b - first) * PackedWeightBytes(t);
 }
 
-// Bytes from one group of 16 rows to the next for rows of k weights (a multiple of 64).
+// Bytes from one group of 16 rows to the next for rows of k weights (whole blocks), a multiple of 64.
 inline int64_t PackedGroupStride(DType t, int64_t k) {
-  const int64_t bytes = k / PackedBlockElems(t) * (PackedWeightBytes(t) + PackedScaleBytes(t));
+  const int64_t nb = k / PackedBlockElems(t), u = PackedUnitBlocks(t);
+  const int64_t last = u == 0 ? 0 : nb % u;  // blocks of a last, partial unit
+  const int64_t bytes = u == 0 ? nb * (PackedWeightBytes(t) + PackedScaleBytes(t))
+                               : nb / u * PackedUnitBytes(t) + (last > 0 ? PackedRecordBytes(t, last) + last * PackedWeightBytes(t) : 0);
   return (bytes + 63) / 64 * 64;
 }
 
