@@ -85,6 +85,7 @@ describe('run and bench flag values', () => {
     [['bench', '--threads', '0'], /--threads must be an integer ≥ 1, got '0'/],
     [['bench', '--only', 'gem'], /--only: unknown suite 'gem' .*; did you mean 'gemm'\?/],
     [['bench', '--shape', 'qwen2.5-1.5'], /--shape: unknown shape 'qwen2\.5-1\.5' \(known: qwen2\.5-0\.5b, qwen2\.5-1\.5b\); did you mean 'qwen2\.5-1\.5b'\?/],
+    [['bench', '--weights', 'q4k'], /--weights: unknown weights 'q4k' \(known: bf16, q8_0, q6_k, q4_k, q4_0\); did you mean 'q4_k'\?/],
   ])('%j is a usage error (exit 2) before anything loads', async (argv, message) => {
     const { code, err } = await cli(argv);
     expect(code).toBe(2);

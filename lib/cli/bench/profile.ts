@@ -1,8 +1,9 @@
 /**
- * Where a decode step's time goes (`thinktree bench --only profile`): the random Qwen2.5-0.5B-shaped
- * model (random-model.ts) with a vocabulary-sized stand-in tokenizer, B sequences forked from a shared
- * prompt, greedy generateStep calls (the product's decode path: forward, sampling and log-probs over
- * the whole vocabulary, stop-string checks). The native profile (runtime/profile.h) splits the native
+ * Where a decode step's time goes (`thinktree bench --only profile [--weights q4_k]`): the random
+ * Qwen2.5-0.5B-shaped model (random-model.ts, BF16 or quantized on load) with a vocabulary-sized
+ * stand-in tokenizer, B sequences forked from a shared prompt, greedy generateStep calls (the
+ * product's decode path: forward, sampling and log-probs over the whole vocabulary, stop-string
+ * checks). The native profile (runtime/profile.h) splits the native
  * time per operation class; the pool's waiting and the native bookkeeping between operations are rows
  * of their own, and the rest of the measured wall time is N-API and JavaScript, so each column adds up
  * to the measured step time.
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeModelSpec, NativeProfile, PrecisionName, ProfileOp } from '../../native/addon-types.js';
 import { nativeAddon } from '../../native/load.js';
+import { quantDTypeName, type QuantType } from '../../models/quant/index.js';
 import { greedyRequest } from './greedy.js';
 import type { MachineLimits } from './machine.js';
 import { describeShape, QWEN25_05B, specFor, writeRandomCheckpoint, type ModelShape } from './random-model.js';
@@ -24,6 +26,8 @@ export interface ProfileBenchOptions {
   batches?: number[];
   /** @default 'bf16' */
   precision?: PrecisionName;
+  /** The weights: the BF16 checkpoint as written, or quantized on load. @default 'bf16' */
+  weights?: 'bf16' | QuantType;
   /** Shared prompt length. @default 256 */
   promptTokens?: number;
   /** Tokens generated per sequence in the timed call (after a 2-token warm-up call). @default 16 */
@@ -116,6 +120,7 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
   const shape = { ...QWEN25_05B, ...opts.shape };
   const batches = opts.batches ?? [1, 16, 64];
   const precision = opts.precision ?? 'bf16';
+  const weights = opts.weights ?? 'bf16';
   const promptTokens = opts.promptTokens ?? 256;
   const tokens = opts.tokens ?? 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'thinktree-profile-'));
@@ -129,6 +134,7 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
     const kvBytesPerToken = shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
     const pages = Math.ceil(promptTokens / 16) + maxBatch * (Math.ceil((tokens + 4) / 16) + 1) + 8;
     const spec = { ...specFor(file, tensors, shape, opts.threads, precision, kvBytesPerToken * 16 * pages), ...vocabularyBytes(shape.vocab) };
+    if (weights !== 'bf16') spec.quantize = quantDTypeName(weights);
     let weightBytes: number;
     ({ columns, weightBytes } = await profileBatches(spec, batches, promptTokens, tokens, shape.vocab));
     if (opts.machine) {
@@ -159,7 +165,7 @@ export async function benchProfile(opts: ProfileBenchOptions): Promise<ProfileBe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  log(`profile: ${describeShape(shape)}, ${precision}, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
+  log(`profile: ${describeShape(shape)}, ${weights} weights, ${precision} activations, prompt ${promptTokens}, greedy generateStep of ${tokens} tokens, ${opts.threads} threads (ms per decode step, % of the step)`);
   const shown = noSpin === null ? columns : [...columns, noSpin];
   log(`${'operation'.padEnd(22)}${shown.map((c) => (c === noSpin ? 'B=1 no spin' : `B=${c.batch}`).padStart(18)).join('')}`);
   const cell = (ms: number, c: ProfileColumn) => `${ms.toFixed(2).padStart(9)} ${((100 * ms) / c.stepMs).toFixed(1).padStart(6)}% `;

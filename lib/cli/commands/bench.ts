@@ -14,6 +14,7 @@ import { didYouMean, intFlag, parseFlags, str, UsageError, withUsage, type CliIo
 import type { Command } from './types.js';
 import { benchProfile, type ProfileColumn, type ProfileRow } from '../bench/profile.js';
 import { MODEL_SHAPES, type ModelShapeName } from '../bench/random-model.js';
+import { QUANT_TYPES, type QuantType } from '../../models/quant/index.js';
 
 const SUITES = ['gemm', 'decode', 'profile', 'peers', 'attention', 'prm', 'serve', 'load', 'cuda'] as const;
 type Suite = (typeof SUITES)[number];
@@ -29,8 +30,8 @@ Reports ratios measured in this run (ours vs a baseline, ours vs the machine's l
   decode     decode tokens/s of a random BF16 model (Qwen2.5-0.5B's shape, or --shape) at batch 1, 4,
              16, 64; BF16 vs Q8_0 vs Q4_K (quantized on load) at batch 1 and 16, each against its
              bandwidth bound
-  profile    where a bf16 decode step's time goes, by operation class, at batch 1, 16 and 64, against
-             the roofline
+  profile    where a decode step's time goes, by operation class, at batch 1, 16 and 64, against
+             the roofline (BF16 weights, or --weights)
   peers      the same model as BF16, Q8_0 and Q4_K GGUF files through thinktree and llama.cpp
              (node-llama-cpp, when installed): prompt and greedy decode tokens/s, BF16 at B = 1, 4, 16,
              Q8_0 and Q4_K at B = 1, 16, thinktree ÷ llama.cpp per file
@@ -49,12 +50,14 @@ Options:
   --only S[,S]   run only these suites (default all)
   --shape NAME   the random model of decode and profile: ${SHAPES.join(', ')} (default ${SHAPES[0]});
                  the other suites keep Qwen2.5-0.5B's shapes
+  --weights T    the weights of profile: bf16 (default) or a type to quantize to on load
+                 (${QUANT_TYPES.join(', ')})
   -h, --help     show this help
 `;
 
 const pct = (f: number): string => `${(100 * f).toFixed(0)}%`;
 
-const FLAGS = { threads: { type: 'string' }, only: { type: 'string' }, shape: { type: 'string' } } as const;
+const FLAGS = { threads: { type: 'string' }, only: { type: 'string' }, shape: { type: 'string' }, weights: { type: 'string' } } as const;
 
 async function runBench(argv: string[], io: CliIo): Promise<number> {
   const values = parseFlags(argv, FLAGS);
@@ -71,6 +74,11 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (!(SHAPES as string[]).includes(shapeName))
     throw new UsageError(`--shape: unknown shape '${shapeName}' (known: ${SHAPES.join(', ')})${didYouMean(shapeName, SHAPES)}`);
   const shape = MODEL_SHAPES[shapeName as ModelShapeName].shape;
+  const weightsName = str(values, 'weights') ?? 'bf16';
+  const weightNames: readonly string[] = ['bf16', ...QUANT_TYPES];
+  if (!weightNames.includes(weightsName))
+    throw new UsageError(`--weights: unknown weights '${weightsName}' (known: ${weightNames.join(', ')})${didYouMean(weightsName, weightNames)}`);
+  const weights = weightsName as 'bf16' | QuantType;
   const log = (line: string) => io.stdout(line + '\n');
   const summary: string[] = [];
 
@@ -119,10 +127,10 @@ async function runBench(argv: string[], io: CliIo): Promise<number> {
     log('');
   }
   if (only.includes('profile')) {
-    const { columns: cols, noSpin, limits } = await benchProfile({ threads, log, machine, shape });
+    const { columns: cols, noSpin, limits } = await benchProfile({ threads, log, machine, shape, weights });
     const share = (c: ProfileColumn, rows: ProfileRow[]) => pct(rows.reduce((a, r) => a + c.rows[r], 0) / c.stepMs);
     summary.push(
-      `profile (bf16 decode step): ` +
+      `profile (${weights} decode step): ` +
         cols
           .map((c) => `B=${c.batch} ${c.stepMs.toFixed(1)} ms: GEMMs ${share(c, ['gemmQkv', 'gemmO', 'gemmGateUp', 'gemmDown'])}, head ${share(c, ['head'])}, ` +
             `pool waits ${share(c, ['poolWait'])}, sampling ${share(c, ['sample'])}`)

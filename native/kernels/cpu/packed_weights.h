@@ -36,7 +36,6 @@
 //   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
 //                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
 #pragma once
-#include <algorithm>
 #include <cstdint>
 
 #include "../common/dtype.h"
@@ -100,12 +99,15 @@ inline int64_t PackedScalesAt(DType t, int64_t nb, int64_t b) {
   if (u == 0) return nb * PackedWeightBytes(t) + b * PackedScaleBytes(t);
   return b / u * PackedUnitBytes(t) + b % u * PackedScaleBytes(t);
 }
-inline int64_t PackedWeightsAt(DType t, int64_t nb, int64_t b) {
+inline int64_t PackedWeightsAt(DType t, [[maybe_unused]] int64_t nb, int64_t b) {
   const int64_t u = PackedUnitBlocks(t);
   if (u == 0) return b * PackedWeightBytes(t);
-  const int64_t first = b / u * u;  // the unit's first block
-  return b / u * PackedUnitBytes(t) + PackedRecordBytes(t, std::min(u, nb - first)) + (b - first) * PackedWeightBytes(t);
+  // A last, partial unit's record is as long as a whole one's (asserted below), so nb does not matter.
+  return b / u * PackedUnitBytes(t) + PackedRecordBytes(t, u) + b % u * PackedWeightBytes(t);
 }
+static_assert(PackedRecordBytes(DType::kQ8_0, 1) == PackedRecordBytes(DType::kQ8_0, 2) &&
+                  PackedRecordBytes(DType::kQ4_0, 1) == PackedRecordBytes(DType::kQ4_0, 2),
+              "PackedWeightsAt takes every unit's record to be one line");
 
 // Bytes from one group of 16 rows to the next for rows of k weights (whole blocks), a multiple of 64.
 inline int64_t PackedGroupStride(DType t, int64_t k) {
