@@ -68,7 +68,7 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
     for (int g = 0; g < G; g++) {
       const uint8_t* wq = group + g * stride + PackedWeightsAt(T, nb, b);
       const uint8_t* ws = group + g * stride + PackedScalesAt(T, nb, b);
-      PrefetchAhead<G>(group, stride, g, b * step, (step + 63) / 64);
+      if (H0 == 0) PrefetchAhead<G>(group, stride, g, b * step, (step + 63) / 64);  // not again for half 1
       for (int h = H0; h < H1; h++) {
         __m256i dot[R];
         if (T == DType::kQ8_0) {
@@ -118,7 +118,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
         const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b) + p * 512;
-        PrefetchAhead<G>(group, stride, g, b * block + p * (block / 4), (block / 4 + 63) / 64);
+        if (H0 == 0) PrefetchAhead<G>(group, stride, g, b * block + p * (block / 4), (block / 4 + 63) / 64);
         const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
         for (int h = H0; h < H1; h++) {
           __m256i lo16[R], hi16[R];
@@ -175,11 +175,11 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
-        PrefetchScaleRecord<G>(group, stride, g, nb * 3072, nb * 288, b * 288, p);
+        if (H0 == 0) PrefetchScaleRecord<G>(group, stride, g, nb * 3072, nb * 288, b * 288, p);
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
         // Line by line, each with its compare: 12 prefetches back to back read at 0.4 of a plain read
         // on one thread where these read at 0.7-0.8 (AVX2, Zen 3).
-        for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
+        for (int c = 0; c < 12 && H0 == 0; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         for (int h = H0; h < H1; h++) {
           const __m256 d = Halves8(meta + 16 * h);
           for (int j = 0; j < 4; j++) {
