@@ -179,7 +179,8 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         const uint8_t* q = group + g * stride + b * 3072 + p * 768;
         // Line by line, each with its compare: 12 prefetches back to back read at 0.4 of a plain read
         // on one thread where these read at 0.7-0.8 (AVX2, Zen 3).
-        for (int c = 0; c < 12 && H0 == 0; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
+        if (H0 == 0)
+          for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         for (int h = H0; h < H1; h++) {
           const __m256 d = Halves8(meta + 16 * h);
           for (int j = 0; j < 4; j++) {

@@ -36,6 +36,7 @@
 //   BF16, 2 weights:  one chunk of 16 rows x 4 bytes, weights 2p and 2p + 1 of each row (the pair
 //                     vdpbf16ps multiplies); no scales.                           64 B = 16 x 4
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "../common/dtype.h"
@@ -109,12 +110,12 @@ static_assert(PackedRecordBytes(DType::kQ8_0, 1) == PackedRecordBytes(DType::kQ8
                   PackedRecordBytes(DType::kQ4_0, 1) == PackedRecordBytes(DType::kQ4_0, 2),
               "PackedWeightsAt takes every unit's record to be one line");
 
-// Bytes from one group of 16 rows to the next for rows of k weights (whole blocks), a multiple of 64.
+// Bytes from one group of 16 rows to the next for rows of k weights (whole blocks), a multiple of 64:
+// up to the end of the last block's weights or scales, whichever comes later in the layout.
 inline int64_t PackedGroupStride(DType t, int64_t k) {
-  const int64_t nb = k / PackedBlockElems(t), u = PackedUnitBlocks(t);
-  const int64_t last = u == 0 ? 0 : nb % u;  // blocks of a last, partial unit
-  const int64_t bytes = u == 0 ? nb * (PackedWeightBytes(t) + PackedScaleBytes(t))
-                               : nb / u * PackedUnitBytes(t) + (last > 0 ? PackedRecordBytes(t, last) + last * PackedWeightBytes(t) : 0);
+  const int64_t nb = k / PackedBlockElems(t);
+  if (nb <= 0) return 0;
+  const int64_t bytes = std::max(PackedWeightsAt(t, nb, nb - 1) + PackedWeightBytes(t), PackedScalesAt(t, nb, nb - 1) + PackedScaleBytes(t));
   return (bytes + 63) / 64 * 64;
 }
 
