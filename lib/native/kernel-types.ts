@@ -47,12 +47,14 @@ export interface QuantizeActsArgs {
   rows: number;
   k: number;
   isa: IsaName;
+  /** Values per scale: 32 (the default), or 256 as for Q4_K weights. */
+  block?: 32 | 256;
 }
 
 export interface QuantizedActs {
   /** [rows, k] round(x / d) per block, in [-127, 127] */
   q: Int8Array;
-  /** [rows, k / 32] max |x| / 127 per block of 32 */
+  /** [rows, k / block] max |x| / 127 per block */
   d: Float32Array;
   /** [rows, k / 16] Σ q per 16 */
   sum16: Int16Array;

@@ -153,8 +153,11 @@ describe('quantize-on-load', () => {
         const want = await logits(round.spec, TOKENS);
         const got = await logits({ ...tied.spec, quantize: quantDTypeName(type) }, TOKENS);
         // One layer, hidden 256: int8 activations (half a step of max|x|/127 per element) move these
-        // logits (max ≈ 3) by under 1% of the largest, measured; 3% leaves room for other seeds.
-        expect(maxAbsDiff(want, got)).toBeLessThanOrEqual(0.03 * maxAbs(want));
+        // logits (max ≈ 3) by under 1% of the largest with Q6_K's blocks of 32, measured, and by 3.7%
+        // with Q4_K's blocks of 256 (one step for a whole row here, as llama.cpp's Q8_K); 3% and 8%
+        // leave room for other seeds. A lookup of the wrong row would move them by their own size.
+        const bound = type === 'q4_k' ? 0.08 : 0.03;
+        expect(maxAbsDiff(want, got)).toBeLessThanOrEqual(bound * maxAbs(want));
         expect(maxAbsDiff(want, got)).toBeGreaterThan(0);
       } finally {
         round.cleanup();

@@ -126,44 +126,62 @@ const ISAS: { isa: IsaName; supported: boolean }[] = [
   { isa: 'avx512bf16', supported: cpu.avx512bf16 },
 ];
 
+/** The activation block x is quantized in for weights of `type`: 256 for Q4_K (ggml's Q8_K), else 32. */
+const actBlock = (type: QuantType): 32 | 256 => (type === 'q4_k' ? 256 : 32);
+
 /**
  * y = x · ŵᵀ + bias in f64 on the decoded weights ŵ, and the bound the quantized GEMM must meet
  * (below 8 rows; from 8 rows up the kernel multiplies f32 x by the exactly decoded ŵ, well inside it):
- * the kernel quantizes each 32-block of x to int8 with d = max|x_block| / 127, which moves each
- * element by at most d/2, so |Δy| ≤ Σ_blocks d/2 · Σ_block |ŵ|; the block scaling and the f32 sums
- * add rounding of order 2^-24 relative to Σ|x·ŵ| per term (1e-5 · Σ|x·ŵ| covers k ≤ 4096 easily).
+ * the kernel quantizes each block of x (`block` values: 32, or 256 for Q4_K) to int8 with
+ * d = max|x_block| / 127, which moves each element by at most d/2, so |Δy| ≤ Σ_blocks d/2 · Σ_block |ŵ|;
+ * the block scaling and the f32 sums add rounding of order 2^-24 relative to Σ|x·ŵ| per term
+ * (1e-5 · Σ|x·ŵ| covers k ≤ 4096 easily).
+ *
+ * yq is the same GEMM on x as the kernel quantizes it (q · d per element, computed here: round half
+ * away from zero of x / d), so a kernel must equal it up to the f32 rounding of its scaling and sums.
  */
-function reference(x: Float32Array, w: Float32Array, bias: Float32Array, m: number, n: number, k: number) {
+function reference(x: Float32Array, w: Float32Array, bias: Float32Array, m: number, n: number, k: number, block: 32 | 256 = 32) {
   const y = new Float64Array(m * n);
+  const yq = new Float64Array(m * n);
   const bound = new Float64Array(m * n);
   const magnitude = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const dx: number[] = [];
-    for (let b = 0; b < k / 32; b++) {
+    const xq = new Float64Array(k);
+    for (let b = 0; b < k / block; b++) {
       let amax = 0;
-      for (let t = 0; t < 32; t++) amax = Math.max(amax, Math.abs(x[i * k + 32 * b + t]!));
-      dx.push(Math.fround(amax / 127));
+      for (let t = 0; t < block; t++) amax = Math.max(amax, Math.abs(x[i * k + block * b + t]!));
+      const d = Math.fround(amax / 127);
+      const id = d !== 0 ? Math.fround(1 / d) : 0;
+      dx.push(d);
+      for (let t = block * b; t < block * b + block; t++) {
+        const v = Math.fround(x[i * k + t]! * id);
+        xq[t] = (v < 0 ? -Math.round(-v) : Math.round(v)) * d;
+      }
     }
     for (let j = 0; j < n; j++) {
       let s = 0;
+      let sq = 0;
       let mag = 0;
       let q = 0;
-      for (let b = 0; b < k / 32; b++) {
+      for (let b = 0; b < k / block; b++) {
         let wabs = 0;
-        for (let t = 32 * b; t < 32 * b + 32; t++) {
+        for (let t = block * b; t < block * (b + 1); t++) {
           const p = x[i * k + t]! * w[j * k + t]!;
           s += p;
+          sq += xq[t]! * w[j * k + t]!;
           mag += Math.abs(p);
           wabs += Math.abs(w[j * k + t]!);
         }
         q += (dx[b]! / 2) * wabs;
       }
       y[i * n + j] = s + bias[j]!;
+      yq[i * n + j] = sq + bias[j]!;
       bound[i * n + j] = q * (1 + 1e-4) + 1e-5 * (mag + Math.abs(bias[j]!)) + 1e-30;
       magnitude[i * n + j] = mag + Math.abs(bias[j]!);
     }
   }
-  return { y, bound, magnitude };
+  return { y, yq, bound, magnitude };
 }
 
 /** An n × k matrix of `type` from seed `seed`, its exact decoding (the TypeScript decoder), and a bias. */
@@ -179,7 +197,7 @@ describe('gemm on quantized weights', () => {
     const { bytes, decoded, bias } = quantizedCase(type, n, k, 3, 5);
     for (const m of [1, 3, 4, 7, 8, 9, 16]) {
       const x = weights(m * k, 100 + m, 1);
-      const ref = reference(x, decoded, bias, m, n, k);
+      const ref = reference(x, decoded, bias, m, n, k, actBlock(type));
       for (const precision of ['f32', 'bf16'] as const) {
         const args = { x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision };
         const scalar = kernels.gemm({ ...args, isa: 'scalar', threads: 1 });
@@ -198,6 +216,8 @@ describe('gemm on quantized weights', () => {
                 // The same integers per block (or the same decoded weights) as the scalar variant:
                 // only the order of the f32 sums differs.
                 expect(Math.abs(y[i]! - scalar[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+                // Below 8 rows: exactly the GEMM on x quantized in blocks of actBlock(type).
+                if (m < 8) expect(Math.abs(y[i]! - ref.yq[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
               }
               expect(worst).toBeLessThanOrEqual(1);
             }
@@ -239,14 +259,18 @@ describe.skipIf(PACKED_ISAS.length === 0)(`gemm on packed weights (${PACKED_ISAS
     // two row tiles of 64.
     for (const m of [1, 2, 5, 8, 9, 16, 70]) {
       const x = weights(m * k, 200 + m, 1);
-      const ref = reference(x, decoded, bias, m, n, k);
+      const ref = reference(x, decoded, bias, m, n, k, actBlock(type));
       for (const isa of PACKED_ISAS) {
         it(`${type}, m=${m}, ${isa}: int8 activations at every row count, each row as if alone`, () => {
           const args = { x, w: bytes, wDtype: type.toUpperCase() as 'Q8_0', bias, m, n, k, precision: 'bf16' as const, isa };
           for (const threads of [1, 3]) {
             const y = kernels.gemm({ ...args, packed: true, threads });
             let worst = 0;
-            for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / ref.bound[i]!);
+            for (let i = 0; i < y.length; i++) {
+              worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / ref.bound[i]!);
+              // Exactly the GEMM on x quantized in blocks of actBlock(type), up to f32 rounding.
+              expect(Math.abs(y[i]! - ref.yq[i]!)).toBeLessThanOrEqual(2e-5 * ref.magnitude[i]!);
+            }
             expect(worst).toBeLessThanOrEqual(1);
             // Every row sees the same f32 operations whatever the batch: equal to itself alone.
             for (const i of [0, m - 1]) {

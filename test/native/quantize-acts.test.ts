@@ -1,8 +1,9 @@
 /**
  * The int8 activation blocks every GEMM call on quantized weights makes of x: each ISA's quantizer
  * (scalar, and the AVX2 / AVX-512 vector ones) against the definition, computed here in f32 steps
- * with Math.fround: d = max|x| / 127, id = 1 / d (0 when d is 0), q = round(x · id) with ties away
- * from zero, and the sums of q over each 16. The vector quantizers must equal it bit for bit: the
+ * with Math.fround, per block of 32 values (or of 256, the block Q4_K weights are paired with):
+ * d = max|x| / 127, id = 1 / d (0 when d is 0), q = round(x · id) with ties away from zero, and the
+ * sums of q over each 16. The vector quantizers must equal it bit for bit: the
  * integer dot products downstream are exact, so any difference would change a GEMM's result.
  */
 import { describe, expect, it } from 'vitest';
@@ -25,24 +26,24 @@ function roundAway(v: number): number {
   return frac >= 0.5 ? t + 1 : frac <= -0.5 ? t - 1 : t;
 }
 
-function reference(x: Float32Array, rows: number, k: number) {
+function reference(x: Float32Array, rows: number, k: number, block: 32 | 256 = 32) {
   const q = new Int8Array(rows * k);
-  const d = new Float32Array((rows * k) / 32);
+  const d = new Float32Array((rows * k) / block);
   const sum16 = new Int16Array((rows * k) / 16);
-  for (let b = 0; b < (rows * k) / 32; b++) {
+  for (let b = 0; b < (rows * k) / block; b++) {
     let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[32 * b + i]!));
+    for (let i = 0; i < block; i++) amax = Math.max(amax, Math.abs(x[block * b + i]!));
     const db = f(amax / 127);
     const id = db !== 0 ? f(1 / db) : 0;
     d[b] = db;
-    for (let h = 0; h < 2; h++) {
+    for (let h = 0; h < block / 16; h++) {
       let s = 0;
       for (let i = 16 * h; i < 16 * h + 16; i++) {
-        const v = roundAway(f(x[32 * b + i]! * id));
-        q[32 * b + i] = v;
+        const v = roundAway(f(x[block * b + i]! * id));
+        q[block * b + i] = v;
         s += v;
       }
-      sum16[2 * b + h] = s;
+      sum16[(block / 16) * b + h] = s;
     }
   }
   return { q, d, sum16 };
@@ -94,6 +95,22 @@ describe('activation quantization for quantized GEMMs', () => {
         expect(Array.from(got.sum16)).toEqual(Array.from(want.sum16));
       }
     });
+
+    it(`${isa}: blocks of 256 (Q4_K's activations) equal the definition bit for bit`, () => {
+      for (const [rows, k, seed] of [
+        [1, 1536, 5],
+        [3, 256, 6],
+        [2, 8960, 8],
+      ] as const) {
+        const x = inputs(rows, k, seed);
+        const got = kernels.quantizeActs({ x, rows, k, isa, block: 256 });
+        const want = reference(x, rows, k, 256);
+        expect(got.d.length).toBe((rows * k) / 256);
+        expect(Array.from(got.d)).toEqual(Array.from(want.d));
+        expect(Array.from(got.q)).toEqual(Array.from(want.q));
+        expect(Array.from(got.sum16)).toEqual(Array.from(want.sum16));
+      }
+    });
   }
 
   it('checks the ties it was built to check', () => {
@@ -108,10 +125,25 @@ describe('activation quantization for quantized GEMMs', () => {
     expect(Math.abs(q[32 + 1]!)).toBe(2);
   });
 
-  it('refuses k that is not a multiple of 32', () => {
+  it('checks the ties in blocks of 256 too (the first block has max |x| = 127, so d = 1)', () => {
+    const x = inputs(1, 256, 7);
+    const { q, d } = reference(x, 1, 256, 256);
+    expect(d[0]).toBe(1);
+    expect(q[1]).toBe(2);
+    expect(q[2]).toBe(-3);
+    expect(Math.abs(q[32 + 3]!)).toBe(7);
+  });
+
+  it('refuses k that is not a multiple of the block, and blocks other than 32 and 256', () => {
     expect(() => kernels.quantizeActs({ x: new Float32Array(40), rows: 1, k: 40, isa: 'scalar' })).toThrow(
-      /multiple of 32, got 40/,
+      /multiple of 32 \(`block`\), got 40/,
     );
+    expect(() => kernels.quantizeActs({ x: new Float32Array(96), rows: 1, k: 96, isa: 'scalar', block: 256 })).toThrow(
+      /multiple of 256 \(`block`\), got 96/,
+    );
+    expect(() =>
+      kernels.quantizeActs({ x: new Float32Array(128), rows: 1, k: 128, isa: 'scalar', block: 64 as 256 }),
+    ).toThrow(/`block` to be 32 or 256, got 64/);
     expect(() => kernels.quantizeActs({ x: new Float32Array(31), rows: 1, k: 32, isa: 'scalar' })).toThrow(/x/);
   });
 });

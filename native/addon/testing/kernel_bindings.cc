@@ -284,16 +284,20 @@ Napi::Value QuantizeActivationsFn(const Napi::CallbackInfo& info) {
   Napi::Object args = ExpectObject(info[0], "args");
   const int64_t rows = ExpectInt(args.Get("rows"), "rows", 1, kMaxDim);
   const int64_t k = ExpectInt(args.Get("k"), "k", 1, kMaxDim);
-  if (k % kActBlock != 0)
-    throw Napi::RangeError::New(env, "Expected `k` to be a multiple of 32, got " + std::to_string(k));
+  // Optional: the block size, 32 (the default) or 256 (Q4_K's activations).
+  const int64_t block = args.Get("block").IsUndefined() ? kActBlock : ExpectInt(args.Get("block"), "block", 1, kMaxDim);
+  if (block != kActBlock && block != kActBlockK)
+    throw Napi::RangeError::New(env, "Expected `block` to be 32 or 256, got " + std::to_string(block));
+  if (k % block != 0)
+    throw Napi::RangeError::New(env, "Expected `k` to be a multiple of " + std::to_string(block) + " (`block`), got " + std::to_string(k));
   if (rows * k > kMaxOutput) throw Napi::RangeError::New(env, "Expected `rows * k` to be at most 2^31");
   const Isa isa = ExpectIsa(args.Get("isa"));
   Napi::Float32Array x = ExpectTyped<float>(args.Get("x"), "x");
   ExpectLength(env, x.ElementLength(), rows * k, "x", "rows * k");
   Napi::Int8Array q = Napi::Int8Array::New(env, rows * k);
-  Napi::Float32Array d = Napi::Float32Array::New(env, rows * (k / kActBlock));
+  Napi::Float32Array d = Napi::Float32Array::New(env, rows * (k / block));
   Napi::Int16Array sum16 = Napi::Int16Array::New(env, rows * (k / kActSum));
-  QuantizeActsFor(isa)(x.Data(), k, k, 0, rows, q.Data(), d.Data(), sum16.Data());
+  QuantizeActsFor(isa)(x.Data(), k, k, block, 0, rows, q.Data(), d.Data(), sum16.Data());
   Napi::Object out = Napi::Object::New(env);
   out.Set("q", q);
   out.Set("d", d);

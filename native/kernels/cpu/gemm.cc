@@ -172,8 +172,9 @@ const char* GemmDecodedSlices(const GemmParams& p, Isa isa, GemmBlockFn float_fn
 const char* QuantizeActs(GemmParams* q, Isa isa, GemmWorkspace* ws, ThreadPool* pool) {
   if (ws == nullptr) return "gemm: quantized weights need a workspace";
   if (q->k % DTypeBlockElems(q->w_dtype) != 0) return "gemm: k is not a multiple of the quantized weights' block size";
-  const int64_t m = q->m, k = q->k;
-  if (!Reserve(&ws->act_q, m * k) || !Reserve(&ws->act_d, m * (k / kActBlock)) || !Reserve(&ws->act_sum, m * (k / kActSum)))
+  const int64_t m = q->m, k = q->k, block = ActBlockFor(q->w_dtype);
+  if (k % block != 0) return "gemm: k is not a multiple of the quantized activations' block size";
+  if (!Reserve(&ws->act_q, m * k) || !Reserve(&ws->act_d, m * (k / block)) || !Reserve(&ws->act_sum, m * (k / kActSum)))
     return "gemm: out of memory for the quantized copy of x";
   int8_t* aq = ws->act_q.data();
   float* ad = ws->act_d.data();
@@ -181,9 +182,10 @@ const char* QuantizeActs(GemmParams* q, Isa isa, GemmWorkspace* ws, ThreadPool* 
   const float* x = q->x;
   const int64_t lda = q->lda;
   const QuantizeActsFn quantize = QuantizeActsFor(isa);
-  ForRows(pool, m, [&](int64_t r0, int64_t r1) { quantize(x, lda, k, r0, r1, aq, ad, as); });
+  ForRows(pool, m, [&](int64_t r0, int64_t r1) { quantize(x, lda, k, block, r0, r1, aq, ad, as); });
   q->acts.q = aq;
   q->acts.d = ad;
+  q->acts.block = block;
   q->acts.sum16 = as;
   q->acts.k = k;
   return nullptr;
@@ -252,19 +254,20 @@ void ForGroups(const GemmParams& p, void (*fn)(const GemmParams&, int64_t, int64
   ForShares(pool, tiles, chunk, [&](int64_t t0, int64_t t1) { fn(p, t0 * multiple, std::min(groups, t1 * multiple)); });
 }
 
-// The packed kernel's extra activation sums: per 32-block Σq (from the two 16-sums) and d · Σq.
+// The packed kernel's extra activation sums: per 32 values Σq (from the two 16-sums) and d · Σq, with
+// the scale d of the activation block they lie in.
 const char* PackedActSums(GemmParams* q, GemmWorkspace* ws, ThreadPool* pool) {
-  const int64_t blocks = q->k / kActBlock, m = q->m;
+  const int64_t blocks = q->k / kActBlock, m = q->m, per_scale = q->acts.block / kActBlock;
   if (!Reserve(&ws->act_sum32, m * blocks) || !Reserve(&ws->act_dsum32, m * blocks))
     return "gemm: out of memory for the quantized copy of x";
-  int32_t* s32 = ws->act_sum32.data();
+  int16_t* s32 = ws->act_sum32.data();
   float* ds = ws->act_dsum32.data();
   const int16_t* s16 = q->acts.sum16;
   const float* d = q->acts.d;
   ForRows(pool, m, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0 * blocks; i < r1 * blocks; i++) {
-      s32[i] = static_cast<int32_t>(s16[2 * i]) + s16[2 * i + 1];
-      ds[i] = d[i] * static_cast<float>(s32[i]);
+      s32[i] = static_cast<int16_t>(s16[2 * i] + s16[2 * i + 1]);
+      ds[i] = d[i / per_scale] * static_cast<float>(s32[i]);
     }
   });
   q->acts.sum32 = s32;

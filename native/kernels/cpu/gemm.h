@@ -11,13 +11,15 @@
 namespace tt {
 
 // X quantized for a GEMM on block-quantized weights (gemm_quant.h): row r is q[r·k .. r·k + k) in
-// int8 blocks of 32, their f32 scales d[r·k/32 ..] and the sums of each 16 int8 values sum16[r·k/16 ..].
+// int8 blocks of `block` (32, or 256 for Q4_K weights), their f32 scales d[r·k/block ..] and the sums
+// of each 16 int8 values sum16[r·k/16 ..].
 struct QuantActs {
   const int8_t* q = nullptr;
   const float* d = nullptr;
+  int64_t block = 32;
   const int16_t* sum16 = nullptr;
-  // For the packed kernel only (GemmParams::w_packed): per 32-block, Σ of its int8 values and d · Σ.
-  const int32_t* sum32 = nullptr;
+  // For the packed kernel only (GemmParams::w_packed): per 32 values, Σ of them and their scale d · Σ.
+  const int16_t* sum32 = nullptr;  // at most 32 · 127: pairs of them load as one i32 (Q4_K's vpmaddwd)
   const float* dsum32 = nullptr;
   int64_t k = 0;
 };
@@ -62,9 +64,9 @@ struct GemmWorkspace {
   std::vector<float> f32_panels; // X as 16-row f32 panels (avx512, from kF32PanelMinRows rows)
   // Quantized weights (any precision): X as int8 blocks, their scales and 16-element sums.
   std::vector<int8_t> act_q;    // [m, k]
-  std::vector<float> act_d;     // [m, k / 32]
+  std::vector<float> act_d;     // [m, k / 32] (or k / 256)
   std::vector<int16_t> act_sum; // [m, k / 16]
-  std::vector<int32_t> act_sum32;  // [m, k / 32] (packed weights)
+  std::vector<int16_t> act_sum32;  // [m, k / 32] (packed weights)
   std::vector<float> act_dsum32;   // [m, k / 32] (packed weights)
   std::vector<float> slices;    // [threads, 24..96, k] decoded W rows (quantized weights, many X rows)
   std::vector<uint16_t> slice_bits;  // the same as bf16 bits (Precision::kBF16)

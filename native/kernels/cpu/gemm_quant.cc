@@ -9,30 +9,31 @@
 
 namespace tt {
 
-void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d, int16_t* sum16) {
+void QuantizeActRows(const float* x, int64_t lda, int64_t k, int64_t block, int64_t r0, int64_t r1, int8_t* q, float* d,
+                     int16_t* sum16) {
   for (int64_t r = r0; r < r1; r++) {
     const float* xr = x + r * lda;
-    for (int64_t b = 0; b < k / kActBlock; b++) {
-      const float* xb = xr + b * kActBlock;
+    for (int64_t b = 0; b < k / block; b++) {
+      const float* xb = xr + b * block;
       float amax = 0.f;
-      for (int i = 0; i < kActBlock; i++) amax = std::fabs(xb[i]) > amax ? std::fabs(xb[i]) : amax;  // fmaxf would be a call
+      for (int64_t i = 0; i < block; i++) amax = std::fabs(xb[i]) > amax ? std::fabs(xb[i]) : amax;  // fmaxf would be a call
       const float db = amax / 127.f;
       const float id = db != 0.f ? 1.f / db : 0.f;
-      d[r * (k / kActBlock) + b] = db;
-      int8_t* qb = q + r * k + b * kActBlock;
-      for (int half = 0; half < 2; half++) {
+      d[r * (k / block) + b] = db;
+      int8_t* qb = q + r * k + b * block;
+      for (int64_t s = 0; s < block / kActSum; s++) {
         int sum = 0;
         for (int i = 0; i < kActSum; i++) {
           // roundf, inline (x · id lies in [-127, 127]): truncate, then step away from zero
           // when the dropped part is at least a half.
-          const float xv = xb[half * kActSum + i] * id;
+          const float xv = xb[s * kActSum + i] * id;
           const int t = static_cast<int>(xv);
           const float frac = xv - static_cast<float>(t);
           const int v = frac >= 0.5f ? t + 1 : frac <= -0.5f ? t - 1 : t;
-          qb[half * kActSum + i] = static_cast<int8_t>(v);
+          qb[s * kActSum + i] = static_cast<int8_t>(v);
           sum += v;
         }
-        sum16[r * (k / kActSum) + 2 * b + half] = static_cast<int16_t>(sum);
+        sum16[r * (k / kActSum) + b * (block / kActSum) + s] = static_cast<int16_t>(sum);
       }
     }
   }
@@ -53,7 +54,7 @@ int IDot(const W* w, const int8_t* x, int n) {
 float RowDot(const GemmParams& p, const uint8_t* wrow, int64_t i) {
   const QuantActs& a = p.acts;
   const int8_t* xq = a.q + i * a.k;
-  const float* xd = a.d + i * (a.k / kActBlock);
+  const float* xd = a.d + i * (a.k / a.block);
   const int16_t* xs = a.sum16 + i * (a.k / kActSum);
   float acc = 0.f, corr = 0.f;
   switch (p.w_dtype) {
@@ -85,9 +86,9 @@ float RowDot(const GemmParams& p, const uint8_t* wrow, int64_t i) {
           ScaleMinK4(sub, w[b].scales, &sc, &mn);
           const uint8_t* qs = w[b].qs + 32 * (sub / 2);
           for (int t = 0; t < 32; t++) u[t] = sub % 2 == 0 ? (qs[t] & 0xF) : (qs[t] >> 4);
-          const int64_t ab = b * 8 + sub;
-          acc += d * sc * xd[ab] * static_cast<float>(IDot(u, xq + 32 * ab, 32));
-          corr += dmin * mn * xd[ab] * static_cast<float>(xs[2 * ab] + xs[2 * ab + 1]);
+          const int64_t ab = b * 8 + sub;  // 32 values of X; their scale is the super-block's, xd[b]
+          acc += d * sc * xd[b] * static_cast<float>(IDot(u, xq + 32 * ab, 32));
+          corr += dmin * mn * xd[b] * static_cast<float>(xs[2 * ab] + xs[2 * ab + 1]);
         }
       }
       break;

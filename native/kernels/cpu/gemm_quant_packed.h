@@ -83,11 +83,12 @@ inline int32_t Int4(const int8_t* p) {
   return v;
 }
 
-// X row i0 + r's quantized values, block scales and sums (QuantActs).
+// X row i0 + r's quantized values, block scales (per 256 values for Q4_K, else per 32: QuantActs),
+// sums per 32 (s), scaled sums per 32 (ds) and sums per 16 (s16).
 struct Rows {
   const int8_t* q[kPackedMaxRows];
   const float* d[kPackedMaxRows];
-  const int32_t* s[kPackedMaxRows];
+  const int16_t* s[kPackedMaxRows];
   const float* ds[kPackedMaxRows];
   const int16_t* s16[kPackedMaxRows];
 };
@@ -97,7 +98,7 @@ Rows RowPointers(const QuantActs& a, int64_t i0) {
   Rows x;
   for (int r = 0; r < R; r++) {
     x.q[r] = a.q + (i0 + r) * a.k;
-    x.d[r] = a.d + (i0 + r) * (a.k / kActBlock);
+    x.d[r] = a.d + (i0 + r) * (a.k / a.block);
     x.s[r] = a.sum32 + (i0 + r) * (a.k / kActBlock);
     x.ds[r] = a.dsum32 + (i0 + r) * (a.k / kActBlock);
     x.s16[r] = a.sum16 + (i0 + r) * (a.k / kActSum);

@@ -26,6 +26,13 @@ namespace {
 
 inline __m256i Bcast4(const int8_t* p) { return _mm256_set1_epi32(Int4(p)); }
 
+// Two adjacent i16 (X's sums of two sub-blocks) as one i32, broadcast: a vpmaddwd operand.
+inline __m256i Pair16(const int16_t* p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
 inline __m256i Load32(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
 
 // 8 f16 scales (one per row of a half) to f32.
@@ -103,48 +110,91 @@ void GroupsQ32(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
   }
 }
 
-// Q4_K: per chunk p of each super-block, sub-blocks 2p (low nibbles) and 2p + 1 (high), each with
-// scale d · sc[s] and offset dmin · m[s] per column (the unpacked scale record of packed_weights.h,
-// before the block's weights: d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64, m[8][16] at 192), G
-// groups side by side.
+// For one half h of a Q4_K group: an i32 lane per column holding a byte of `row` (the 16 columns' sub-block
+// scales or mins) in both of its i16 halves, so vpmaddwd with a column's i16 pair sums scales their
+// sum by it. `row` holds 16 bytes; each 128-bit lane of the broadcast picks its 4 columns.
+inline __m256i ScalePairs(const uint8_t* row, __m256i pick) {
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row))), pick);
+}
+
+// The shuffle ScalePairs uses for half h: bytes 4c and 4c + 2 of each column c take scale byte 8h + c,
+// bytes 4c + 1 and 4c + 3 are zeroed (index 0x80).
+inline __m256i ScalePick(int h) {
+  alignas(32) int8_t b[32];
+  for (int i = 0; i < 32; i++) b[i] = i % 2 == 0 ? static_cast<int8_t>(8 * h + (i / 16) * 4 + (i % 16) / 4) : static_cast<int8_t>(0x80);
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+}
+
+// Q4_K against X in blocks of 256 (Q8_K-style: one scale per super-block, gemm_quant.h). Value
+// d · sc[s] · q − dmin · m[s] in sub-block s, so a super-block contributes
+//   dx · (d · Σ_s sc[s] · Σ q·xq  −  dmin · Σ_s m[s] · Σ xq)
+// per column, both sums over s exact in i32: sub-block sums enter the first through vpmaddwd against
+// their scale (ScalePairs), the second is vpmaddwd of the pairs (m[2p], m[2p + 1]) against X's per-32
+// sums (QuantActs::sum32, two i16 per i32). Two conversions to f32 per super-block and column
+// instead of eight scalings (A/B notes in docs/bench/README.md). The unpacked scale record of
+// packed_weights.h sits before the block's weights: d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64,
+// m[8][16] at 192. For G groups side by side, one group at a time, so only its sums are live.
+//
+// Bounds: a sub-block's i16 sums stay below 8 steps · 3810 (see the top of the file); times sc <= 63,
+// a pair is at most 3.9e6 and a super-block's Σ 3.1e7; the mins sum at most 8 · 63 · 4064. All fit
+// i32, and both sums convert to f32 with at most one rounding each.
 template <int R, int G, int H0, int H1>
 void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
   constexpr int64_t block = PackedUnitBytes(DType::kQ4_K);  // a super-block's record and weights
   const __m256i nib = _mm256_set1_epi8(0x0F);
+  const __m256i pick[2] = {ScalePick(0), ScalePick(1)};
   for (int64_t b = 0; b < nb; b++) {
+    __m256i sums[G][2][R];  // Σ_s sc[s] · Σ q·xq per group and half
+    for (int g = 0; g < G; g++)
+      for (int h = H0; h < H1; h++)
+        for (int r = 0; r < R; r++) sums[g][h][r] = _mm256_setzero_si256();
     for (int p = 0; p < 4; p++) {
 #pragma GCC unroll 4
       for (int g = 0; g < G; g++) {
         const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
-        const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b) + p * 512;
+        const uint8_t* q = group + g * stride + PackedWeightsAt(DType::kQ4_K, nb, b);
+        // Sub-blocks 2p (low nibbles) and 2p + 1 (high) of chunk p; both halves take the same
+        // activations, so their broadcasts are shared.
         if (H0 == 0) PrefetchAhead<G>(group, stride, g, b * block + p * (block / 4), (block / 4 + 63) / 64);
-        const int64_t a0 = b * 8 + 2 * p;  // activation block of sub-block 2p; 2p + 1 is the next
         for (int h = H0; h < H1; h++) {
           __m256i lo16[R], hi16[R];
           for (int r = 0; r < R; r++) lo16[r] = hi16[r] = _mm256_setzero_si256();
           for (int t = 0; t < 8; t++) {
-            const __m256i bytes = Load32(q + 64 * t + 32 * h);
+            const __m256i bytes = Load32(q + p * 512 + 64 * t + 32 * h);
             const __m256i lo = _mm256_and_si256(bytes, nib), hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nib);
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
-              lo16[r] = MulAdd16(lo16[r], lo, Bcast4(x.q[r] + 32 * a0 + 4 * t));
-              hi16[r] = MulAdd16(hi16[r], hi, Bcast4(x.q[r] + 32 * (a0 + 1) + 4 * t));
+              lo16[r] = MulAdd16(lo16[r], lo, Bcast4(x.q[r] + 256 * b + 64 * p + 4 * t));
+              hi16[r] = MulAdd16(hi16[r], hi, Bcast4(x.q[r] + 256 * b + 64 * p + 32 + 4 * t));
             }
           }
-          const __m256 d = Halves8(meta + 16 * h), dmin = Halves8(meta + 32 + 16 * h);
-          const __m256 scale0 = _mm256_mul_ps(d, U8x8(meta + 64 + 16 * (2 * p) + 8 * h));
-          const __m256 mins0 = _mm256_mul_ps(dmin, U8x8(meta + 192 + 16 * (2 * p) + 8 * h));
-          const __m256 scale1 = _mm256_mul_ps(d, U8x8(meta + 64 + 16 * (2 * p + 1) + 8 * h));
-          const __m256 mins1 = _mm256_mul_ps(dmin, U8x8(meta + 192 + 16 * (2 * p + 1) + 8 * h));
+          const __m256i sc0 = ScalePairs(meta + 64 + 16 * (2 * p), pick[h]);
+          const __m256i sc1 = ScalePairs(meta + 64 + 16 * (2 * p + 1), pick[h]);
 #pragma GCC unroll 8
-          for (int r = 0; r < R; r++) {
-            __m256 a = acc[g][h][r];
-            a = _mm256_fmadd_ps(_mm256_mul_ps(scale0, _mm256_set1_ps(x.d[r][a0])), _mm256_cvtepi32_ps(SumPairs(lo16[r])), a);
-            a = _mm256_fnmadd_ps(mins0, _mm256_set1_ps(x.ds[r][a0]), a);
-            a = _mm256_fmadd_ps(_mm256_mul_ps(scale1, _mm256_set1_ps(x.d[r][a0 + 1])), _mm256_cvtepi32_ps(SumPairs(hi16[r])), a);
-            acc[g][h][r] = _mm256_fnmadd_ps(mins1, _mm256_set1_ps(x.ds[r][a0 + 1]), a);
-          }
+          for (int r = 0; r < R; r++)
+            sums[g][h][r] = _mm256_add_epi32(sums[g][h][r], _mm256_add_epi32(_mm256_madd_epi16(lo16[r], sc0), _mm256_madd_epi16(hi16[r], sc1)));
+        }
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      const uint8_t* meta = group + g * stride + PackedScalesAt(DType::kQ4_K, nb, b);
+      for (int h = H0; h < H1; h++) {
+        // The mins: (m[2p], m[2p + 1]) per column as i16 pairs, against X's sums of those sub-blocks.
+        __m256i mins[4];
+        for (int p = 0; p < 4; p++) {
+          const __m128i m0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 192 + 16 * (2 * p) + 8 * h));
+          const __m128i m1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 192 + 16 * (2 * p + 1) + 8 * h));
+          mins[p] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m0, m1));
+        }
+        const __m256 d = Halves8(meta + 16 * h), dmin = Halves8(meta + 32 + 16 * h);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+          __m256i msum = _mm256_setzero_si256();
+          for (int p = 0; p < 4; p++) msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[p], Pair16(x.s[r] + 8 * b + 2 * p)));
+          const __m256 dx = _mm256_set1_ps(x.d[r][b]);
+          const __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(d, dx), _mm256_cvtepi32_ps(sums[g][h][r]), acc[g][h][r]);
+          acc[g][h][r] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, dx), _mm256_cvtepi32_ps(msum), a);
         }
       }
     }

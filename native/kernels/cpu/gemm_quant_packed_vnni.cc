@@ -93,13 +93,14 @@ inline void ScaleMinQ4K(const uint8_t* meta, __m512 d, __m512 dmin, int s, __m51
   *mins = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn8)));
 }
 
-// One Q4_K sub-block (32 weights of 16 columns in w) against activation block a of R rows.
+// One Q4_K sub-block (32 weights of 16 columns in w) against X's 32 values a of R rows (scaled per
+// super-block, x.d[r][a / 8]; x.ds per 32).
 template <int R>
 inline void SubQ4K(const __m512i w[8], __m512 scale, __m512 mins, const Rows& x, int64_t a, __m512 acc[R]) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++) {
     const __m512i dot = Dot32(_mm512_setzero_si512(), w, x.q[r] + 32 * a);
-    acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][a])), _mm512_cvtepi32_ps(dot), acc[r]);
+    acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][a / 8])), _mm512_cvtepi32_ps(dot), acc[r]);
     acc[r] = _mm512_fnmadd_ps(mins, _mm512_set1_ps(x.ds[r][a]), acc[r]);
   }
 }

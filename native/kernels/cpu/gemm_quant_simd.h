@@ -78,7 +78,7 @@ void Init(RowState<V, R>* st, const QuantActs& a, int64_t i0) {
     st->corr[r] = 0.f;
     st->corr2[r] = 0.f;
     st->q[r] = a.q + (i0 + r) * a.k;
-    st->d[r] = a.d + (i0 + r) * (a.k / kActBlock);
+    st->d[r] = a.d + (i0 + r) * (a.k / a.block);
     st->s[r] = a.sum16 + (i0 + r) * (a.k / kActSum);
   }
 }
@@ -158,10 +158,10 @@ void RowsQ4_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
       const __m256i bytes = Load32(w[b].qs + 32 * h);
       const __m256i lo = _mm256_and_si256(bytes, mask);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
-      const int64_t a0 = b * 8 + 2 * h;  // activation block of sub-block 2h
+      const int64_t a0 = b * 8 + 2 * h;  // X's 32 values of sub-block 2h (scaled per super-block: d[b])
 #pragma GCC unroll 8
       for (int r = 0; r < R; r++) {
-        const float dx0 = st.d[r][a0], dx1 = st.d[r][a0 + 1];
+        const float dx0 = st.d[r][b], dx1 = dx0;
         const __m256 dot0 = _mm256_cvtepi32_ps(V::Dot(lo, Load32(st.q[r] + 32 * a0)));
         const __m256 dot1 = _mm256_cvtepi32_ps(V::Dot(hi, Load32(st.q[r] + 32 * (a0 + 1))));
         st.acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * h] * dx0), dot0, st.acc[r]);

@@ -44,7 +44,7 @@ inline __m256i RoundAway(__m256 x, __m256 id) {
   return _mm256_add_epi32(_mm256_sub_epi32(t, up), down);
 }
 
-void QuantizeActRowsSimd(const float* x, int64_t lda, int64_t k, int64_t r0, int64_t r1, int8_t* q, float* d,
+void QuantizeActRowsSimd(const float* x, int64_t lda, int64_t k, int64_t block, int64_t r0, int64_t r1, int8_t* q, float* d,
                          int16_t* sum16) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   // The two packs below work within 128-bit lanes and leave the 4-byte groups of the block in the
@@ -52,26 +52,25 @@ void QuantizeActRowsSimd(const float* x, int64_t lda, int64_t k, int64_t r0, int
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (int64_t r = r0; r < r1; r++) {
     const float* xr = x + r * lda;
-    for (int64_t b = 0; b < k / kActBlock; b++) {
-      const float* xb = xr + b * kActBlock;
-      __m256 v[4];
+    for (int64_t b = 0; b < k / block; b++) {
+      const float* xb = xr + b * block;
       __m256 amax = _mm256_setzero_ps();
-      for (int i = 0; i < 4; i++) {
-        v[i] = _mm256_loadu_ps(xb + 8 * i);
-        amax = _mm256_max_ps(_mm256_and_ps(v[i], abs_mask), amax);
-      }
+      for (int64_t i = 0; i < block; i += 8) amax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xb + i), abs_mask), amax);
       const float db = HMax(amax) / 127.f;
       const __m256 id = _mm256_set1_ps(db != 0.f ? 1.f / db : 0.f);
-      d[r * (k / kActBlock) + b] = db;
-      __m256i iv[4];
-      for (int i = 0; i < 4; i++) iv[i] = RoundAway(v[i], id);
-      // Values lie in [-127, 127]: the saturating packs keep them as they are.
-      const __m256i w01 = _mm256_packs_epi32(iv[0], iv[1]), w23 = _mm256_packs_epi32(iv[2], iv[3]);
-      const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + r * k + b * kActBlock), bytes);
-      int16_t* s = sum16 + r * (k / kActSum) + 2 * b;
-      s[0] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(iv[0], iv[1])));
-      s[1] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(iv[2], iv[3])));
+      d[r * (k / block) + b] = db;
+      // 32 values at a time (block is a multiple of 32).
+      for (int64_t c = 0; c < block; c += kActBlock) {
+        __m256i iv[4];
+        for (int i = 0; i < 4; i++) iv[i] = RoundAway(_mm256_loadu_ps(xb + c + 8 * i), id);
+        // Values lie in [-127, 127]: the saturating packs keep them as they are.
+        const __m256i w01 = _mm256_packs_epi32(iv[0], iv[1]), w23 = _mm256_packs_epi32(iv[2], iv[3]);
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + r * k + b * block + c), bytes);
+        int16_t* s = sum16 + (r * k + b * block + c) / kActSum;
+        s[0] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(iv[0], iv[1])));
+        s[1] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(iv[2], iv[3])));
+      }
     }
   }
 }
