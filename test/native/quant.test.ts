@@ -126,8 +126,8 @@ const ISAS: { isa: IsaName; supported: boolean }[] = [
   { isa: 'avx512bf16', supported: cpu.avx512bf16 },
 ];
 
-/** The activation block x is quantized in for weights of `type`: 256 for Q4_K (ggml's Q8_K), else 32. */
-const actBlock = (type: QuantType): 32 | 256 => (type === 'q4_k' ? 256 : 32);
+/** The activation block x is quantized in for weights of `type`: 256 for Q4_K and Q6_K (ggml's Q8_K), else 32. */
+const actBlock = (type: QuantType): 32 | 256 => (type === 'q4_k' || type === 'q6_k' ? 256 : 32);
 
 /**
  * y = x · ŵᵀ + bias in f64 on the decoded weights ŵ, and the bound the quantized GEMM must meet

@@ -284,7 +284,7 @@ Napi::Value QuantizeActivationsFn(const Napi::CallbackInfo& info) {
   Napi::Object args = ExpectObject(info[0], "args");
   const int64_t rows = ExpectInt(args.Get("rows"), "rows", 1, kMaxDim);
   const int64_t k = ExpectInt(args.Get("k"), "k", 1, kMaxDim);
-  // Optional: the block size, 32 (the default) or 256 (Q4_K's activations).
+  // Optional: the block size, 32 (the default) or 256 (the K-quants' activations).
   const int64_t block = args.Get("block").IsUndefined() ? kActBlock : ExpectInt(args.Get("block"), "block", 1, kMaxDim);
   if (block != kActBlock && block != kActBlockK)
     throw Napi::RangeError::New(env, "Expected `block` to be 32 or 256, got " + std::to_string(block));

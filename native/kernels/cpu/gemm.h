@@ -11,7 +11,7 @@
 namespace tt {
 
 // X quantized for a GEMM on block-quantized weights (gemm_quant.h): row r is q[r·k .. r·k + k) in
-// int8 blocks of `block` (32, or 256 for Q4_K weights), their f32 scales d[r·k/block ..] and the sums
+// int8 blocks of `block` (32, or 256 for Q4_K and Q6_K weights), their f32 scales d[r·k/block ..] and the sums
 // of each 16 int8 values sum16[r·k/16 ..].
 struct QuantActs {
   const int8_t* q = nullptr;

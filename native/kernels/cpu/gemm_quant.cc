@@ -100,8 +100,8 @@ float RowDot(const GemmParams& p, const uint8_t* wrow, int64_t i) {
         for (int sub = 0; sub < 16; sub++) {
           uint8_t u[16];
           for (int t = 0; t < 16; t++) u[t] = static_cast<uint8_t>(Q6KValue(w[b], 16 * sub + t));
-          const int64_t ab = b * 8 + sub / 2;
-          const float s = d * w[b].scales[sub] * xd[ab];
+          const int64_t ab = b * 8 + sub / 2;  // 32 values of X; their scale is the super-block's, xd[b]
+          const float s = d * w[b].scales[sub] * xd[b];
           acc += s * static_cast<float>(IDot(u, xq + 32 * ab + 16 * (sub % 2), 16));
           corr += 32.f * s * static_cast<float>(xs[b * 16 + sub]);
         }

@@ -3,10 +3,11 @@
 // its activation block in an exact integer dot product and only the per-block scaling is floating
 // point. All variants compute the same integers; they differ only in the order of the f32 sums.
 //
-// The activation block is 32 elements, and 256 for Q4_K (ActBlockFor), as ggml pairs Q4_K with its
-// Q8_K activations: one scale per super-block lets the kernels apply a super-block's 8 sub-block
-// scales (6-bit integers) in integer arithmetic and convert to f32 once per super-block instead of
-// once per sub-block, which had kept batch-1 Q4_K bound by its arithmetic on AVX2.
+// The activation block is 32 elements, and 256 for the K-quants Q4_K and Q6_K (ActBlockFor), as ggml
+// pairs them with its Q8_K activations: one scale per super-block lets the kernels apply a
+// super-block's sub-block scales (6-bit or int8 integers) in integer arithmetic and convert to f32
+// once per super-block instead of once per sub-block, which had kept batch-1 Q4_K bound by its
+// arithmetic on AVX2.
 //
 // Error against the f32 GEMM on the dequantized weights: only the activation rounding, at most half
 // a step d_x = max|x_block| / 127 per element, so |Δy| <= Σ_blocks d_x / 2 · Σ_block |w| (plus f32
@@ -19,13 +20,13 @@
 
 namespace tt {
 
-// Elements per activation block (Q4_K's: kActBlockK), and per sum (Q6_K's sub-blocks are 16 long).
+// Elements per activation block (the K-quants': kActBlockK), and per sum (Q6_K's sub-blocks are 16 long).
 constexpr int64_t kActBlock = 32;
 constexpr int64_t kActBlockK = 256;
 constexpr int64_t kActSum = 16;
 
 // The activation block weights of type t are paired with.
-constexpr int64_t ActBlockFor(DType t) { return t == DType::kQ4_K ? kActBlockK : kActBlock; }
+constexpr int64_t ActBlockFor(DType t) { return t == DType::kQ4_K || t == DType::kQ6_K ? kActBlockK : kActBlock; }
 
 // Quantizes rows [r0, r1) of x (row stride lda, k a multiple of `block`, which is kActBlock or
 // kActBlockK) into int8 q (row stride k), one scale per block in d (k / block per row) and the sums of

@@ -83,7 +83,7 @@ inline int32_t Int4(const int8_t* p) {
   return v;
 }
 
-// X row i0 + r's quantized values, block scales (per 256 values for Q4_K, else per 32: QuantActs),
+// X row i0 + r's quantized values, block scales (per 256 values for Q4_K and Q6_K, else per 32: QuantActs),
 // sums per 32 (s), scaled sums per 32 (ds) and sums per 16 (s16).
 struct Rows {
   const int8_t* q[kPackedMaxRows];

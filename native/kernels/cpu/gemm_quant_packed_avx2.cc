@@ -213,13 +213,31 @@ inline __m256i Q6Quarter(int j, const uint8_t* a, const uint8_t* b, const uint8_
   return _mm256_or_si256(_mm256_and_si256(nib, low4), _mm256_and_si256(top, top2));
 }
 
-// Q6_K: value d · sc · (q - 32) in sub-blocks of 16 (packed_weights.h: per half h and step t, chunks
-// A, B and H of 64 bytes; scale record d[16] f16, then sc[16][16] i8 at 32). A sub-block is 4 steps
-// of one quarter: two vpmaddubsw summed in i16 twice, started from -32 · Σx over its 16 activations.
+// For one half h of a group: sub-block scales `row` (16 int8, one per column) as an i32 lane per
+// column holding the sign-extended scale in both i16 halves (a vpmaddwd operand, as ScalePairs).
+inline __m256i SignedScalePairs(const uint8_t* row, int h) {
+  const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 8 * h)));
+  return _mm256_blend_epi16(v, _mm256_slli_epi32(v, 16), 0xAA);
+}
+
+// Q6_K against X in blocks of 256 (as Q4_K, gemm_quant.h): value d · sc[s] · (q − 32) in sub-blocks
+// of 16 (packed_weights.h: per half hb and step t, chunks A, B and H of 64 bytes; the scale region
+// after all weights, per super-block d[16] f16, then sc[16][16] i8 at 32), so a super-block gives
+//   dx · d · (Σ_s sc[s] · Σ q·xq  −  32 · Σ_s sc[s] · Σ xq)
+// per column, both sums exact in i32: a sub-block (4 steps of one quarter, two vpmaddubsw summed in
+// i16 twice) meets vpmaddwd against its scale, and the offsets are vpmaddwd of the scale pairs
+// (sc[2k], sc[2k + 1]) against X's sums of 16 (QuantActs::sum16), once per super-block.
+//
+// Bounds: a sub-block's i16 sums are at most 2 · 63 · 127 · 2 = 32004, so with |sc| <= 128 a pair is
+// under 8.2e6 and a super-block's Σ under 2.7e8; the offsets' Σ under 16 · 128 · 2032 · 32 = 1.3e8.
 template <int R, int G, int H0, int H1>
 void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, __m256 acc[G][2][R]) {
   const int64_t nb = k / 256;
   for (int64_t b = 0; b < nb; b++) {
+    __m256i sums[G][2][R];
+    for (int g = 0; g < G; g++)
+      for (int h = H0; h < H1; h++)
+        for (int r = 0; r < R; r++) sums[g][h][r] = _mm256_setzero_si256();
     for (int p = 0; p < 4; p++) {
       const int hb = p / 2, u = p % 2;  // half hb of the block, steps 4u .. 4u + 3: sub-block 8hb + 2j + u
 #pragma GCC unroll 4
@@ -232,22 +250,40 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
         if (H0 == 0)
           for (int c = 0; c < 12; c++) PrefetchStream<G>(group, stride, g, 0, nb * 3072, b * 3072 + p * 768 + 64 * c + kAhead / G);
         for (int h = H0; h < H1; h++) {
-          const __m256 d = Halves8(meta + 16 * h);
           for (int j = 0; j < 4; j++) {
             __m256i w[4];
             for (int t = 0; t < 4; t++) w[t] = Q6Quarter(j, q + 192 * t + 32 * h, q + 192 * t + 64 + 32 * h, q + 192 * t + 128 + 32 * h);
             const int sub = 8 * hb + 2 * j + u;
-            const __m256 scale = _mm256_mul_ps(d, I8x8(meta + 32 + 16 * sub + 8 * h));
+            const __m256i sc = SignedScalePairs(meta + 32 + 16 * sub, h);
             const int64_t at = b * 256 + 128 * hb + 32 * j + 16 * u;  // the sub-block's first activation
 #pragma GCC unroll 8
             for (int r = 0; r < R; r++) {
               const int8_t* xr = x.q[r] + at;
               const __m256i s01 = MulAdd16(_mm256_maddubs_epi16(w[0], Bcast4(xr)), w[1], Bcast4(xr + 4));
               const __m256i s23 = MulAdd16(_mm256_maddubs_epi16(w[2], Bcast4(xr + 8)), w[3], Bcast4(xr + 12));
-              const __m256i dot = _mm256_add_epi32(_mm256_add_epi32(SumPairs(s01), SumPairs(s23)), _mm256_set1_epi32(-32 * x.s16[r][at / 16]));
-              acc[g][h][r] = _mm256_fmadd_ps(_mm256_mul_ps(scale, _mm256_set1_ps(x.d[r][at / 32])), _mm256_cvtepi32_ps(dot), acc[g][h][r]);
+              sums[g][h][r] = _mm256_add_epi32(sums[g][h][r], _mm256_add_epi32(_mm256_madd_epi16(s01, sc), _mm256_madd_epi16(s23, sc)));
             }
           }
+        }
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      const uint8_t* meta = group + g * stride + nb * 3072 + b * 288;
+      for (int h = H0; h < H1; h++) {
+        // The offsets: (sc[2k], sc[2k + 1]) per column as i16 pairs, against X's sums of 16.
+        __m256i pairs[8];
+        for (int c = 0; c < 8; c++) {
+          const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 32 + 16 * (2 * c) + 8 * h));
+          const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 32 + 16 * (2 * c + 1) + 8 * h));
+          pairs[c] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
+        }
+        const __m256 d = Halves8(meta + 16 * h);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+          __m256i off = _mm256_setzero_si256();
+          for (int c = 0; c < 8; c++) off = _mm256_add_epi32(off, _mm256_madd_epi16(pairs[c], Pair16(x.s16[r] + 16 * b + 2 * c)));
+          const __m256i total = _mm256_sub_epi32(sums[g][h][r], _mm256_slli_epi32(off, 5));
+          acc[g][h][r] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(x.d[r][b])), _mm256_cvtepi32_ps(total), acc[g][h][r]);
         }
       }
     }

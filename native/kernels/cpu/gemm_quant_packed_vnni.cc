@@ -200,7 +200,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
           for (int r = 0; r < R; r++) {
             __m512i dot = _mm512_set1_epi32(-32 * x.s16[r][at / 16]);
             for (int t = 0; t < 4; t++) dot = _mm512_dpbusd_epi32(dot, w[t], Bcast4(x.q[r] + at + 4 * t));
-            acc[g][r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][at / 32])), _mm512_cvtepi32_ps(dot), acc[g][r]);
+            acc[g][r] = _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_set1_ps(x.d[r][b])), _mm512_cvtepi32_ps(dot), acc[g][r]);
           }
         }
       }

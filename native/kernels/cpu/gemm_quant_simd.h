@@ -191,7 +191,7 @@ void RowsQ6_K(const GemmParams& p, const uint8_t* wrow, int64_t i0, int64_t j) {
         const int64_t a = b * 8 + 4 * h + qtr;  // activation block
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
-          const float dx = st.d[r][a];
+          const float dx = st.d[r][b];  // X's scale per super-block (gemm_quant.h)
           // Lanes 0..3 hold elements 0..15 (scale s0), lanes 4..7 elements 16..31 (scale s1).
           const __m256 scale = _mm256_set_m128(_mm_set1_ps(s1 * dx), _mm_set1_ps(s0 * dx));
           const __m256 dot = _mm256_cvtepi32_ps(V::Dot(u[qtr], Load32(st.q[r] + 32 * a)));

@@ -80,14 +80,22 @@ async function withoutSlidingWindow(name: string): Promise<string> {
   return dir;
 }
 
-/** [fixture, type, logit tolerance relative to the largest |logit|, whether perplexity is compared]. */
+/**
+ * [fixture, type, logit tolerance relative to the largest |logit|, whether perplexity is compared].
+ * Q4_K: both engines round X to int8 per 256 values against it (llama.cpp's Q8_K, thinktree's
+ * blocks of 256) and agree to 1.2e-7 here (measured on an AVX2 host; 1.6% when thinktree rounded per
+ * 32); 0.5% leaves room for an input that lands on a rounding tie where the engines sum in another
+ * order. Q6_K, though rounded per 256 by both too, measured 1.7% (1.5% when thinktree rounded per 32):
+ * llama.cpp's path for it differs from the dequantized model on Q8_K activations in a way not yet
+ * pinned down.
+ */
 const CASES: ReadonlyArray<[string, GgufTargetType, number, boolean]> = [
   ['llama-f32', 'q8_0', 0.15, false],
   ['qwen2-bf16', 'q4_0', 0.12, false],
   ['qwen2-k', 'q8_0', 0.02, true],
   ['qwen2-k', 'q4_0', 0.02, true],
-  ['qwen2-k', 'q4_k', 0.03, true],
-  ['qwen2-k', 'q6_k', 0.02, true],
+  ['qwen2-k', 'q4_k', 0.005, true],
+  ['qwen2-k', 'q6_k', 0.03, true],
 ];
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
