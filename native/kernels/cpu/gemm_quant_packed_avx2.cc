@@ -133,7 +133,9 @@ inline __m256i ScalePick(int h) {
 // sums (QuantActs::sum32, two i16 per i32). Two conversions to f32 per super-block and column
 // instead of eight scalings (A/B notes in docs/bench/README.md). The unpacked scale record of
 // packed_weights.h sits before the block's weights: d[16] f16 at 0, dmin[16] at 32, sc[8][16] at 64,
-// m[8][16] at 192. For G groups side by side, one group at a time, so only its sums are live.
+// m[8][16] at 192. G groups side by side, chunk p by chunk, each group's sums held across the
+// super-block (reading each group's whole super-block in turn, so that only one group's sums were
+// live, streamed slower: docs/bench/README.md).
 //
 // Bounds: a sub-block's i16 sums stay below 8 steps · 3810 (see the top of the file); times sc <= 63,
 // a pair is at most 3.9e6 and a super-block's Σ 3.1e7; the mins sum at most 8 · 63 · 4064. All fit
