@@ -125,6 +125,17 @@ inline __m256i ScalePick(int h) {
   return _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
 }
 
+// Two 16-byte rows of per-column bytes (rows s and s + 1 of a scale record, at `rows` and rows + 16),
+// for half h's 8 columns: each column's pair (row s, row s + 1) as two i16 of its i32 lane, unsigned or
+// sign-extended, a vpmaddwd operand against two sums of X.
+template <bool Signed>
+inline __m256i ColumnPairs(const uint8_t* rows, int h) {
+  const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows + 8 * h));
+  const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows + 16 + 8 * h));
+  const __m128i ab = _mm_unpacklo_epi8(a, b);
+  return Signed ? _mm256_cvtepi8_epi16(ab) : _mm256_cvtepu8_epi16(ab);
+}
+
 // Q4_K against X in blocks of 256 (Q8_K-style: one scale per super-block, gemm_quant.h). Value
 // d · sc[s] · q − dmin · m[s] in sub-block s, so a super-block contributes
 //   dx · (d · Σ_s sc[s] · Σ q·xq  −  dmin · Σ_s m[s] · Σ xq)
@@ -184,11 +195,7 @@ void GroupsQ4K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
       for (int h = H0; h < H1; h++) {
         // The mins: (m[2p], m[2p + 1]) per column as i16 pairs, against X's sums of those sub-blocks.
         __m256i mins[4];
-        for (int p = 0; p < 4; p++) {
-          const __m128i m0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 192 + 16 * (2 * p) + 8 * h));
-          const __m128i m1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 192 + 16 * (2 * p + 1) + 8 * h));
-          mins[p] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m0, m1));
-        }
+        for (int p = 0; p < 4; p++) mins[p] = ColumnPairs<false>(meta + 192 + 16 * (2 * p), h);
         const __m256 d = Halves8(meta + 16 * h), dmin = Halves8(meta + 32 + 16 * h);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
@@ -274,11 +281,7 @@ void GroupsQ6K(const uint8_t* group, int64_t stride, int64_t k, const Rows& x, _
       for (int h = H0; h < H1; h++) {
         // The offsets: (sc[2k], sc[2k + 1]) per column as i16 pairs, against X's sums of 16.
         __m256i pairs[8];
-        for (int c = 0; c < 8; c++) {
-          const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 32 + 16 * (2 * c) + 8 * h));
-          const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(meta + 32 + 16 * (2 * c + 1) + 8 * h));
-          pairs[c] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));
-        }
+        for (int c = 0; c < 8; c++) pairs[c] = ColumnPairs<true>(meta + 32 + 16 * (2 * c), h);
         const __m256 d = Halves8(meta + 16 * h);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
